@@ -1,0 +1,350 @@
+/*
+ * neardup - find near-duplicate text: repeated paragraphs inside a document,
+ * feed boilerplate, and syndicated copies across documents.
+ *
+ * This is the only public header of libneardup.
+ *
+ * Data flows one way through the library:
+ *
+ *   text --segment--> paragraphs (spans into the caller's buffer)
+ *        --normalize--> tokens (UTF-8 decoded, NFKC, case folded)
+ *        --shingle--> w-token shingles, hashed with XXH3
+ *        --minhash--> K-value signature per paragraph
+ *        --detect--> repeats inside the document
+ *
+ * Threading: an nd_ctx is immutable once created and may be shared by any
+ * number of threads. Every other handle (nd_doc, ...) belongs to one thread
+ * at a time; distinct handles may be used concurrently.
+ *
+ * Errors: functions that can fail return an int, 0 (ND_OK) on success or a
+ * negative nd_error code. nd_strerror() turns a code into a static message.
+ * The library never prints, exits or aborts.
+ */
+#ifndef NEARDUP_H
+#define NEARDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* ---- Export macro ------------------------------------------------------ */
+#if defined(_WIN32) && defined(ND_DLL_EXPORT)
+#  define ND_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(ND_DLL_IMPORT)
+#  define ND_API __declspec(dllimport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define ND_API __attribute__((visibility("default")))
+#else
+#  define ND_API
+#endif
+
+/* ---- Version ----------------------------------------------------------- */
+#define ND_VERSION_MAJOR 0
+#define ND_VERSION_MINOR 1
+#define ND_VERSION_PATCH 0
+#define ND_VERSION_NUMBER \
+    (ND_VERSION_MAJOR * 10000 + ND_VERSION_MINOR * 100 + ND_VERSION_PATCH)
+#define ND__STR2(x) #x
+#define ND__STR(x) ND__STR2(x)
+#define ND_VERSION_STRING \
+    ND__STR(ND_VERSION_MAJOR) "." ND__STR(ND_VERSION_MINOR) "." ND__STR(ND_VERSION_PATCH)
+
+/*! nd_version_number() :
+ *  @return ND_VERSION_NUMBER of the library actually linked, so that a program
+ *  can detect a header/library mismatch. Thread-safe. */
+ND_API unsigned nd_version_number(void);
+
+/*! nd_version_string() :
+ *  @return the linked library's version as a static string, e.g. "0.1.0". */
+ND_API const char *nd_version_string(void);
+
+/*! nd_normalization_version() :
+ *  @return the version of the text normalization rules (tokenizer, folding
+ *  tables). Signatures made under different normalization versions are not
+ *  comparable. Thread-safe. */
+ND_API unsigned nd_normalization_version(void);
+
+/* ---- Errors ------------------------------------------------------------ */
+/* Values are stable: never renumbered, new ones are appended. */
+typedef enum nd_error {
+    ND_OK = 0,
+    ND_E_NOMEM = -1,          /* an allocation failed */
+    ND_E_INVALID = -2,        /* a NULL or out-of-range argument */
+    ND_E_PARAM = -3,          /* a field of nd_params is invalid */
+    ND_E_TOO_LARGE = -4,      /* an input exceeds what the library can index */
+    ND_E_VERSION = -5,        /* a struct version this library does not know */
+    ND_E_STATE = -6,          /* a call out of order (e.g. no document analyzed) */
+    ND_E_IO = -7,             /* a read or write failed */
+    ND_E_CORRUPT = -8,        /* stored data failed a structural check */
+    ND_E_CHECKSUM = -9,       /* stored data failed its checksum */
+    ND_E_PARAM_MISMATCH = -10,/* two signature sets were made with different parameters */
+    ND_E_LOCKED = -11         /* another writer holds the resource */
+} nd_error;
+
+/*! nd_strerror() :
+ *  @return a static English message for an nd_error code (an "unknown error"
+ *  text for any other value). Never NULL. Thread-safe. */
+ND_API const char *nd_strerror(int code);
+
+/* ---- Allocator --------------------------------------------------------- */
+/* Every allocation of a handle goes through its allocator. alloc must return
+ * memory aligned for any type (like malloc) or NULL; free(opaque, NULL) must be
+ * harmless. Both are called from the thread that uses the handle. */
+typedef struct nd_allocator {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr);
+    void *opaque;
+} nd_allocator;
+
+/* ---- Parameters -------------------------------------------------------- */
+/* Where recurrence makes a paragraph boilerplate. */
+typedef enum nd_scope {
+    ND_SCOPE_SOURCE = 0, /* only documents of the paragraph's own source (feed) count */
+    ND_SCOPE_ALL = 1     /* documents of every source count */
+} nd_scope;
+
+typedef enum nd_seg_mode {
+    ND_SEG_AUTO = 0,   /* per document: blocks for hard-wrapped text, else lines */
+    ND_SEG_LINES = 1,  /* one paragraph per non-blank line */
+    ND_SEG_BLOCKS = 2  /* paragraphs are runs of lines separated by blank lines */
+} nd_seg_mode;
+
+#define ND_PARAMS_VERSION 1u
+
+/* Defaults (see README "Options" for how they were chosen). */
+#define ND_DEFAULT_SHINGLE_SIZE 5u
+#define ND_DEFAULT_NUM_PERM 128u
+#define ND_DEFAULT_SEED 0x6E65617264757030ull /* "neardup0" */
+#define ND_DEFAULT_REPEAT_THRESHOLD 0.70
+#define ND_DEFAULT_DOC_THRESHOLD 0.50
+#define ND_DEFAULT_CONTAINMENT_THRESHOLD 0.80
+#define ND_DEFAULT_MIN_STORIES 3u
+#define ND_DEFAULT_MIN_CONTAINED 40u
+
+#define ND_MAX_SHINGLE_SIZE 16u
+#define ND_MAX_NUM_PERM 1024u
+
+/* Everything that shapes signatures and verdicts. Fill with nd_params_init(),
+ * then change fields; an nd_ctx checks every field when created. */
+typedef struct nd_params {
+    unsigned version;          /* ND_PARAMS_VERSION */
+    nd_seg_mode seg_mode;      /* paragraph segmentation */
+    unsigned shingle_size;     /* w: words per shingle, 1..ND_MAX_SHINGLE_SIZE */
+    unsigned num_perm;         /* K: MinHash values per signature, 1..ND_MAX_NUM_PERM */
+    uint64_t seed;             /* seed of every hash; same seed => comparable signatures */
+    double repeat_threshold;   /* Jaccard at or above which two paragraphs are near-duplicates, (0,1] */
+    double doc_threshold;      /* Jaccard of content at or above which two documents are copies, (0,1] */
+    double containment_threshold; /* share of the smaller document's content found in the
+                                     other at or above which they are copies, (0,1] */
+    unsigned min_contained;    /* shingles the smaller document needs for containment to count */
+    unsigned min_stories;      /* N: a paragraph recurring in N or more distinct stories is
+                                  boilerplate, 2..65535 */
+    nd_scope boilerplate_scope;/* where those stories are counted */
+    unsigned lsh_bands;        /* document index: bands and rows; 0 and 0 = derived from */
+    unsigned lsh_rows;         /* the thresholds and K (see README), bands*rows <= K */
+    unsigned reserved[8];      /* must be 0 */
+} nd_params;
+
+/*! nd_params_init() :
+ *  Fills *out with the defaults for struct version `version` (pass
+ *  ND_PARAMS_VERSION). @return ND_OK, ND_E_INVALID if out is NULL, or
+ *  ND_E_VERSION for a version this library does not know. */
+ND_API int nd_params_init(nd_params *out, unsigned version);
+
+/*! nd_params_check() :
+ *  Validates every field. On failure writes a message naming the first bad
+ *  field (e.g. "num_perm: must be in 1..1024 (got 0)") into
+ *  msg (NUL-terminated, truncated to msg_size; msg may be NULL).
+ *  @return ND_OK or ND_E_PARAM / ND_E_VERSION / ND_E_INVALID. Thread-safe. */
+ND_API int nd_params_check(const nd_params *params, char *msg, size_t msg_size);
+
+/* ---- Context ----------------------------------------------------------- */
+/* An nd_ctx holds the checked parameters and everything derived from them
+ * (hash coefficients, the chosen SIMD kernels). Immutable after creation:
+ * share it freely between threads. */
+typedef struct nd_ctx nd_ctx;
+
+/*! nd_ctx_create() :
+ *  params may be NULL for the defaults; alloc may be NULL for malloc/free.
+ *  The allocator is copied and used for the context and every handle made
+ *  from it. @return ND_OK and *out set, or ND_E_PARAM (see nd_params_check
+ *  for the field), ND_E_NOMEM, ND_E_INVALID; *out is NULL on failure. */
+ND_API int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *alloc);
+
+/*! nd_ctx_free() : frees the context; NULL is a no-op. Every handle made from
+ *  it must be freed first. */
+ND_API void nd_ctx_free(nd_ctx *ctx);
+
+/*! nd_ctx_params() : copies the context's parameters into *out. */
+ND_API void nd_ctx_params(const nd_ctx *ctx, nd_params *out);
+
+/*! nd_ctx_num_perm() : K, the number of values in every signature. */
+ND_API unsigned nd_ctx_num_perm(const nd_ctx *ctx);
+
+/*! nd_ctx_isa() : the instruction set the signature kernel runs on
+ *  ("avx512", "avx2" or "portable"), chosen at run time. Static string. */
+ND_API const char *nd_ctx_isa(const nd_ctx *ctx);
+
+/* ---- Signatures -------------------------------------------------------- */
+
+/*! nd_sign_text() :
+ *  Signs a whole text as one set of shingles (no segmentation): normalizes,
+ *  shingles and writes K = nd_ctx_num_perm() values to out. Text with no
+ *  word gets a signature of its raw bytes, so equal texts always match.
+ *  Thread-safe for a shared ctx (uses only its arguments).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+ND_API int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out);
+
+/*! nd_signature_similarity() :
+ *  Estimated Jaccard similarity of the two shingle sets behind signatures a
+ *  and b of k values each: the share of equal positions. Values 0xFFFFFFFF
+ *  (no shingle) never count as equal. Thread-safe.
+ *  @return a value in [0, 1]; 0 if k is 0 or a pointer is NULL. */
+ND_API double nd_signature_similarity(const uint32_t *a, const uint32_t *b, size_t k);
+
+/*! nd_signature_merge() :
+ *  dst[i] = min(dst[i], src[i]) for i < k: the signature of the union of two
+ *  sets. A document's signature is the merge of its content paragraphs'. */
+ND_API void nd_signature_merge(uint32_t *dst, const uint32_t *src, size_t k);
+
+/* ---- Documents --------------------------------------------------------- */
+typedef enum nd_kind {
+    ND_KIND_CONTENT = 0,     /* original text of the document */
+    ND_KIND_REPEAT = 1,      /* near-duplicate of an earlier paragraph of the same document */
+    ND_KIND_BOILERPLATE = 2  /* recurs across the stories of its feed */
+} nd_kind;
+
+/*! nd_kind_name() : "content", "repeat" or "boilerplate"; static string. */
+ND_API const char *nd_kind_name(nd_kind kind);
+
+/* What the library found out about one paragraph. */
+typedef struct nd_para_info {
+    size_t offset;       /* byte offset of the paragraph in the analyzed text */
+    size_t length;       /* byte length, line terminator excluded */
+    nd_kind kind;
+    size_t of_doc;       /* for boilerplate: document (corpus index) of the first
+                            occurrence of its family; for a repeat: its own document */
+    size_t of;           /* index of the first paragraph of its family in document of_doc */
+    double similarity;   /* Jaccard similarity that tied it to its family (0 for content) */
+    size_t tokens;       /* number of normalized words */
+    size_t shingles;     /* number of shingles (positions, before deduplication) */
+} nd_para_info;
+
+/* An analyzed document: its paragraphs, their signatures and repeat verdicts.
+ * Reusable: each nd_doc_analyze() replaces the previous result and reuses the
+ * memory. One thread at a time. */
+typedef struct nd_doc nd_doc;
+
+/*! nd_doc_create() : a document handle bound to ctx (which must outlive it).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM; *out is NULL on failure. */
+ND_API int nd_doc_create(nd_doc **out, const nd_ctx *ctx);
+
+/*! nd_doc_free() : NULL is a no-op. */
+ND_API void nd_doc_free(nd_doc *doc);
+
+/*! nd_doc_analyze() :
+ *  Segments text into paragraphs, signs each, and marks every paragraph
+ *  whose Jaccard similarity with an earlier one is at or above
+ *  repeat_threshold as a repeat of the first paragraph of that family.
+ *  Candidates come from the signatures (LSH bands); each is then verified
+ *  on the exact shingle sets, so the verdict does not depend on the seed.
+ *  Any bytes are accepted (invalid UTF-8 and NUL bytes included); the text is
+ *  not kept, spans refer to it. size may be 0.
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. After a failure the handle holds
+ *  no result (nd_doc_count() is 0). */
+ND_API int nd_doc_analyze(nd_doc *doc, const char *text, size_t size);
+
+/*! nd_doc_count() : number of paragraphs of the last analyzed text. */
+ND_API size_t nd_doc_count(const nd_doc *doc);
+
+/*! nd_doc_repeats() : number of paragraphs marked as repeats. */
+ND_API size_t nd_doc_repeats(const nd_doc *doc);
+
+/*! nd_doc_seg_mode() : the mode actually used (never ND_SEG_AUTO). */
+ND_API nd_seg_mode nd_doc_seg_mode(const nd_doc *doc);
+
+/*! nd_doc_para() : copies what is known of paragraph i into *out.
+ *  @return ND_OK, or ND_E_INVALID if i >= nd_doc_count(). */
+ND_API int nd_doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
+
+/*! nd_doc_para_signature() : the K values of paragraph i, or NULL if i is out
+ *  of range. Valid until the next nd_doc_analyze() or nd_doc_free(). */
+ND_API const uint32_t *nd_doc_para_signature(const nd_doc *doc, size_t i);
+
+/*! nd_doc_signature() :
+ *  Writes to out (K values) the signature of the document's content: the
+ *  merge of the signatures of the paragraphs that are not repeats.
+ *  @return ND_OK, ND_E_INVALID. */
+ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out);
+
+/* ---- Collections: boilerplate and syndicated copies -------------------- */
+
+/* "No document": the value of nd_doc_info.duplicate_of for a unique one. */
+#define ND_NONE ((size_t)-1)
+
+/* What the library found out about one document of a collection. */
+typedef struct nd_doc_info {
+    size_t paragraphs, repeats, boilerplate;
+    size_t duplicate_of;   /* the earlier document it copies (most similar), or ND_NONE */
+    double similarity;     /* estimated Jaccard similarity of content with duplicate_of */
+    double containment;    /* share of the smaller one's content found in the other */
+    size_t cluster;        /* earliest document of its cluster of copies (itself if unique) */
+} nd_doc_info;
+
+/* A collection of analyzed documents. Documents are added in input order
+ * (their index is that order, from 0); nd_corpus_finish() then runs the
+ * passes (see README "How it decides"):
+ *   1. paragraph families: near-duplicate paragraphs across documents (of one
+ *      source, or of all with ND_SCOPE_ALL), through an LSH index of roots;
+ *   2. boilerplate candidates: families in min_stories or more documents;
+ *   3. document signatures from content only (no repeats, no candidates);
+ *   4. stories: copies by similarity or containment, clustered (union-find);
+ *   5. boilerplate confirmed: candidate families in min_stories or more
+ *      distinct stories; then 3 and 4 again with the confirmed set.
+ * The corpus keeps per paragraph its span, signature and verdict (K*4 + 32
+ * bytes), per document its id, source and signature; never the text.
+ * One thread at a time. */
+typedef struct nd_corpus nd_corpus;
+
+/*! nd_corpus_create() : an empty collection bound to ctx (must outlive it).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+ND_API int nd_corpus_create(nd_corpus **out, const nd_ctx *ctx);
+
+/*! nd_corpus_free() : NULL is a no-op. */
+ND_API void nd_corpus_free(nd_corpus *c);
+
+/*! nd_corpus_add() :
+ *  Copies what the collection needs of an analyzed document (spans,
+ *  signatures, repeat verdicts), with its id and source (any bytes; copied).
+ *  doc must come from the same ctx. *out_index (may be NULL) receives the
+ *  document's index. @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_STATE
+ *  after nd_corpus_finish(), ND_E_TOO_LARGE past 2^32-1 paragraphs. */
+ND_API int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
+                         const char *source, size_t source_len, size_t *out_index);
+
+/*! nd_corpus_finish() : runs the passes. Call once, after the last add.
+ *  @return ND_OK, ND_E_NOMEM, ND_E_STATE if already finished. */
+ND_API int nd_corpus_finish(nd_corpus *c);
+
+/*! nd_corpus_count() : number of documents added. */
+ND_API size_t nd_corpus_count(const nd_corpus *c);
+
+/*! nd_corpus_doc() : the verdict on document i (after finish).
+ *  @return ND_OK, ND_E_INVALID, ND_E_STATE before finish. */
+ND_API int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out);
+
+/*! nd_corpus_doc_id() : the id given to nd_corpus_add, not NUL-terminated;
+ *  valid while the corpus lives. @return ND_OK or ND_E_INVALID. */
+ND_API int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
+
+/*! nd_corpus_para() : paragraph j of document i, with its final kind (after
+ *  finish; before, the kinds of nd_doc_analyze). @return ND_OK, ND_E_INVALID. */
+ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out);
+
+#if defined(__cplusplus)
+}
+#endif
+#endif /* NEARDUP_H */

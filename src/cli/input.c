@@ -1,0 +1,1012 @@
+/*
+ * CLI input layer: see input.h.
+ *
+ * Every file, compressed or not, is read through zlib's gzread(), which
+ * passes plain data through unchanged, into one buffer that grows
+ * geometrically and is reused for all files. A text file is one document:
+ * the whole buffer. A JSONL file is split into lines in place with memchr(),
+ * each line validated by cli_json_scan_object() and only the needed fields
+ * decoded into three more reused buffers, so the steady state allocates
+ * nothing per document.
+ *
+ * Replay (two-pass scans): regular files are simply reopened. Standard input
+ * and other non-regular inputs (FIFOs) are "teed": the raw bytes read from
+ * the descriptor are appended to an unlinked temporary file and gzread() reads
+ * that file, which zlib supports for files that are still being written
+ * (gzclearerr() after a short read). Every pass reads the spool from its
+ * start and goes on draining the descriptor where the last pass stopped, so a
+ * pass that was cut short still lets the next one see everything.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "input.h"
+#include "json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* Reads ask for at least half of this; large requests also let gzread()
+ * bypass its internal buffer (it does so from twice GZ_BUFFER on). */
+#define READ_CHUNK ((size_t)4 << 20)
+#define GZ_BUFFER (1u << 20)
+#define MAX_GZ_READ ((size_t)1 << 30) /* gzread() takes an unsigned, returns an int */
+#define TEE_PULL ((size_t)1 << 20)
+#define MAX_DIR_DEPTH 64
+
+/* Replay state of one top-level input that cannot simply be reopened. */
+typedef struct spool {
+    int started;
+    int fd;       /* unlinked temporary file holding the bytes read so far, or -1 */
+    int src;      /* descriptor being drained into fd, or -1 */
+    int own_src;  /* src was opened here (a named FIFO), not standard input */
+    off_t size;   /* bytes in fd */
+    int eof;      /* src has been read to its end */
+    int seekable; /* standard input is a regular file: rewind it instead */
+    off_t start;  /* ... to this offset */
+} spool;
+
+typedef struct dir_id {
+    dev_t dev;
+    ino_t ino;
+} dir_id;
+
+struct cli_inputs {
+    char **inputs;
+    size_t count;
+    cli_input_opts opts; /* defaults applied; its strings point to `owned` */
+    char *owned[4];
+    size_t id_field_len, text_field_len, source_field_len;
+    int replayable;
+    spool *spools; /* one per input */
+
+    /* State of the current cli_inputs_read() call. */
+    cli_doc_fn fn;
+    cli_err_fn err;
+    void *payload;
+    long errors;
+    size_t seq;
+    int stop;
+
+    cli_buf buf;    /* file contents, or JSONL lines being split */
+    cli_buf text;   /* unescaped JSONL text */
+    cli_buf id;     /* unescaped JSONL id, or "<path>:<line>" */
+    cli_buf source; /* unescaped JSONL source */
+    cli_buf path;   /* path of the file or directory being read */
+    dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
+    size_t ndirs;
+};
+
+/* The file being read. */
+typedef struct source_file {
+    const char *input; /* the INPUT argument */
+    const char *path;  /* NUL-terminated; "-" for standard input */
+    int jsonl;         /* 1 JSONL, 0 text, -1 decide from the first byte */
+} source_file;
+
+typedef struct reader {
+    gzFile gz;
+    spool *tee; /* non-NULL while standard input or a FIFO is being drained */
+    int primed;
+    char msg[200]; /* why the last read failed */
+} reader;
+
+enum { FILL_EOF = 0, FILL_OK = 1, FILL_ERROR = -1, FILL_NOMEM = -2 };
+
+/* ---- Reporting --------------------------------------------------------- */
+
+static void report(cli_inputs *in, int severity, const char *name, size_t line,
+                   const char *fmt, ...) CLI_PRINTF(5, 6);
+
+static void report(cli_inputs *in, int severity, const char *name, size_t line,
+                   const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (severity == CLI_ERROR)
+        in->errors++;
+    if (in->err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    in->err(severity, name, line, msg, in->payload);
+}
+
+static void emit(cli_inputs *in, cli_doc *doc)
+{
+    doc->seq = in->seq++;
+    if (in->fn && in->fn(doc, in->payload) != 0)
+        in->stop = 1;
+}
+
+static const char *type_name(int type)
+{
+    switch (type) {
+    case CLI_JSON_NUMBER: return "a number";
+    case CLI_JSON_OBJECT: return "an object";
+    case CLI_JSON_ARRAY: return "an array";
+    case CLI_JSON_BOOL: return "a boolean";
+    case CLI_JSON_NULL: return "null";
+    default: return "a string";
+    }
+}
+
+/* ---- Reader: gzread() over a file, with optional tee into a spool ------- */
+
+static int write_all_at(int fd, const char *p, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+/* Moves bytes from the tee source to the end of the spool, using buf[0..n)
+ * as scratch. A pipe hands out 64 KiB per read(): gather up to TEE_PULL so
+ * that each round trip through zlib moves a useful amount.
+ * @return 0, or -1 (r->msg set). */
+static int tee_pull(reader *r, char *buf, size_t n)
+{
+    spool *sp = r->tee;
+    size_t have = 0, want = n < TEE_PULL ? n : TEE_PULL;
+    int eof = 0;
+
+    while (have < want) {
+        ssize_t got = read(sp->src, buf + have, n - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(r->msg, sizeof r->msg, "read error: %s", strerror(errno));
+            return -1;
+        }
+        if (got == 0) {
+            eof = 1;
+            break;
+        }
+        have += (size_t)got;
+    }
+    if (have > 0 && write_all_at(sp->fd, buf, have, sp->size) != 0) {
+        snprintf(r->msg, sizeof r->msg, "cannot write temporary file: %s", strerror(errno));
+        return -1;
+    }
+    sp->size += (off_t)have;
+    if (eof) {
+        sp->eof = 1;
+        if (sp->own_src)
+            close(sp->src);
+        sp->src = -1;
+        r->tee = NULL;
+    }
+    return 0;
+}
+
+/* Before the first gzread() of a tee, make sure zlib can see the two magic
+ * bytes: it decides between gzip and plain data on its first read. Gzip data
+ * is then spooled completely before decoding, because zlib may take a gzip
+ * member boundary split across two pulls for trailing garbage. */
+static int tee_prime(reader *r, char *buf, size_t n)
+{
+    unsigned char magic[2];
+
+    r->primed = 1;
+    while (r->tee && r->tee->size < 2)
+        if (tee_pull(r, buf, n) != 0)
+            return -1;
+    if (r->tee == NULL || pread(r->tee->fd, magic, 2, 0) != 2)
+        return 0;
+    while (r->tee && magic[0] == 0x1f && magic[1] == 0x8b)
+        if (tee_pull(r, buf, n) != 0)
+            return -1;
+    return 0;
+}
+
+static long gz_failure(reader *r)
+{
+    int errnum;
+    const char *zmsg = gzerror(r->gz, &errnum);
+
+    if (errnum == Z_ERRNO)
+        snprintf(r->msg, sizeof r->msg, "read error: %s", strerror(errno));
+    else if (errnum == Z_MEM_ERROR)
+        snprintf(r->msg, sizeof r->msg, "out of memory");
+    else
+        snprintf(r->msg, sizeof r->msg, "corrupt gzip data (%s)", zmsg);
+    return -1;
+}
+
+/* Reads up to n decoded bytes into buf.
+ * @return the count (> 0), 0 at the end, or -1 (r->msg says why). */
+static long reader_read(reader *r, char *buf, size_t n)
+{
+    int errnum;
+
+    if (n > MAX_GZ_READ)
+        n = MAX_GZ_READ;
+    if (r->tee && !r->primed && tee_prime(r, buf, n) != 0)
+        return -1;
+    for (;;) {
+        int got = gzread(r->gz, buf, (unsigned)n);
+
+        if (got > 0)
+            return got;
+        if (got < 0)
+            return gz_failure(r);
+        gzerror(r->gz, &errnum);
+        if (r->tee == NULL)
+            break;
+        /* The spool is exhausted but the source is not: pull more. */
+        if (tee_pull(r, buf, n) != 0)
+            return -1;
+        gzclearerr(r->gz);
+    }
+    if (errnum == Z_BUF_ERROR) {
+        snprintf(r->msg, sizeof r->msg, "truncated gzip data");
+        return -1;
+    }
+    return 0;
+}
+
+/* Wraps descriptor fd (consumed) in r. @return 0, or -1 when out of memory. */
+static int reader_attach(reader *r, int fd)
+{
+    memset(r, 0, sizeof *r);
+    r->gz = gzdopen(fd, "rb");
+    if (r->gz == NULL) {
+        close(fd);
+        return -1;
+    }
+    gzbuffer(r->gz, GZ_BUFFER);
+    return 0;
+}
+
+static void reader_close(reader *r)
+{
+    if (r->gz)
+        gzclose(r->gz);
+    r->gz = NULL;
+}
+
+/* ---- Replay spools --------------------------------------------------- */
+
+static int make_temp(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    int fd, n;
+
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    n = snprintf(path, sizeof path, "%s/neardup-spool-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        snprintf(path, sizeof path, "/tmp/neardup-spool-XXXXXX");
+    fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path); /* the descriptor keeps it alive; nothing is left behind */
+    return fd;
+}
+
+/* First use of a spool: find out whether standard input can be rewound,
+ * else open the source and the temporary file. @return 0 or -1 (reported). */
+static int spool_start(cli_inputs *in, spool *sp, const char *path, int is_stdin)
+{
+    struct stat st;
+
+    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+        sp->start = lseek(STDIN_FILENO, 0, SEEK_CUR);
+        sp->seekable = sp->start >= 0;
+    }
+    if (!sp->seekable) {
+        sp->own_src = !is_stdin;
+        sp->src = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+        if (sp->src < 0) {
+            report(in, CLI_ERROR, path, 0, "cannot open: %s", strerror(errno));
+            return -1;
+        }
+        sp->fd = make_temp();
+        if (sp->fd < 0) {
+            report(in, CLI_ERROR, path, 0, "cannot create temporary file for replay: %s",
+                   strerror(errno));
+            if (sp->own_src)
+                close(sp->src);
+            sp->src = -1;
+            return -1;
+        }
+    }
+    sp->started = 1;
+    return 0;
+}
+
+/* Opens a reader over a spooled input from its beginning. */
+static int spool_open(cli_inputs *in, reader *r, spool *sp, const char *path, int is_stdin)
+{
+    int fd;
+
+    if (!sp->started && spool_start(in, sp, path, is_stdin) != 0)
+        return -1;
+    if (sp->seekable) {
+        if (lseek(STDIN_FILENO, sp->start, SEEK_SET) < 0 || (fd = dup(STDIN_FILENO)) < 0) {
+            report(in, CLI_ERROR, path, 0, "cannot rewind: %s", strerror(errno));
+            return -1;
+        }
+    } else if (lseek(sp->fd, 0, SEEK_SET) < 0 || (fd = dup(sp->fd)) < 0) {
+        report(in, CLI_ERROR, path, 0, "cannot reread temporary file: %s", strerror(errno));
+        return -1;
+    }
+    if (reader_attach(r, fd) != 0) {
+        report(in, CLI_ERROR, path, 0, "out of memory");
+        return -1;
+    }
+    r->tee = sp->seekable || sp->eof ? NULL : sp;
+    return 0;
+}
+
+static int plain_open(cli_inputs *in, reader *r, const char *path, int is_stdin)
+{
+    int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        report(in, CLI_ERROR, path, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    if (!is_stdin)
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    if (reader_attach(r, fd) != 0) {
+        report(in, CLI_ERROR, path, 0, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- Buffer filling --------------------------------------------------- */
+
+/* Appends the next bytes of the file to in->buf. Capacity grows so that a
+ * read always has room for at least half of max(READ_CHUNK, len): reads stay
+ * large, and a long line costs O(length) time and memory. */
+static int fill(cli_inputs *in, reader *r)
+{
+    cli_buf *b = &in->buf;
+    size_t want = b->len > READ_CHUNK ? b->len : READ_CHUNK;
+    long got;
+
+    if (b->cap - b->len < want / 2 + 1 && cli_buf_reserve(b, want) != 0)
+        return FILL_NOMEM;
+    got = reader_read(r, b->data + b->len, b->cap - b->len - 1);
+    if (got < 0)
+        return FILL_ERROR;
+    if (got == 0)
+        return FILL_EOF;
+    b->len += (size_t)got;
+    return FILL_OK;
+}
+
+static int is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Standard input is JSONL when its first non-blank byte (after a BOM) is
+ * '{'. Reads until that byte is in the buffer.
+ * @return 1 at the end of input, 0 otherwise, -1 on a reported error. */
+static int sniff_jsonl(cli_inputs *in, reader *r, source_file *sf)
+{
+    size_t i = 0;
+
+    for (;;) {
+        const unsigned char *d = (const unsigned char *)in->buf.data;
+        int rc;
+
+        if (i == 0 && in->buf.len >= 3 && memcmp(d, "\xEF\xBB\xBF", 3) == 0)
+            i = 3;
+        while (i < in->buf.len && is_blank(d[i]))
+            i++;
+        if (i < in->buf.len) {
+            sf->jsonl = d[i] == '{';
+            return 0;
+        }
+        rc = fill(in, r);
+        if (rc == FILL_EOF) {
+            sf->jsonl = 0;
+            return 1;
+        }
+        if (rc != FILL_OK) {
+            report(in, CLI_ERROR, sf->path, 0, "%s",
+                   rc == FILL_NOMEM ? "out of memory" : r->msg);
+            return -1;
+        }
+    }
+}
+
+/* ---- Text documents --------------------------------------------------- */
+
+static void deliver_text(cli_inputs *in, const source_file *sf)
+{
+    const char *t = in->buf.data ? in->buf.data : "";
+    size_t n = in->buf.len, bad;
+    const char *nul = n ? memchr(t, '\0', n) : NULL;
+    cli_doc doc;
+
+    if (n == 0) {
+        report(in, CLI_WARNING, sf->path, 0, "empty file");
+    } else if (nul != NULL) {
+        if (in->opts.skip_binary) {
+            report(in, CLI_ERROR, sf->path, 0, "binary file (NUL byte at offset %zu), skipped",
+                   (size_t)(nul - t));
+            return;
+        }
+        report(in, CLI_WARNING, sf->path, 0, "binary file (NUL byte at offset %zu)",
+               (size_t)(nul - t));
+    } else if ((bad = cli_utf8_find_invalid(t, n)) < n) {
+        report(in, CLI_WARNING, sf->path, 0, "invalid UTF-8 at byte offset %zu", bad);
+    }
+    memset(&doc, 0, sizeof doc);
+    doc.id = sf->path;
+    doc.id_len = strlen(sf->path);
+    doc.source = in->opts.source_override ? in->opts.source_override : sf->input;
+    doc.source_len = strlen(doc.source);
+    doc.text = t;
+    doc.text_len = n;
+    doc.input = sf->input;
+    doc.path = sf->path;
+    emit(in, &doc);
+}
+
+/* Reads the rest of the file into in->buf and delivers it as one document.
+ * An incomplete document (read error, truncated gzip) is not delivered. */
+static void read_text(cli_inputs *in, reader *r, const source_file *sf, int eof)
+{
+    while (!eof) {
+        int rc = fill(in, r);
+
+        if (rc == FILL_EOF) {
+            eof = 1;
+        } else if (rc == FILL_NOMEM) {
+            report(in, CLI_ERROR, sf->path, 0, "out of memory (file too large), skipped");
+            return;
+        } else if (rc == FILL_ERROR) {
+            report(in, CLI_ERROR, sf->path, 0, "%s, file skipped", r->msg);
+            return;
+        }
+    }
+    deliver_text(in, sf);
+}
+
+/* ---- JSONL documents -------------------------------------------------- */
+
+enum { F_ID, F_TEXT, F_SOURCE, F_COUNT };
+
+/* Decodes the text member into in->text. @return 0, or -1 (reported, the
+ * line is skipped). */
+static int jsonl_text(cli_inputs *in, const source_file *sf, const char *json,
+                      const cli_json_member *m, size_t lineno)
+{
+    const char *name = in->opts.text_field;
+    size_t replaced, bad;
+
+    if (m->type == CLI_JSON_ABSENT) {
+        report(in, CLI_ERROR, sf->path, lineno, "missing \"%s\" field", name);
+        return -1;
+    }
+    if (m->type != CLI_JSON_STRING) {
+        report(in, CLI_ERROR, sf->path, lineno, "\"%s\" field is %s, not a string", name,
+               type_name(m->type));
+        return -1;
+    }
+    if (cli_json_unescape(&in->text, json + m->off, m->len, &replaced) != 0) {
+        report(in, CLI_ERROR, sf->path, lineno, "out of memory");
+        return -1;
+    }
+    if (replaced)
+        report(in, CLI_WARNING, sf->path, lineno,
+               "%zu unpaired UTF-16 surrogate escape(s) in \"%s\" replaced by U+FFFD",
+               replaced, name);
+    bad = cli_utf8_find_invalid(in->text.data, in->text.len);
+    if (bad < in->text.len)
+        report(in, CLI_WARNING, sf->path, lineno, "invalid UTF-8 at byte offset %zu of \"%s\"",
+               bad, name);
+    return 0;
+}
+
+/* Sets doc->id: a string is unescaped, a number passed as its literal text,
+ * anything else replaced by "<path>:<line>" with a warning. */
+static void jsonl_id(cli_inputs *in, const source_file *sf, const char *json,
+                     const cli_json_member *m, size_t lineno, cli_doc *doc)
+{
+    const char *name = in->opts.id_field;
+    cli_buf *b = &in->id;
+    size_t need = strlen(sf->path) + 24;
+
+    if (m->type == CLI_JSON_NUMBER) {
+        doc->id = json + m->off;
+        doc->id_len = m->len;
+        return;
+    }
+    if (m->type == CLI_JSON_STRING && cli_json_unescape(b, json + m->off, m->len, NULL) == 0) {
+        doc->id = b->data;
+        doc->id_len = b->len;
+        return;
+    }
+    if (m->type == CLI_JSON_ABSENT)
+        report(in, CLI_WARNING, sf->path, lineno, "missing \"%s\" field, using path:line as id",
+               name);
+    else if (m->type != CLI_JSON_STRING)
+        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, using path:line as id",
+               name, type_name(m->type));
+    b->len = 0;
+    if (cli_buf_reserve(b, need) != 0) {
+        doc->id = sf->path; /* out of memory: still a usable id */
+        doc->id_len = strlen(sf->path);
+        return;
+    }
+    b->len = (size_t)snprintf(b->data, need, "%s:%zu", sf->path, lineno);
+    doc->id = b->data;
+    doc->id_len = b->len;
+}
+
+/* Sets doc->source: --source, else the string field, else the INPUT. */
+static void jsonl_source(cli_inputs *in, const source_file *sf, const char *json,
+                         const cli_json_member *m, size_t lineno, cli_doc *doc)
+{
+    doc->source = in->opts.source_override ? in->opts.source_override : sf->input;
+    doc->source_len = strlen(doc->source);
+    if (in->opts.source_override)
+        return;
+    if (m->type == CLI_JSON_STRING &&
+        cli_json_unescape(&in->source, json + m->off, m->len, NULL) == 0) {
+        doc->source = in->source.data;
+        doc->source_len = in->source.len;
+    } else if (m->type != CLI_JSON_ABSENT && m->type != CLI_JSON_NULL &&
+               m->type != CLI_JSON_STRING) {
+        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, not a string; ignored",
+               in->opts.source_field, type_name(m->type));
+    }
+}
+
+static int line_is_blank(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!is_blank((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* Handles one JSONL line (terminator removed, but maybe a '\r'). */
+static void jsonl_line(cli_inputs *in, const source_file *sf, const char *line, size_t len,
+                       size_t lineno)
+{
+    cli_json_member m[F_COUNT];
+    cli_json_error je;
+    size_t bom = 0, k;
+    cli_doc doc;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+        bom = 3; /* RFC 8259 lets parsers ignore a BOM; offsets stay relative to raw */
+    if (line_is_blank(line + bom, len - bom))
+        return;
+    m[F_ID].key = in->opts.id_field;
+    m[F_ID].key_len = in->id_field_len;
+    m[F_TEXT].key = in->opts.text_field;
+    m[F_TEXT].key_len = in->text_field_len;
+    m[F_SOURCE].key = in->opts.source_field;
+    m[F_SOURCE].key_len = in->source_field_len;
+    if (cli_json_scan_object(line + bom, len - bom, m, F_COUNT, &je) != 0) {
+        report(in, CLI_ERROR, sf->path, lineno, "%s at column %zu", je.reason, je.column + bom);
+        return;
+    }
+    for (k = 0; k < F_COUNT; k++)
+        m[k].off += bom;
+    if (jsonl_text(in, sf, line, &m[F_TEXT], lineno) != 0)
+        return;
+    memset(&doc, 0, sizeof doc);
+    jsonl_id(in, sf, line, &m[F_ID], lineno, &doc);
+    jsonl_source(in, sf, line, &m[F_SOURCE], lineno, &doc);
+    doc.text = in->text.data;
+    doc.text_len = in->text.len;
+    doc.input = sf->input;
+    doc.path = sf->path;
+    doc.line = lineno;
+    doc.is_jsonl = 1;
+    doc.raw = line;
+    doc.raw_len = len;
+    doc.text_value_off = m[F_TEXT].off;
+    doc.text_value_len = m[F_TEXT].len;
+    emit(in, &doc);
+}
+
+/* A line ended; `oversize` says it did not fit in memory and was dropped. */
+static void line_end(cli_inputs *in, const source_file *sf, const char *line, size_t len,
+                     size_t lineno, int *oversize)
+{
+    if (*oversize) {
+        report(in, CLI_ERROR, sf->path, lineno, "line too long to fit in memory, skipped");
+        *oversize = 0;
+        return;
+    }
+    jsonl_line(in, sf, line, len, lineno);
+}
+
+/* Splits the file into lines. in->buf[start..len) holds the unfinished
+ * line; `scan` is where the search for its end resumes, so that a line that
+ * arrives in many reads is still searched only once. */
+static void read_jsonl(cli_inputs *in, reader *r, const source_file *sf, int eof)
+{
+    cli_buf *b = &in->buf;
+    size_t start = 0, scan = 0, lineno = 0;
+    int oversize = 0;
+
+    while (!in->stop) {
+        const char *nl = b->len > scan ? memchr(b->data + scan, '\n', b->len - scan) : NULL;
+        int rc;
+
+        if (nl != NULL) {
+            size_t end = (size_t)(nl - b->data);
+            line_end(in, sf, b->data + start, end - start, ++lineno, &oversize);
+            start = scan = end + 1;
+            continue;
+        }
+        if (eof) {
+            if (start < b->len || oversize)
+                line_end(in, sf, b->data + start, b->len - start, ++lineno, &oversize);
+            return;
+        }
+        if (start > 0)
+            memmove(b->data, b->data + start, b->len - start);
+        b->len -= start;
+        scan = b->len;
+        start = 0;
+        rc = fill(in, r);
+        if (rc == FILL_EOF) {
+            eof = 1;
+        } else if (rc == FILL_NOMEM) {
+            oversize = 1; /* drop what we have of this line, keep looking for its end */
+            b->len = scan = 0;
+        } else if (rc == FILL_ERROR) {
+            report(in, CLI_ERROR, sf->path, lineno + 1, "%s", r->msg);
+            return;
+        }
+    }
+}
+
+/* ---- Files, directories, inputs ---------------------------------------- */
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* Reads one opened file as text or JSONL. */
+static void read_stream(cli_inputs *in, reader *r, source_file *sf)
+{
+    int eof = 0;
+
+    in->buf.len = 0;
+    if (sf->jsonl < 0 && (eof = sniff_jsonl(in, r, sf)) < 0)
+        return;
+    if (sf->jsonl)
+        read_jsonl(in, r, sf, eof);
+    else
+        read_text(in, r, sf, eof);
+}
+
+/* Reads the file at in->path. `sp` is the replay spool to read it through,
+ * or NULL to open it directly. */
+static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin)
+{
+    source_file sf;
+    reader r;
+    int rc;
+
+    sf.input = input;
+    sf.path = in->path.data;
+    if (in->opts.force_jsonl)
+        sf.jsonl = 1;
+    else if (is_stdin)
+        sf.jsonl = -1;
+    else
+        sf.jsonl = has_suffix(sf.path, ".jsonl") || has_suffix(sf.path, ".jsonl.gz");
+    if (sp != NULL)
+        rc = spool_open(in, &r, sp, sf.path, is_stdin);
+    else
+        rc = plain_open(in, &r, sf.path, is_stdin);
+    if (rc != 0)
+        return;
+    read_stream(in, &r, &sf);
+    reader_close(&r);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the visible entries of the directory at in->path, sorted
+ * byte-wise, stored in `arena`; `*out` gets the sorted pointers (to free).
+ * @return the count, or (size_t)-1 when the directory cannot be opened. */
+static size_t list_dir(cli_inputs *in, cli_buf *arena, char ***out)
+{
+    DIR *d = opendir(in->path.data);
+    size_t n = 0, i, off = 0;
+    struct dirent *e;
+    char **names;
+
+    *out = NULL;
+    if (d == NULL) {
+        report(in, CLI_ERROR, in->path.data, 0, "cannot open directory: %s", strerror(errno));
+        return (size_t)-1;
+    }
+    for (;;) {
+        size_t len;
+
+        errno = 0;
+        if ((e = readdir(d)) == NULL) {
+            if (errno != 0)
+                report(in, CLI_ERROR, in->path.data, 0, "cannot list directory: %s",
+                       strerror(errno));
+            break;
+        }
+        if (e->d_name[0] == '.') /* ".", ".." and hidden entries */
+            continue;
+        len = strlen(e->d_name) + 1;
+        if (cli_buf_reserve(arena, len) != 0) {
+            report(in, CLI_ERROR, in->path.data, 0, "out of memory, directory listing cut");
+            break;
+        }
+        memcpy(arena->data + arena->len, e->d_name, len);
+        arena->len += len;
+        n++;
+    }
+    closedir(d);
+    names = n ? malloc(n * sizeof *names) : NULL;
+    if (n && names == NULL) {
+        report(in, CLI_ERROR, in->path.data, 0, "out of memory, directory skipped");
+        return 0;
+    }
+    for (i = 0; i < n; i++) { /* the arena no longer moves: take pointers */
+        names[i] = arena->data + off;
+        off += strlen(names[i]) + 1;
+    }
+    qsort(names, n, sizeof *names, cmp_names);
+    *out = names;
+    return n;
+}
+
+static void visit(cli_inputs *in, const char *input, int top);
+
+/* Appends "/name" to in->path (no doubled '/'). @return 0 or -1. */
+static int path_push(cli_inputs *in, const char *name)
+{
+    size_t n = strlen(name);
+    cli_buf *p = &in->path;
+
+    if (cli_buf_reserve(p, n + 1) != 0)
+        return -1;
+    if (p->len > 0 && p->data[p->len - 1] != '/')
+        p->data[p->len++] = '/';
+    memcpy(p->data + p->len, name, n + 1);
+    p->len += n;
+    return 0;
+}
+
+static void walk_dir(cli_inputs *in, const char *input)
+{
+    cli_buf arena = CLI_BUF_INIT;
+    char **names;
+    size_t n = list_dir(in, &arena, &names), i, base = in->path.len;
+
+    if (n == (size_t)-1)
+        n = 0;
+    for (i = 0; i < n && !in->stop; i++) {
+        if (path_push(in, names[i]) != 0) {
+            report(in, CLI_ERROR, in->path.data, 0, "out of memory, entry %s skipped",
+                   names[i]);
+            continue;
+        }
+        visit(in, input, 0);
+        in->path.len = base;
+        in->path.data[base] = '\0';
+    }
+    free(names);
+    cli_buf_free(&arena);
+}
+
+/* Recurses into the directory at in->path unless that would loop. */
+static void enter_dir(cli_inputs *in, const char *input, const struct stat *st)
+{
+    size_t k;
+
+    for (k = 0; k < in->ndirs; k++) {
+        if (in->dirs[k].dev == st->st_dev && in->dirs[k].ino == st->st_ino) {
+            report(in, CLI_WARNING, in->path.data, 0,
+                   "directory already being read (symlink loop), skipped");
+            return;
+        }
+    }
+    if (in->ndirs >= MAX_DIR_DEPTH) {
+        report(in, CLI_ERROR, in->path.data, 0,
+               "directories nested more than %d deep, skipped", MAX_DIR_DEPTH);
+        return;
+    }
+    in->dirs[in->ndirs].dev = st->st_dev;
+    in->dirs[in->ndirs].ino = st->st_ino;
+    in->ndirs++;
+    walk_dir(in, input);
+    in->ndirs--;
+}
+
+/* Reads whatever in->path names. `top` is set for an INPUT argument, which
+ * is read even when it is not a regular file (a FIFO, /dev/stdin). */
+static void visit(cli_inputs *in, const char *input, int top)
+{
+    struct stat st;
+
+    if (stat(in->path.data, &st) != 0) { /* follows symlinks */
+        report(in, CLI_ERROR, in->path.data, 0, "cannot open: %s", strerror(errno));
+        return;
+    }
+    if (S_ISDIR(st.st_mode))
+        enter_dir(in, input, &st);
+    else if (S_ISREG(st.st_mode) || top)
+        read_file(in, input, NULL, 0);
+    else
+        report(in, CLI_WARNING, in->path.data, 0, "not a regular file, skipped");
+}
+
+static void read_input(cli_inputs *in, size_t i)
+{
+    const char *arg = in->inputs[i];
+    int is_stdin = strcmp(arg, "-") == 0;
+    struct stat st;
+
+    in->path.len = 0;
+    if (path_push(in, arg) != 0) {
+        report(in, CLI_ERROR, arg, 0, "out of memory");
+        return;
+    }
+    in->ndirs = 0;
+    /* Inputs that cannot be reopened are spooled when replay is wanted. */
+    if (in->replayable &&
+        (is_stdin || (stat(arg, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))))
+        read_file(in, arg, &in->spools[i], is_stdin);
+    else if (is_stdin)
+        read_file(in, arg, NULL, 1);
+    else
+        visit(in, arg, 1);
+}
+
+/* ---- Public entry points ------------------------------------------------ */
+
+/* Copies the options so that the caller's strings need not outlive us. */
+static int copy_opts(cli_inputs *in, const cli_input_opts *o)
+{
+    static const cli_input_opts none = { NULL, NULL, NULL, NULL, 0, 0 };
+    const char *src[4];
+    int k;
+
+    if (o == NULL)
+        o = &none;
+    src[0] = o->id_field ? o->id_field : "id";
+    src[1] = o->text_field ? o->text_field : "text";
+    src[2] = o->source_field ? o->source_field : "source";
+    src[3] = o->source_override;
+    for (k = 0; k < 4; k++)
+        if (src[k] && (in->owned[k] = strdup(src[k])) == NULL)
+            return -1;
+    in->opts = *o;
+    in->opts.id_field = in->owned[0];
+    in->opts.text_field = in->owned[1];
+    in->opts.source_field = in->owned[2];
+    in->opts.source_override = in->owned[3];
+    in->id_field_len = strlen(in->opts.id_field);
+    in->text_field_len = strlen(in->opts.text_field);
+    in->source_field_len = strlen(in->opts.source_field);
+    return 0;
+}
+
+cli_inputs *cli_inputs_open(char *const *inputs, size_t count, const cli_input_opts *opts,
+                            int replayable)
+{
+    static char dash[] = "-";
+    static char *const stdin_only[] = { dash };
+    cli_inputs *in = calloc(1, sizeof *in);
+    size_t i;
+
+    if (in == NULL)
+        return NULL;
+    if (count == 0) { /* no INPUT means standard input */
+        inputs = stdin_only;
+        count = 1;
+    }
+    in->replayable = replayable;
+    in->inputs = calloc(count, sizeof *in->inputs);
+    in->spools = calloc(count, sizeof *in->spools);
+    if (in->inputs == NULL || in->spools == NULL) {
+        cli_inputs_close(in);
+        return NULL;
+    }
+    in->count = count;
+    for (i = 0; i < count; i++)
+        in->spools[i].fd = in->spools[i].src = -1;
+    for (i = 0; i < count; i++) {
+        if ((in->inputs[i] = strdup(inputs[i])) == NULL) {
+            cli_inputs_close(in);
+            return NULL;
+        }
+    }
+    if (copy_opts(in, opts) != 0) {
+        cli_inputs_close(in);
+        return NULL;
+    }
+    return in;
+}
+
+long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payload)
+{
+    size_t i;
+
+    in->fn = fn;
+    in->err = err;
+    in->payload = payload;
+    in->errors = 0;
+    in->seq = 0;
+    in->stop = 0;
+    for (i = 0; i < in->count && !in->stop; i++)
+        read_input(in, i);
+    return in->stop ? -1 : in->errors;
+}
+
+void cli_inputs_close(cli_inputs *in)
+{
+    size_t i;
+
+    if (in == NULL)
+        return;
+    for (i = 0; in->inputs && i < in->count; i++)
+        free(in->inputs[i]);
+    for (i = 0; in->spools && i < in->count; i++) {
+        if (in->spools[i].fd >= 0)
+            close(in->spools[i].fd);
+        if (in->spools[i].own_src && in->spools[i].src >= 0)
+            close(in->spools[i].src);
+    }
+    free(in->inputs);
+    free(in->spools);
+    for (i = 0; i < 4; i++)
+        free(in->owned[i]);
+    cli_buf_free(&in->buf);
+    cli_buf_free(&in->text);
+    cli_buf_free(&in->id);
+    cli_buf_free(&in->source);
+    cli_buf_free(&in->path);
+    free(in);
+}

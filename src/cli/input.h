@@ -1,0 +1,73 @@
+/*
+ * CLI input layer: turns INPUT arguments into a stream of documents.
+ *
+ * An INPUT is a text file (one document, id = the path as given), a directory
+ * (recursed in byte-wise sorted order of entry names; only regular files,
+ * symlinks followed once, hidden entries starting with '.' skipped), a
+ * `.jsonl` file (one document per line), any of these gzip-compressed (name
+ * ends in `.gz`; `.jsonl.gz` is JSONL), or `-` for standard input (read as
+ * JSONL when --jsonl/--format says so or when its first non-blank byte is '{',
+ * else as one text document with id "-").
+ *
+ * Errors are reported through the callback with the input's name and, for
+ * JSONL, the 1-based line number; the reader then goes on with the next line
+ * or file. Nothing here prints.
+ */
+#ifndef ND_CLI_INPUT_H
+#define ND_CLI_INPUT_H
+
+#include <stddef.h>
+
+/* One document as delivered to the callback. All pointers are valid only
+ * during the callback. Strings are not NUL-terminated unless stated. */
+typedef struct cli_doc {
+    const char *id;      size_t id_len;      /* JSONL id (a number is given as its text), or the path */
+    const char *source;  size_t source_len;  /* JSONL source field, else the INPUT argument, or --source */
+    const char *text;    size_t text_len;    /* decoded text (file bytes, or unescaped JSON string) */
+    const char *input;                       /* the INPUT argument it came from, NUL-terminated */
+    const char *path;                        /* the file it was read from, NUL-terminated ("-" for stdin) */
+    size_t line;                             /* JSONL: 1-based line number; 0 for text files */
+    int is_jsonl;
+    /* JSONL only: the raw line (without its terminator) and where the text
+     * field's value (the JSON string, quotes included) sits in it, so that
+     * `clean` can write the line back with only that value replaced. */
+    const char *raw;     size_t raw_len;
+    size_t text_value_off, text_value_len;
+    size_t seq;                              /* 0-based position of the document in the whole input */
+} cli_doc;
+
+typedef struct cli_input_opts {
+    const char *id_field;      /* default "id" */
+    const char *text_field;    /* default "text" */
+    const char *source_field;  /* default "source" */
+    const char *source_override; /* --source NAME, or NULL */
+    int force_jsonl;           /* treat every file and stdin as JSONL */
+    int skip_binary;           /* text files holding a NUL byte are reported and skipped */
+} cli_input_opts;
+
+/* Severity passed to the error callback. A warning leaves the document in
+ * the stream (e.g. invalid UTF-8, empty file); an error means the document or
+ * line was skipped (unreadable path, malformed JSONL line, binary file). */
+enum { CLI_WARNING = 0, CLI_ERROR = 1 };
+
+typedef int (*cli_doc_fn)(const cli_doc *doc, void *payload);  /* non-zero stops reading */
+typedef void (*cli_err_fn)(int severity, const char *input, size_t line,
+                           const char *message, void *payload);
+
+typedef struct cli_inputs cli_inputs;
+
+/* Prepares to read the inputs. When `replayable` is set, standard input is
+ * spooled to a temporary file on first read so that cli_inputs_read() may run
+ * again and deliver the same documents in the same order (two-pass scan).
+ * Returns NULL only when out of memory. */
+cli_inputs *cli_inputs_open(char *const *inputs, size_t count, const cli_input_opts *opts,
+                            int replayable);
+
+/* Reads every input in order, calling fn for each document and err for each
+ * problem. Returns the number of errors (not warnings) reported, or -1 if fn
+ * asked to stop. May be called again when opened replayable. */
+long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payload);
+
+void cli_inputs_close(cli_inputs *in);
+
+#endif

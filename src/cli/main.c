@@ -1,0 +1,478 @@
+/*
+ * neardup command-line tool. Uses only the public API (neardup.h) and the
+ * CLI's own input and JSON helpers.
+ *
+ *   neardup scan  [options] INPUT...   report each paragraph's kind
+ *   neardup clean [options] INPUT...   print the documents without repeats
+ *
+ * Exit status: 0 ok; 1 some input could not be read (the rest was
+ * processed); 2 usage error; 3 something was found (only with --exit-status).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "neardup.h"
+#include "input.h"
+#include "json.h"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_FOUND = 3 };
+
+typedef enum { CMD_SCAN, CMD_CLEAN } cli_cmd;
+
+typedef struct cli_opts {
+    cli_cmd cmd;
+    nd_params params;
+    cli_input_opts in;
+    int json, exit_status, quiet, keep_repeats;
+    const char *outdir;
+    char **inputs;
+    size_t ninputs;
+} cli_opts;
+
+typedef struct cli_run {
+    const cli_opts *o;
+    nd_ctx *ctx;
+    nd_doc *doc;
+    size_t docs, paras, repeats;
+    int io_failed;
+    cli_buf clean;         /* cleaned text of the current document */
+    FILE *out;             /* clean -o: the open output file */
+    char *out_path;        /* its path */
+} cli_run;
+
+static const char *cli_usage_text =
+    "usage: neardup COMMAND [options] INPUT...\n"
+    "\n"
+    "commands:\n"
+    "  scan    report every paragraph's kind (content or repeat)\n"
+    "  clean   print the documents with repeated paragraphs removed\n"
+    "\n"
+    "INPUT is a text file, a directory (recursed in sorted order), a .jsonl file\n"
+    "(one {\"id\",\"text\",\"source\"} object per line), any of these gzipped (.gz),\n"
+    "or - for standard input. Run 'neardup COMMAND --help' for the options.\n";
+
+static const char *cli_options_text =
+    "options:\n"
+    "  --json                 scan: write JSON Lines (see docs/JSON.md)\n"
+    "  -o, --output DIR       clean: write one file per input file under DIR\n"
+    "  --keep-repeats         clean: keep repeated paragraphs\n"
+    "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n"
+    "  --threshold X          Jaccard similarity for a repeat, in (0,1] (default 0.70)\n"
+    "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
+    "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
+    "  --seed N               hash seed (default 7954882400640217136)\n"
+    "  --jsonl                read every input (and stdin) as JSON Lines\n"
+    "  --id-field F, --text-field F, --source-field F\n"
+    "                         JSONL field names (default id, text, source)\n"
+    "  --source NAME          the source (feed) of every document\n"
+    "  --binary               process files that hold NUL bytes instead of skipping them\n"
+    "  --exit-status          exit with 3 when something was found\n"
+    "  -q, --quiet            no warnings, no summary on stderr\n"
+    "  -h, --help             this help\n";
+
+/* ---- Option parsing ------------------------------------------------------- */
+
+static int cli_usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "neardup: %s%s%s\nTry 'neardup --help'.\n", msg, arg ? ": " : "", arg ? arg : "");
+    return EXIT_USAGE;
+}
+
+static int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-') return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static int cli_parse_double(const char *s, double *out)
+{
+    /* by hand: strtod obeys LC_NUMERIC, and the CLI's numbers must not */
+    double v = 0.0, scale = 1.0;
+    int digits = 0;
+    if (!s) return -1;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10.0 + (*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++) v += (*s - '0') * (scale /= 10.0);
+    if (*s || !digits) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Takes the value of option `name` from "--name=value" or the next argument. */
+static const char *cli_value(int argc, char **argv, int *i, const char *eq)
+{
+    if (eq) return eq + 1;
+    if (*i + 1 >= argc) return NULL;
+    return argv[++*i];
+}
+
+static int cli_set_mode(cli_opts *o, const char *v)
+{
+    if (!v) return -1;
+    if (!strcmp(v, "auto")) o->params.seg_mode = ND_SEG_AUTO;
+    else if (!strcmp(v, "lines")) o->params.seg_mode = ND_SEG_LINES;
+    else if (!strcmp(v, "blocks")) o->params.seg_mode = ND_SEG_BLOCKS;
+    else return -1;
+    return 0;
+}
+
+/* One option with a value. @return 0 ok, 1 not an option with a value, -1 bad value. */
+static int cli_value_option(cli_opts *o, const char *name, const char *v)
+{
+    unsigned long long u;
+    if (!strcmp(name, "--paragraphs")) return cli_set_mode(o, v);
+    if (!strcmp(name, "--threshold")) return cli_parse_double(v, &o->params.repeat_threshold);
+    if (!strcmp(name, "-w") || !strcmp(name, "--shingle-size")) {
+        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        o->params.shingle_size = (unsigned)u;
+        return 0;
+    }
+    if (!strcmp(name, "-k") || !strcmp(name, "--num-perm")) {
+        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        o->params.num_perm = (unsigned)u;
+        return 0;
+    }
+    if (!strcmp(name, "--seed")) {
+        if (cli_parse_uint(v, UINT64_MAX, &u)) return -1;
+        o->params.seed = (uint64_t)u;
+        return 0;
+    }
+    if (!strcmp(name, "-o") || !strcmp(name, "--output")) return (o->outdir = v) ? 0 : -1;
+    if (!strcmp(name, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
+    if (!strcmp(name, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
+    if (!strcmp(name, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
+    if (!strcmp(name, "--source")) return (o->in.source_override = v) ? 0 : -1;
+    return 1;
+}
+
+/* A flag. @return 0 ok, 1 unknown. */
+static int cli_flag_option(cli_opts *o, const char *name)
+{
+    if (!strcmp(name, "--json")) o->json = 1;
+    else if (!strcmp(name, "--exit-status")) o->exit_status = 1;
+    else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) o->quiet = 1;
+    else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
+    else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
+    else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
+    else return 1;
+    return 0;
+}
+
+static int cli_parse(cli_opts *o, int argc, char **argv, int first)
+{
+    int only_inputs = 0;
+    o->inputs = argv + first; /* inputs are compacted in place */
+    o->ninputs = 0;
+    for (int i = first; i < argc; i++) {
+        char *a = argv[i];
+        if (only_inputs || a[0] != '-' || !strcmp(a, "-")) {
+            o->inputs[o->ninputs++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) { only_inputs = 1; continue; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
+        char name[64];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name) return cli_usage_error("unknown option", a);
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        if (!eq && cli_flag_option(o, name) == 0) continue;
+        const char *v = cli_value(argc, argv, &i, a[1] == '-' ? eq : NULL);
+        int rc = cli_value_option(o, name, v);
+        if (rc == 1) return cli_usage_error("unknown option", a);
+        if (rc < 0) return cli_usage_error(v ? "bad value for option" : "missing value for option", name);
+    }
+    if (o->ninputs == 0) return cli_usage_error("no INPUT given (use - for standard input)", NULL);
+    char msg[160];
+    if (nd_params_check(&o->params, msg, sizeof msg)) return cli_usage_error(msg, NULL);
+    return 0;
+}
+
+/* ---- Diagnostics ---------------------------------------------------------- */
+
+static void cli_on_error(int severity, const char *input, size_t line, const char *message,
+                         void *payload)
+{
+    const cli_run *r = payload;
+    if (severity == CLI_WARNING && r->o->quiet) return;
+    if (line)
+        fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line,
+                severity == CLI_WARNING ? "warning: " : "", message);
+    else
+        fprintf(stderr, "neardup: %s: %s%s\n", input, severity == CLI_WARNING ? "warning: " : "",
+                message);
+}
+
+/* ---- scan ---------------------------------------------------------------- */
+
+static void cli_write_json_doc(cli_run *r, const cli_doc *d)
+{
+    fputs("{\"type\":\"doc\",\"doc\":", stdout);
+    cli_json_write_string(stdout, d->id, d->id_len);
+    fputs(",\"source\":", stdout);
+    cli_json_write_string(stdout, d->source, d->source_len);
+    fputs(",\"paragraphs\":", stdout);
+    cli_json_write_size(stdout, nd_doc_count(r->doc));
+    fputs(",\"repeats\":", stdout);
+    cli_json_write_size(stdout, nd_doc_repeats(r->doc));
+    fputs("}\n", stdout);
+}
+
+static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *p)
+{
+    fputs("{\"type\":\"para\",\"doc\":", stdout);
+    cli_json_write_string(stdout, d->id, d->id_len);
+    fputs(",\"index\":", stdout);
+    cli_json_write_size(stdout, i);
+    fputs(",\"offset\":", stdout);
+    cli_json_write_size(stdout, p->offset);
+    fputs(",\"length\":", stdout);
+    cli_json_write_size(stdout, p->length);
+    fputs(",\"kind\":\"", stdout);
+    fputs(nd_kind_name(p->kind), stdout);
+    fputc('"', stdout);
+    if (p->kind != ND_KIND_CONTENT) {
+        fputs(",\"of\":{\"doc\":", stdout);
+        cli_json_write_string(stdout, d->id, d->id_len);
+        fputs(",\"index\":", stdout);
+        cli_json_write_size(stdout, p->of);
+        fputs("},\"similarity\":", stdout);
+        cli_json_write_double(stdout, p->similarity, 4);
+    }
+    fputs("}\n", stdout);
+}
+
+static void cli_scan_report(cli_run *r, const cli_doc *d)
+{
+    size_t n = nd_doc_count(r->doc);
+    if (!r->o->json) {
+        printf("%.*s: %zu paragraphs, %zu repeats\n", (int)d->id_len, d->id, n,
+               nd_doc_repeats(r->doc));
+        return;
+    }
+    cli_write_json_doc(r, d);
+    for (size_t i = 0; i < n; i++) {
+        nd_para_info p;
+        nd_doc_para(r->doc, i, &p);
+        cli_write_json_para(d, i, &p);
+    }
+}
+
+/* ---- clean ---------------------------------------------------------------- */
+
+static int cli_removed(const cli_run *r, const nd_para_info *p)
+{
+    return p->kind == ND_KIND_REPEAT && !r->o->keep_repeats;
+}
+
+/* Builds the text without removed paragraphs; a removed paragraph takes its
+ * following line terminator with it. @return 1 when something was removed. */
+static int cli_build_clean(cli_run *r, const cli_doc *d)
+{
+    size_t kept_from = 0, n = nd_doc_count(r->doc);
+    int removed = 0;
+    r->clean.len = 0;
+    for (size_t i = 0; i < n; i++) {
+        nd_para_info p;
+        nd_doc_para(r->doc, i, &p);
+        if (!cli_removed(r, &p)) continue;
+        size_t end = p.offset + p.length;
+        if (end < d->text_len && d->text[end] == '\r' && end + 1 < d->text_len && d->text[end + 1] == '\n')
+            end += 2;
+        else if (end < d->text_len && d->text[end] == '\n')
+            end += 1;
+        size_t keep = p.offset - kept_from;
+        if (cli_buf_reserve(&r->clean, keep)) return -1;
+        memcpy(r->clean.data + r->clean.len, d->text + kept_from, keep);
+        r->clean.len += keep;
+        kept_from = end;
+        removed = 1;
+    }
+    size_t keep = d->text_len - kept_from;
+    if (cli_buf_reserve(&r->clean, keep)) return -1;
+    memcpy(r->clean.data + r->clean.len, d->text + kept_from, keep);
+    r->clean.len += keep;
+    return removed;
+}
+
+/* Output path under DIR for an input file: the path with any leading '/' and
+ * '.'/'..' components dropped (never escapes DIR), and a '.gz' suffix removed. */
+static char *cli_out_path(const char *dir, const char *path, int jsonl)
+{
+    if (!strcmp(path, "-")) path = jsonl ? "stdin.jsonl" : "stdin.txt";
+    size_t n = strlen(dir) + strlen(path) + 2;
+    char *out = malloc(n), *w;
+    if (!out) return NULL;
+    w = out + sprintf(out, "%s", dir);
+    for (const char *p = path; *p;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        int skip = len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.');
+        if (!skip) {
+            *w++ = '/';
+            memcpy(w, p, len);
+            w += len;
+        }
+        p += len + (slash != NULL);
+    }
+    *w = '\0';
+    if (w - out > 3 && !strcmp(w - 3, ".gz")) w[-3] = '\0';
+    return out;
+}
+
+static int cli_mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        int rc = mkdir(path, 0777);
+        *p = '/';
+        if (rc && errno != EEXIST) return -1;
+    }
+    return 0;
+}
+
+/* The stream a document's cleaned form goes to. */
+static FILE *cli_clean_stream(cli_run *r, const cli_doc *d)
+{
+    if (!r->o->outdir) return stdout;
+    char *path = cli_out_path(r->o->outdir, d->path, d->is_jsonl);
+    if (!path) return NULL;
+    if (r->out && r->out_path && !strcmp(path, r->out_path)) {
+        free(path);
+        return r->out;
+    }
+    if (r->out) fclose(r->out);
+    free(r->out_path);
+    r->out_path = path;
+    r->out = NULL;
+    if (cli_mkdirs(path) == 0) r->out = fopen(path, "wb");
+    if (!r->out) fprintf(stderr, "neardup: %s: cannot write: %s\n", path, strerror(errno));
+    return r->out;
+}
+
+static void cli_clean_write(cli_run *r, const cli_doc *d)
+{
+    int removed = cli_build_clean(r, d);
+    FILE *f = cli_clean_stream(r, d);
+    if (!f || removed < 0) {
+        r->io_failed = 1;
+        return;
+    }
+    if (!d->is_jsonl) {
+        fwrite(r->clean.data, 1, r->clean.len, f);
+        return;
+    }
+    if (!removed) { /* unchanged: the line is copied byte for byte */
+        fwrite(d->raw, 1, d->raw_len, f);
+    } else {
+        fwrite(d->raw, 1, d->text_value_off, f);
+        cli_json_write_string(f, r->clean.data, r->clean.len);
+        size_t after = d->text_value_off + d->text_value_len;
+        fwrite(d->raw + after, 1, d->raw_len - after, f);
+    }
+    fputc('\n', f);
+}
+
+/* ---- driver --------------------------------------------------------------- */
+
+static int cli_on_doc(const cli_doc *d, void *payload)
+{
+    cli_run *r = payload;
+    int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
+    if (rc) {
+        fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
+        r->io_failed = 1;
+        return 0;
+    }
+    r->docs++;
+    r->paras += nd_doc_count(r->doc);
+    r->repeats += nd_doc_repeats(r->doc);
+    if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d);
+    else cli_clean_write(r, d);
+    return 0;
+}
+
+static int cli_run_command(const cli_opts *o)
+{
+    cli_run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    int rc = nd_ctx_create(&r.ctx, &o->params, NULL);
+    if (!rc) rc = nd_doc_create(&r.doc, r.ctx);
+    if (rc) {
+        fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        nd_ctx_free(r.ctx);
+        return EXIT_INPUT;
+    }
+    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, 0);
+    long errors = in ? cli_inputs_read(in, cli_on_doc, cli_on_error, &r) : 1;
+    cli_inputs_close(in);
+    if (r.out) fclose(r.out);
+    free(r.out_path);
+    cli_buf_free(&r.clean);
+    nd_doc_free(r.doc);
+    nd_ctx_free(r.ctx);
+    if (fflush(stdout) != 0) r.io_failed = 1;
+    if (o->cmd == CMD_SCAN && !o->json)
+        printf("total: %zu documents, %zu paragraphs, %zu repeats\n", r.docs, r.paras, r.repeats);
+    else if (!o->quiet)
+        fprintf(stderr, "neardup: %zu documents, %zu paragraphs, %zu repeats\n", r.docs, r.paras,
+                r.repeats);
+    if (errors || r.io_failed) return EXIT_INPUT;
+    return (o->exit_status && r.repeats) ? EXIT_FOUND : EXIT_OK;
+}
+
+static void cli_help(cli_cmd cmd)
+{
+    if (cmd == CMD_SCAN)
+        printf("usage: neardup scan [options] INPUT...\n\n"
+               "Reports, for every paragraph of every document, whether it is content or a\n"
+               "repeat of an earlier paragraph of the same document.\n\n%s", cli_options_text);
+    else
+        printf("usage: neardup clean [options] INPUT...\n\n"
+               "Prints every document without its repeated paragraphs, all else byte for byte.\n"
+               "JSONL input gives JSONL output with only the text field changed.\n\n%s",
+               cli_options_text);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(cli_usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *c = argv[1];
+    if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
+        fputs(cli_usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(c, "--version") || !strcmp(c, "version")) {
+        printf("neardup %s (library %s, normalization %u)\n", ND_VERSION_STRING,
+               nd_version_string(), nd_normalization_version());
+        return EXIT_OK;
+    }
+    cli_opts o;
+    memset(&o, 0, sizeof o);
+    nd_params_init(&o.params, ND_PARAMS_VERSION);
+    o.in.skip_binary = 1;
+    if (!strcmp(c, "scan")) o.cmd = CMD_SCAN;
+    else if (!strcmp(c, "clean")) o.cmd = CMD_CLEAN;
+    else return cli_usage_error("unknown command", c);
+    int rc = cli_parse(&o, argc, argv, 2);
+    if (rc < 0) {
+        cli_help(o.cmd);
+        return EXIT_OK;
+    }
+    if (rc) return rc;
+    return cli_run_command(&o);
+}

@@ -1,0 +1,46 @@
+/* Private layout of a collection, shared by corpus.c (storage, accessors)
+ * and detect.c (the cross-document passes). */
+#ifndef ND_CORPUS_H
+#define ND_CORPUS_H
+#include "internal.h"
+
+typedef struct nd__cpara {
+    uint32_t off, len;    /* span in the document's text */
+    uint32_t doc;         /* owning document */
+    uint32_t of;          /* repeat: index of its root in the document */
+    uint32_t shingles;
+    float sim;
+    uint8_t kind;
+} nd__cpara;
+
+typedef struct nd__cdoc {
+    size_t id_off, id_len;   /* in the ids arena */
+    size_t para0;            /* global index of its first paragraph */
+    uint32_t npara, source;
+    uint32_t repeats, boilerplate;
+    uint64_t content_shingles;
+    size_t dup_of, cluster;
+    double sim, cont;
+} nd__cdoc;
+
+struct nd_corpus {
+    const nd_ctx *ctx;
+    const nd_allocator *al;
+    unsigned k;
+    nd__cdoc *docs;
+    size_t ndocs, doc_cap;
+    nd__cpara *paras;
+    size_t npara, para_cap;
+    uint32_t *psig;          /* npara * k */
+    size_t psig_cap;
+    uint32_t *dsig;          /* ndocs * k, content signatures */
+    char *ids;
+    size_t ids_len, ids_cap;
+    uint64_t *src_keys;
+    size_t nsources, src_cap;
+    uint32_t *fam;           /* per paragraph: global index of its family's first paragraph */
+    uint32_t *uf;            /* union-find parents over documents */
+    int finished;
+};
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * Private declarations shared by the library's modules. Nothing here is API.
+ *
+ * Module order (each uses only those above it):
+ *   alloc, error, params  ->  segment -> normalize -> shingle -> minhash
+ *   -> lsh -> doc (repeats inside a document)
+ */
+#ifndef ND_INTERNAL_H
+#define ND_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "neardup.h"
+
+#define ND_NORMALIZATION_VERSION 1u
+
+/* ---- alloc.c ---- */
+void *nd__alloc(const nd_allocator *al, size_t size);
+void *nd__calloc(const nd_allocator *al, size_t count, size_t size);
+void nd__free(const nd_allocator *al, void *ptr);
+/* Grows *ptr (holding *cap elements of elem bytes) to at least `need`
+ * elements, geometrically, keeping the contents. */
+int nd__reserve(const nd_allocator *al, void **ptr, size_t *cap, size_t need, size_t elem);
+const nd_allocator *nd__default_allocator(void);
+
+/* ---- little-endian helpers (fixed byte order for hashed data) ---- */
+static inline void nd__le64_store(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint64_t nd__le64_load(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- segment.c ---- */
+typedef struct nd__span {
+    size_t off, len;
+} nd__span;
+
+/* Splits text into paragraphs. *spans is grown as needed (capacity *cap).
+ * *used receives the mode actually applied. */
+int nd__segment(const nd_allocator *al, const char *text, size_t size, nd_seg_mode mode,
+                nd__span **spans, size_t *count, size_t *cap, nd_seg_mode *used);
+
+/* ---- normalize.c ---- */
+#define ND__TOKBUF 256
+#define ND__QUEUE 64
+typedef struct nd__tokenizer {
+    const unsigned char *p, *end;
+    struct { int32_t cp; unsigned char cls; } q[ND__QUEUE]; /* normalized code points ahead */
+    size_t q_pos, q_len;
+    uint64_t seed;
+    uint64_t num_hash;        /* the folded hash every all-digit token gets */
+    size_t buf_len;           /* bytes of the current token in buf */
+    int streaming;            /* token longer than buf: hashing through state */
+    unsigned char buf[ND__TOKBUF + 8];
+    void *state;              /* XXH3_state_t *, allocated on first long token */
+    const nd_allocator *al;
+} nd__tokenizer;
+
+typedef struct nd__token {
+    uint64_t hash;   /* hash of the normalized token, all-digit tokens folded to one value */
+    uint64_t raw;    /* hash of the normalized token, digits kept */
+} nd__token;
+
+void nd__tokenizer_init(nd__tokenizer *tk, const nd_allocator *al, uint64_t seed);
+void nd__tokenizer_reset(nd__tokenizer *tk, const char *text, size_t size);
+/* @return 1 and *out set for the next token, 0 at the end, <0 on error. */
+int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out);
+void nd__tokenizer_free(nd__tokenizer *tk);
+
+/* ---- shingle.c ---- */
+typedef struct nd__shingled {
+    size_t tokens;    /* words in the paragraph */
+    uint64_t key;     /* exact key: hash of all raw token hashes (or raw bytes) */
+} nd__shingled;
+
+/* Appends the shingle hashes of text to *arena (growing it), *len updated. */
+int nd__shingle(nd__tokenizer *tk, const char *text, size_t size, unsigned w, uint64_t seed,
+                uint64_t **arena, size_t *len, size_t *cap, nd__shingled *out);
+
+/* ---- minhash.c ---- */
+typedef void (*nd__minhash_fn)(const uint64_t *a, const uint64_t *b, unsigned k,
+                               const uint64_t *shingles, size_t n, uint32_t *sig);
+typedef struct nd__minhash {
+    uint64_t *a, *b;          /* K multiply-add-shift coefficients */
+    unsigned k;
+    nd__minhash_fn fn;
+    const char *isa;
+} nd__minhash;
+
+int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed);
+void nd__minhash_free(nd__minhash *mh, const nd_allocator *al);
+/* sig := signature of the n shingles (sig is overwritten). */
+void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig);
+
+/* ---- lsh.c ---- */
+/* Bands and rows minimising the weighted false-positive and false-negative
+ * areas of the S-curve 1-(1-s^r)^b around threshold t, with b*r <= k. */
+void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows);
+
+typedef struct nd__lsh {
+    const nd_allocator *al;
+    unsigned bands, rows;
+    uint64_t *keys;      /* bucket keys, 0 = empty slot */
+    uint32_t *heads;     /* per slot: first entry of its chain */
+    size_t slots, used;  /* slots is a power of two */
+    uint32_t *next;      /* per entry (item * bands + band): next entry in chain */
+    size_t entries, next_cap;
+} nd__lsh;
+
+int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows);
+void nd__lsh_clear(nd__lsh *l);
+void nd__lsh_free(nd__lsh *l);
+uint64_t nd__lsh_band_key(const uint32_t *sig, unsigned band, unsigned rows);
+/* Inserts item under its bands' keys xor salt (a salt keeps partitions of one
+ * index apart, e.g. one per source). Items are numbered by the caller; the
+ * link array grows to the largest item. */
+int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt);
+#define ND__LSH_END UINT32_MAX
+/* First entry of the bucket of sig's band; then nd__lsh_next. Items are
+ * entry / bands. */
+uint32_t nd__lsh_bucket(const nd__lsh *l, const uint32_t *sig, unsigned band, uint64_t salt);
+static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l->next[entry]; }
+
+/* ---- the context ---- */
+struct nd_ctx {
+    nd_allocator alloc;
+    nd_params params;
+    nd__minhash mh;
+    unsigned repeat_bands, repeat_rows;
+    unsigned para_bands, para_rows;
+    unsigned doc_bands, doc_rows;
+};
+
+/* ---- small shared helpers ---- */
+static inline uint64_t nd__mix64(uint64_t x)
+{   /* splitmix64 finalizer: a bijective avalanche mix */
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * Locality-sensitive hashing by banding: a signature of K values is cut into
+ * b bands of r rows; two signatures become candidates when all r values of
+ * at least one band agree. For Jaccard similarity s the probability of that
+ * is 1 - (1 - s^r)^b, an S-curve whose steep part sits near (1/b)^(1/r)
+ * (Leskovec, Rajaraman, Ullman, "Mining of Massive Datasets", ch. 3.4).
+ *
+ * The index keeps one chain per bucket: an open-addressing table maps a
+ * band's key to the newest entry, and each entry links to the previous one of
+ * the same bucket. Entries are numbered item * bands + band, so an entry
+ * needs only its 4-byte link.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include "internal.h"
+
+static double nd__pcand(double s, unsigned b, unsigned r)
+{
+    double sr = 1.0;
+    for (unsigned i = 0; i < r; i++) sr *= s;
+    double miss = 1.0;
+    for (unsigned i = 0; i < b; i++) miss *= 1.0 - sr;
+    return 1.0 - miss;
+}
+
+/* Areas under the S-curve below t (false positives) and above the curve
+ * over [t, 1] (false negatives), by the midpoint rule. */
+static void nd__areas(double t, unsigned b, unsigned r, double *fp, double *fn)
+{
+    const int steps = 200;
+    *fp = *fn = 0.0;
+    for (int i = 0; i < steps; i++) {
+        double s = t * (i + 0.5) / steps;
+        *fp += nd__pcand(s, b, r) * t / steps;
+        s = t + (1.0 - t) * (i + 0.5) / steps;
+        *fn += (1.0 - nd__pcand(s, b, r)) * (1.0 - t) / steps;
+    }
+}
+
+void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows)
+{
+    double best = 2.0;
+    *bands = 1;
+    *rows = k;
+    for (unsigned b = 1; b <= k; b++) {
+        for (unsigned r = 1; b * r <= k; r++) {
+            double fp, fn;
+            nd__areas(t, b, r, &fp, &fn);
+            double err = w_fp * fp + w_fn * fn;
+            if (err < best) {
+                best = err;
+                *bands = b;
+                *rows = r;
+            }
+        }
+    }
+}
+
+int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows)
+{
+    memset(l, 0, sizeof *l);
+    l->al = al;
+    l->bands = bands;
+    l->rows = rows;
+    return ND_OK;
+}
+
+void nd__lsh_clear(nd__lsh *l)
+{
+    if (l->keys) memset(l->keys, 0, l->slots * sizeof *l->keys);
+    l->used = 0;
+    l->entries = 0;
+}
+
+void nd__lsh_free(nd__lsh *l)
+{
+    nd__free(l->al, l->keys);
+    nd__free(l->al, l->heads);
+    nd__free(l->al, l->next);
+    memset(l, 0, sizeof *l);
+}
+
+uint64_t nd__lsh_band_key(const uint32_t *sig, unsigned band, unsigned rows)
+{
+    uint64_t k = XXH3_64bits_withSeed(sig + (size_t)band * rows, sizeof(uint32_t) * rows, band);
+    return k ? k : 1; /* 0 marks an empty slot */
+}
+
+static size_t nd__slot(const nd__lsh *l, uint64_t key)
+{
+    size_t mask = l->slots - 1, i = (size_t)key & mask;
+    while (l->keys[i] && l->keys[i] != key) i = (i + 1) & mask;
+    return i;
+}
+
+static int nd__lsh_grow(nd__lsh *l)
+{
+    size_t nslots = l->slots ? l->slots * 2 : 1024;
+    uint64_t *keys = nd__calloc(l->al, nslots, sizeof *keys);
+    uint32_t *heads = nd__alloc(l->al, nslots * sizeof *heads);
+    if (!keys || !heads) {
+        nd__free(l->al, keys);
+        nd__free(l->al, heads);
+        return ND_E_NOMEM;
+    }
+    nd__lsh old = *l;
+    l->keys = keys;
+    l->heads = heads;
+    l->slots = nslots;
+    for (size_t i = 0; i < old.slots; i++) {
+        if (!old.keys[i]) continue;
+        size_t s = nd__slot(l, old.keys[i]);
+        l->keys[s] = old.keys[i];
+        l->heads[s] = old.heads[i];
+    }
+    nd__free(l->al, old.keys);
+    nd__free(l->al, old.heads);
+    return ND_OK;
+}
+
+int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt)
+{
+    size_t first = (size_t)item * l->bands;
+    if (first + l->bands > UINT32_MAX) return ND_E_TOO_LARGE;
+    int rc = nd__reserve(l->al, (void **)&l->next, &l->next_cap, first + l->bands, sizeof *l->next);
+    if (rc) return rc;
+    for (unsigned band = 0; band < l->bands; band++) {
+        if ((l->used + 1) * 2 > l->slots && (rc = nd__lsh_grow(l)) != ND_OK) return rc;
+        uint64_t key = nd__lsh_band_key(sig, band, l->rows) ^ salt;
+        key = key ? key : 1;
+        size_t s = nd__slot(l, key);
+        uint32_t e = (uint32_t)(first + band);
+        if (!l->keys[s]) {
+            l->keys[s] = key;
+            l->used++;
+            l->next[e] = ND__LSH_END;
+        } else {
+            l->next[e] = l->heads[s];
+        }
+        l->heads[s] = e;
+    }
+    if (first + l->bands > l->entries) l->entries = first + l->bands;
+    return ND_OK;
+}
+
+uint32_t nd__lsh_bucket(const nd__lsh *l, const uint32_t *sig, unsigned band, uint64_t salt)
+{
+    if (!l->slots) return ND__LSH_END;
+    uint64_t key = nd__lsh_band_key(sig, band, l->rows) ^ salt;
+    size_t s = nd__slot(l, key ? key : 1);
+    return l->keys[s] ? l->heads[s] : ND__LSH_END;
+}

@@ -1,0 +1,114 @@
+/*
+ * MinHash signatures.
+ *
+ * Value i of a signature is min over the shingles x of
+ *     h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32
+ * with a_i odd. This is Dietzfelbinger's multiply-add-shift family (a 64-bit
+ * key to a 32-bit value), which needs only integer multiply and add; applied to
+ * XXH3 shingle hashes it behaves as K independent permutations in the
+ * estimator tests (tests/test_minhash.c). The coefficients come from a
+ * splitmix64 stream of the seed, so a signature depends only on the text, the
+ * seed, w and K: the same on every platform and byte order.
+ *
+ * All K values of one shingle are computed together; the loop over i is
+ * vectorised by the compiler. The kernel is compiled for AVX-512, AVX2 and
+ * plain x86-64/other targets, and the best one the CPU supports is chosen
+ * when a context is created. All give identical values.
+ *
+ * Because each h_i is applied per shingle, the signature of a union of sets
+ * is the element-wise minimum of their signatures: a document's signature is
+ * the merge of its paragraphs'.
+ */
+#include "internal.h"
+
+#define ND__SIG_EMPTY UINT32_MAX
+
+#define ND__KERNEL(name, attr)                                                         \
+    attr static void name(const uint64_t *restrict a, const uint64_t *restrict b,      \
+                          unsigned k, const uint64_t *restrict sh, size_t n,           \
+                          uint32_t *restrict sig)                                      \
+    {                                                                                  \
+        for (size_t j = 0; j < n; j++) {                                               \
+            const uint64_t x = sh[j];                                                  \
+            for (unsigned i = 0; i < k; i++) {                                         \
+                uint32_t h = (uint32_t)((a[i] * x + b[i]) >> 32);                      \
+                sig[i] = h < sig[i] ? h : sig[i];                                      \
+            }                                                                          \
+        }                                                                              \
+    }
+
+ND__KERNEL(nd__mh_portable, )
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#  define ND__X86_DISPATCH 1
+ND__KERNEL(nd__mh_avx2, __attribute__((target("avx2"))))
+ND__KERNEL(nd__mh_avx512, __attribute__((target("avx512f,avx512dq,avx512vl"))))
+#endif
+
+static void nd__pick_kernel(nd__minhash *mh)
+{
+    mh->fn = nd__mh_portable;
+    mh->isa = "portable";
+#ifdef ND__X86_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl")) {
+        mh->fn = nd__mh_avx512;
+        mh->isa = "avx512";
+    } else if (__builtin_cpu_supports("avx2")) {
+        mh->fn = nd__mh_avx2;
+        mh->isa = "avx2";
+    }
+#endif
+}
+
+static uint64_t nd__splitmix(uint64_t *state)
+{
+    *state += 0x9e3779b97f4a7c15ull;
+    return nd__mix64(*state);
+}
+
+int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed)
+{
+    memset(mh, 0, sizeof *mh);
+    mh->a = nd__alloc(al, sizeof(uint64_t) * k);
+    mh->b = nd__alloc(al, sizeof(uint64_t) * k);
+    if (!mh->a || !mh->b) {
+        nd__minhash_free(mh, al);
+        return ND_E_NOMEM;
+    }
+    uint64_t st = seed ^ 0x4d494e4841534831ull; /* "MINHASH1" */
+    for (unsigned i = 0; i < k; i++) {
+        mh->a[i] = nd__splitmix(&st) | 1u;
+        mh->b[i] = nd__splitmix(&st);
+    }
+    mh->k = k;
+    nd__pick_kernel(mh);
+    return ND_OK;
+}
+
+void nd__minhash_free(nd__minhash *mh, const nd_allocator *al)
+{
+    nd__free(al, mh->a);
+    nd__free(al, mh->b);
+    mh->a = mh->b = NULL;
+}
+
+void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig)
+{
+    for (unsigned i = 0; i < mh->k; i++) sig[i] = ND__SIG_EMPTY;
+    mh->fn(mh->a, mh->b, mh->k, shingles, n, sig);
+}
+
+double nd_signature_similarity(const uint32_t *a, const uint32_t *b, size_t k)
+{
+    if (!a || !b || k == 0) return 0.0;
+    size_t eq = 0;
+    for (size_t i = 0; i < k; i++) eq += (a[i] == b[i]) & (a[i] != ND__SIG_EMPTY);
+    return (double)eq / (double)k;
+}
+
+void nd_signature_merge(uint32_t *dst, const uint32_t *src, size_t k)
+{
+    if (!dst || !src) return;
+    for (size_t i = 0; i < k; i++) dst[i] = src[i] < dst[i] ? src[i] : dst[i];
+}

@@ -1,0 +1,229 @@
+/*
+ * Normalization and tokenization.
+ *
+ * Input bytes are decoded as UTF-8; a byte that does not start a valid
+ * sequence becomes U+FFFD (a letter here, so that two copies of the same
+ * broken text still match). Each code point is then mapped through utf8proc
+ * with compatibility decomposition (full-width forms, ligatures, no-break
+ * spaces), case folding, removal of default-ignorable code points (zero-width
+ * spaces and joiners, soft hyphens) and "lumping" of typographic quotes and
+ * dashes onto their ASCII forms, so that a copy whose quotes were smartened
+ * still matches. ASCII takes a table-driven path that gives the same result.
+ *
+ * A token (word) is a run of letters, digits and combining marks. Inside a
+ * word, an apostrophe or a period followed by another word character, and a
+ * comma between digits, are dropped rather than splitting the word: "don't" and
+ * "don’t" both give "dont", "U.S." gives "us", "1,000" gives "1000". Hyphens
+ * and dashes split words. Letters of scripts written without spaces (Han,
+ * Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Tibetan) are one token each,
+ * with their marks, so that w-token shingles become character w-grams there.
+ *
+ * Each token is hashed with XXH3 (seeded). A token made only of digits also
+ * gets a folded hash shared by all numbers, so that dates and counters do not
+ * break the match of otherwise identical paragraphs; the raw hash keeps the
+ * digits for exact comparisons.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include <utf8proc.h>
+#include "internal.h"
+
+enum { C_SEP = 0, C_WORD, C_DIGIT, C_MARK, C_SOLO, C_APOS, C_PERIOD, C_COMMA };
+
+#define ND__MAP_OPTS (UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_LUMP)
+
+static int nd__ascii_class(unsigned c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return C_WORD;
+    if (c >= '0' && c <= '9') return C_DIGIT;
+    if (c == '\'' || c == '`') return C_APOS;
+    if (c == '.') return C_PERIOD;
+    if (c == ',') return C_COMMA;
+    return C_SEP;
+}
+
+static int nd__solo_script(utf8proc_int32_t cp)
+{
+    return (cp >= 0x0E00 && cp <= 0x0EFF)      /* Thai, Lao */
+        || (cp >= 0x0F00 && cp <= 0x0FFF)      /* Tibetan */
+        || (cp >= 0x1000 && cp <= 0x109F)      /* Myanmar */
+        || (cp >= 0x1780 && cp <= 0x17FF)      /* Khmer */
+        || (cp >= 0x3040 && cp <= 0x30FF)      /* Hiragana, Katakana */
+        || (cp >= 0x31F0 && cp <= 0x31FF)
+        || (cp >= 0x3400 && cp <= 0x4DBF)      /* CJK extension A */
+        || (cp >= 0x4E00 && cp <= 0x9FFF)      /* CJK unified */
+        || (cp >= 0xF900 && cp <= 0xFAFF)      /* CJK compatibility */
+        || (cp >= 0x20000 && cp <= 0x3FFFF);   /* CJK extensions B.. */
+}
+
+static int nd__class(utf8proc_int32_t cp)
+{
+    if (cp < 0x80) return nd__ascii_class((unsigned)cp);
+    if (cp == 0xFFFD) return C_WORD;
+    if (cp == 0x2BC || cp == 0xB4 || cp == 0x2032) return C_APOS;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+        return nd__solo_script(cp) ? C_SOLO : C_WORD;
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return C_MARK;
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return C_DIGIT;
+    default:
+        return C_SEP;
+    }
+}
+
+void nd__tokenizer_init(nd__tokenizer *tk, const nd_allocator *al, uint64_t seed)
+{
+    memset(tk, 0, sizeof *tk);
+    tk->al = al;
+    tk->seed = seed;
+    tk->num_hash = nd__mix64(seed ^ 0x4e554d424552ull); /* "NUMBER" */
+}
+
+void nd__tokenizer_free(nd__tokenizer *tk)
+{
+    nd__free(tk->al, tk->state);
+    tk->state = NULL;
+}
+
+void nd__tokenizer_reset(nd__tokenizer *tk, const char *text, size_t size)
+{
+    tk->p = (const unsigned char *)text;
+    tk->end = tk->p + size;
+    tk->q_pos = tk->q_len = 0;
+}
+
+/* Decodes one code point at p (advancing it); invalid sequences give U+FFFD
+ * and consume one byte. */
+static utf8proc_int32_t nd__decode(const unsigned char **pp, const unsigned char *end)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(*pp, end - *pp, &cp);
+    if (n <= 0) {
+        (*pp)++;
+        return 0xFFFD;
+    }
+    *pp += n;
+    return cp;
+}
+
+/* Appends the normalized form of the next source character to the queue.
+ * @return 0 when the source is exhausted. */
+static int nd__fill_one(nd__tokenizer *tk)
+{
+    if (tk->p >= tk->end) return 0;
+    unsigned c = *tk->p;
+    if (c < 0x80) {
+        tk->p++;
+        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+        if (c == '`') c = '\'';
+        tk->q[tk->q_len].cp = (int32_t)c;
+        tk->q[tk->q_len].cls = (unsigned char)nd__ascii_class(c);
+        tk->q_len++;
+        return 1;
+    }
+    utf8proc_int32_t cp = nd__decode(&tk->p, tk->end), out[ND__QUEUE / 2];
+    int bound = 0;
+    utf8proc_ssize_t n = (cp == 0xFFFD) ? -1
+        : utf8proc_decompose_char(cp, out, ND__QUEUE / 2, (utf8proc_option_t)ND__MAP_OPTS, &bound);
+    if (n < 0 || n > ND__QUEUE / 2) {
+        out[0] = cp;
+        n = 1;
+    }
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        int cls = nd__class(out[i]);
+        tk->q[tk->q_len].cp = (cls == C_APOS) ? '\'' : out[i];
+        tk->q[tk->q_len].cls = (unsigned char)cls;
+        tk->q_len++;
+    }
+    return 1;
+}
+
+/* Makes sure the queue holds at least `need` entries past q_pos when the
+ * source allows. @return the number available (<= need). */
+static size_t nd__peek(nd__tokenizer *tk, size_t need)
+{
+    if (tk->q_pos == tk->q_len) tk->q_pos = tk->q_len = 0;
+    while (tk->q_len - tk->q_pos < need) {
+        if (tk->q_len > ND__QUEUE / 2) { /* compact before it could overflow */
+            memmove(tk->q, tk->q + tk->q_pos, (tk->q_len - tk->q_pos) * sizeof tk->q[0]);
+            tk->q_len -= tk->q_pos;
+            tk->q_pos = 0;
+        }
+        if (!nd__fill_one(tk)) break;
+    }
+    return tk->q_len - tk->q_pos;
+}
+
+static int nd__append(nd__tokenizer *tk, int32_t cp)
+{
+    unsigned char tmp[4];
+    size_t n = (size_t)utf8proc_encode_char(cp, tmp);
+    if (tk->buf_len + n > ND__TOKBUF) {
+        /* A token longer than the buffer is hashed through the streaming
+         * state, which gives the same value as hashing it in one piece. */
+        if (!tk->state) {
+            tk->state = nd__alloc(tk->al, sizeof(XXH3_state_t));
+            if (!tk->state) return ND_E_NOMEM;
+        }
+        if (!tk->streaming) XXH3_64bits_reset_withSeed(tk->state, tk->seed);
+        XXH3_64bits_update(tk->state, tk->buf, tk->buf_len);
+        tk->streaming = 1;
+        tk->buf_len = 0;
+    }
+    memcpy(tk->buf + tk->buf_len, tmp, n);
+    tk->buf_len += n;
+    return ND_OK;
+}
+
+static uint64_t nd__token_hash(nd__tokenizer *tk)
+{
+    if (!tk->streaming) return XXH3_64bits_withSeed(tk->buf, tk->buf_len, tk->seed);
+    XXH3_64bits_update(tk->state, tk->buf, tk->buf_len);
+    return XXH3_64bits_digest(tk->state);
+}
+
+/* Is the entry after the connector at q_pos a character that continues the
+ * word? A comma only joins digits. */
+static int nd__joins(nd__tokenizer *tk, int cls, int last_digit)
+{
+    if (nd__peek(tk, 2) < 2) return 0;
+    int next = tk->q[tk->q_pos + 1].cls;
+    if (cls == C_COMMA) return last_digit && next == C_DIGIT;
+    return next == C_WORD || next == C_DIGIT;
+}
+
+int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out)
+{
+    int in_token = 0, solo = 0, numeric = 1, last_digit = 0;
+    tk->buf_len = 0;
+    tk->streaming = 0;
+    while (nd__peek(tk, 1)) {
+        int32_t cp = tk->q[tk->q_pos].cp;
+        int cls = tk->q[tk->q_pos].cls;
+        if (cls == C_WORD || cls == C_DIGIT || cls == C_SOLO || cls == C_MARK) {
+            /* a solo-script letter is a token by itself, marks included */
+            if (in_token && cls != C_MARK && (solo || cls == C_SOLO)) break;
+            if (cls == C_SOLO) solo = 1;
+            if (cls != C_DIGIT) numeric = 0;
+            last_digit = (cls == C_DIGIT);
+            int rc = nd__append(tk, cp);
+            if (rc) return rc;
+            in_token = 1;
+            tk->q_pos++;
+            continue;
+        }
+        if (in_token && !solo && cls != C_SEP && nd__joins(tk, cls, last_digit)) {
+            tk->q_pos++; /* dropped connector */
+            continue;
+        }
+        if (in_token) break;
+        tk->q_pos++; /* separator */
+    }
+    if (!in_token) return 0;
+    out->raw = nd__token_hash(tk);
+    out->hash = numeric ? tk->num_hash : out->raw;
+    return 1;
+}

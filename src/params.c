@@ -1,0 +1,131 @@
+/* Parameters: defaults, validation, and the immutable context built from them. */
+#include <stdio.h>
+#include "internal.h"
+
+int nd_params_init(nd_params *out, unsigned version)
+{
+    if (!out) return ND_E_INVALID;
+    if (version != ND_PARAMS_VERSION) return ND_E_VERSION;
+    memset(out, 0, sizeof *out);
+    out->version = version;
+    out->seg_mode = ND_SEG_AUTO;
+    out->shingle_size = ND_DEFAULT_SHINGLE_SIZE;
+    out->num_perm = ND_DEFAULT_NUM_PERM;
+    out->seed = ND_DEFAULT_SEED;
+    out->repeat_threshold = ND_DEFAULT_REPEAT_THRESHOLD;
+    out->doc_threshold = ND_DEFAULT_DOC_THRESHOLD;
+    out->containment_threshold = ND_DEFAULT_CONTAINMENT_THRESHOLD;
+    out->min_contained = ND_DEFAULT_MIN_CONTAINED;
+    out->min_stories = ND_DEFAULT_MIN_STORIES;
+    out->boilerplate_scope = ND_SCOPE_SOURCE;
+    return ND_OK;
+}
+
+static int nd__bad(char *msg, size_t msg_size, const char *field, const char *rule, double got)
+{
+    if (msg && msg_size) snprintf(msg, msg_size, "%s: %s (got %g)", field, rule, got);
+    return ND_E_PARAM;
+}
+
+int nd_params_check(const nd_params *p, char *msg, size_t msg_size)
+{
+    if (msg && msg_size) msg[0] = '\0';
+    if (!p) return ND_E_INVALID;
+    if (p->version != ND_PARAMS_VERSION) {
+        if (msg && msg_size)
+            snprintf(msg, msg_size, "version: unknown params version %u (this library knows %u)",
+                     p->version, ND_PARAMS_VERSION);
+        return ND_E_VERSION;
+    }
+    if (p->seg_mode != ND_SEG_AUTO && p->seg_mode != ND_SEG_LINES && p->seg_mode != ND_SEG_BLOCKS)
+        return nd__bad(msg, msg_size, "seg_mode", "must be auto, lines or blocks", (double)p->seg_mode);
+    if (p->shingle_size < 1 || p->shingle_size > ND_MAX_SHINGLE_SIZE)
+        return nd__bad(msg, msg_size, "shingle_size", "must be in 1..16", p->shingle_size);
+    if (p->num_perm < 1 || p->num_perm > ND_MAX_NUM_PERM)
+        return nd__bad(msg, msg_size, "num_perm", "must be in 1..1024", p->num_perm);
+    /* written as !(x > 0) so that NaN is refused too */
+    if (!(p->repeat_threshold > 0.0 && p->repeat_threshold <= 1.0))
+        return nd__bad(msg, msg_size, "repeat_threshold", "must be in (0, 1]", p->repeat_threshold);
+    if (!(p->doc_threshold > 0.0 && p->doc_threshold <= 1.0))
+        return nd__bad(msg, msg_size, "doc_threshold", "must be in (0, 1]", p->doc_threshold);
+    if (!(p->containment_threshold > 0.0 && p->containment_threshold <= 1.0))
+        return nd__bad(msg, msg_size, "containment_threshold", "must be in (0, 1]",
+                       p->containment_threshold);
+    if (p->min_stories < 2 || p->min_stories > 65535)
+        return nd__bad(msg, msg_size, "min_stories", "must be in 2..65535", p->min_stories);
+    if (p->boilerplate_scope != ND_SCOPE_SOURCE && p->boilerplate_scope != ND_SCOPE_ALL)
+        return nd__bad(msg, msg_size, "boilerplate_scope", "must be source or all",
+                       (double)p->boilerplate_scope);
+    if ((p->lsh_bands == 0) != (p->lsh_rows == 0))
+        return nd__bad(msg, msg_size, p->lsh_bands ? "lsh_rows" : "lsh_bands",
+                       "bands and rows are set together (or both 0)", 0);
+    if (p->lsh_bands && (unsigned long)p->lsh_bands * p->lsh_rows > p->num_perm)
+        return nd__bad(msg, msg_size, "lsh_bands", "bands * rows must not exceed num_perm",
+                       (double)p->lsh_bands * p->lsh_rows);
+    for (size_t i = 0; i < sizeof p->reserved / sizeof p->reserved[0]; i++)
+        if (p->reserved[i] != 0)
+            return nd__bad(msg, msg_size, "reserved", "must be zero", p->reserved[i]);
+    return ND_OK;
+}
+
+int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *alloc)
+{
+    if (!out) return ND_E_INVALID;
+    *out = NULL;
+    nd_params defaults;
+    if (!params) {
+        nd_params_init(&defaults, ND_PARAMS_VERSION);
+        params = &defaults;
+    }
+    int rc = nd_params_check(params, NULL, 0);
+    if (rc) return rc;
+    if (alloc && (!alloc->alloc || !alloc->free)) return ND_E_INVALID;
+    const nd_allocator *al = alloc ? alloc : nd__default_allocator();
+    nd_ctx *ctx = nd__calloc(al, 1, sizeof *ctx);
+    if (!ctx) return ND_E_NOMEM;
+    ctx->alloc = *al;
+    ctx->params = *params;
+    rc = nd__minhash_init(&ctx->mh, &ctx->alloc, params->num_perm, params->seed);
+    if (rc) {
+        nd__free(&ctx->alloc, ctx);
+        return rc;
+    }
+    /* Candidates for repeats are verified exactly, so a false positive only
+     * costs a set comparison while a false negative loses a repeat: weigh
+     * misses nine times heavier. */
+    nd__lsh_optimal(params->repeat_threshold, params->num_perm, 0.1, 0.9,
+                    &ctx->repeat_bands, &ctx->repeat_rows);
+    /* Paragraph families across documents are verified on the signature
+     * estimate, so false positives cost only a comparison there too. */
+    ctx->para_bands = ctx->repeat_bands;
+    ctx->para_rows = ctx->repeat_rows;
+    /* Copies are found by Jaccard or by containment; a truncated copy holding
+     * half of the original has Jaccard near containment * 1/2 / (1 + 1/2 - ...),
+     * so the document index must surface pairs well below doc_threshold. */
+    if (params->lsh_bands) {
+        ctx->doc_bands = params->lsh_bands;
+        ctx->doc_rows = params->lsh_rows;
+    } else {
+        double t = params->doc_threshold * 0.6;
+        nd__lsh_optimal(t, params->num_perm, 0.1, 0.9, &ctx->doc_bands, &ctx->doc_rows);
+    }
+    *out = ctx;
+    return ND_OK;
+}
+
+void nd_ctx_free(nd_ctx *ctx)
+{
+    if (!ctx) return;
+    nd_allocator al = ctx->alloc;
+    nd__minhash_free(&ctx->mh, &al);
+    nd__free(&al, ctx);
+}
+
+void nd_ctx_params(const nd_ctx *ctx, nd_params *out)
+{
+    if (ctx && out) *out = ctx->params;
+}
+
+unsigned nd_ctx_num_perm(const nd_ctx *ctx) { return ctx ? ctx->params.num_perm : 0; }
+
+const char *nd_ctx_isa(const nd_ctx *ctx) { return ctx ? ctx->mh.isa : "none"; }
