@@ -20,13 +20,13 @@
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_FOUND = 3 };
 
-typedef enum { CMD_SCAN, CMD_CLEAN } cli_cmd;
+typedef enum { CMD_SCAN, CMD_CLEAN, CMD_DUPS } cli_cmd;
 
 typedef struct cli_opts {
     cli_cmd cmd;
     nd_params params;
     cli_input_opts in;
-    int json, exit_status, quiet, keep_repeats;
+    int json, exit_status, quiet, keep_repeats, keep_boilerplate;
     const char *outdir;
     char **inputs;
     size_t ninputs;
@@ -36,8 +36,9 @@ typedef struct cli_run {
     const cli_opts *o;
     nd_ctx *ctx;
     nd_doc *doc;
-    size_t docs, paras, repeats;
-    int io_failed;
+    nd_corpus *corpus;
+    size_t docs, paras, repeats, boilerplate, copies;
+    int io_failed, changed;
     cli_buf clean;         /* cleaned text of the current document */
     FILE *out;             /* clean -o: the open output file */
     char *out_path;        /* its path */
@@ -47,8 +48,10 @@ static const char *cli_usage_text =
     "usage: neardup COMMAND [options] INPUT...\n"
     "\n"
     "commands:\n"
-    "  scan    report every paragraph's kind (content or repeat)\n"
-    "  clean   print the documents with repeated paragraphs removed\n"
+    "  scan    report every paragraph's kind (content, repeat, boilerplate) and\n"
+    "          every document's copies\n"
+    "  clean   print the documents without repeated and boilerplate paragraphs\n"
+    "  dups    print the clusters of syndicated copies\n"
     "\n"
     "INPUT is a text file, a directory (recursed in sorted order), a .jsonl file\n"
     "(one {\"id\",\"text\",\"source\"} object per line), any of these gzipped (.gz),\n"
@@ -59,8 +62,17 @@ static const char *cli_options_text =
     "  --json                 scan: write JSON Lines (see docs/JSON.md)\n"
     "  -o, --output DIR       clean: write one file per input file under DIR\n"
     "  --keep-repeats         clean: keep repeated paragraphs\n"
+    "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
     "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n"
-    "  --threshold X          Jaccard similarity for a repeat, in (0,1] (default 0.70)\n"
+    "  --threshold X          Jaccard similarity of near-duplicate paragraphs (default 0.70)\n"
+    "  --doc-threshold X      Jaccard similarity of copies' content (default 0.50)\n"
+    "  --containment X        share of the smaller document's content found in the\n"
+    "                         other that makes a copy (default 0.80)\n"
+    "  --min-contained N      shingles a document needs for containment (default 40)\n"
+    "  --min-stories N        distinct stories a paragraph must recur in to be\n"
+    "                         boilerplate (default 3)\n"
+    "  --scope SCOPE          where boilerplate recurs: source (default) or all\n"
+    "  --bands B --rows R     document LSH banding (default: derived)\n"
     "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
     "  --seed N               hash seed (default 7954882400640217136)\n"
@@ -130,6 +142,23 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
     unsigned long long u;
     if (!strcmp(name, "--paragraphs")) return cli_set_mode(o, v);
     if (!strcmp(name, "--threshold")) return cli_parse_double(v, &o->params.repeat_threshold);
+    if (!strcmp(name, "--doc-threshold")) return cli_parse_double(v, &o->params.doc_threshold);
+    if (!strcmp(name, "--containment")) return cli_parse_double(v, &o->params.containment_threshold);
+    if (!strcmp(name, "--scope")) {
+        if (v && !strcmp(v, "source")) o->params.boilerplate_scope = ND_SCOPE_SOURCE;
+        else if (v && !strcmp(v, "all")) o->params.boilerplate_scope = ND_SCOPE_ALL;
+        else return -1;
+        return 0;
+    }
+    if (!strcmp(name, "--min-stories") || !strcmp(name, "--min-contained") || !strcmp(name, "--bands")
+        || !strcmp(name, "--rows")) {
+        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        unsigned *field = !strcmp(name, "--min-stories") ? &o->params.min_stories
+                        : !strcmp(name, "--bands") ? &o->params.lsh_bands
+                        : !strcmp(name, "--rows") ? &o->params.lsh_rows : &o->params.min_contained;
+        *field = (unsigned)u;
+        return 0;
+    }
     if (!strcmp(name, "-w") || !strcmp(name, "--shingle-size")) {
         if (cli_parse_uint(v, 1000000, &u)) return -1;
         o->params.shingle_size = (unsigned)u;
@@ -160,6 +189,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     else if (!strcmp(name, "--exit-status")) o->exit_status = 1;
     else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) o->quiet = 1;
     else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
+    else if (!strcmp(name, "--keep-boilerplate")) o->keep_boilerplate = 1;
     else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
     else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
     else return 1;
@@ -214,20 +244,42 @@ static void cli_on_error(int severity, const char *input, size_t line, const cha
 
 /* ---- scan ---------------------------------------------------------------- */
 
-static void cli_write_json_doc(cli_run *r, const cli_doc *d)
+static void cli_write_id(const cli_run *r, size_t doc)
+{
+    const char *id;
+    size_t len;
+    nd_corpus_doc_id(r->corpus, doc, &id, &len);
+    cli_json_write_string(stdout, id, len);
+}
+
+static void cli_write_json_doc(const cli_run *r, const cli_doc *d, const nd_doc_info *info)
 {
     fputs("{\"type\":\"doc\",\"doc\":", stdout);
     cli_json_write_string(stdout, d->id, d->id_len);
     fputs(",\"source\":", stdout);
     cli_json_write_string(stdout, d->source, d->source_len);
     fputs(",\"paragraphs\":", stdout);
-    cli_json_write_size(stdout, nd_doc_count(r->doc));
+    cli_json_write_size(stdout, info->paragraphs);
     fputs(",\"repeats\":", stdout);
-    cli_json_write_size(stdout, nd_doc_repeats(r->doc));
+    cli_json_write_size(stdout, info->repeats);
+    fputs(",\"boilerplate\":", stdout);
+    cli_json_write_size(stdout, info->boilerplate);
+    fputs(",\"duplicate_of\":", stdout);
+    if (info->duplicate_of == ND_NONE) {
+        fputs("null", stdout);
+    } else {
+        cli_write_id(r, info->duplicate_of);
+        fputs(",\"similarity\":", stdout);
+        cli_json_write_double(stdout, info->similarity, 4);
+        fputs(",\"containment\":", stdout);
+        cli_json_write_double(stdout, info->containment, 4);
+    }
+    fputs(",\"cluster\":", stdout);
+    cli_write_id(r, info->cluster);
     fputs("}\n", stdout);
 }
 
-static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *p)
+static void cli_write_json_para(const cli_run *r, const cli_doc *d, size_t i, const nd_para_info *p)
 {
     fputs("{\"type\":\"para\",\"doc\":", stdout);
     cli_json_write_string(stdout, d->id, d->id_len);
@@ -242,7 +294,7 @@ static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *
     fputc('"', stdout);
     if (p->kind != ND_KIND_CONTENT) {
         fputs(",\"of\":{\"doc\":", stdout);
-        cli_json_write_string(stdout, d->id, d->id_len);
+        cli_write_id(r, p->of_doc);
         fputs(",\"index\":", stdout);
         cli_json_write_size(stdout, p->of);
         fputs("},\"similarity\":", stdout);
@@ -253,37 +305,99 @@ static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *
 
 static void cli_scan_report(cli_run *r, const cli_doc *d)
 {
-    size_t n = nd_doc_count(r->doc);
+    nd_doc_info info;
+    nd_corpus_doc(r->corpus, d->seq, &info);
     if (!r->o->json) {
-        printf("%.*s: %zu paragraphs, %zu repeats\n", (int)d->id_len, d->id, n,
-               nd_doc_repeats(r->doc));
+        printf("%.*s: %zu paragraphs, %zu repeats, %zu boilerplate", (int)d->id_len, d->id,
+               info.paragraphs, info.repeats, info.boilerplate);
+        if (info.duplicate_of != ND_NONE) {
+            const char *id;
+            size_t len;
+            nd_corpus_doc_id(r->corpus, info.duplicate_of, &id, &len);
+            printf(", copy of %.*s (similarity %.2f, containment %.2f)", (int)len, id,
+                   info.similarity, info.containment);
+        }
+        putchar('\n');
         return;
     }
-    cli_write_json_doc(r, d);
-    for (size_t i = 0; i < n; i++) {
+    cli_write_json_doc(r, d, &info);
+    for (size_t i = 0; i < info.paragraphs; i++) {
         nd_para_info p;
-        nd_doc_para(r->doc, i, &p);
-        cli_write_json_para(d, i, &p);
+        nd_corpus_para(r->corpus, d->seq, i, &p);
+        cli_write_json_para(r, d, i, &p);
     }
+}
+
+/* ---- dups ----------------------------------------------------------------- */
+
+/* Clusters of two or more documents, each listed once, in order of their
+ * representative (the earliest document). */
+static void cli_dups_report(const cli_run *r)
+{
+    size_t n = nd_corpus_count(r->corpus);
+    size_t *next = calloc(n ? n : 1, sizeof *next), *tail = calloc(n ? n : 1, sizeof *tail);
+    if (!next || !tail) {
+        free(next);
+        free(tail);
+        fputs("neardup: out of memory\n", stderr);
+        return;
+    }
+    /* chain every document behind its cluster's representative, in order */
+    for (size_t i = 0; i < n; i++) {
+        nd_doc_info info;
+        nd_corpus_doc(r->corpus, i, &info);
+        next[i] = ND_NONE;
+        if (info.cluster == i) tail[i] = i;
+        else { next[tail[info.cluster]] = i; tail[info.cluster] = i; }
+    }
+    for (size_t i = 0; i < n; i++) {
+        nd_doc_info info;
+        nd_corpus_doc(r->corpus, i, &info);
+        if (info.cluster != i || next[i] == ND_NONE) continue;
+        if (r->o->json) {
+            fputs("{\"type\":\"cluster\",\"cluster\":", stdout);
+            cli_write_id(r, i);
+            fputs(",\"docs\":[", stdout);
+            for (size_t j = i; j != ND_NONE; j = next[j]) {
+                if (j != i) fputc(',', stdout);
+                cli_write_id(r, j);
+            }
+            fputs("]}\n", stdout);
+            continue;
+        }
+        const char *id;
+        size_t len;
+        nd_corpus_doc_id(r->corpus, i, &id, &len);
+        printf("cluster %.*s\n", (int)len, id);
+        for (size_t j = i; j != ND_NONE; j = next[j]) {
+            nd_corpus_doc_id(r->corpus, j, &id, &len);
+            printf("  %.*s\n", (int)len, id);
+        }
+    }
+    free(next);
+    free(tail);
 }
 
 /* ---- clean ---------------------------------------------------------------- */
 
 static int cli_removed(const cli_run *r, const nd_para_info *p)
 {
-    return p->kind == ND_KIND_REPEAT && !r->o->keep_repeats;
+    return (p->kind == ND_KIND_REPEAT && !r->o->keep_repeats)
+        || (p->kind == ND_KIND_BOILERPLATE && !r->o->keep_boilerplate);
 }
 
 /* Builds the text without removed paragraphs; a removed paragraph takes its
  * following line terminator with it. @return 1 when something was removed. */
 static int cli_build_clean(cli_run *r, const cli_doc *d)
 {
-    size_t kept_from = 0, n = nd_doc_count(r->doc);
+    nd_doc_info info;
+    nd_corpus_doc(r->corpus, d->seq, &info);
+    size_t kept_from = 0;
     int removed = 0;
     r->clean.len = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < info.paragraphs; i++) {
         nd_para_info p;
-        nd_doc_para(r->doc, i, &p);
+        nd_corpus_para(r->corpus, d->seq, i, &p);
         if (!cli_removed(r, &p)) continue;
         size_t end = p.offset + p.length;
         if (end < d->text_len && d->text[end] == '\r' && end + 1 < d->text_len && d->text[end + 1] == '\n')
@@ -385,21 +499,75 @@ static void cli_clean_write(cli_run *r, const cli_doc *d)
 
 /* ---- driver --------------------------------------------------------------- */
 
-static int cli_on_doc(const cli_doc *d, void *payload)
+/* Pass 1: analyze every document and add it to the collection. */
+static int cli_pass1(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
     int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
-    if (rc) {
+    if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, NULL);
+    if (rc) { /* the document is left out; later documents keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         r->io_failed = 1;
-        return 0;
+        return rc == ND_E_NOMEM ? 1 : 0;
     }
-    r->docs++;
-    r->paras += nd_doc_count(r->doc);
-    r->repeats += nd_doc_repeats(r->doc);
+    return 0;
+}
+
+/* Pass 2: the same documents again, now with the collection's verdicts. */
+static int cli_pass2(const cli_doc *d, void *payload)
+{
+    cli_run *r = payload;
+    const char *id;
+    size_t len;
+    if (d->seq >= nd_corpus_count(r->corpus) || nd_corpus_doc_id(r->corpus, d->seq, &id, &len)
+        || len != d->id_len || memcmp(id, d->id, len)) {
+        r->changed = 1;
+        return 1;
+    }
     if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d);
     else cli_clean_write(r, d);
     return 0;
+}
+
+static void cli_quiet_error(int severity, const char *input, size_t line, const char *message,
+                            void *payload)
+{   /* pass 2 meets the same problems as pass 1, which reported them */
+    (void)severity; (void)input; (void)line; (void)message; (void)payload;
+}
+
+static void cli_totals(cli_run *r)
+{
+    size_t n = nd_corpus_count(r->corpus);
+    for (size_t i = 0; i < n; i++) {
+        nd_doc_info info;
+        nd_corpus_doc(r->corpus, i, &info);
+        r->docs++;
+        r->paras += info.paragraphs;
+        r->repeats += info.repeats;
+        r->boilerplate += info.boilerplate;
+        r->copies += info.duplicate_of != ND_NONE;
+    }
+}
+
+static long cli_process(cli_run *r)
+{
+    const cli_opts *o = r->o;
+    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd != CMD_DUPS);
+    if (!in) return 1;
+    long errors = cli_inputs_read(in, cli_pass1, cli_on_error, r);
+    int rc = nd_corpus_finish(r->corpus);
+    if (rc) {
+        fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        r->io_failed = 1;
+    } else if (o->cmd == CMD_DUPS) {
+        cli_dups_report(r);
+    } else if (cli_inputs_read(in, cli_pass2, cli_quiet_error, r) < 0 || r->changed) {
+        fputs("neardup: the input changed between the two passes; output is incomplete\n", stderr);
+        r->io_failed = 1;
+    }
+    cli_inputs_close(in);
+    if (!rc) cli_totals(r);
+    return errors < 0 ? 1 : errors;
 }
 
 static int cli_run_command(const cli_opts *o)
@@ -409,38 +577,50 @@ static int cli_run_command(const cli_opts *o)
     r.o = o;
     int rc = nd_ctx_create(&r.ctx, &o->params, NULL);
     if (!rc) rc = nd_doc_create(&r.doc, r.ctx);
+    if (!rc) rc = nd_corpus_create(&r.corpus, r.ctx);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        nd_doc_free(r.doc);
         nd_ctx_free(r.ctx);
         return EXIT_INPUT;
     }
-    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, 0);
-    long errors = in ? cli_inputs_read(in, cli_on_doc, cli_on_error, &r) : 1;
-    cli_inputs_close(in);
+    long errors = cli_process(&r);
     if (r.out) fclose(r.out);
     free(r.out_path);
     cli_buf_free(&r.clean);
+    nd_corpus_free(r.corpus);
     nd_doc_free(r.doc);
     nd_ctx_free(r.ctx);
-    if (fflush(stdout) != 0) r.io_failed = 1;
     if (o->cmd == CMD_SCAN && !o->json)
-        printf("total: %zu documents, %zu paragraphs, %zu repeats\n", r.docs, r.paras, r.repeats);
+        printf("total: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
+               r.docs, r.paras, r.repeats, r.boilerplate, r.copies);
     else if (!o->quiet)
-        fprintf(stderr, "neardup: %zu documents, %zu paragraphs, %zu repeats\n", r.docs, r.paras,
-                r.repeats);
+        fprintf(stderr, "neardup: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
+                r.docs, r.paras, r.repeats, r.boilerplate, r.copies);
+    if (fflush(stdout) != 0) r.io_failed = 1;
     if (errors || r.io_failed) return EXIT_INPUT;
-    return (o->exit_status && r.repeats) ? EXIT_FOUND : EXIT_OK;
+    return (o->exit_status && (r.repeats || r.boilerplate || r.copies)) ? EXIT_FOUND : EXIT_OK;
 }
 
 static void cli_help(cli_cmd cmd)
 {
     if (cmd == CMD_SCAN)
         printf("usage: neardup scan [options] INPUT...\n\n"
-               "Reports, for every paragraph of every document, whether it is content or a\n"
-               "repeat of an earlier paragraph of the same document.\n\n%s", cli_options_text);
+               "Reports, for every paragraph of every document, whether it is content, a\n"
+               "repeat of an earlier paragraph of the same document, or boilerplate of its\n"
+               "feed; and, for every document, whether it copies an earlier one. Reads the\n"
+               "input twice (standard input is spooled to a temporary file).\n\n%s",
+               cli_options_text);
+    else if (cmd == CMD_DUPS)
+        printf("usage: neardup dups [options] INPUT...\n\n"
+               "Prints the clusters of syndicated copies (two or more documents), each\n"
+               "headed by its earliest document; --json writes one\n"
+               "{\"type\":\"cluster\",\"cluster\":ID,\"docs\":[ID,...]} line each.\n\n%s",
+               cli_options_text);
     else
         printf("usage: neardup clean [options] INPUT...\n\n"
-               "Prints every document without its repeated paragraphs, all else byte for byte.\n"
+               "Prints every document without its repeated and boilerplate paragraphs, all\n"
+               "else byte for byte.\n"
                "JSONL input gives JSONL output with only the text field changed.\n\n%s",
                cli_options_text);
 }
@@ -467,6 +647,7 @@ int main(int argc, char **argv)
     o.in.skip_binary = 1;
     if (!strcmp(c, "scan")) o.cmd = CMD_SCAN;
     else if (!strcmp(c, "clean")) o.cmd = CMD_CLEAN;
+    else if (!strcmp(c, "dups")) o.cmd = CMD_DUPS;
     else return cli_usage_error("unknown command", c);
     int rc = cli_parse(&o, argc, argv, 2);
     if (rc < 0) {
