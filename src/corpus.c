@@ -68,6 +68,7 @@ static int nd__add_paras(nd_corpus *c, const nd_doc *doc, size_t n)
         p->len = (uint32_t)info.length;
         p->doc = (uint32_t)c->ndocs;
         p->kind = (uint8_t)info.kind;
+        p->is_short = info.tokens < c->ctx->params.shingle_size;
         p->of = (uint32_t)info.of;
         p->sim = (float)info.similarity;
         p->shingles = info.shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)info.shingles;

@@ -11,6 +11,7 @@ typedef struct nd__cpara {
     uint32_t shingles;
     float sim;
     uint8_t kind;
+    uint8_t is_short;     /* fewer tokens than a shingle */
 } nd__cpara;
 
 typedef struct nd__cdoc {

@@ -123,9 +123,10 @@ static int nd__excluded(const nd_corpus *c, const nd__families *f, size_t g)
     return c->paras[g].kind == ND_KIND_REPEAT || f->bp[c->fam[g]];
 }
 
-/* Content signature of each document; a document whose every paragraph is
- * excluded (a page of pure chrome) is signed whole, so that such pages are
- * still compared with each other rather than all being empty. */
+/* Content signature of each document, and the number of shingles of its
+ * content paragraphs that have a full shingle (the denominator of
+ * containment). A document whose every paragraph is excluded (a page of pure
+ * chrome) is signed whole, so that such pages still compare with each other. */
 static void nd__sign_docs(nd_corpus *c, const nd__families *f)
 {
     for (size_t d = 0; d < c->ndocs; d++) {
@@ -133,12 +134,14 @@ static void nd__sign_docs(nd_corpus *c, const nd__families *f)
         uint32_t *sig = c->dsig + d * c->k;
         for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
         doc->content_shingles = 0;
-        for (int pass = 0; pass < 2 && doc->content_shingles == 0; pass++) {
+        int any = 0;
+        for (int pass = 0; pass < 2 && !any; pass++) {
             for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
                 if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
                     continue;
+                any = 1;
                 nd_signature_merge(sig, c->psig + g * c->k, c->k);
-                doc->content_shingles += c->paras[g].shingles;
+                if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
             }
         }
     }
@@ -155,68 +158,195 @@ static double nd__containment(double j, uint64_t a, uint64_t b)
     return cont > 1.0 ? 1.0 : cont;
 }
 
-/* Compares document d with earlier document e; @return 1 when copies. */
-static int nd__is_copy(const nd_corpus *c, size_t d, size_t e, double *sim, double *cont)
+/* ---- copies ---------------------------------------------------------------- *
+ *
+ * A syndicated copy is often partial (truncated, a paragraph dropped or
+ * added) and sits inside other chrome, so whole-document Jaccard misses it
+ * and whole-document MinHash cannot even surface the pair when one page is
+ * far larger. Copies are therefore found through their paragraphs: content
+ * paragraphs of every source go into one LSH index (roots only, as above),
+ * and each root keeps the list of paragraphs that joined it. Each paragraph
+ * of document d that matches a root counts, for every earlier document e
+ * holding a member of that family, its shingles toward d's share in e and the
+ * member's toward e's share in d. (Crediting members and not only the root
+ * matters: a full copy must be seen whole in an earlier full copy even when
+ * half of their paragraphs were first seen in a truncated third copy.) Containment is the larger of the two shares; a paragraph match
+ * accepts a merged or split paragraph through the paragraphs' own
+ * containment. The pair is a copy when containment or the content
+ * signatures' Jaccard estimate reaches its threshold.
+ */
+/* Members credited per matched family at most: bounds the work when one
+ * paragraph recurs in thousands of documents. */
+#define ND__MAX_MEMBERS 64
+
+typedef struct nd__copyscan {
+    nd__lsh lsh;
+    uint32_t *next;         /* per paragraph: next (older) member of its family, or END */
+    uint32_t *root_stamp;   /* per paragraph: last document that counted it */
+    uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
+    uint32_t *doc_stamp;    /* per document: (d + 1) when touched by d */
+    uint32_t *gstamp;       /* per document: last paragraph of d counted toward it */
+    uint64_t *share_d, *share_e;
+    uint32_t *touched;
+    size_t ntouched;
+} nd__copyscan;
+
+/* Paragraphs that count toward copies: content with at least one full shingle. */
+static int nd__copy_para(const nd_corpus *c, const nd__families *f, size_t g)
+{
+    return !nd__excluded(c, f, g) && !c->paras[g].is_short;
+}
+
+static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
+{
+    const double j = nd_signature_similarity(c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k, c->k);
+    *sim = j;
+    if (j >= 0.5) return 1;
+    return j >= 0.2 && nd__containment(j, c->paras[g].shingles, c->paras[r].shingles) >= 0.8;
+}
+
+static void nd__count_member(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
+{
+    uint32_t e = c->paras[r].doc;
+    if (e == d) return;
+    if (s->doc_stamp[e] != d + 1) {
+        s->doc_stamp[e] = d + 1;
+        s->share_d[e] = s->share_e[e] = 0;
+        s->gstamp[e] = UINT32_MAX;
+        s->touched[s->ntouched++] = e;
+    }
+    if (s->gstamp[e] != g) {
+        s->gstamp[e] = g;
+        s->share_d[e] += c->paras[g].shingles;
+    }
+    if (s->root_stamp[r] != d + 1) {
+        s->root_stamp[r] = d + 1;
+        s->share_e[e] += c->paras[r].shingles;
+    }
+}
+
+static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
+{
+    unsigned n = 0;
+    for (uint32_t m = r; m != ND__LSH_END && n < ND__MAX_MEMBERS; m = s->next[m], n++)
+        nd__count_member(c, s, d, g, m);
+}
+
+/* Matches paragraph g of document d against the roots.
+ * @return the most similar matching root, or ND__LSH_END. */
+static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
+{
+    const uint32_t *sig = c->psig + (size_t)g * c->k;
+    uint32_t best = ND__LSH_END;
+    double best_sim = -1.0;
+    int verified = 0;
+    for (unsigned band = 0; band < s->lsh.bands && verified < ND__MAX_VERIFY; band++) {
+        for (uint32_t e = nd__lsh_bucket(&s->lsh, sig, band, 0); e != ND__LSH_END && verified < ND__MAX_VERIFY;
+             e = nd__lsh_next(&s->lsh, e)) {
+            uint32_t r = e / s->lsh.bands;
+            if (s->para_stamp[r] == g + 1) continue;
+            s->para_stamp[r] = g + 1;
+            verified++;
+            double sim;
+            if (!nd__para_match(c, g, r, &sim)) continue;
+            if (sim > best_sim) {
+                best_sim = sim;
+                best = r;
+            }
+            nd__count_match(c, s, d, g, r);
+        }
+    }
+    return best;
+}
+
+static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
 {
     const nd_params *p = &c->ctx->params;
-    uint64_t a = c->docs[d].content_shingles, b = c->docs[e].content_shingles;
-    *sim = nd_signature_similarity(c->dsig + d * c->k, c->dsig + e * c->k, c->k);
-    *cont = nd__containment(*sim, a, b);
-    if (*sim >= p->doc_threshold) return 1;
-    return *cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained;
-}
-
-static void nd__link_doc(nd_corpus *c, nd__lsh *l, uint32_t *stamp, uint32_t d)
-{
     nd__cdoc *doc = &c->docs[d];
-    const uint32_t *sig = c->dsig + (size_t)d * c->k;
     double best = -1.0;
-    doc->dup_of = ND_NONE;
-    for (unsigned band = 0; band < l->bands; band++) {
-        for (uint32_t e = nd__lsh_bucket(l, sig, band, 0); e != ND__LSH_END; e = nd__lsh_next(l, e)) {
-            uint32_t o = e / l->bands;
-            if (stamp[o] == d + 1) continue;
-            stamp[o] = d + 1;
-            double sim, cont;
-            if (!nd__is_copy(c, d, o, &sim, &cont)) continue;
-            nd__uf_union(c->uf, d, o);
-            double score = sim > cont ? sim : cont;
-            if (score > best || (score == best && o < doc->dup_of)) {
-                best = score;
-                doc->dup_of = o;
-                doc->sim = sim;
-                doc->cont = cont;
-            }
+    for (size_t i = 0; i < s->ntouched; i++) {
+        uint32_t e = s->touched[i];
+        uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
+        if (!a || !b) continue;
+        double cd = (double)s->share_d[e] / (double)a, ce = (double)s->share_e[e] / (double)b;
+        double cont = cd > ce ? cd : ce;
+        double sim = nd_signature_similarity(c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k, c->k);
+        if (cont > 1.0) cont = 1.0;
+        int copy = sim >= p->doc_threshold
+                || (cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained);
+        if (!copy) continue;
+        nd__uf_union(c->uf, d, e);
+        double score = sim > cont ? sim : cont;
+        if (score > best || (score == best && e < doc->dup_of)) {
+            best = score;
+            doc->dup_of = e;
+            doc->sim = sim;
+            doc->cont = cont;
         }
     }
 }
 
-static int nd__cluster_docs(nd_corpus *c)
+static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
 {
-    nd__lsh l;
-    uint32_t *stamp = nd__calloc(c->al, c->ndocs + 1, sizeof *stamp);
-    if (!stamp) return ND_E_NOMEM;
-    nd__lsh_init(&l, c->al, c->ctx->doc_bands, c->ctx->doc_rows);
-    int rc = ND_OK;
-    for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
-    for (uint32_t d = 0; d < c->ndocs && !rc; d++) {
-        if (c->docs[d].content_shingles == 0) { /* an empty document copies nothing */
-            c->docs[d].dup_of = ND_NONE;
+    const nd__cdoc *doc = &c->docs[d];
+    s->ntouched = 0;
+    c->docs[d].dup_of = ND_NONE;
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
+        if (!nd__copy_para(c, f, g)) continue;
+        uint32_t r = nd__match_para(c, s, d, (uint32_t)g);
+        if (r != ND__LSH_END) { /* joins the family, right behind its root */
+            s->next[g] = s->next[r];
+            s->next[r] = (uint32_t)g;
             continue;
         }
-        nd__link_doc(c, &l, stamp, d);
-        rc = nd__lsh_insert(&l, d, c->dsig + (size_t)d * c->k, 0);
+        s->next[g] = ND__LSH_END;
+        int rc = nd__lsh_insert(&s->lsh, (uint32_t)g, c->psig + g * c->k, 0);
+        if (rc) return rc;
     }
+    nd__judge(c, s, d);
+    return ND_OK;
+}
+
+static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
+{
+    nd__lsh_free(&s->lsh);
+    nd__free(al, s->next);
+    nd__free(al, s->root_stamp);
+    nd__free(al, s->para_stamp);
+    nd__free(al, s->doc_stamp);
+    nd__free(al, s->gstamp);
+    nd__free(al, s->share_d);
+    nd__free(al, s->share_e);
+    nd__free(al, s->touched);
+}
+
+static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
+{
+    nd__copyscan s;
+    memset(&s, 0, sizeof s);
+    size_t np = c->npara + 1, nd = c->ndocs + 1;
+    nd__lsh_init(&s.lsh, c->al, c->ctx->doc_bands, c->ctx->doc_rows);
+    s.next = nd__calloc(c->al, np, sizeof *s.next);
+    s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
+    s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
+    s.doc_stamp = nd__calloc(c->al, nd, sizeof *s.doc_stamp);
+    s.gstamp = nd__calloc(c->al, nd, sizeof *s.gstamp);
+    s.share_d = nd__calloc(c->al, nd, sizeof *s.share_d);
+    s.share_e = nd__calloc(c->al, nd, sizeof *s.share_e);
+    s.touched = nd__calloc(c->al, nd, sizeof *s.touched);
+    int rc = (s.next && s.root_stamp && s.para_stamp && s.doc_stamp && s.gstamp && s.share_d && s.share_e
+              && s.touched) ? ND_OK : ND_E_NOMEM;
+    for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
+    for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);
     for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
-    nd__lsh_free(&l);
-    nd__free(c->al, stamp);
+    nd__copyscan_free(c->al, &s);
     return rc;
 }
 
 static int nd__stories(nd_corpus *c, const nd__families *f)
 {
     nd__sign_docs(c, f);
-    return nd__cluster_docs(c);
+    return nd__cluster_docs(c, f);
 }
 
 /* ---- boilerplate ------------------------------------------------------------ */

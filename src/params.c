@@ -99,15 +99,15 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
      * estimate, so false positives cost only a comparison there too. */
     ctx->para_bands = ctx->repeat_bands;
     ctx->para_rows = ctx->repeat_rows;
-    /* Copies are found by Jaccard or by containment; a truncated copy holding
-     * half of the original has Jaccard near containment * 1/2 / (1 + 1/2 - ...),
-     * so the document index must surface pairs well below doc_threshold. */
+    /* Copies are found through their content paragraphs (detect.c), which
+     * match when Jaccard >= 0.5 or, for a merged or split paragraph, when one
+     * holds the other at Jaccard down to 0.2: the index must surface pairs
+     * well below 0.5. */
     if (params->lsh_bands) {
         ctx->doc_bands = params->lsh_bands;
         ctx->doc_rows = params->lsh_rows;
     } else {
-        double t = params->doc_threshold * 0.6;
-        nd__lsh_optimal(t, params->num_perm, 0.1, 0.9, &ctx->doc_bands, &ctx->doc_rows);
+        nd__lsh_optimal(0.3, params->num_perm, 0.1, 0.9, &ctx->doc_bands, &ctx->doc_rows);
     }
     *out = ctx;
     return ND_OK;

@@ -16,6 +16,11 @@
  * (gzclearerr() after a short read). Every pass reads the spool from its
  * start and goes on draining the descriptor where the last pass stopped, so a
  * pass that was cut short still lets the next one see everything.
+ *
+ * Damaged gzip data: a truncated file yields everything up to the cut, then
+ * an error. On corrupt data gzread() fails and discards what it decoded in
+ * that call, so up to one read (a few MiB of text) before the damage is lost
+ * along with the rest; documents delivered earlier stay delivered.
  */
 #define _POSIX_C_SOURCE 200809L
 

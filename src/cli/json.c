@@ -488,9 +488,9 @@ static int scan_key(scanner *sc)
     assert(sc->s[start] == '"');
     if (scan_string(sc) != 0)
         return -1;
-    sc->cur = sc->count;
-    if (sc->depth != 1)
+    if (sc->depth != 1) /* keys of nested objects must not disturb `cur` */
         return 0;
+    sc->cur = sc->count;
     for (k = 0; k < sc->count; k++) {
         if (key_equals(sc->s + start + 1, sc->i - start - 2, sc->members[k].key,
                        sc->members[k].key_len)) {
