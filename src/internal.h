@@ -48,10 +48,14 @@ int nd__segment(const nd_allocator *al, const char *text, size_t size, nd_seg_mo
 
 /* ---- normalize.c ---- */
 #define ND__TOKBUF 256
-#define ND__QUEUE 64
+#define ND__QUEUE 256
+typedef struct nd__qent {
+    int32_t cp;
+    unsigned char cls;
+} nd__qent;
 typedef struct nd__tokenizer {
     const unsigned char *p, *end;
-    struct { int32_t cp; unsigned char cls; } q[ND__QUEUE]; /* normalized code points ahead */
+    nd__qent q[ND__QUEUE];    /* normalized code points ahead */
     size_t q_pos, q_len;
     uint64_t seed;
     uint64_t num_hash;        /* the folded hash every all-digit token gets */

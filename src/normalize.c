@@ -30,7 +30,8 @@
 
 enum { C_SEP = 0, C_WORD, C_DIGIT, C_MARK, C_SOLO, C_APOS, C_PERIOD, C_COMMA };
 
-#define ND__MAP_OPTS (UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_LUMP)
+#define ND__MAP_OPTS \
+    (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_LUMP)
 
 static int nd__ascii_class(unsigned c)
 {
@@ -109,29 +110,19 @@ static utf8proc_int32_t nd__decode(const unsigned char **pp, const unsigned char
     return cp;
 }
 
-/* Appends the normalized form of the next source character to the queue.
- * @return 0 when the source is exhausted. */
-static int nd__fill_one(nd__tokenizer *tk)
+/* Appends the normalized code points of one source character to the queue.
+ * @return 0 when there is no room (nothing appended), else 1. */
+static int nd__push_char(nd__tokenizer *tk, utf8proc_int32_t cp)
 {
-    if (tk->p >= tk->end) return 0;
-    unsigned c = *tk->p;
-    if (c < 0x80) {
-        tk->p++;
-        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
-        if (c == '`') c = '\'';
-        tk->q[tk->q_len].cp = (int32_t)c;
-        tk->q[tk->q_len].cls = (unsigned char)nd__ascii_class(c);
-        tk->q_len++;
-        return 1;
-    }
-    utf8proc_int32_t cp = nd__decode(&tk->p, tk->end), out[ND__QUEUE / 2];
+    utf8proc_int32_t out[32];
     int bound = 0;
     utf8proc_ssize_t n = (cp == 0xFFFD) ? -1
-        : utf8proc_decompose_char(cp, out, ND__QUEUE / 2, (utf8proc_option_t)ND__MAP_OPTS, &bound);
-    if (n < 0 || n > ND__QUEUE / 2) {
+        : utf8proc_decompose_char(cp, out, 32, (utf8proc_option_t)ND__MAP_OPTS, &bound);
+    if (n < 0 || n > 32) {
         out[0] = cp;
         n = 1;
     }
+    if (tk->q_len + (size_t)n > ND__QUEUE) return 0;
     for (utf8proc_ssize_t i = 0; i < n; i++) {
         int cls = nd__class(out[i]);
         tk->q[tk->q_len].cp = (cls == C_APOS) ? '\'' : out[i];
@@ -141,13 +132,71 @@ static int nd__fill_one(nd__tokenizer *tk)
     return 1;
 }
 
+static int nd__ccc(int32_t cp)
+{
+    return cp < 0x300 ? 0 : utf8proc_get_property(cp)->combining_class;
+}
+
+/*
+ * Canonical ordering: the combining marks that follow a character are read
+ * with it and sorted by combining class (stable), so that "e" + U+0302 +
+ * U+0323 and "e" + U+0323 + U+0302 (and the precomposed U+1EC7) give the same
+ * token. At most 30 marks are taken (Unicode's stream-safe limit); more are
+ * left in source order.
+ */
+static void nd__pull_marks(nd__tokenizer *tk, size_t first)
+{
+    for (int taken = 0; taken < 30 && tk->p < tk->end && *tk->p >= 0x80; taken++) {
+        const unsigned char *save = tk->p;
+        utf8proc_int32_t cp = nd__decode(&tk->p, tk->end);
+        if (cp == 0xFFFD || nd__ccc(cp) == 0 || !nd__push_char(tk, cp)) {
+            tk->p = save;
+            break;
+        }
+    }
+    for (size_t i = first + 1; i < tk->q_len; i++) { /* insertion sort of the mark runs */
+        int c = nd__ccc(tk->q[i].cp);
+        if (c == 0) continue;
+        for (size_t j = i; j > first && nd__ccc(tk->q[j - 1].cp) > c; j--) {
+            nd__qent t = tk->q[j];
+            tk->q[j] = tk->q[j - 1];
+            tk->q[j - 1] = t;
+        }
+    }
+}
+
+/* Appends the normalized form of the next source character, with the marks
+ * that follow it, to the queue. @return 0 when the source is exhausted. */
+static int nd__fill_one(nd__tokenizer *tk)
+{
+    if (tk->p >= tk->end) return 0;
+    size_t first = tk->q_len;
+    unsigned c = *tk->p;
+    if (c < 0x80) {
+        tk->p++;
+        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+        if (c == '`') c = '\'';
+        tk->q[tk->q_len].cp = (int32_t)c;
+        tk->q[tk->q_len].cls = (unsigned char)nd__ascii_class(c);
+        tk->q_len++;
+    } else {
+        const unsigned char *save = tk->p;
+        if (!nd__push_char(tk, nd__decode(&tk->p, tk->end))) {
+            tk->p = save; /* cannot happen after compaction; be safe */
+            return 0;
+        }
+    }
+    if (tk->p < tk->end && *tk->p >= 0x80) nd__pull_marks(tk, first);
+    return 1;
+}
+
 /* Makes sure the queue holds at least `need` entries past q_pos when the
  * source allows. @return the number available (<= need). */
 static size_t nd__peek(nd__tokenizer *tk, size_t need)
 {
     if (tk->q_pos == tk->q_len) tk->q_pos = tk->q_len = 0;
     while (tk->q_len - tk->q_pos < need) {
-        if (tk->q_len > ND__QUEUE / 2) { /* compact before it could overflow */
+        if (tk->q_pos > 0) { /* compact so that a whole character sequence fits */
             memmove(tk->q, tk->q + tk->q_pos, (tk->q_len - tk->q_pos) * sizeof tk->q[0]);
             tk->q_len -= tk->q_pos;
             tk->q_pos = 0;

@@ -1,0 +1,8 @@
+# Unit tests of the library stages (cmocka). Included by tests/CMakeLists.txt,
+# which defines nd_unit_test(name sources...): each test reaches the stages
+# through src/internal.h and links the static library.
+nd_unit_test(test_segment test_segment.c)
+nd_unit_test(test_normalize test_normalize.c)
+nd_unit_test(test_shingle test_shingle.c)
+nd_unit_test(test_minhash test_minhash.c)
+nd_unit_test(test_lsh test_lsh.c)

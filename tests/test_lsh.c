@@ -1,0 +1,373 @@
+/*
+ * LSH banding (src/lsh.c): the choice of bands and rows, buckets and their
+ * chains, and the recall of planted near-duplicates.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "internal.h"
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Probability that two sets of Jaccard similarity s share a band. */
+static double p_candidate(double s, unsigned b, unsigned r)
+{
+    return 1.0 - pow(1.0 - pow(s, (double)r), (double)b);
+}
+
+static void test_optimal_fits_k(void **state)
+{
+    (void)state;
+    static const double ts[] = { 0.3, 0.5, 0.7, 0.8, 0.9, 0.95 };
+    static const unsigned ks[] = { 1, 2, 16, 64, 100, 128, 256 };
+    static const double ws[][2] = { { 0.5, 0.5 }, { 0.1, 0.9 }, { 0.9, 0.1 } };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
+            for (size_t w = 0; w < 3; w++) {
+                unsigned b = 0, r = 0;
+                nd__lsh_optimal(ts[i], ks[j], ws[w][0], ws[w][1], &b, &r);
+                if (b < 1 || r < 1 || b * r > ks[j])
+                    fail_msg("t=%.2f K=%u: b=%u r=%u", ts[i], ks[j], b, r);
+            }
+    /* K = 1 has one choice */
+    unsigned b, r;
+    nd__lsh_optimal(0.8, 1, 0.5, 0.5, &b, &r);
+    assert_int_equal(b, 1);
+    assert_int_equal(r, 1);
+}
+
+static void test_optimal_curve_t08_k128(void **state)
+{
+    (void)state;
+    unsigned b, r;
+    /* equal weights: the steep part of the S-curve sits at t */
+    nd__lsh_optimal(0.8, 128, 0.5, 0.5, &b, &r);
+    assert_true(b * r <= 128);
+    double thr = pow(1.0 / b, 1.0 / r);
+    assert_true(fabs(thr - 0.8) < 0.05);
+    assert_true(p_candidate(0.5, b, r) < 0.01);
+    assert_true(p_candidate(0.6, b, r) < 0.05);
+    assert_true(p_candidate(0.8, b, r) > 0.3 && p_candidate(0.8, b, r) < 0.7);
+    assert_true(p_candidate(0.95, b, r) > 0.99);
+    /* misses weighed 9 times heavier (what contexts use): P(0.8) high, P(0.5) low */
+    nd__lsh_optimal(0.8, 128, 0.1, 0.9, &b, &r);
+    assert_true(b * r <= 128);
+    assert_true(p_candidate(0.8, b, r) > 0.85);
+    assert_true(p_candidate(0.9, b, r) > 0.99);
+    assert_true(p_candidate(0.5, b, r) < 0.05);
+    assert_true(p_candidate(0.3, b, r) < 0.001);
+    /* more false-positive weight moves the curve right */
+    unsigned b2, r2;
+    nd__lsh_optimal(0.8, 128, 0.9, 0.1, &b2, &r2);
+    assert_true(p_candidate(0.8, b2, r2) < p_candidate(0.8, b, r));
+}
+
+static void test_context_uses_optimal_bands(void **state)
+{
+    (void)state;
+    static const double ts[] = { 0.5, 0.7, 0.9 };
+    static const unsigned ks[] = { 16, 128 };
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 2; j++) {
+            nd_params p;
+            nd_params_init(&p, ND_PARAMS_VERSION);
+            p.repeat_threshold = ts[i];
+            p.num_perm = ks[j];
+            nd_ctx *ctx;
+            assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+            unsigned b, r;
+            nd__lsh_optimal(ts[i], ks[j], 0.1, 0.9, &b, &r);
+            assert_int_equal(ctx->repeat_bands, b);
+            assert_int_equal(ctx->repeat_rows, r);
+            nd_ctx_free(ctx);
+        }
+}
+
+static void test_band_key(void **state)
+{
+    (void)state;
+    uint32_t sig[12] = { 1, 2, 3, 1, 2, 3, 1, 2, 4, 0, 0, 0 };
+    /* keys depend on the band's rows only ... */
+    uint64_t k0 = nd__lsh_band_key(sig, 0, 3);
+    uint32_t other[12] = { 1, 2, 3, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
+    assert_true(nd__lsh_band_key(other, 0, 3) == k0);
+    /* ... and on the band number: equal rows in another band, another key */
+    assert_true(nd__lsh_band_key(sig, 1, 3) != k0);
+    assert_true(nd__lsh_band_key(sig, 2, 3) != k0);
+    /* never 0, which marks an empty slot */
+    for (unsigned b = 0; b < 4; b++) assert_true(nd__lsh_band_key(sig, b, 3) != 0);
+}
+
+/* Items in the chain of sig's band, in chain order; returns how many. */
+static size_t chain(const nd__lsh *l, const uint32_t *sig, unsigned band, uint32_t *items, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t e = nd__lsh_bucket(l, sig, band, 0); e != ND__LSH_END; e = nd__lsh_next(l, e)) {
+        assert_true(n < max);
+        assert_int_equal(e % l->bands, band);
+        items[n++] = e / l->bands;
+    }
+    return n;
+}
+
+static void random_sig(uint64_t *rs, uint32_t *sig, unsigned k)
+{
+    for (unsigned i = 0; i < k; i++) sig[i] = (uint32_t)rng_next(rs);
+}
+
+static void test_identical_signatures_share_buckets(void **state)
+{
+    (void)state;
+    nd__lsh l;
+    const unsigned bands = 8, rows = 4;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
+    uint64_t rs = 3;
+    uint32_t a[32], b[32], items[16];
+    random_sig(&rs, a, 32);
+    random_sig(&rs, b, 32);
+    /* an empty index has no bucket */
+    assert_int_equal(nd__lsh_bucket(&l, a, 0, 0), ND__LSH_END);
+    assert_int_equal(nd__lsh_insert(&l, 0, a, 0), ND_OK);
+    assert_int_equal(nd__lsh_insert(&l, 1, b, 0), ND_OK);
+    assert_int_equal(nd__lsh_insert(&l, 2, a, 0), ND_OK);
+    for (unsigned band = 0; band < bands; band++) {
+        size_t n = chain(&l, a, band, items, 16);
+        assert_int_equal(n, 2);
+        assert_int_equal(items[0], 2);
+        assert_int_equal(items[1], 0);
+        n = chain(&l, b, band, items, 16);
+        assert_int_equal(n, 1);
+        assert_int_equal(items[0], 1);
+    }
+    /* a signature that shares only band 3 with a */
+    uint32_t c[32];
+    random_sig(&rs, c, 32);
+    memcpy(c + 3 * rows, a + 3 * rows, rows * sizeof *c);
+    for (unsigned band = 0; band < bands; band++) {
+        size_t n = chain(&l, c, band, items, 16);
+        assert_int_equal(n, band == 3 ? 2 : 0);
+    }
+    /* clear empties the index; it can be filled again */
+    nd__lsh_clear(&l);
+    for (unsigned band = 0; band < bands; band++) assert_int_equal(nd__lsh_bucket(&l, a, band, 0), ND__LSH_END);
+    assert_int_equal(nd__lsh_insert(&l, 0, b, 0), ND_OK);
+    assert_int_equal(chain(&l, b, 0, items, 16), 1);
+    assert_int_equal(chain(&l, a, 0, items, 16), 0);
+    nd__lsh_free(&l);
+    nd__lsh_free(&l);   /* freeing twice is harmless: the struct is zeroed */
+}
+
+static void test_salt_separates_partitions(void **state)
+{
+    (void)state;
+    /* the same signature under two salts lands in two buckets */
+    nd__lsh l;
+    const unsigned bands = 4, rows = 4;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
+    uint64_t rs = 5;
+    uint32_t sig[16], items[8];
+    random_sig(&rs, sig, 16);
+    assert_int_equal(nd__lsh_insert(&l, 0, sig, 111), ND_OK);
+    assert_int_equal(nd__lsh_insert(&l, 1, sig, 222), ND_OK);
+    assert_int_equal(nd__lsh_insert(&l, 2, sig, 111), ND_OK);
+    for (unsigned band = 0; band < bands; band++) {
+        size_t n = 0;
+        for (uint32_t e = nd__lsh_bucket(&l, sig, band, 111); e != ND__LSH_END; e = nd__lsh_next(&l, e))
+            items[n++] = e / bands;
+        assert_int_equal(n, 2);
+        assert_int_equal(items[0], 2);
+        assert_int_equal(items[1], 0);
+        uint32_t e = nd__lsh_bucket(&l, sig, band, 222);
+        assert_int_equal(e / bands, 1);
+        assert_int_equal(nd__lsh_next(&l, e), ND__LSH_END);
+        assert_int_equal(nd__lsh_bucket(&l, sig, band, 0), ND__LSH_END);
+    }
+    nd__lsh_free(&l);
+}
+
+static void test_chain_newest_first(void **state)
+{
+    (void)state;
+    nd__lsh l;
+    const unsigned bands = 4, rows = 2;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
+    uint64_t rs = 11;
+    uint32_t same[8], other[8], items[64];
+    random_sig(&rs, same, 8);
+    /* items 0..39: every third has a signature of its own */
+    for (uint32_t i = 0; i < 40; i++) {
+        random_sig(&rs, other, 8);
+        assert_int_equal(nd__lsh_insert(&l, i, i % 3 == 1 ? other : same, 0), ND_OK);
+    }
+    for (unsigned band = 0; band < bands; band++) {
+        size_t n = chain(&l, same, band, items, 64);
+        uint32_t want = 39;
+        for (size_t j = 0; j < n; j++, want--) {
+            while (want % 3 == 1) want--;
+            assert_int_equal(items[j], want);
+        }
+        assert_int_equal(n, 40 - 13);
+    }
+    nd__lsh_free(&l);
+}
+
+static void test_growth_keeps_every_bucket(void **state)
+{
+    (void)state;
+    /* enough distinct band keys to rehash the table several times */
+    nd__lsh l;
+    const unsigned bands = 16, rows = 8, k = bands * rows;
+    const uint32_t n = 3000;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
+    uint32_t *sigs = malloc((size_t)n * k * sizeof *sigs);
+    assert_non_null(sigs);
+    uint64_t rs = 99;
+    for (uint32_t i = 0; i < n; i++) {
+        random_sig(&rs, sigs + (size_t)i * k, k);
+        assert_int_equal(nd__lsh_insert(&l, i, sigs + (size_t)i * k, 0), ND_OK);
+    }
+    assert_true(l.slots >= 2 * l.used);
+    assert_int_equal(l.used, (size_t)n * bands);
+    assert_int_equal(l.entries, (size_t)n * bands);
+    for (uint32_t i = 0; i < n; i++)
+        for (unsigned band = 0; band < bands; band++) {
+            uint32_t items[4];
+            size_t c = chain(&l, sigs + (size_t)i * k, band, items, 4);
+            assert_int_equal(c, 1);
+            assert_int_equal(items[0], i);
+        }
+    free(sigs);
+    nd__lsh_free(&l);
+}
+
+static void test_too_many_items(void **state)
+{
+    (void)state;
+    /* entries are 32-bit: an item number past UINT32_MAX / bands is refused
+     * before anything is allocated */
+    nd__lsh l;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), 16, 8), ND_OK);
+    uint32_t sig[128] = { 0 };
+    assert_int_equal(nd__lsh_insert(&l, UINT32_MAX / 16, sig, 0), ND_E_TOO_LARGE);
+    assert_null(l.next);
+    nd__lsh_free(&l);
+}
+
+/* a: n random elements; b: a copy with m of them replaced, so that
+ * J(a, b) = (n - m) / (n + m) */
+static void planted_pair(uint64_t *rs, uint64_t *a, uint64_t *b, size_t n, size_t m)
+{
+    for (size_t j = 0; j < n; j++) a[j] = b[j] = rng_next(rs);
+    for (size_t j = 0; j < m; j++) b[j] = rng_next(rs);
+}
+
+/* Inserts `sets` random sets and queries planted copies at J = (n-m)/(n+m);
+ * returns the share of copies whose original is a candidate. Also counts in
+ * *false_pairs the other items met. */
+static double recall(unsigned k, unsigned bands, unsigned rows, size_t n, size_t m,
+                     size_t sets, uint64_t seed, size_t *false_pairs)
+{
+    nd__minhash mh;
+    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, 1234), ND_OK);
+    nd__lsh l;
+    assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
+    uint32_t *orig = malloc(sets * k * sizeof *orig), *copy = malloc(sets * k * sizeof *copy);
+    uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint8_t *seen = calloc(sets, 1);
+    assert_true(orig && copy && a && b && seen);
+    uint64_t rs = seed;
+    for (size_t i = 0; i < sets; i++) {
+        planted_pair(&rs, a, b, n, m);
+        nd__minhash_sign(&mh, a, n, orig + i * k);
+        nd__minhash_sign(&mh, b, n, copy + i * k);
+        assert_int_equal(nd__lsh_insert(&l, (uint32_t)i, orig + i * k, 0), ND_OK);
+    }
+    size_t found = 0;
+    *false_pairs = 0;
+    for (size_t i = 0; i < sets; i++) {
+        memset(seen, 0, sets);
+        for (unsigned band = 0; band < bands; band++)
+            for (uint32_t e = nd__lsh_bucket(&l, copy + i * k, band, 0); e != ND__LSH_END;
+                 e = nd__lsh_next(&l, e))
+                seen[e / bands] = 1;
+        found += seen[i];
+        for (size_t q = 0; q < sets; q++) *false_pairs += (q != i) & seen[q];
+    }
+    free(orig);
+    free(copy);
+    free(a);
+    free(b);
+    free(seen);
+    nd__lsh_free(&l);
+    nd__minhash_free(&mh, nd__default_allocator());
+    return (double)found / (double)sets;
+}
+
+static void test_recall_of_planted_near_duplicates(void **state)
+{
+    (void)state;
+    /* the bands a default context uses for repeats (t = 0.7, K = 128): copies
+     * at J >= 0.85 are candidates at least 99% of the time */
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    const unsigned b = ctx->repeat_bands, r = ctx->repeat_rows;
+    nd_ctx_free(ctx);
+    size_t fp;
+    /* n = 100, m = 8: J = 92/108 = 0.852 */
+    double rec = recall(128, b, r, 100, 8, 1000, 1, &fp);
+    if (rec < 0.99) fail_msg("recall %.4f at J=0.852 (b=%u r=%u)", rec, b, r);
+    /* n = 200, m = 10: J = 190/210 = 0.905 */
+    rec = recall(128, b, r, 200, 10, 1000, 2, &fp);
+    if (rec < 0.99) fail_msg("recall %.4f at J=0.905 (b=%u r=%u)", rec, b, r);
+    /* unrelated random sets are (almost) never candidates */
+    assert_true(fp <= 10);
+}
+
+static void test_recall_follows_s_curve(void **state)
+{
+    (void)state;
+    /* measured candidate rates agree with 1 - (1 - s^r)^b within 4 sigma:
+     * t = 0.8 with equal weights puts J = 0.8 on the steep part */
+    unsigned b, r;
+    nd__lsh_optimal(0.8, 128, 0.5, 0.5, &b, &r);
+    static const size_t ms[] = { 11, 25, 43 };   /* n = 100: J = 0.80, 0.60, 0.40 */
+    for (size_t i = 0; i < 3; i++) {
+        size_t fp;
+        const size_t sets = 1000;
+        double j = (100.0 - (double)ms[i]) / (100.0 + (double)ms[i]);
+        double rec = recall(128, b, r, 100, ms[i], sets, 10 + i, &fp);
+        double p = p_candidate(j, b, r), sd = sqrt(p * (1 - p) / (double)sets);
+        if (fabs(rec - p) > 4 * sd + 0.01)
+            fail_msg("J=%.3f: candidates %.4f, S-curve %.4f (b=%u r=%u)", j, rec, p, b, r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_optimal_fits_k),
+        cmocka_unit_test(test_optimal_curve_t08_k128),
+        cmocka_unit_test(test_context_uses_optimal_bands),
+        cmocka_unit_test(test_band_key),
+        cmocka_unit_test(test_identical_signatures_share_buckets),
+        cmocka_unit_test(test_salt_separates_partitions),
+        cmocka_unit_test(test_chain_newest_first),
+        cmocka_unit_test(test_growth_keeps_every_bucket),
+        cmocka_unit_test(test_too_many_items),
+        cmocka_unit_test(test_recall_of_planted_near_duplicates),
+        cmocka_unit_test(test_recall_follows_s_curve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

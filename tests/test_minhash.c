@@ -1,0 +1,368 @@
+/*
+ * MinHash signatures (src/minhash.c): golden values, similarity, merge, the
+ * kernel chosen at run time against a scalar reference, and the statistics
+ * of the Jaccard estimator.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "internal.h"
+
+#define EMPTY UINT32_MAX
+
+/* Deterministic PRNG for reproducible random sets (splitmix64). */
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static nd_ctx *ctx_with(unsigned k, uint64_t seed)
+{
+    nd_params p;
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_params_init(&p, ND_PARAMS_VERSION), ND_OK);
+    p.num_perm = k;
+    p.seed = seed;
+    assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+    return ctx;
+}
+
+/*
+ * Golden signature. Stored signatures (FORMAT.md) are these values: a change
+ * in them (tokenizer, shingle hash, coefficient stream, hash family) is a
+ * FORMAT BREAK that needs a new format/normalization version, not an update
+ * of the numbers. Computed once with the default parameters.
+ */
+static const char golden_text[] =
+    "The quick brown fox jumps over the lazy dog near the river bank.";
+static const uint32_t golden_sig_head[8] = {
+    0x083c1703u, 0x03262be3u, 0x079e379bu, 0x299cece0u,
+    0x5316efcfu, 0x0aad73cdu, 0x2c3f8701u, 0x02661436u,
+};
+static const uint32_t golden_sig_tail[8] = { /* values 120..127 */
+    0x1a852b87u, 0x1a6f51a5u, 0x24a8fcb3u, 0x05d87fffu,
+    0x0b943e10u, 0x2b65587du, 0x08288c66u, 0x144d3786u,
+};
+static const uint32_t golden_sig_bytes[8] = { /* "***": no word, raw bytes */
+    0x4dc2093cu, 0xc4337060u, 0xdbdc7f07u, 0x4e8b01a6u,
+    0x7fa0627au, 0x16826843u, 0x1e4aa7ccu, 0xae6ca69au,
+};
+
+static void test_golden_signature(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    assert_int_equal(nd_ctx_num_perm(ctx), 128);
+    uint32_t sig[128];
+    assert_int_equal(nd_sign_text(ctx, golden_text, strlen(golden_text), sig), ND_OK);
+    for (int i = 0; i < 8; i++) {
+        if (sig[i] != golden_sig_head[i])
+            fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", i, sig[i], golden_sig_head[i],
+                     nd_ctx_isa(ctx));
+        if (sig[120 + i] != golden_sig_tail[i])
+            fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", 120 + i, sig[120 + i],
+                     golden_sig_tail[i], nd_ctx_isa(ctx));
+    }
+    assert_int_equal(nd_sign_text(ctx, "***", 3, sig), ND_OK);
+    assert_memory_equal(sig, golden_sig_bytes, sizeof golden_sig_bytes);
+    nd_ctx_free(ctx);
+}
+
+static void test_sign_text_arguments(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    uint32_t sig[128], sig2[128];
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    assert_int_equal(nd_sign_text(NULL, "a", 1, sig), ND_E_INVALID);
+    assert_int_equal(nd_sign_text(ctx, "a", 1, NULL), ND_E_INVALID);
+    assert_int_equal(nd_sign_text(ctx, NULL, 1, sig), ND_E_INVALID);
+    /* NULL text of size 0 is the empty text, which has a signature */
+    assert_int_equal(nd_sign_text(ctx, NULL, 0, sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, "", 0, sig2), ND_OK);
+    assert_memory_equal(sig, sig2, sizeof sig);
+    /* equal texts always match, even without words */
+    assert_true(nd_signature_similarity(sig, sig2, 128) == 1.0);
+    nd_ctx_free(ctx);
+}
+
+static void test_similarity(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    uint32_t a[128], b[128];
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    const char *t = "Vehicles used for suicide car bombings are seen at Federal Police Headquarters";
+    assert_int_equal(nd_sign_text(ctx, t, strlen(t), a), ND_OK);
+    /* identical sets: exactly 1, whatever the spelling */
+    const char *u = "VEHICLES used for suicide car-bombings,  are seen at federal police headquarters.";
+    assert_int_equal(nd_sign_text(ctx, u, strlen(u), b), ND_OK);
+    assert_true(nd_signature_similarity(a, b, 128) == 1.0);
+    assert_true(nd_signature_similarity(a, a, 128) == 1.0);
+    /* unrelated text: near 0 */
+    const char *v = "Sign up for Breaking News by AOL to get the latest breaking news alerts";
+    assert_int_equal(nd_sign_text(ctx, v, strlen(v), b), ND_OK);
+    assert_true(nd_signature_similarity(a, b, 128) < 0.05);
+    /* degenerate arguments */
+    assert_true(nd_signature_similarity(a, a, 0) == 0.0);
+    assert_true(nd_signature_similarity(NULL, a, 128) == 0.0);
+    assert_true(nd_signature_similarity(a, NULL, 128) == 0.0);
+    /* the share of equal positions, exactly */
+    memcpy(b, a, sizeof b);
+    for (int i = 0; i < 32; i++) b[i] ^= 1;
+    assert_true(nd_signature_similarity(a, b, 128) == 0.75);
+    /* positions with no shingle never count as equal */
+    uint32_t e1[4] = { EMPTY, EMPTY, 7, 9 }, e2[4] = { EMPTY, EMPTY, 7, 8 };
+    assert_true(nd_signature_similarity(e1, e2, 4) == 0.25);
+    assert_true(nd_signature_similarity(e1, e1, 2) == 0.0);
+    nd_ctx_free(ctx);
+}
+
+static void test_empty_set(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = ctx_with(16, ND_DEFAULT_SEED);
+    uint32_t sig[16];
+    memset(sig, 0, sizeof sig);
+    nd__minhash_sign(&ctx->mh, NULL, 0, sig);
+    for (int i = 0; i < 16; i++) assert_int_equal(sig[i], EMPTY);
+    nd_ctx_free(ctx);
+}
+
+/* Reference: value i = min over x of ((a_i x + b_i) mod 2^64) >> 32. */
+static void reference_sign(const nd__minhash *mh, const uint64_t *x, size_t n, uint32_t *sig)
+{
+    for (unsigned i = 0; i < mh->k; i++) {
+        uint32_t m = EMPTY;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t h = (uint32_t)((mh->a[i] * x[j] + mh->b[i]) >> 32);
+            if (h < m) m = h;
+        }
+        sig[i] = m;
+    }
+}
+
+static void test_kernel_matches_reference(void **state)
+{
+    (void)state;
+    /* whatever kernel the CPU got (avx512, avx2 or portable), it computes the
+     * documented hash family, for K not a multiple of any vector width too.
+     * The stage is set up directly: a context would also tune its LSH bands,
+     * which takes seconds at K = 1024 in a sanitizer build. */
+    static const unsigned ks[] = { 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 127, 128, 129, 255, 1024 };
+    uint64_t rs = 42;
+    uint64_t x[300];
+    for (size_t j = 0; j < 300; j++) x[j] = rng_next(&rs);
+    x[7] = 0;
+    x[8] = UINT64_MAX;
+    nd_ctx *ctx = ctx_with(8, ND_DEFAULT_SEED);
+    const char *isa = nd_ctx_isa(ctx);
+    assert_true(strcmp(isa, "avx512") == 0 || strcmp(isa, "avx2") == 0
+                || strcmp(isa, "portable") == 0);
+    assert_ptr_equal(isa, ctx->mh.isa);
+    nd_ctx_free(ctx);
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        nd__minhash mh;
+        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), ks[t], ND_DEFAULT_SEED + t), ND_OK);
+        assert_string_equal(mh.isa, isa);
+        assert_int_equal(mh.k, ks[t]);
+        for (unsigned i = 0; i < ks[t]; i++) assert_true(mh.a[i] & 1);  /* odd multipliers */
+        uint32_t got[1024], want[1024];
+        for (size_t n = 0; n <= 300; n += (n < 5 ? 1 : 37)) {
+            nd__minhash_sign(&mh, x, n, got);
+            reference_sign(&mh, x, n, want);
+            if (memcmp(got, want, ks[t] * sizeof *got) != 0)
+                fail_msg("K=%u n=%zu: %s kernel differs from the reference", ks[t], n, isa);
+        }
+        nd__minhash_free(&mh, nd__default_allocator());
+    }
+}
+
+static void test_contexts_deterministic_and_seeded(void **state)
+{
+    (void)state;
+    nd_ctx *c1 = ctx_with(128, 99), *c2 = ctx_with(128, 99), *c3 = ctx_with(128, 100);
+    uint32_t s1[128], s2[128], s3[128];
+    assert_int_equal(nd_sign_text(c1, golden_text, strlen(golden_text), s1), ND_OK);
+    assert_int_equal(nd_sign_text(c2, golden_text, strlen(golden_text), s2), ND_OK);
+    assert_int_equal(nd_sign_text(c3, golden_text, strlen(golden_text), s3), ND_OK);
+    assert_memory_equal(s1, s2, sizeof s1);
+    /* another seed: essentially every value differs */
+    size_t same = 0;
+    for (int i = 0; i < 128; i++) same += s1[i] == s3[i];
+    assert_true(same <= 2);
+    assert_memory_equal(c1->mh.a, c2->mh.a, 128 * sizeof(uint64_t));
+    assert_memory_equal(c1->mh.b, c2->mh.b, 128 * sizeof(uint64_t));
+    /* the coefficient stream does not depend on K: a context with K = 16
+     * gives the first 16 values of the K = 128 signature */
+    nd_ctx *c4 = ctx_with(16, 99);
+    uint32_t s4[16];
+    assert_int_equal(nd_sign_text(c4, golden_text, strlen(golden_text), s4), ND_OK);
+    assert_memory_equal(s4, s1, sizeof s4);
+    nd_ctx_free(c1);
+    nd_ctx_free(c2);
+    nd_ctx_free(c3);
+    nd_ctx_free(c4);
+}
+
+static void test_merge_is_union(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = ctx_with(128, ND_DEFAULT_SEED);
+    uint64_t rs = 7;
+    for (int round = 0; round < 50; round++) {
+        uint64_t u[400];
+        size_t na = 1 + (size_t)(rng_next(&rs) % 200), nb = (size_t)(rng_next(&rs) % 200);
+        for (size_t j = 0; j < na + nb; j++) u[j] = rng_next(&rs);
+        /* some elements in both halves: a multiset union */
+        if (nb > 3) { u[na] = u[0]; u[na + 1] = u[na - 1]; }
+        uint32_t sa[128], sb[128], su[128];
+        nd__minhash_sign(&ctx->mh, u, na, sa);
+        nd__minhash_sign(&ctx->mh, u + na, nb, sb);
+        nd__minhash_sign(&ctx->mh, u, na + nb, su);
+        nd_signature_merge(sa, sb, 128);
+        assert_memory_equal(sa, su, sizeof su);
+    }
+    /* merging NULL is a no-op, merging into an empty signature copies */
+    uint32_t e[128], s[128];
+    uint64_t one = 12345;
+    nd__minhash_sign(&ctx->mh, &one, 1, s);
+    nd__minhash_sign(&ctx->mh, NULL, 0, e);
+    nd_signature_merge(e, NULL, 128);
+    nd_signature_merge(NULL, s, 128);
+    nd_signature_merge(e, s, 128);
+    assert_memory_equal(e, s, sizeof s);
+    nd_ctx_free(ctx);
+}
+
+static void test_merge_of_paragraphs(void **state)
+{
+    (void)state;
+    /* the signature of two paragraphs' concatenated shingle multiset is the
+     * merge of the paragraphs' signatures */
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    const char *p1 = "The administration is also under pressure from defense contractors";
+    const char *p2 = "facing growing competition from foreign rivals such as China and Russia.";
+    nd__tokenizer tk;
+    uint64_t *arena = NULL;
+    size_t len = 0, cap = 0, n1;
+    nd__shingled info;
+    nd__tokenizer_init(&tk, &ctx->alloc, ctx->params.seed);
+    assert_int_equal(nd__shingle(&tk, p1, strlen(p1), 5, ctx->params.seed, &arena, &len, &cap, &info), 0);
+    n1 = len;
+    assert_int_equal(nd__shingle(&tk, p2, strlen(p2), 5, ctx->params.seed, &arena, &len, &cap, &info), 0);
+    uint32_t s1[128], s2[128], both[128];
+    nd__minhash_sign(&ctx->mh, arena, n1, s1);
+    nd__minhash_sign(&ctx->mh, arena + n1, len - n1, s2);
+    nd__minhash_sign(&ctx->mh, arena, len, both);
+    /* and each paragraph's signature is what nd_sign_text gives */
+    uint32_t t1[128], t2[128];
+    assert_int_equal(nd_sign_text(ctx, p1, strlen(p1), t1), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, p2, strlen(p2), t2), ND_OK);
+    assert_memory_equal(s1, t1, sizeof s1);
+    assert_memory_equal(s2, t2, sizeof s2);
+    nd_signature_merge(s1, s2, 128);
+    assert_memory_equal(s1, both, sizeof both);
+    nd__tokenizer_free(&tk);
+    nd__free(&ctx->alloc, arena);
+    nd_ctx_free(ctx);
+}
+
+/* Fills a and b (|a| = |b| = inter + only) with `inter` shared elements and
+ * `only` elements each of its own: Jaccard = inter / (inter + 2 only). */
+static void make_pair(uint64_t *rs, uint64_t *a, uint64_t *b, size_t inter, size_t only)
+{
+    for (size_t j = 0; j < inter; j++) a[j] = b[j] = rng_next(rs);
+    for (size_t j = 0; j < only; j++) {
+        a[inter + j] = rng_next(rs);
+        b[inter + j] = rng_next(rs);
+    }
+}
+
+static void test_estimator_statistics(void **state)
+{
+    (void)state;
+    /* For 400 random pairs per J with a union of 200 elements, K = 128: the
+     * estimate is unbiased (|mean error| < 0.01) and its standard deviation
+     * is the binomial one, sqrt(J(1-J)/K), within 20%. A hash family that is
+     * not min-wise independent enough shows up here as bias or extra spread. */
+    static const double js[] = { 0.1, 0.3, 0.5, 0.7, 0.9 };
+    const unsigned k = 128;
+    const size_t pairs = 400, uni = 200;
+    nd_ctx *ctx = ctx_with(k, ND_DEFAULT_SEED);
+    uint64_t rs = 20240101;
+    for (size_t t = 0; t < sizeof js / sizeof js[0]; t++) {
+        const double j = js[t];
+        const size_t inter = (size_t)lround(j * (double)uni), only = (uni - inter) / 2;
+        assert_true(inter + 2 * only == uni);
+        double sum = 0.0, sum2 = 0.0;
+        for (size_t p = 0; p < pairs; p++) {
+            uint64_t a[200], b[200];
+            uint32_t sa[128], sb[128];
+            make_pair(&rs, a, b, inter, only);
+            nd__minhash_sign(&ctx->mh, a, inter + only, sa);
+            nd__minhash_sign(&ctx->mh, b, inter + only, sb);
+            double err = nd_signature_similarity(sa, sb, k) - j;
+            sum += err;
+            sum2 += err * err;
+        }
+        double mean = sum / (double)pairs;
+        double sd = sqrt((sum2 - sum * sum / (double)pairs) / (double)(pairs - 1));
+        double want = sqrt(j * (1.0 - j) / (double)k);
+        if (getenv("ND_TEST_VERBOSE"))
+            print_message("J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f\n", j, mean, sd, want);
+        if (fabs(mean) >= 0.01 || fabs(sd / want - 1.0) > 0.20)
+            fail_msg("J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f", j, mean, sd, want);
+    }
+    nd_ctx_free(ctx);
+}
+
+static void test_estimator_different_seeds(void **state)
+{
+    (void)state;
+    /* over many seeds the estimate for one fixed pair averages to J */
+    const size_t inter = 100, only = 50;   /* J = 0.5 */
+    uint64_t rs = 5, a[150], b[150];
+    make_pair(&rs, a, b, inter, only);
+    double sum = 0.0;
+    const int seeds = 200;
+    for (int s = 0; s < seeds; s++) {
+        nd__minhash mh;
+        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), 64, 1000 + (uint64_t)s), ND_OK);
+        uint32_t sa[64], sb[64];
+        nd__minhash_sign(&mh, a, 150, sa);
+        nd__minhash_sign(&mh, b, 150, sb);
+        sum += nd_signature_similarity(sa, sb, 64);
+        nd__minhash_free(&mh, nd__default_allocator());
+    }
+    /* sd of the mean: sqrt(0.25 / 64 / 200) = 0.0044 */
+    assert_true(fabs(sum / seeds - 0.5) < 0.02);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_signature),
+        cmocka_unit_test(test_sign_text_arguments),
+        cmocka_unit_test(test_similarity),
+        cmocka_unit_test(test_empty_set),
+        cmocka_unit_test(test_kernel_matches_reference),
+        cmocka_unit_test(test_contexts_deterministic_and_seeded),
+        cmocka_unit_test(test_merge_is_union),
+        cmocka_unit_test(test_merge_of_paragraphs),
+        cmocka_unit_test(test_estimator_statistics),
+        cmocka_unit_test(test_estimator_different_seeds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
