@@ -62,7 +62,8 @@ typedef struct nd__tokenizer {
     size_t buf_len;           /* bytes of the current token in buf */
     int streaming;            /* token longer than buf: hashing through state */
     unsigned char buf[ND__TOKBUF + 8];
-    void *state;              /* XXH3_state_t *, allocated on first long token */
+    void *state;              /* XXH3_state_t *, 64-byte aligned inside state_mem */
+    void *state_mem;          /* allocated on the first long token */
     const nd_allocator *al;
 } nd__tokenizer;
 

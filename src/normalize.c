@@ -85,8 +85,8 @@ void nd__tokenizer_init(nd__tokenizer *tk, const nd_allocator *al, uint64_t seed
 
 void nd__tokenizer_free(nd__tokenizer *tk)
 {
-    nd__free(tk->al, tk->state);
-    tk->state = NULL;
+    nd__free(tk->al, tk->state_mem);
+    tk->state = tk->state_mem = NULL;
 }
 
 void nd__tokenizer_reset(nd__tokenizer *tk, const char *text, size_t size)
@@ -214,8 +214,11 @@ static int nd__append(nd__tokenizer *tk, int32_t cp)
         /* A token longer than the buffer is hashed through the streaming
          * state, which gives the same value as hashing it in one piece. */
         if (!tk->state) {
-            tk->state = nd__alloc(tk->al, sizeof(XXH3_state_t));
-            if (!tk->state) return ND_E_NOMEM;
+            /* XXH3_state_t needs 64-byte alignment; allocators promise less */
+            tk->state_mem = nd__alloc(tk->al, sizeof(XXH3_state_t) + 64);
+            if (!tk->state_mem) return ND_E_NOMEM;
+            uintptr_t at = ((uintptr_t)tk->state_mem + 63) & ~(uintptr_t)63;
+            tk->state = (void *)at;
         }
         if (!tk->streaming) XXH3_64bits_reset_withSeed(tk->state, tk->seed);
         XXH3_64bits_update(tk->state, tk->buf, tk->buf_len);
