@@ -6,3 +6,7 @@ nd_unit_test(test_normalize test_normalize.c)
 nd_unit_test(test_shingle test_shingle.c)
 nd_unit_test(test_minhash test_minhash.c)
 nd_unit_test(test_lsh test_lsh.c)
+nd_unit_test(test_params test_params.c)
+# Counts calls of the C library's allocator made while a handle has its own.
+target_link_options(test_params PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc")
+nd_unit_test(test_doc test_doc.c)
