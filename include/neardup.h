@@ -145,6 +145,9 @@ typedef struct nd_params {
     nd_scope boilerplate_scope;/* where those stories are counted */
     unsigned lsh_bands;        /* document index: bands and rows; 0 and 0 = derived from */
     unsigned lsh_rows;         /* the thresholds and K (see README), bands*rows <= K */
+    unsigned sig_bits;         /* bits kept of each MinHash value: 32 (default), 16 or 8
+                                  (b-bit MinHash, Li and König 2010): smaller signatures,
+                                  estimates corrected for chance collisions */
     unsigned reserved[8];      /* must be 0 */
 } nd_params;
 
@@ -204,6 +207,15 @@ ND_API int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32
  *  (no shingle) never count as equal. Thread-safe.
  *  @return a value in [0, 1]; 0 if k is 0 or a pointer is NULL. */
 ND_API double nd_signature_similarity(const uint32_t *a, const uint32_t *b, size_t k);
+
+/*! nd_signature_similarity_bits() :
+ *  Like nd_signature_similarity() for signatures whose values keep only their
+ *  low `bits` bits (8, 16 or 32): the share of equal positions p is corrected
+ *  for chance collisions, J = (p - 2^-bits) / (1 - 2^-bits), clamped to [0, 1]
+ *  (Li and König, "b-Bit Minwise Hashing", WWW 2010, for sets small next to
+ *  the hash space). bits = 32 gives nd_signature_similarity(). Thread-safe. */
+ND_API double nd_signature_similarity_bits(const uint32_t *a, const uint32_t *b, size_t k,
+                                           unsigned bits);
 
 /*! nd_signature_merge() :
  *  dst[i] = min(dst[i], src[i]) for i < k: the signature of the union of two
@@ -324,6 +336,30 @@ ND_API void nd_corpus_free(nd_corpus *c);
  *  after nd_corpus_finish(), ND_E_TOO_LARGE past 2^32-1 paragraphs. */
 ND_API int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
                          const char *source, size_t source_len, size_t *out_index);
+
+/* A paragraph known only by its signature (e.g. read back from a store). */
+typedef struct nd_para_sig {
+    size_t offset, length;      /* span in the document's text */
+    nd_kind kind;               /* ND_KIND_CONTENT or ND_KIND_REPEAT (as analyzed) */
+    size_t of;                  /* for a repeat: index of its root in the document */
+    size_t shingles;            /* nd_para_info.shingles */
+    size_t tokens;              /* nd_para_info.tokens */
+    const uint32_t *signature;  /* K values, as nd_doc_para_signature() gave them */
+} nd_para_sig;
+
+/*! nd_corpus_add_signed() :
+ *  Adds a document from its paragraphs' signatures alone, in place of an
+ *  analyzed nd_doc: a stored document takes part in the passes like one
+ *  added with nd_corpus_add(). The arrays are copied. `signature` (K values,
+ *  may be NULL) is the document's content signature as computed when it was
+ *  indexed; when given it is used as is, because signatures cut to sig_bits
+ *  bits cannot be merged again (the minimum of cut values is not the cut of
+ *  the minimum). Copies are found through paragraphs either way.
+ *  @return as nd_corpus_add(); ND_E_INVALID for a repeat whose `of` is not an
+ *  earlier paragraph. */
+ND_API int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char *source,
+                                size_t source_len, const nd_para_sig *paras, size_t count,
+                                const uint32_t *signature, size_t *out_index);
 
 /*! nd_corpus_finish() : runs the passes. Call once, after the last add.
  *  @return ND_OK, ND_E_NOMEM, ND_E_STATE if already finished. */

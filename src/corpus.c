@@ -29,6 +29,7 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->paras);
     nd__free(al, c->psig);
     nd__free(al, c->dsig);
+    nd__free(al, c->fsig);
     nd__free(al, c->ids);
     nd__free(al, c->src_keys);
     nd__free(al, c->fam);
@@ -54,55 +55,105 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
     return ND_OK;
 }
 
-static int nd__add_paras(nd_corpus *c, const nd_doc *doc, size_t n)
+static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, double sim)
 {
-    int rc = nd__reserve(c->al, (void **)&c->paras, &c->para_cap, c->npara + n, sizeof *c->paras);
-    if (!rc) rc = nd__reserve(c->al, (void **)&c->psig, &c->psig_cap, (c->npara + n) * c->k, sizeof *c->psig);
-    if (rc) return rc;
-    for (size_t i = 0; i < n; i++) {
-        nd_para_info info;
-        nd_doc_para(doc, i, &info);
-        nd__cpara *p = &c->paras[c->npara + i];
-        memset(p, 0, sizeof *p);
-        p->off = (uint32_t)info.offset;
-        p->len = (uint32_t)info.length;
-        p->doc = (uint32_t)c->ndocs;
-        p->kind = (uint8_t)info.kind;
-        p->is_short = info.tokens < c->ctx->params.shingle_size;
-        p->of = (uint32_t)info.of;
-        p->sim = (float)info.similarity;
-        p->shingles = info.shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)info.shingles;
-        memcpy(c->psig + (c->npara + i) * c->k, nd_doc_para_signature(doc, i), c->k * sizeof *c->psig);
-    }
-    return ND_OK;
+    nd__cpara *p = &c->paras[g];
+    memset(p, 0, sizeof *p);
+    p->off = (uint32_t)in->offset;
+    p->len = (uint32_t)in->length;
+    p->doc = (uint32_t)c->ndocs;
+    p->kind = (uint8_t)in->kind;
+    p->of = (uint32_t)in->of;
+    p->sim = (float)sim;
+    p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;
+    p->is_short = in->tokens < c->ctx->params.shingle_size;
+    memcpy(c->psig + g * c->k, in->signature, c->k * sizeof *c->psig);
 }
 
-int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
-                  const char *source, size_t source_len, size_t *out_index)
+/* Reserves room for a document of n paragraphs and fills its record; the
+ * caller then fills paragraphs para0 .. para0+n-1 and calls nd__commit. */
+static int nd__reserve_doc(nd_corpus *c, const char *id, size_t id_len, const char *source,
+                           size_t source_len, size_t n)
 {
-    if (!c || !doc || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
+    if (!c || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
     if (c->finished) return ND_E_STATE;
-    size_t n = nd_doc_count(doc);
-    if (c->npara + n >= UINT32_MAX || c->ndocs + 1 >= UINT32_MAX) return ND_E_TOO_LARGE;
+    if (n >= UINT32_MAX - c->npara || c->ndocs + 1 >= UINT32_MAX) return ND_E_TOO_LARGE;
     uint32_t src;
     int rc = nd__source_index(c, source ? source : "", source_len, &src);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->docs, &c->doc_cap, c->ndocs + 1, sizeof *c->docs);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->ids, &c->ids_cap, c->ids_len + id_len, 1);
-    if (!rc) rc = nd__add_paras(c, doc, n);
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->paras, &c->para_cap, c->npara + n, sizeof *c->paras);
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->psig, &c->psig_cap, (c->npara + n) * c->k, sizeof *c->psig);
     if (rc) return rc;
     nd__cdoc *d = &c->docs[c->ndocs];
     memset(d, 0, sizeof *d);
     d->id_off = c->ids_len;
     d->id_len = id_len;
     if (id_len) memcpy(c->ids + c->ids_len, id, id_len);
-    c->ids_len += id_len;
     d->source = src;
     d->para0 = c->npara;
     d->npara = (uint32_t)n;
     d->dup_of = ND_NONE;
-    c->npara += n;
+    d->fixed_sig = ND_NONE;
+    return ND_OK;
+}
+
+static void nd__commit(nd_corpus *c, size_t *out_index)
+{
+    nd__cdoc *d = &c->docs[c->ndocs];
+    c->ids_len += d->id_len;
+    c->npara += d->npara;
     if (out_index) *out_index = c->ndocs;
     c->ndocs++;
+}
+
+int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
+                  const char *source, size_t source_len, size_t *out_index)
+{
+    if (!doc) return ND_E_INVALID;
+    size_t n = nd_doc_count(doc);
+    int rc = nd__reserve_doc(c, id, id_len, source, source_len, n);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        nd_para_info info;
+        nd_doc_para(doc, i, &info);
+        nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
+                           info.tokens, nd_doc_para_signature(doc, i) };
+        nd__set_para(c, c->npara + i, &ps, info.similarity);
+    }
+    nd__commit(c, out_index);
+    return ND_OK;
+}
+
+static int nd__check_signed(const nd_para_sig *paras, size_t count)
+{
+    if (count && !paras) return ND_E_INVALID;
+    for (size_t i = 0; i < count; i++) {
+        const nd_para_sig *p = &paras[i];
+        if (!p->signature || (p->kind != ND_KIND_CONTENT && p->kind != ND_KIND_REPEAT)
+            || (p->kind == ND_KIND_REPEAT && (p->of >= i || paras[p->of].kind != ND_KIND_CONTENT))
+            || p->offset > UINT32_MAX || p->length > UINT32_MAX)
+            return ND_E_INVALID;
+    }
+    return ND_OK;
+}
+
+int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char *source,
+                         size_t source_len, const nd_para_sig *paras, size_t count,
+                         const uint32_t *signature, size_t *out_index)
+{
+    int rc = nd__check_signed(paras, count);
+    if (!rc) rc = nd__reserve_doc(c, id, id_len, source, source_len, count);
+    if (!rc && signature)
+        rc = nd__reserve(c->al, (void **)&c->fsig, &c->fsig_cap, (c->nfsig + 1) * c->k, sizeof *c->fsig);
+    if (rc) return rc;
+    for (size_t i = 0; i < count; i++)
+        nd__set_para(c, c->npara + i, &paras[i], paras[i].kind == ND_KIND_REPEAT ? 1.0 : 0.0);
+    if (signature) {
+        memcpy(c->fsig + c->nfsig * c->k, signature, c->k * sizeof *c->fsig);
+        c->docs[c->ndocs].fixed_sig = c->nfsig++;
+    }
+    nd__commit(c, out_index);
     return ND_OK;
 }
 

@@ -22,6 +22,7 @@ typedef struct nd__cdoc {
     uint64_t content_shingles;
     size_t dup_of, cluster;
     double sim, cont;
+    size_t fixed_sig;        /* index in fsig of a signature given with the document, or ND_NONE */
 } nd__cdoc;
 
 struct nd_corpus {
@@ -35,6 +36,8 @@ struct nd_corpus {
     uint32_t *psig;          /* npara * k */
     size_t psig_cap;
     uint32_t *dsig;          /* ndocs * k, content signatures */
+    uint32_t *fsig;          /* signatures given to nd_corpus_add_signed */
+    size_t nfsig, fsig_cap;
     char *ids;
     size_t ids_len, ids_cap;
     uint64_t *src_keys;

@@ -33,6 +33,18 @@ typedef struct nd__families {
     uint8_t *bp;        /* per root: 1 candidate/boilerplate */
 } nd__families;
 
+/* Similarity of two signatures under the context's sig_bits. */
+static double nd__sim(const nd_corpus *c, const uint32_t *a, const uint32_t *b)
+{
+    return nd_signature_similarity_bits(a, b, c->k, c->ctx->params.sig_bits);
+}
+
+static void nd__lsh_setup(const nd_corpus *c, nd__lsh *l, unsigned bands, unsigned rows)
+{
+    nd__lsh_init(l, c->al, bands, rows);
+    if (c->ctx->params.sig_bits < 32) l->mask = (1u << c->ctx->params.sig_bits) - 1;
+}
+
 static uint64_t nd__scope_salt(const nd_corpus *c, uint32_t doc)
 {
     if (c->ctx->params.boilerplate_scope == ND_SCOPE_ALL) return 0;
@@ -60,7 +72,7 @@ static uint32_t nd__find_root(nd_corpus *c, nd__lsh *l, nd__families *f, uint32_
             f->stamp[r] = g + 1;
             verified++;
             if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
-            double s = nd_signature_similarity(sig, c->psig + (size_t)r * c->k, c->k);
+            double s = nd__sim(c, sig, c->psig + (size_t)r * c->k);
             if (s >= t && s > best_sim) {
                 best_sim = s;
                 best = r;
@@ -73,7 +85,7 @@ static uint32_t nd__find_root(nd_corpus *c, nd__lsh *l, nd__families *f, uint32_
 static int nd__build_families(nd_corpus *c, nd__families *f)
 {
     nd__lsh l;
-    nd__lsh_init(&l, c->al, c->ctx->para_bands, c->ctx->para_rows);
+    nd__lsh_setup(c, &l, c->ctx->para_bands, c->ctx->para_rows);
     int rc = ND_OK;
     for (uint32_t g = 0; g < c->npara && !rc; g++) {
         const nd__cpara *p = &c->paras[g];
@@ -135,6 +147,13 @@ static void nd__sign_docs(nd_corpus *c, const nd__families *f)
         for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
         doc->content_shingles = 0;
         int any = 0;
+        if (doc->fixed_sig != ND_NONE) { /* as signed when stored: see nd_corpus_add_signed */
+            memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+            any = 1;
+            for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
+                if (!nd__excluded(c, f, g) && !c->paras[g].is_short)
+                    doc->content_shingles += c->paras[g].shingles;
+        }
         for (int pass = 0; pass < 2 && !any; pass++) {
             for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
                 if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
@@ -199,7 +218,7 @@ static int nd__copy_para(const nd_corpus *c, const nd__families *f, size_t g)
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
-    const double j = nd_signature_similarity(c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k, c->k);
+    const double j = nd__sim(c, c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k);
     *sim = j;
     if (j >= 0.5) return 1;
     return j >= 0.2 && nd__containment(j, c->paras[g].shingles, c->paras[r].shingles) >= 0.8;
@@ -270,7 +289,7 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
         if (!a || !b) continue;
         double cd = (double)s->share_d[e] / (double)a, ce = (double)s->share_e[e] / (double)b;
         double cont = cd > ce ? cd : ce;
-        double sim = nd_signature_similarity(c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k, c->k);
+        double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
         if (cont > 1.0) cont = 1.0;
         int copy = sim >= p->doc_threshold
                 || (cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained);
@@ -325,7 +344,7 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
     nd__copyscan s;
     memset(&s, 0, sizeof s);
     size_t np = c->npara + 1, nd = c->ndocs + 1;
-    nd__lsh_init(&s.lsh, c->al, c->ctx->doc_bands, c->ctx->doc_rows);
+    nd__lsh_setup(c, &s.lsh, c->ctx->doc_bands, c->ctx->doc_rows);
     s.next = nd__calloc(c->al, np, sizeof *s.next);
     s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
     s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
@@ -392,7 +411,7 @@ static void nd__label(nd_corpus *c, const nd__families *f)
         uint32_t r = c->fam[g];
         if (f->bp[r]) {
             p->kind = ND_KIND_BOILERPLATE;
-            p->sim = (float)nd_signature_similarity(c->psig + g * c->k, c->psig + (size_t)r * c->k, c->k);
+            p->sim = (float)nd__sim(c, c->psig + g * c->k, c->psig + (size_t)r * c->k);
             doc->boilerplate++;
         } else if (p->kind == ND_KIND_REPEAT) {
             doc->repeats++;

@@ -10,7 +10,9 @@
  * independent of the seed and of the estimator's noise (±0.03 at K=128 near
  * J=0.85), and indexing only roots keeps a page of 10,000 copies of one
  * caption linear. Paragraphs too short to have a full shingle must be equal
- * token for token, digits included ("22 PHOTOS" is not "23 PHOTOS").
+ * token for token, digits included ("22 PHOTOS" is not "23 PHOTOS"); they are
+ * looked up by that exact key in a hash table rather than through the LSH,
+ * where "Photo 1 of 300" ... "Photo 300 of 300" would share one bucket.
  */
 #include <stdlib.h>
 #include "internal.h"
@@ -45,6 +47,9 @@ struct nd_doc {
     size_t arena_len, arena_cap;
     uint32_t *stamp;
     size_t stamp_cap;
+    uint64_t *short_keys;  /* exact keys of short paragraphs seen, 0 = empty */
+    uint32_t *short_first; /* the first paragraph with that key */
+    size_t short_cap;      /* slots, a power of two */
     nd__tokenizer tk;
     nd__lsh lsh;
     nd_seg_mode mode;
@@ -74,6 +79,8 @@ void nd_doc_free(nd_doc *d)
     nd__free(al, d->sigs);
     nd__free(al, d->arena);
     nd__free(al, d->stamp);
+    nd__free(al, d->short_keys);
+    nd__free(al, d->short_first);
     nd__tokenizer_free(&d->tk);
     nd__lsh_free(&d->lsh);
     nd__free(al, d);
@@ -98,11 +105,9 @@ static void nd__para_set(nd_doc *d, nd__para *p)
     p->sorted = 1;
 }
 
-/* Exact Jaccard similarity of two paragraphs' shingle sets. */
+/* Exact Jaccard similarity of two paragraphs' shingle sets (both long). */
 static double nd__jaccard(nd_doc *d, nd__para *a, nd__para *b, double t)
 {
-    if (a->tokens < d->ctx->params.shingle_size || b->tokens < d->ctx->params.shingle_size)
-        return a->key == b->key ? 1.0 : 0.0;
     nd__para_set(d, a);
     nd__para_set(d, b);
     size_t na = a->sh_n, nb = b->sh_n;
@@ -168,22 +173,53 @@ static size_t nd__best_root(nd_doc *d, size_t i, double *sim)
     return best;
 }
 
+/* Makes the short-paragraph table empty with room for n keys. */
+static int nd__short_reset(nd_doc *d, size_t n)
+{
+    size_t want = 16;
+    while (want < 2 * n) want *= 2;
+    if (want > d->short_cap) {
+        nd__free(d->al, d->short_keys);
+        nd__free(d->al, d->short_first);
+        d->short_keys = nd__alloc(d->al, want * sizeof *d->short_keys);
+        d->short_first = nd__alloc(d->al, want * sizeof *d->short_first);
+        d->short_cap = (d->short_keys && d->short_first) ? want : 0;
+        if (!d->short_cap) return ND_E_NOMEM;
+    }
+    memset(d->short_keys, 0, d->short_cap * sizeof *d->short_keys);
+    return ND_OK;
+}
+
+/* The first paragraph with paragraph i's exact key, or i (then recorded). */
+static size_t nd__short_first(nd_doc *d, size_t i)
+{
+    uint64_t key = d->paras[i].key ? d->paras[i].key : 1;
+    size_t mask = d->short_cap - 1, s = (size_t)nd__mix64(key) & mask;
+    while (d->short_keys[s] && d->short_keys[s] != key) s = (s + 1) & mask;
+    if (d->short_keys[s]) return d->short_first[s];
+    d->short_keys[s] = key;
+    d->short_first[s] = (uint32_t)i;
+    return i;
+}
+
 static int nd__find_repeats(nd_doc *d)
 {
-    const unsigned k = d->ctx->params.num_perm;
+    const unsigned k = d->ctx->params.num_perm, w = d->ctx->params.shingle_size;
     int rc = nd__reserve(d->al, (void **)&d->stamp, &d->stamp_cap, d->n, sizeof *d->stamp);
+    if (!rc) rc = nd__short_reset(d, d->n);
     if (rc) return rc;
     memset(d->stamp, 0, d->n * sizeof *d->stamp);
     nd__lsh_clear(&d->lsh);
     for (size_t i = 0; i < d->n; i++) {
-        double sim;
-        size_t root = nd__best_root(d, i, &sim);
+        double sim = 1.0;
+        size_t root = d->paras[i].tokens < w ? nd__short_first(d, i) : nd__best_root(d, i, &sim);
         if (root != i) {
             d->paras[i].kind = ND_KIND_REPEAT;
             d->paras[i].of = root;
             d->paras[i].sim = sim;
             d->repeats++;
-        } else if ((rc = nd__lsh_insert(&d->lsh, (uint32_t)i, d->sigs + i * (size_t)k, 0)) != ND_OK) {
+        } else if (d->paras[i].tokens >= w
+                   && (rc = nd__lsh_insert(&d->lsh, (uint32_t)i, d->sigs + i * (size_t)k, 0)) != ND_OK) {
             return rc;
         }
     }

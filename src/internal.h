@@ -107,10 +107,14 @@ void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n,
 /* Bands and rows minimising the weighted false-positive and false-negative
  * areas of the S-curve 1-(1-s^r)^b around threshold t, with b*r <= k. */
 void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows);
+/* The longest bands (fewest false candidates) that still miss a pair of
+ * similarity t with probability at most `miss`. */
+void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
 
 typedef struct nd__lsh {
     const nd_allocator *al;
     unsigned bands, rows;
+    uint32_t mask;       /* bits of each value that take part in band keys */
     uint64_t *keys;      /* bucket keys, 0 = empty slot */
     uint32_t *heads;     /* per slot: first entry of its chain */
     size_t slots, used;  /* slots is a power of two */
@@ -121,7 +125,7 @@ typedef struct nd__lsh {
 int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows);
 void nd__lsh_clear(nd__lsh *l);
 void nd__lsh_free(nd__lsh *l);
-uint64_t nd__lsh_band_key(const uint32_t *sig, unsigned band, unsigned rows);
+uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band);
 /* Inserts item under its bands' keys xor salt (a salt keeps partitions of one
  * index apart, e.g. one per source). Items are numbered by the caller; the
  * link array grows to the largest item. */

@@ -56,12 +56,27 @@ void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *b
     }
 }
 
+void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows)
+{
+    /* The longest bands keep false candidates rarest; take the longest whose
+     * chance to miss a pair at exactly t is at most `miss`. */
+    *bands = k;
+    *rows = 1;
+    for (unsigned r = 1; r <= k; r++) {
+        unsigned b = k / r;
+        if (1.0 - nd__pcand(t, b, r) > miss) break;
+        *bands = b;
+        *rows = r;
+    }
+}
+
 int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows)
 {
     memset(l, 0, sizeof *l);
     l->al = al;
     l->bands = bands;
     l->rows = rows;
+    l->mask = UINT32_MAX;
     return ND_OK;
 }
 
@@ -80,9 +95,17 @@ void nd__lsh_free(nd__lsh *l)
     memset(l, 0, sizeof *l);
 }
 
-uint64_t nd__lsh_band_key(const uint32_t *sig, unsigned band, unsigned rows)
+uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
 {
-    uint64_t k = XXH3_64bits_withSeed(sig + (size_t)band * rows, sizeof(uint32_t) * rows, band);
+    const uint32_t *v = sig + (size_t)band * l->rows;
+    uint64_t k;
+    if (l->mask == UINT32_MAX) {
+        k = XXH3_64bits_withSeed(v, sizeof(uint32_t) * l->rows, band);
+    } else { /* b-bit signatures: only the kept bits may decide */
+        uint32_t tmp[ND_MAX_NUM_PERM];
+        for (unsigned i = 0; i < l->rows; i++) tmp[i] = v[i] & l->mask;
+        k = XXH3_64bits_withSeed(tmp, sizeof(uint32_t) * l->rows, band);
+    }
     return k ? k : 1; /* 0 marks an empty slot */
 }
 
@@ -126,7 +149,7 @@ int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt
     if (rc) return rc;
     for (unsigned band = 0; band < l->bands; band++) {
         if ((l->used + 1) * 2 > l->slots && (rc = nd__lsh_grow(l)) != ND_OK) return rc;
-        uint64_t key = nd__lsh_band_key(sig, band, l->rows) ^ salt;
+        uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
         key = key ? key : 1;
         size_t s = nd__slot(l, key);
         uint32_t e = (uint32_t)(first + band);
@@ -146,7 +169,7 @@ int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt
 uint32_t nd__lsh_bucket(const nd__lsh *l, const uint32_t *sig, unsigned band, uint64_t salt)
 {
     if (!l->slots) return ND__LSH_END;
-    uint64_t key = nd__lsh_band_key(sig, band, l->rows) ^ salt;
+    uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
     size_t s = nd__slot(l, key ? key : 1);
     return l->keys[s] ? l->heads[s] : ND__LSH_END;
 }

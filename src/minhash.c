@@ -107,6 +107,20 @@ double nd_signature_similarity(const uint32_t *a, const uint32_t *b, size_t k)
     return (double)eq / (double)k;
 }
 
+double nd_signature_similarity_bits(const uint32_t *a, const uint32_t *b, size_t k, unsigned bits)
+{
+    if (bits >= 32) return nd_signature_similarity(a, b, k);
+    if (!a || !b || k == 0 || bits == 0) return 0.0;
+    const uint32_t mask = (1u << bits) - 1;
+    size_t eq = 0;
+    for (size_t i = 0; i < k; i++) eq += ((a[i] ^ b[i]) & mask) == 0;
+    /* Li and König: two different minima agree on b bits with probability
+     * about 2^-b, so P(equal) = J + (1 - J) 2^-b. */
+    const double c = 1.0 / (double)(1u << bits), p = (double)eq / (double)k;
+    double j = (p - c) / (1.0 - c);
+    return j < 0.0 ? 0.0 : j > 1.0 ? 1.0 : j;
+}
+
 void nd_signature_merge(uint32_t *dst, const uint32_t *src, size_t k)
 {
     if (!dst || !src) return;

@@ -18,6 +18,7 @@ int nd_params_init(nd_params *out, unsigned version)
     out->min_contained = ND_DEFAULT_MIN_CONTAINED;
     out->min_stories = ND_DEFAULT_MIN_STORIES;
     out->boilerplate_scope = ND_SCOPE_SOURCE;
+    out->sig_bits = 32;
     return ND_OK;
 }
 
@@ -62,6 +63,8 @@ int nd_params_check(const nd_params *p, char *msg, size_t msg_size)
     if (p->lsh_bands && (unsigned long)p->lsh_bands * p->lsh_rows > p->num_perm)
         return nd__bad(msg, msg_size, "lsh_bands", "bands * rows must not exceed num_perm",
                        (double)p->lsh_bands * p->lsh_rows);
+    if (p->sig_bits != 8 && p->sig_bits != 16 && p->sig_bits != 32)
+        return nd__bad(msg, msg_size, "sig_bits", "must be 8, 16 or 32", p->sig_bits);
     for (size_t i = 0; i < sizeof p->reserved / sizeof p->reserved[0]; i++)
         if (p->reserved[i] != 0)
             return nd__bad(msg, msg_size, "reserved", "must be zero", p->reserved[i]);
@@ -90,13 +93,13 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
         nd__free(&ctx->alloc, ctx);
         return rc;
     }
-    /* Candidates for repeats are verified exactly, so a false positive only
-     * costs a set comparison while a false negative loses a repeat: weigh
-     * misses nine times heavier. */
-    nd__lsh_optimal(params->repeat_threshold, params->num_perm, 0.1, 0.9,
-                    &ctx->repeat_bands, &ctx->repeat_rows);
-    /* Paragraph families across documents are verified on the signature
-     * estimate, so false positives cost only a comparison there too. */
+    /* Near-duplicate paragraphs (repeats, verified exactly; families, on the
+     * estimate) must not be lost to the index: bands are chosen so that a
+     * pair at the threshold escapes them with probability at most 1e-6
+     * (e.g. 32 bands of 4 rows at t = 0.75, K = 128), which makes verdicts
+     * independent of the seed in practice. */
+    nd__lsh_for_recall(params->repeat_threshold, params->num_perm, 1e-6, &ctx->repeat_bands,
+                       &ctx->repeat_rows);
     ctx->para_bands = ctx->repeat_bands;
     ctx->para_rows = ctx->repeat_rows;
     /* Copies are found through their content paragraphs (detect.c), which

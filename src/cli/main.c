@@ -72,7 +72,8 @@ static const char *cli_options_text =
     "  --min-stories N        distinct stories a paragraph must recur in to be\n"
     "                         boilerplate (default 3)\n"
     "  --scope SCOPE          where boilerplate recurs: source (default) or all\n"
-    "  --bands B --rows R     document LSH banding (default: derived)\n"
+    "  --bands B --rows R     banding of the copy index (default: derived)\n"
+    "  --sig-bits B           bits kept per MinHash value: 32 (default), 16 or 8\n"
     "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
     "  --seed N               hash seed (default 7954882400640217136)\n"
@@ -151,11 +152,12 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
         return 0;
     }
     if (!strcmp(name, "--min-stories") || !strcmp(name, "--min-contained") || !strcmp(name, "--bands")
-        || !strcmp(name, "--rows")) {
+        || !strcmp(name, "--rows") || !strcmp(name, "--sig-bits")) {
         if (cli_parse_uint(v, 1000000, &u)) return -1;
         unsigned *field = !strcmp(name, "--min-stories") ? &o->params.min_stories
                         : !strcmp(name, "--bands") ? &o->params.lsh_bands
-                        : !strcmp(name, "--rows") ? &o->params.lsh_rows : &o->params.min_contained;
+                        : !strcmp(name, "--rows") ? &o->params.lsh_rows
+                        : !strcmp(name, "--sig-bits") ? &o->params.sig_bits : &o->params.min_contained;
         *field = (unsigned)u;
         return 0;
     }
