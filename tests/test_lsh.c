@@ -74,40 +74,62 @@ static void test_optimal_curve_t08_k128(void **state)
     assert_true(p_candidate(0.8, b2, r2) < p_candidate(0.8, b, r));
 }
 
-static void test_context_uses_optimal_bands(void **state)
+static void test_context_bands(void **state)
 {
     (void)state;
-    static const double ts[] = { 0.5, 0.7, 0.9 };
-    static const unsigned ks[] = { 16, 128 };
-    for (size_t i = 0; i < 3; i++)
-        for (size_t j = 0; j < 2; j++) {
+    /* the bands a context picks for repeats fit K and favour recall: a pair
+     * at the threshold itself is a candidate most of the time */
+    static const double ts[] = { 0.5, 0.7, 0.75, 0.9 };
+    static const unsigned ks[] = { 16, 64, 128 };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
             nd_params p;
             nd_params_init(&p, ND_PARAMS_VERSION);
             p.repeat_threshold = ts[i];
             p.num_perm = ks[j];
             nd_ctx *ctx;
             assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
-            unsigned b, r;
-            nd__lsh_optimal(ts[i], ks[j], 0.1, 0.9, &b, &r);
-            assert_int_equal(ctx->repeat_bands, b);
-            assert_int_equal(ctx->repeat_rows, r);
+            unsigned b = ctx->repeat_bands, r = ctx->repeat_rows;
+            if (b < 1 || r < 1 || b * r > ks[j] || p_candidate(ts[i], b, r) < 0.7)
+                fail_msg("t=%.2f K=%u: b=%u r=%u, P(t)=%.3f", ts[i], ks[j], b, r,
+                         p_candidate(ts[i], b, r));
+            assert_true(ctx->doc_bands * ctx->doc_rows <= ks[j]);
             nd_ctx_free(ctx);
         }
+    /* explicit document bands are used as given */
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.lsh_bands = 8;
+    p.lsh_rows = 4;
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+    assert_int_equal(ctx->doc_bands, 8);
+    assert_int_equal(ctx->doc_rows, 4);
+    nd_ctx_free(ctx);
 }
 
 static void test_band_key(void **state)
 {
     (void)state;
     uint32_t sig[12] = { 1, 2, 3, 1, 2, 3, 1, 2, 4, 0, 0, 0 };
+    nd__lsh l;
+    nd__lsh_init(&l, nd__default_allocator(), 4, 3);
     /* keys depend on the band's rows only ... */
-    uint64_t k0 = nd__lsh_band_key(sig, 0, 3);
+    uint64_t k0 = nd__lsh_band_key(&l, sig, 0);
     uint32_t other[12] = { 1, 2, 3, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
-    assert_true(nd__lsh_band_key(other, 0, 3) == k0);
+    assert_true(nd__lsh_band_key(&l, other, 0) == k0);
     /* ... and on the band number: equal rows in another band, another key */
-    assert_true(nd__lsh_band_key(sig, 1, 3) != k0);
-    assert_true(nd__lsh_band_key(sig, 2, 3) != k0);
+    assert_true(nd__lsh_band_key(&l, sig, 1) != k0);
+    assert_true(nd__lsh_band_key(&l, sig, 2) != k0);
     /* never 0, which marks an empty slot */
-    for (unsigned b = 0; b < 4; b++) assert_true(nd__lsh_band_key(sig, b, 3) != 0);
+    for (unsigned b = 0; b < 4; b++) assert_true(nd__lsh_band_key(&l, sig, b) != 0);
+    /* b-bit signatures: values that differ only above the kept bits share a key */
+    l.mask = 0xFF;
+    uint32_t high[12] = { 0x101, 0x202, 0x303, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    assert_true(nd__lsh_band_key(&l, high, 0) == nd__lsh_band_key(&l, sig, 0));
+    l.mask = UINT32_MAX;
+    assert_true(nd__lsh_band_key(&l, high, 0) != nd__lsh_band_key(&l, sig, 0));
+    nd__lsh_free(&l);
 }
 
 /* Items in the chain of sig's band, in chain order; returns how many. */
@@ -359,7 +381,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optimal_fits_k),
         cmocka_unit_test(test_optimal_curve_t08_k128),
-        cmocka_unit_test(test_context_uses_optimal_bands),
+        cmocka_unit_test(test_context_bands),
         cmocka_unit_test(test_band_key),
         cmocka_unit_test(test_identical_signatures_share_buckets),
         cmocka_unit_test(test_salt_separates_partitions),
