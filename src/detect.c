@@ -64,8 +64,9 @@ static uint32_t nd__find_root(nd_corpus *c, nd__lsh *l, nd__families *f, uint32_
     const double t = c->ctx->params.repeat_threshold;
     uint32_t best = g, verified = 0;
     double best_sim = 0.0;
+    nd__lsh_prepare(l, sig, salt);
     for (unsigned band = 0; band < l->bands && verified < ND__MAX_VERIFY; band++) {
-        for (uint32_t e = nd__lsh_bucket(l, sig, band, salt); e != ND__LSH_END && verified < ND__MAX_VERIFY;
+        for (uint32_t e = nd__lsh_bucket(l, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
              e = nd__lsh_next(l, e)) {
             uint32_t r = e / l->bands;
             if (f->stamp[r] == g + 1) continue;
@@ -99,7 +100,7 @@ static int nd__build_families(nd_corpus *c, nd__families *f)
         if (r == g) {
             f->ndocs[g] = 0;
             f->last[g] = UINT32_MAX;
-            rc = nd__lsh_insert(&l, g, c->psig + (size_t)g * c->k, salt);
+            rc = nd__lsh_insert(&l, g); /* keys prepared by nd__find_root */
         }
         if (f->last[r] != p->doc) {
             f->last[r] = p->doc;
@@ -259,8 +260,9 @@ static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32
     uint32_t best = ND__LSH_END;
     double best_sim = -1.0;
     int verified = 0;
+    nd__lsh_prepare(&s->lsh, sig, 0);
     for (unsigned band = 0; band < s->lsh.bands && verified < ND__MAX_VERIFY; band++) {
-        for (uint32_t e = nd__lsh_bucket(&s->lsh, sig, band, 0); e != ND__LSH_END && verified < ND__MAX_VERIFY;
+        for (uint32_t e = nd__lsh_bucket(&s->lsh, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
              e = nd__lsh_next(&s->lsh, e)) {
             uint32_t r = e / s->lsh.bands;
             if (s->para_stamp[r] == g + 1) continue;
@@ -319,7 +321,7 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
             continue;
         }
         s->next[g] = ND__LSH_END;
-        int rc = nd__lsh_insert(&s->lsh, (uint32_t)g, c->psig + g * c->k, 0);
+        int rc = nd__lsh_insert(&s->lsh, (uint32_t)g); /* keys prepared by nd__match_para */
         if (rc) return rc;
     }
     nd__judge(c, s, d);

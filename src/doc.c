@@ -21,6 +21,8 @@
 /* Roots verified per paragraph at most; bounds the work on adversarial pages
  * where thousands of distinct paragraphs share bands. */
 #define ND__MAX_VERIFY 256
+/* Chain entries walked per paragraph at most (bounds the collection step). */
+#define ND__MAX_WALK 65536
 
 typedef struct nd__para {
     size_t off, len;
@@ -45,8 +47,10 @@ struct nd_doc {
     size_t sig_cap;
     uint64_t *arena;
     size_t arena_len, arena_cap;
-    uint32_t *stamp;
-    size_t stamp_cap;
+    uint32_t *stamp;       /* per paragraph: last paragraph that collected it, + 1 */
+    uint32_t *hits;        /* per paragraph: bands shared with the one looking up */
+    uint32_t *cand;        /* candidates of the current lookup */
+    size_t stamp_cap, hits_cap, cand_cap;
     uint64_t *short_keys;  /* exact keys of short paragraphs seen, 0 = empty */
     uint32_t *short_first; /* the first paragraph with that key */
     size_t short_cap;      /* slots, a power of two */
@@ -79,6 +83,8 @@ void nd_doc_free(nd_doc *d)
     nd__free(al, d->sigs);
     nd__free(al, d->arena);
     nd__free(al, d->stamp);
+    nd__free(al, d->hits);
+    nd__free(al, d->cand);
     nd__free(al, d->short_keys);
     nd__free(al, d->short_first);
     nd__tokenizer_free(&d->tk);
@@ -148,26 +154,64 @@ static int nd__sign_paragraphs(nd_doc *d, const char *text)
     return ND_OK;
 }
 
-/* The best root for paragraph i among its LSH candidates, or i itself. */
+/* Collects paragraph i's candidate roots with the number of bands each
+ * shares with it. Walking chains is cheap next to verifying, so the walk may
+ * see many more entries than will be verified. @return the count. */
+static size_t nd__collect(nd_doc *d, size_t i)
+{
+    const uint32_t *sig = d->sigs + i * (size_t)d->ctx->params.num_perm;
+    size_t n = 0, walked = 0;
+    nd__lsh_prepare(&d->lsh, sig, 0);
+    for (unsigned band = 0; band < d->lsh.bands && walked < ND__MAX_WALK; band++) {
+        uint32_t e = nd__lsh_bucket(&d->lsh, band);
+        for (; e != ND__LSH_END && walked < ND__MAX_WALK; e = nd__lsh_next(&d->lsh, e), walked++) {
+            uint32_t q = e / d->lsh.bands;
+            if (d->stamp[q] != (uint32_t)(i + 1)) {
+                d->stamp[q] = (uint32_t)(i + 1);
+                d->hits[q] = 0;
+                d->cand[n++] = q;
+            }
+            d->hits[q]++;
+        }
+    }
+    return n;
+}
+
+/* Orders candidates by decreasing shared bands (stable, so ties keep their
+ * order), by counting: hits never exceed the number of bands. */
+static int nd__sort_cands(nd_doc *d, size_t n)
+{
+    const unsigned bands = d->lsh.bands;
+    size_t start[ND_MAX_NUM_PERM + 2] = { 0 };
+    uint32_t *out = nd__alloc(d->al, n * sizeof *out);
+    if (!out) return ND_E_NOMEM;
+    for (size_t c = 0; c < n; c++) start[bands - d->hits[d->cand[c]] + 1]++;
+    for (unsigned h = 1; h <= bands + 1; h++) start[h] += start[h - 1];
+    for (size_t c = 0; c < n; c++) out[start[bands - d->hits[d->cand[c]]]++] = d->cand[c];
+    memcpy(d->cand, out, n * sizeof *out);
+    nd__free(d->al, out);
+    return ND_OK;
+}
+
+/*
+ * The best root for paragraph i, or i itself. Candidates sharing the most
+ * bands are verified first, so that when a page holds thousands of similar
+ * but distinct captions (all roots, all in the same buckets) the true copy,
+ * which shares every band, is still among the ND__MAX_VERIFY verified.
+ */
 static size_t nd__best_root(nd_doc *d, size_t i, double *sim)
 {
-    const unsigned k = d->ctx->params.num_perm;
     const double t = d->ctx->params.repeat_threshold;
-    const uint32_t *sig = d->sigs + i * (size_t)k;
-    size_t best = i, verified = 0;
+    size_t n = nd__collect(d, i), best = i;
+    /* without memory to sort, verify in chain order: still correct, less sure */
+    if (n > ND__MAX_VERIFY) (void)nd__sort_cands(d, n);
     *sim = 0.0;
-    for (unsigned band = 0; band < d->lsh.bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t e = nd__lsh_bucket(&d->lsh, sig, band, 0);
-        for (; e != ND__LSH_END && verified < ND__MAX_VERIFY; e = nd__lsh_next(&d->lsh, e)) {
-            size_t q = e / d->lsh.bands;
-            if (d->stamp[q] == (uint32_t)(i + 1)) continue;
-            d->stamp[q] = (uint32_t)(i + 1);
-            verified++;
-            double j = nd__jaccard(d, &d->paras[i], &d->paras[q], t);
-            if (j >= t && (j > *sim || (j == *sim && q < best))) {
-                *sim = j;
-                best = q;
-            }
+    for (size_t c = 0; c < n && c < ND__MAX_VERIFY; c++) {
+        size_t q = d->cand[c];
+        double j = nd__jaccard(d, &d->paras[i], &d->paras[q], t);
+        if (j >= t && (j > *sim || (j == *sim && q < best))) {
+            *sim = j;
+            best = q;
         }
     }
     return best;
@@ -204,8 +248,10 @@ static size_t nd__short_first(nd_doc *d, size_t i)
 
 static int nd__find_repeats(nd_doc *d)
 {
-    const unsigned k = d->ctx->params.num_perm, w = d->ctx->params.shingle_size;
+    const unsigned w = d->ctx->params.shingle_size;
     int rc = nd__reserve(d->al, (void **)&d->stamp, &d->stamp_cap, d->n, sizeof *d->stamp);
+    if (!rc) rc = nd__reserve(d->al, (void **)&d->hits, &d->hits_cap, d->n, sizeof *d->hits);
+    if (!rc) rc = nd__reserve(d->al, (void **)&d->cand, &d->cand_cap, d->n, sizeof *d->cand);
     if (!rc) rc = nd__short_reset(d, d->n);
     if (rc) return rc;
     memset(d->stamp, 0, d->n * sizeof *d->stamp);
@@ -219,7 +265,7 @@ static int nd__find_repeats(nd_doc *d)
             d->paras[i].sim = sim;
             d->repeats++;
         } else if (d->paras[i].tokens >= w
-                   && (rc = nd__lsh_insert(&d->lsh, (uint32_t)i, d->sigs + i * (size_t)k, 0)) != ND_OK) {
+                   && (rc = nd__lsh_insert(&d->lsh, (uint32_t)i)) != ND_OK) {
             return rc;
         }
     }

@@ -111,29 +111,37 @@ void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *b
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
 
+typedef struct nd__lsh_slot {
+    uint64_t key;        /* band key, 0 = empty */
+    uint32_t head;       /* newest entry of the bucket */
+} nd__lsh_slot;
+
 typedef struct nd__lsh {
     const nd_allocator *al;
     unsigned bands, rows;
     uint32_t mask;       /* bits of each value that take part in band keys */
-    uint64_t *keys;      /* bucket keys, 0 = empty slot */
-    uint32_t *heads;     /* per slot: first entry of its chain */
+    nd__lsh_slot *slot;  /* open addressing, linear probing; key and head share a line */
     size_t slots, used;  /* slots is a power of two */
     uint32_t *next;      /* per entry (item * bands + band): next entry in chain */
     size_t entries, next_cap;
+    uint64_t cur[ND_MAX_NUM_PERM]; /* band keys of the signature being looked up */
 } nd__lsh;
 
 int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows);
 void nd__lsh_clear(nd__lsh *l);
 void nd__lsh_free(nd__lsh *l);
 uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band);
-/* Inserts item under its bands' keys xor salt (a salt keeps partitions of one
- * index apart, e.g. one per source). Items are numbered by the caller; the
- * link array grows to the largest item. */
-int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt);
+/* Computes the band keys of sig (xor salt: a salt keeps partitions of one
+ * index apart, e.g. one per source) and prefetches their slots, so that the
+ * lookups and the insert that follow overlap their cache misses. */
+void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt);
+/* Inserts item under the prepared keys. Items are numbered by the caller;
+ * the link array grows to the largest item. */
+int nd__lsh_insert(nd__lsh *l, uint32_t item);
 #define ND__LSH_END UINT32_MAX
-/* First entry of the bucket of sig's band; then nd__lsh_next. Items are
- * entry / bands. */
-uint32_t nd__lsh_bucket(const nd__lsh *l, const uint32_t *sig, unsigned band, uint64_t salt);
+/* First entry of the bucket of the prepared band; then nd__lsh_next. Items
+ * are entry / bands. */
+uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band);
 static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l->next[entry]; }
 
 /* ---- the context ---- */

@@ -82,15 +82,14 @@ int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned ro
 
 void nd__lsh_clear(nd__lsh *l)
 {
-    if (l->keys) memset(l->keys, 0, l->slots * sizeof *l->keys);
+    if (l->slot) memset(l->slot, 0, l->slots * sizeof *l->slot);
     l->used = 0;
     l->entries = 0;
 }
 
 void nd__lsh_free(nd__lsh *l)
 {
-    nd__free(l->al, l->keys);
-    nd__free(l->al, l->heads);
+    nd__free(l->al, l->slot);
     nd__free(l->al, l->next);
     memset(l, 0, sizeof *l);
 }
@@ -111,37 +110,40 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
 
 static size_t nd__slot(const nd__lsh *l, uint64_t key)
 {
-    size_t mask = l->slots - 1, i = (size_t)key & mask;
-    while (l->keys[i] && l->keys[i] != key) i = (i + 1) & mask;
+    size_t mask = l->slots - 1, i = (size_t)(key >> 17) & mask;
+    while (l->slot[i].key && l->slot[i].key != key) i = (i + 1) & mask;
     return i;
+}
+
+void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt)
+{
+    for (unsigned band = 0; band < l->bands; band++) {
+        uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
+        l->cur[band] = key ? key : 1;
+    }
+#if defined(__GNUC__) || defined(__clang__)
+    if (l->slots)
+        for (unsigned band = 0; band < l->bands; band++)
+            __builtin_prefetch(&l->slot[(size_t)(l->cur[band] >> 17) & (l->slots - 1)]);
+#endif
 }
 
 static int nd__lsh_grow(nd__lsh *l)
 {
     size_t nslots = l->slots ? l->slots * 2 : 1024;
-    uint64_t *keys = nd__calloc(l->al, nslots, sizeof *keys);
-    uint32_t *heads = nd__alloc(l->al, nslots * sizeof *heads);
-    if (!keys || !heads) {
-        nd__free(l->al, keys);
-        nd__free(l->al, heads);
-        return ND_E_NOMEM;
-    }
-    nd__lsh old = *l;
-    l->keys = keys;
-    l->heads = heads;
+    nd__lsh_slot *ns = nd__calloc(l->al, nslots, sizeof *ns);
+    if (!ns) return ND_E_NOMEM;
+    nd__lsh_slot *old = l->slot;
+    size_t old_slots = l->slots;
+    l->slot = ns;
     l->slots = nslots;
-    for (size_t i = 0; i < old.slots; i++) {
-        if (!old.keys[i]) continue;
-        size_t s = nd__slot(l, old.keys[i]);
-        l->keys[s] = old.keys[i];
-        l->heads[s] = old.heads[i];
-    }
-    nd__free(l->al, old.keys);
-    nd__free(l->al, old.heads);
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i].key) l->slot[nd__slot(l, old[i].key)] = old[i];
+    nd__free(l->al, old);
     return ND_OK;
 }
 
-int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt)
+int nd__lsh_insert(nd__lsh *l, uint32_t item)
 {
     size_t first = (size_t)item * l->bands;
     if (first + l->bands > UINT32_MAX) return ND_E_TOO_LARGE;
@@ -149,27 +151,24 @@ int nd__lsh_insert(nd__lsh *l, uint32_t item, const uint32_t *sig, uint64_t salt
     if (rc) return rc;
     for (unsigned band = 0; band < l->bands; band++) {
         if ((l->used + 1) * 2 > l->slots && (rc = nd__lsh_grow(l)) != ND_OK) return rc;
-        uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
-        key = key ? key : 1;
-        size_t s = nd__slot(l, key);
+        size_t s = nd__slot(l, l->cur[band]);
         uint32_t e = (uint32_t)(first + band);
-        if (!l->keys[s]) {
-            l->keys[s] = key;
+        if (!l->slot[s].key) {
+            l->slot[s].key = l->cur[band];
             l->used++;
             l->next[e] = ND__LSH_END;
         } else {
-            l->next[e] = l->heads[s];
+            l->next[e] = l->slot[s].head;
         }
-        l->heads[s] = e;
+        l->slot[s].head = e;
     }
     if (first + l->bands > l->entries) l->entries = first + l->bands;
     return ND_OK;
 }
 
-uint32_t nd__lsh_bucket(const nd__lsh *l, const uint32_t *sig, unsigned band, uint64_t salt)
+uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
 {
     if (!l->slots) return ND__LSH_END;
-    uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
-    size_t s = nd__slot(l, key ? key : 1);
-    return l->keys[s] ? l->heads[s] : ND__LSH_END;
+    size_t s = nd__slot(l, l->cur[band]);
+    return l->slot[s].key ? l->slot[s].head : ND__LSH_END;
 }

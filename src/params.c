@@ -100,8 +100,8 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
      * independent of the seed in practice. */
     nd__lsh_for_recall(params->repeat_threshold, params->num_perm, 1e-6, &ctx->repeat_bands,
                        &ctx->repeat_rows);
-    ctx->para_bands = ctx->repeat_bands;
-    ctx->para_rows = ctx->repeat_rows;
+    nd__lsh_optimal(params->repeat_threshold, params->num_perm, 0.1, 0.9, &ctx->para_bands,
+                    &ctx->para_rows);
     /* Copies are found through their content paragraphs (detect.c), which
      * match when Jaccard >= 0.5 or, for a merged or split paragraph, when one
      * holds the other at Jaccard down to 0.2: the index must surface pairs
