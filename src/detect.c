@@ -5,11 +5,9 @@
  * needs stories), so they run in this fixed order:
  *
  *   1. families   every paragraph that is not a repeat inside its document
- *                 joins the family of the first earlier paragraph (of its
+ *                 joins the family of the most similar earlier root (of its
  *                 scope) whose estimated Jaccard similarity is at least
- *                 repeat_threshold, or starts a family. Only first
- *                 paragraphs ("roots") are indexed, so "Read Full Story" under
- *                 a million pages is one bucket entry, not a million.
+ *                 repeat_threshold, or starts a family (becomes a root).
  *   2. candidates families found in min_stories or more documents.
  *   3. stories    document signatures = merge of paragraphs that are neither
  *                 repeats nor candidates; copies by Jaccard >= doc_threshold
@@ -39,12 +37,6 @@ static double nd__sim(const nd_corpus *c, const uint32_t *a, const uint32_t *b)
     return nd_signature_similarity_bits(a, b, c->k, c->ctx->params.sig_bits);
 }
 
-static void nd__lsh_setup(const nd_corpus *c, nd__lsh *l, unsigned bands, unsigned rows)
-{
-    nd__lsh_init(l, c->al, bands, rows);
-    if (c->ctx->params.sig_bits < 32) l->mask = (1u << c->ctx->params.sig_bits) - 1;
-}
-
 static uint64_t nd__scope_salt(const nd_corpus *c, uint32_t doc)
 {
     if (c->ctx->params.boilerplate_scope == ND_SCOPE_ALL) return 0;
@@ -57,25 +49,87 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
         || c->docs[a].source == c->docs[b].source;
 }
 
-/* The most similar root of paragraph g's scope, or g itself. */
-static uint32_t nd__find_root(nd_corpus *c, nd__lsh *l, nd__families *f, uint32_t g, uint64_t salt)
+/*
+ * Candidates come from batch chains (nd__lsh_chain): for each band, the
+ * previous paragraph with the same band key. A candidate stands for its
+ * family's root, which is what gets verified; the first steps of a chain
+ * almost always reach the right family (chrome under a million pages is a
+ * chain of members of one root), so each chain is walked a few steps only.
+ */
+#define ND__MAX_STEPS 16
+
+typedef struct nd__chains {
+    uint32_t *items;    /* the paragraphs taking part, in order */
+    uint32_t *prev;     /* n * bands links (positions in items) */
+    uint32_t *pos;      /* per paragraph: its position in items, or END */
+    size_t n;
+    unsigned bands;
+} nd__chains;
+
+static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
+{
+    nd__free(al, ch->items);
+    nd__free(al, ch->prev);
+    nd__free(al, ch->pos);
+    memset(ch, 0, sizeof *ch);
+}
+
+/* Chains over the paragraphs for which keep(g) holds, salted per scope. */
+static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows,
+                            int salted, int (*keep)(const nd_corpus *, const void *, size_t),
+                            const void *arg)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->bands = bands;
+    size_t np = c->npara ? c->npara : 1;
+    ch->items = nd__alloc(c->al, np * sizeof *ch->items);
+    ch->pos = nd__alloc(c->al, np * sizeof *ch->pos);
+    uint64_t *salts = salted ? nd__alloc(c->al, np * sizeof *salts) : NULL;
+    int rc = (ch->items && ch->pos && (!salted || salts)) ? ND_OK : ND_E_NOMEM;
+    for (size_t g = 0; g < c->npara && !rc; g++) {
+        ch->pos[g] = ND__LSH_END;
+        if (!keep(c, arg, g)) continue;
+        if (salts) salts[ch->n] = nd__scope_salt(c, c->paras[g].doc);
+        ch->pos[g] = (uint32_t)ch->n;
+        ch->items[ch->n++] = (uint32_t)g;
+    }
+    if (!rc) {
+        ch->prev = nd__alloc(c->al, (ch->n ? ch->n : 1) * bands * sizeof *ch->prev);
+        rc = ch->prev ? ND_OK : ND_E_NOMEM;
+    }
+    uint32_t mask = c->ctx->params.sig_bits < 32 ? (1u << c->ctx->params.sig_bits) - 1 : UINT32_MAX;
+    if (!rc) rc = nd__lsh_chain(c->al, bands, rows, mask, c->psig, c->k, ch->items, salts, ch->n, ch->prev);
+    nd__free(c->al, salts);
+    return rc;
+}
+
+static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
+{
+    (void)arg;
+    return c->paras[g].kind != ND_KIND_REPEAT;
+}
+
+/* The most similar root of paragraph g's scope among its chain candidates,
+ * or g itself. */
+static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
 {
     const uint32_t *sig = c->psig + (size_t)g * c->k;
     const double t = c->ctx->params.repeat_threshold;
+    const uint32_t at = ch->pos[g];
     uint32_t best = g, verified = 0;
     double best_sim = 0.0;
-    nd__lsh_prepare(l, sig, salt);
-    for (unsigned band = 0; band < l->bands && verified < ND__MAX_VERIFY; band++) {
-        for (uint32_t e = nd__lsh_bucket(l, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
-             e = nd__lsh_next(l, e)) {
-            uint32_t r = e / l->bands;
+    for (unsigned band = 0; band < ch->bands && verified < ND__MAX_VERIFY; band++) {
+        uint32_t q = ch->prev[(size_t)at * ch->bands + band];
+        for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
+            uint32_t r = c->fam[ch->items[q]];
+            q = ch->prev[(size_t)q * ch->bands + band];
             if (f->stamp[r] == g + 1) continue;
             f->stamp[r] = g + 1;
-            verified++;
+            if (++verified > ND__MAX_VERIFY) break;
             if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
-            double s = nd__sim(c, sig, c->psig + (size_t)r * c->k);
-            if (s >= t && s > best_sim) {
-                best_sim = s;
+            double sv = nd__sim(c, sig, c->psig + (size_t)r * c->k);
+            if (sv >= t && sv > best_sim) {
+                best_sim = sv;
                 best = r;
             }
         }
@@ -85,29 +139,26 @@ static uint32_t nd__find_root(nd_corpus *c, nd__lsh *l, nd__families *f, uint32_
 
 static int nd__build_families(nd_corpus *c, nd__families *f)
 {
-    nd__lsh l;
-    nd__lsh_setup(c, &l, c->ctx->para_bands, c->ctx->para_rows);
-    int rc = ND_OK;
+    nd__chains ch;
+    int rc = nd__chains_build(c, &ch, c->ctx->para_bands, c->ctx->para_rows, 1, nd__family_member, NULL);
     for (uint32_t g = 0; g < c->npara && !rc; g++) {
         const nd__cpara *p = &c->paras[g];
         if (p->kind == ND_KIND_REPEAT) { /* its root, earlier in the document, counted it */
             c->fam[g] = c->fam[c->docs[p->doc].para0 + p->of];
             continue;
         }
-        uint64_t salt = nd__scope_salt(c, p->doc);
-        uint32_t r = nd__find_root(c, &l, f, g, salt);
+        uint32_t r = nd__find_root(c, &ch, f, g);
         c->fam[g] = r;
         if (r == g) {
             f->ndocs[g] = 0;
             f->last[g] = UINT32_MAX;
-            rc = nd__lsh_insert(&l, g); /* keys prepared by nd__find_root */
         }
         if (f->last[r] != p->doc) {
             f->last[r] = p->doc;
             f->ndocs[r]++;
         }
     }
-    nd__lsh_free(&l);
+    nd__chains_free(c->al, &ch);
     return rc;
 }
 
@@ -184,7 +235,8 @@ static double nd__containment(double j, uint64_t a, uint64_t b)
  * added) and sits inside other chrome, so whole-document Jaccard misses it
  * and whole-document MinHash cannot even surface the pair when one page is
  * far larger. Copies are therefore found through their paragraphs: content
- * paragraphs of every source go into one LSH index (roots only, as above),
+ * paragraphs of every source are chained by band (as families are), each
+ * joins the copy family of its best verified candidate root or starts one,
  * and each root keeps the list of paragraphs that joined it. Each paragraph
  * of document d that matches a root counts, for every earlier document e
  * holding a member of that family, its shingles toward d's share in e and the
@@ -200,7 +252,8 @@ static double nd__containment(double j, uint64_t a, uint64_t b)
 #define ND__MAX_MEMBERS 64
 
 typedef struct nd__copyscan {
-    nd__lsh lsh;
+    nd__chains ch;
+    uint32_t *root;         /* per paragraph: root of its copy family */
     uint32_t *next;         /* per paragraph: next (older) member of its family, or END */
     uint32_t *root_stamp;   /* per paragraph: last document that counted it */
     uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
@@ -215,6 +268,11 @@ typedef struct nd__copyscan {
 static int nd__copy_para(const nd_corpus *c, const nd__families *f, size_t g)
 {
     return !nd__excluded(c, f, g) && !c->paras[g].is_short;
+}
+
+static int nd__copy_member(const nd_corpus *c, const void *f, size_t g)
+{
+    return nd__copy_para(c, f, g);
 }
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
@@ -252,22 +310,23 @@ static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t 
         nd__count_member(c, s, d, g, m);
 }
 
-/* Matches paragraph g of document d against the roots.
- * @return the most similar matching root, or ND__LSH_END. */
+/* Matches paragraph g of document d against the roots of its chain
+ * candidates, crediting every match. @return the most similar matching
+ * root, or ND__LSH_END. */
 static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
 {
-    const uint32_t *sig = c->psig + (size_t)g * c->k;
+    const uint32_t at = s->ch.pos[g], bands = s->ch.bands;
     uint32_t best = ND__LSH_END;
     double best_sim = -1.0;
     int verified = 0;
-    nd__lsh_prepare(&s->lsh, sig, 0);
-    for (unsigned band = 0; band < s->lsh.bands && verified < ND__MAX_VERIFY; band++) {
-        for (uint32_t e = nd__lsh_bucket(&s->lsh, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
-             e = nd__lsh_next(&s->lsh, e)) {
-            uint32_t r = e / s->lsh.bands;
+    for (unsigned band = 0; band < bands && verified < ND__MAX_VERIFY; band++) {
+        uint32_t q = s->ch.prev[(size_t)at * bands + band];
+        for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
+            uint32_t r = s->root[s->ch.items[q]];
+            q = s->ch.prev[(size_t)q * bands + band];
             if (s->para_stamp[r] == g + 1) continue;
             s->para_stamp[r] = g + 1;
-            verified++;
+            if (++verified > ND__MAX_VERIFY) break;
             double sim;
             if (!nd__para_match(c, g, r, &sim)) continue;
             if (sim > best_sim) {
@@ -316,13 +375,13 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
         if (!nd__copy_para(c, f, g)) continue;
         uint32_t r = nd__match_para(c, s, d, (uint32_t)g);
         if (r != ND__LSH_END) { /* joins the family, right behind its root */
+            s->root[g] = r;
             s->next[g] = s->next[r];
             s->next[r] = (uint32_t)g;
-            continue;
+        } else {
+            s->root[g] = (uint32_t)g;
+            s->next[g] = ND__LSH_END;
         }
-        s->next[g] = ND__LSH_END;
-        int rc = nd__lsh_insert(&s->lsh, (uint32_t)g); /* keys prepared by nd__match_para */
-        if (rc) return rc;
     }
     nd__judge(c, s, d);
     return ND_OK;
@@ -330,7 +389,8 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
 
 static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
 {
-    nd__lsh_free(&s->lsh);
+    nd__chains_free(al, &s->ch);
+    nd__free(al, s->root);
     nd__free(al, s->next);
     nd__free(al, s->root_stamp);
     nd__free(al, s->para_stamp);
@@ -346,7 +406,8 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
     nd__copyscan s;
     memset(&s, 0, sizeof s);
     size_t np = c->npara + 1, nd = c->ndocs + 1;
-    nd__lsh_setup(c, &s.lsh, c->ctx->doc_bands, c->ctx->doc_rows);
+    int rc = nd__chains_build(c, &s.ch, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_member, f);
+    s.root = nd__alloc(c->al, np * sizeof *s.root);
     s.next = nd__calloc(c->al, np, sizeof *s.next);
     s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
     s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
@@ -355,8 +416,9 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
     s.share_d = nd__calloc(c->al, nd, sizeof *s.share_d);
     s.share_e = nd__calloc(c->al, nd, sizeof *s.share_e);
     s.touched = nd__calloc(c->al, nd, sizeof *s.touched);
-    int rc = (s.next && s.root_stamp && s.para_stamp && s.doc_stamp && s.gstamp && s.share_d && s.share_e
-              && s.touched) ? ND_OK : ND_E_NOMEM;
+    if (!rc && !(s.root && s.next && s.root_stamp && s.para_stamp && s.doc_stamp && s.gstamp
+                 && s.share_d && s.share_e && s.touched))
+        rc = ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);
     for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
@@ -381,7 +443,7 @@ static int nd__cmp_pair(const void *a, const void *b)
 /* Keeps as boilerplate only the candidate families whose documents span
  * min_stories distinct clusters. Pairs (family, story) are sorted and
  * counted, so the cost is O(p log p) in candidate paragraphs. */
-static int nd__confirm(nd_corpus *c, nd__families *f)
+static int nd__confirm(nd_corpus *c, nd__families *f, int *changed)
 {
     size_t n = 0;
     for (size_t g = 0; g < c->npara; g++) n += f->bp[c->fam[g]];
@@ -397,7 +459,9 @@ static int nd__confirm(nd_corpus *c, nd__families *f)
         size_t j = i;
         for (; j < n && (uint32_t)(pairs[j] >> 32) == fam; j++)
             stories += (j == i || pairs[j] != pairs[j - 1]);
-        f->bp[fam] = stories >= c->ctx->params.min_stories;
+        uint8_t keep = stories >= c->ctx->params.min_stories;
+        *changed |= keep != f->bp[fam];
+        f->bp[fam] = keep;
         i = j;
     }
     nd__free(c->al, pairs);
@@ -449,8 +513,10 @@ int nd_corpus_finish(nd_corpus *c)
             f.bp[g] = c->fam[g] == g && f.ndocs[g] >= c->ctx->params.min_stories;
         rc = nd__stories(c, &f);
     }
-    if (!rc) rc = nd__confirm(c, &f);
-    if (!rc) rc = nd__stories(c, &f);
+    int changed = 0;
+    if (!rc) rc = nd__confirm(c, &f, &changed);
+    /* when every candidate was confirmed, the stories cannot change */
+    if (!rc && changed) rc = nd__stories(c, &f);
     if (!rc) {
         nd__label(c, &f);
         c->finished = 1;

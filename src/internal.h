@@ -144,6 +144,16 @@ int nd__lsh_insert(nd__lsh *l, uint32_t item);
 uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band);
 static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l->next[entry]; }
 
+/* Batch banding for a whole collection, without a hash table: for the n
+ * signatures sigs + items[i] * k, prev[i * bands + band] receives the
+ * largest j < i whose band key (xor salts[j], salts may be NULL) equals i's,
+ * or ND__LSH_END. Built by sorting 32-bit key prefixes band by band, so it
+ * costs 8 bytes per item while it runs and 4 per item and band after; a
+ * prefix collision only adds a candidate, which callers verify. */
+int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
+                  const uint32_t *sigs, size_t k, const uint32_t *items, const uint64_t *salts,
+                  size_t n, uint32_t *prev);
+
 /* ---- the context ---- */
 struct nd_ctx {
     nd_allocator alloc;

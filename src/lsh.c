@@ -172,3 +172,48 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
     size_t s = nd__slot(l, l->cur[band]);
     return l->slot[s].key ? l->slot[s].head : ND__LSH_END;
 }
+
+/* ---- batch chains ------------------------------------------------------- */
+
+/* Stable LSD radix sort of a[] by bits 32..63 (two 16-bit digits): entries
+ * with equal keys keep their order, i.e. their position in the low half. */
+static void nd__radix_hi32(uint64_t *a, uint64_t *tmp, size_t n, size_t *count)
+{
+    for (int shift = 32; shift < 64; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0xFFFF) + 1]++;
+        for (size_t d = 1; d <= 65536; d++) count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 0xFFFF]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
+                  const uint32_t *sigs, size_t k, const uint32_t *items, const uint64_t *salts,
+                  size_t n, uint32_t *prev)
+{
+    if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
+    uint64_t *a = nd__alloc(al, (n ? n : 1) * sizeof *a), *tmp = nd__alloc(al, (n ? n : 1) * sizeof *tmp);
+    size_t *count = nd__alloc(al, 65537 * sizeof *count);
+    int rc = (a && tmp && count) ? ND_OK : ND_E_NOMEM;
+    nd__lsh keyer; /* only rows and mask are read by nd__lsh_band_key */
+    nd__lsh_init(&keyer, al, bands, rows);
+    keyer.mask = mask;
+    for (unsigned band = 0; band < bands && !rc; band++) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t key = nd__lsh_band_key(&keyer, sigs + (size_t)items[i] * k, band);
+            key = nd__mix64(key ^ (salts ? salts[i] : 0));
+            a[i] = (key & 0xFFFFFFFF00000000ull) | i;
+        }
+        nd__radix_hi32(a, tmp, n, count);
+        for (size_t j = 0; j < n; j++) {
+            uint32_t pos = (uint32_t)a[j];
+            int same = j > 0 && (a[j] >> 32) == (a[j - 1] >> 32);
+            prev[(size_t)pos * bands + band] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
+        }
+    }
+    nd__free(al, a);
+    nd__free(al, tmp);
+    nd__free(al, count);
+    return rc;
+}
