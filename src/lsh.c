@@ -175,17 +175,22 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
 
 /* ---- batch chains ------------------------------------------------------- */
 
-/* Stable LSD radix sort of a[] by bits 32..63 (two 16-bit digits): entries
- * with equal keys keep their order, i.e. their position in the low half. */
+/* Stable LSD radix sort of a[] by bits 32..63 in three 11-bit digits (the
+ * counts stay in L1): entries with equal keys keep their order, i.e. their
+ * position in the low half. Ends with the result in a. */
 static void nd__radix_hi32(uint64_t *a, uint64_t *tmp, size_t n, size_t *count)
 {
-    for (int shift = 32; shift < 64; shift += 16) {
-        memset(count, 0, 65537 * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[((a[i] >> shift) & 0xFFFF) + 1]++;
-        for (size_t d = 1; d <= 65536; d++) count[d] += count[d - 1];
-        for (size_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 0xFFFF]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+    uint64_t *from = a, *to = tmp;
+    for (int shift = 32; shift < 64; shift += 11) {
+        memset(count, 0, 2049 * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[((from[i] >> shift) & 0x7FF) + 1]++;
+        for (size_t d = 1; d <= 2048; d++) count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++) to[count[(from[i] >> shift) & 0x7FF]++] = from[i];
+        uint64_t *t = from;
+        from = to;
+        to = t;
     }
+    if (from != a) memcpy(a, from, n * sizeof *a);
 }
 
 int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
@@ -194,7 +199,7 @@ int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_
 {
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
     uint64_t *a = nd__alloc(al, (n ? n : 1) * sizeof *a), *tmp = nd__alloc(al, (n ? n : 1) * sizeof *tmp);
-    size_t *count = nd__alloc(al, 65537 * sizeof *count);
+    size_t *count = nd__alloc(al, 2049 * sizeof *count);
     int rc = (a && tmp && count) ? ND_OK : ND_E_NOMEM;
     nd__lsh keyer; /* only rows and mask are read by nd__lsh_band_key */
     nd__lsh_init(&keyer, al, bands, rows);

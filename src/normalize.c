@@ -247,35 +247,85 @@ static int nd__joins(nd__tokenizer *tk, int cls, int last_digit)
     return next == C_WORD || next == C_DIGIT;
 }
 
+typedef struct nd__tokstate {
+    int in_token, solo, numeric, last_digit;
+} nd__tokstate;
+
+/*
+ * ASCII fast path, taken while nothing is queued: letters and digits go
+ * straight into the token buffer (lowercased), separators are skipped. It
+ * stops at anything else (a connector, which needs a look ahead, or a
+ * non-ASCII byte), leaving it to the general path, so both give the same
+ * tokens. @return 1 when the current token ended, else 0.
+ */
+static int nd__ascii_run(nd__tokenizer *tk, nd__tokstate *st)
+{
+    const unsigned char *p = tk->p, *end = tk->end;
+    while (p < end) {
+        unsigned c = *p;
+        int alpha = (unsigned)((c | 0x20) - 'a') < 26, digit = (unsigned)(c - '0') < 10;
+        if (alpha || digit) {
+            if (st->in_token && st->solo) break; /* the general path ends that token */
+            if (tk->buf_len >= ND__TOKBUF) break; /* long tokens take the general path */
+            tk->buf[tk->buf_len++] = (unsigned char)(alpha ? (c | 0x20) : c);
+            st->numeric &= digit;
+            st->last_digit = digit;
+            st->in_token = 1;
+            p++;
+            continue;
+        }
+        if (c >= 0x80 || c == '\'' || c == '`' || c == '.' || c == ',') break;
+        if (st->in_token) { /* a separator ends the token */
+            tk->p = p + 1;
+            return 1;
+        }
+        p++;
+    }
+    tk->p = p;
+    return 0;
+}
+
+/* One queued code point through the general rules. @return 1 when the
+ * token ended before it, 0 to go on, <0 on error. */
+static int nd__general_step(nd__tokenizer *tk, nd__tokstate *st)
+{
+    int32_t cp = tk->q[tk->q_pos].cp;
+    int cls = tk->q[tk->q_pos].cls;
+    if (cls == C_WORD || cls == C_DIGIT || cls == C_SOLO || cls == C_MARK) {
+        /* a solo-script letter is a token by itself, marks included */
+        if (st->in_token && cls != C_MARK && (st->solo || cls == C_SOLO)) return 1;
+        if (cls == C_SOLO) st->solo = 1;
+        if (cls != C_DIGIT) st->numeric = 0;
+        st->last_digit = (cls == C_DIGIT);
+        int rc = nd__append(tk, cp);
+        if (rc) return rc;
+        st->in_token = 1;
+        tk->q_pos++;
+        return 0;
+    }
+    if (st->in_token && !st->solo && cls != C_SEP && nd__joins(tk, cls, st->last_digit)) {
+        tk->q_pos++; /* dropped connector */
+        return 0;
+    }
+    if (st->in_token) return 1;
+    tk->q_pos++; /* separator */
+    return 0;
+}
+
 int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out)
 {
-    int in_token = 0, solo = 0, numeric = 1, last_digit = 0;
+    nd__tokstate st = { 0, 0, 1, 0 };
     tk->buf_len = 0;
     tk->streaming = 0;
-    while (nd__peek(tk, 1)) {
-        int32_t cp = tk->q[tk->q_pos].cp;
-        int cls = tk->q[tk->q_pos].cls;
-        if (cls == C_WORD || cls == C_DIGIT || cls == C_SOLO || cls == C_MARK) {
-            /* a solo-script letter is a token by itself, marks included */
-            if (in_token && cls != C_MARK && (solo || cls == C_SOLO)) break;
-            if (cls == C_SOLO) solo = 1;
-            if (cls != C_DIGIT) numeric = 0;
-            last_digit = (cls == C_DIGIT);
-            int rc = nd__append(tk, cp);
-            if (rc) return rc;
-            in_token = 1;
-            tk->q_pos++;
-            continue;
-        }
-        if (in_token && !solo && cls != C_SEP && nd__joins(tk, cls, last_digit)) {
-            tk->q_pos++; /* dropped connector */
-            continue;
-        }
-        if (in_token) break;
-        tk->q_pos++; /* separator */
+    for (;;) {
+        if (tk->q_pos == tk->q_len && nd__ascii_run(tk, &st)) break;
+        if (!nd__peek(tk, 1)) break;
+        int rc = nd__general_step(tk, &st);
+        if (rc < 0) return rc;
+        if (rc) break;
     }
-    if (!in_token) return 0;
+    if (!st.in_token) return 0;
     out->raw = nd__token_hash(tk);
-    out->hash = numeric ? tk->num_hash : out->raw;
+    out->hash = st.numeric ? tk->num_hash : out->raw;
     return 1;
 }
