@@ -193,28 +193,49 @@ static void nd__radix_hi32(uint64_t *a, uint64_t *tmp, size_t n, size_t *count)
     if (from != a) memcpy(a, from, n * sizeof *a);
 }
 
+/* Band keys of one signature for bands [b0, b0 + nb), xor salt, into
+ * a[(b - b0) * n + i]: the top 32 bits hold the key, the low 32 bits i. */
+static void nd__chain_keys(const nd__lsh *keyer, const uint32_t *sig, uint64_t salt, unsigned b0,
+                           unsigned nb, size_t n, size_t i, uint64_t *a)
+{
+    for (unsigned b = 0; b < nb; b++) {
+        uint64_t key = nd__mix64(nd__lsh_band_key(keyer, sig, b0 + b) ^ salt);
+        a[(size_t)b * n + i] = (key & 0xFFFFFFFF00000000ull) | i;
+    }
+}
+
+static void nd__chain_link(const uint64_t *a, size_t n, unsigned bands, unsigned band, uint32_t *prev)
+{
+    for (size_t j = 0; j < n; j++) {
+        uint32_t pos = (uint32_t)a[j];
+        int same = j > 0 && (a[j] >> 32) == (a[j - 1] >> 32);
+        prev[(size_t)pos * bands + band] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
+    }
+}
+
+/* Bands are keyed in groups, so that the signatures (K*4 bytes each, far
+ * more than the keys) are read once per group rather than once per band. */
+#define ND__CHAIN_GROUP 8u
+
 int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
                   const uint32_t *sigs, size_t k, const uint32_t *items, const uint64_t *salts,
                   size_t n, uint32_t *prev)
 {
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
-    uint64_t *a = nd__alloc(al, (n ? n : 1) * sizeof *a), *tmp = nd__alloc(al, (n ? n : 1) * sizeof *tmp);
+    size_t m = n ? n : 1;
+    uint64_t *a = nd__alloc(al, m * ND__CHAIN_GROUP * sizeof *a), *tmp = nd__alloc(al, m * sizeof *tmp);
     size_t *count = nd__alloc(al, 2049 * sizeof *count);
     int rc = (a && tmp && count) ? ND_OK : ND_E_NOMEM;
     nd__lsh keyer; /* only rows and mask are read by nd__lsh_band_key */
     nd__lsh_init(&keyer, al, bands, rows);
     keyer.mask = mask;
-    for (unsigned band = 0; band < bands && !rc; band++) {
-        for (size_t i = 0; i < n; i++) {
-            uint64_t key = nd__lsh_band_key(&keyer, sigs + (size_t)items[i] * k, band);
-            key = nd__mix64(key ^ (salts ? salts[i] : 0));
-            a[i] = (key & 0xFFFFFFFF00000000ull) | i;
-        }
-        nd__radix_hi32(a, tmp, n, count);
-        for (size_t j = 0; j < n; j++) {
-            uint32_t pos = (uint32_t)a[j];
-            int same = j > 0 && (a[j] >> 32) == (a[j - 1] >> 32);
-            prev[(size_t)pos * bands + band] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
+    for (unsigned b0 = 0; b0 < bands && !rc; b0 += ND__CHAIN_GROUP) {
+        unsigned nb = bands - b0 < ND__CHAIN_GROUP ? bands - b0 : ND__CHAIN_GROUP;
+        for (size_t i = 0; i < n; i++)
+            nd__chain_keys(&keyer, sigs + (size_t)items[i] * k, salts ? salts[i] : 0, b0, nb, n, i, a);
+        for (unsigned b = 0; b < nb; b++) {
+            nd__radix_hi32(a + (size_t)b * n, tmp, n, count);
+            nd__chain_link(a + (size_t)b * n, n, bands, b0 + b, prev);
         }
     }
     nd__free(al, a);
