@@ -541,6 +541,41 @@ static void test_numbered_captions_then_a_repeat(void **state)
     close_fixture(&f);
 }
 
+static void test_similar_captions_then_a_repeat(void **state)
+{
+    (void)state;
+    /* A 1,000-photo gallery: every caption is 4 words of its own followed by
+     * the same 26-word credit line, so two captions share 22 of their 26
+     * shingles (J = 22/30 = 0.73: not repeats, all roots) and meet in a band
+     * with probability 0.73^r. Then caption 0 again, exactly (J = 1): it must
+     * be a repeat of paragraph 0 however many similar roots were indexed
+     * after it (nd_doc_analyze: "marks every paragraph whose Jaccard
+     * similarity with an earlier one is at or above repeat_threshold"). */
+    const size_t n = 1000;
+    char *text = hold(malloc(n * 300 + 300));
+    size_t len = 0, first_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int w = 0; w < 4; w++)   /* words of its own, never shared */
+            len += (size_t)sprintf(text + len, "c%zuw%d ", i, w);
+        len += (size_t)sprintf(text + len, "%s\n",
+                               "vehicles made by militants are seen at Federal Police Headquarters "
+                               "after being confiscated in Mosul Iraq July 13 2017 REUTERS Thaier "
+                               "Al Sudani TPX IMAGES OF");
+        if (i == 0) first_len = len;
+    }
+    memcpy(text + len, text, first_len);
+    len += first_len;
+    fixture f;
+    open_lines(&f);
+    assert_int_equal(nd_doc_analyze(f.doc, text, len), ND_OK);
+    assert_int_equal(nd_doc_count(f.doc), n + 1);
+    assert_int_equal(para(&f, 0).tokens, 30);
+    assert_int_equal(nd_doc_repeats(f.doc), 1);
+    expect_repeat(&f, n, 0);
+    close_fixture(&f);
+    release(text);
+}
+
 static void test_verdict_independent_of_seed_near_threshold(void **state)
 {
     (void)state;
@@ -746,6 +781,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ten_thousand_paragraphs, teardown),
         cmocka_unit_test_teardown(test_ten_thousand_copies, teardown),
         cmocka_unit_test_teardown(test_numbered_captions_then_a_repeat, teardown),
+        cmocka_unit_test_teardown(test_similar_captions_then_a_repeat, teardown),
         cmocka_unit_test_teardown(test_verdict_independent_of_seed_near_threshold, teardown),
         cmocka_unit_test_teardown(test_seed_article, teardown),
         cmocka_unit_test_teardown(test_seed_article_any_seed, teardown),

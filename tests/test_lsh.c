@@ -89,6 +89,36 @@ static void test_optimal_curve_t08_k128(void **state)
     assert_true(p_candidate(0.8, b2, r2) < p_candidate(0.8, b, r));
 }
 
+static void test_for_recall(void **state)
+{
+    (void)state;
+    /* the longest bands whose chance to miss a pair at exactly t is at most
+     * `miss`: fits K, meets the bound, and one row more would not */
+    static const double ts[] = { 0.5, 0.7, 0.75, 0.8, 0.9 };
+    static const unsigned ks[] = { 16, 64, 128, 256, 1024 };
+    const double miss = 1e-6;
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+            unsigned b = 0, r = 0, k = ks[j];
+            double t = ts[i];
+            nd__lsh_for_recall(t, k, miss, &b, &r);
+            if (b < 1 || r < 1 || b * r > k)
+                fail_msg("t=%.2f K=%u: b=%u r=%u", t, k, b, r);
+            if (1.0 - p_candidate(t, b, r) > miss && !(r == 1 && b == k))
+                fail_msg("t=%.2f K=%u: b=%u r=%u misses %.3g", t, k, b, r, 1.0 - p_candidate(t, b, r));
+            assert_int_equal(b, k / r);   /* no row left unused that a band could take */
+            if (r < k && 1.0 - p_candidate(t, k / (r + 1), r + 1) <= miss)
+                fail_msg("t=%.2f K=%u: r=%u chosen, r=%u also meets the bound", t, k, r, r + 1);
+        }
+    /* t = 0.75, K = 128 (the defaults): 42 bands of 3 rows; 32 of 4 would
+     * miss a pair at t with probability 5e-6 */
+    unsigned b, r;
+    nd__lsh_for_recall(0.75, 128, 1e-6, &b, &r);
+    assert_int_equal(r, 3);
+    assert_int_equal(b, 42);
+    assert_true(1.0 - p_candidate(0.75, 32, 4) > 1e-6);
+}
+
 static void test_context_bands(void **state)
 {
     (void)state;
@@ -396,6 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optimal_fits_k),
         cmocka_unit_test(test_optimal_curve_t08_k128),
+        cmocka_unit_test(test_for_recall),
         cmocka_unit_test(test_context_bands),
         cmocka_unit_test(test_band_key),
         cmocka_unit_test(test_identical_signatures_share_buckets),

@@ -128,6 +128,35 @@ static void test_similarity(void **state)
     nd_ctx_free(ctx);
 }
 
+static void test_similarity_bits(void **state)
+{
+    (void)state;
+    uint64_t rs = 77;
+    uint32_t a[64], b[64];
+    for (int i = 0; i < 64; i++) a[i] = b[i] = (uint32_t)rng_next(&rs);
+    /* bits = 32 is nd_signature_similarity */
+    for (int i = 0; i < 16; i++) b[i] ^= 0x10000;
+    assert_true(nd_signature_similarity_bits(a, b, 64, 32) == nd_signature_similarity(a, b, 64));
+    assert_true(nd_signature_similarity_bits(a, b, 64, 32) == 0.75);
+    /* only the low bits count: a difference above them is no difference */
+    assert_true(nd_signature_similarity_bits(a, b, 64, 16) == 1.0);
+    assert_true(nd_signature_similarity_bits(a, b, 64, 8) == 1.0);
+    /* the share p of equal positions is corrected: J = (p - 2^-b) / (1 - 2^-b) */
+    for (int i = 0; i < 16; i++) b[i] = a[i] ^ 0x1;
+    double c = 1.0 / 65536.0;
+    assert_true(fabs(nd_signature_similarity_bits(a, b, 64, 16) - (0.75 - c) / (1.0 - c)) < 1e-15);
+    c = 1.0 / 256.0;
+    assert_true(fabs(nd_signature_similarity_bits(a, b, 64, 8) - (0.75 - c) / (1.0 - c)) < 1e-15);
+    /* clamped to [0, 1]: no equal position gives 0, not a negative value */
+    for (int i = 0; i < 64; i++) b[i] = a[i] ^ 0x1;
+    assert_true(nd_signature_similarity_bits(a, b, 64, 8) == 0.0);
+    assert_true(nd_signature_similarity_bits(a, a, 64, 8) == 1.0);
+    /* degenerate arguments */
+    assert_true(nd_signature_similarity_bits(a, a, 0, 8) == 0.0);
+    assert_true(nd_signature_similarity_bits(NULL, a, 64, 8) == 0.0);
+    assert_true(nd_signature_similarity_bits(a, NULL, 64, 16) == 0.0);
+}
+
 static void test_empty_set(void **state)
 {
     (void)state;
@@ -328,6 +357,54 @@ static void test_estimator_statistics(void **state)
     nd_ctx_free(ctx);
 }
 
+static void test_estimator_statistics_bbit(void **state)
+{
+    (void)state;
+    /* b-bit MinHash (values cut to 8 or 16 bits): the corrected estimate is
+     * unbiased too, and its spread is the binomial one of p = J + (1-J) 2^-b
+     * scaled by 1 / (1 - 2^-b) (Li and König 2010), within 20% */
+    static const double js[] = { 0.3, 0.5, 0.7, 0.9 };
+    static const unsigned bits[] = { 8, 16 };
+    const unsigned k = 128;
+    const size_t pairs = 400, uni = 200;
+    nd__minhash mh;
+    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, ND_DEFAULT_SEED), ND_OK);
+    for (size_t bi = 0; bi < 2; bi++) {
+        uint64_t rs = 4242 + bi;
+        const double c = 1.0 / (double)(1u << bits[bi]);
+        for (size_t t = 0; t < sizeof js / sizeof js[0]; t++) {
+            const double j = js[t];
+            const size_t inter = (size_t)lround(j * (double)uni), only = (uni - inter) / 2;
+            double sum = 0.0, sum2 = 0.0;
+            for (size_t p = 0; p < pairs; p++) {
+                uint64_t a[200], b[200];
+                uint32_t sa[128], sb[128];
+                make_pair(&rs, a, b, inter, only);
+                nd__minhash_sign(&mh, a, inter + only, sa);
+                nd__minhash_sign(&mh, b, inter + only, sb);
+                for (unsigned i = 0; i < k; i++) {   /* keep the low bits only */
+                    sa[i] &= (1u << bits[bi]) - 1;
+                    sb[i] &= (1u << bits[bi]) - 1;
+                }
+                double err = nd_signature_similarity_bits(sa, sb, k, bits[bi]) - j;
+                sum += err;
+                sum2 += err * err;
+            }
+            double mean = sum / (double)pairs;
+            double sd = sqrt((sum2 - sum * sum / (double)pairs) / (double)(pairs - 1));
+            double pe = j + (1.0 - j) * c;
+            double want = sqrt(pe * (1.0 - pe) / (double)k) / (1.0 - c);
+            if (getenv("ND_TEST_VERBOSE"))
+                print_message("bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f\n",
+                              bits[bi], j, mean, sd, want);
+            if (fabs(mean) >= 0.01 || fabs(sd / want - 1.0) > 0.20)
+                fail_msg("bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f", bits[bi],
+                         j, mean, sd, want);
+        }
+    }
+    nd__minhash_free(&mh, nd__default_allocator());
+}
+
 static void test_estimator_different_seeds(void **state)
 {
     (void)state;
@@ -356,12 +433,14 @@ int main(void)
         cmocka_unit_test(test_golden_signature),
         cmocka_unit_test(test_sign_text_arguments),
         cmocka_unit_test(test_similarity),
+        cmocka_unit_test(test_similarity_bits),
         cmocka_unit_test(test_empty_set),
         cmocka_unit_test(test_kernel_matches_reference),
         cmocka_unit_test(test_contexts_deterministic_and_seeded),
         cmocka_unit_test(test_merge_is_union),
         cmocka_unit_test(test_merge_of_paragraphs),
         cmocka_unit_test(test_estimator_statistics),
+        cmocka_unit_test(test_estimator_statistics_bbit),
         cmocka_unit_test(test_estimator_different_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

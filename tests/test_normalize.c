@@ -22,7 +22,7 @@
 #include "internal.h"
 
 #define SEED ND_DEFAULT_SEED
-#define MAX_TOK 64
+#define MAX_TOK 256
 
 typedef struct toks {
     size_t n;
@@ -231,6 +231,48 @@ static void test_canonical_order_of_marks(void **state)
     expect_same("\xE1\xBB\x87", "\xC3\xAA\xCC\xA3");
     expect_same("\xE1\xBB\x87", "\xE1\xBA\xB9\xCC\x82");
     expect_same("\xE1\xBB\x87", "e\xCC\x82\xCC\xA3");
+}
+
+static void test_many_marks_and_long_decompositions(void **state)
+{
+    (void)state;
+    /* 100 combining acutes on one letter: one token with all of them, and
+     * the word after it is intact */
+    static char text[512], want[512];
+    size_t n = 0, w = 0;
+    text[n++] = want[w++] = 'a';
+    for (int i = 0; i < 100; i++) {
+        memcpy(text + n, "\xCC\x81", 2);
+        memcpy(want + w, "\xCC\x81", 2);
+        n += 2;
+        w += 2;
+    }
+    memcpy(text + n, " b", 3);
+    want[w] = '\0';
+    expect_tokens(text, want, "b", NULL);
+    /* U+FDFA (one code point, 18 after compatibility decomposition, spaces
+     * included) 40 times in a row: no code point is lost on the way, the
+     * words around come out whole */
+    n = 0;
+    text[n++] = 'x';
+    text[n++] = ' ';
+    for (int i = 0; i < 40; i++) {
+        memcpy(text + n, "\xEF\xB7\xBA", 3);
+        n += 3;
+    }
+    memcpy(text + n, " y", 3);
+    toks got;
+    tokenize(&got, text);
+    assert_true(got.n >= 3);
+    assert_true(got.t[0].raw == xxh("x"));
+    assert_true(got.t[got.n - 1].raw == xxh("y"));
+    toks again;
+    tokenize(&again, text);
+    assert_int_equal(again.n, got.n);
+    /* and it is what the decomposition spelled out gives */
+    static const char spelled[] = "\xD8\xB5\xD9\x84\xD9\x89 \xD8\xA7\xD9\x84\xD9\x84\xD9\x87 "
+                                  "\xD8\xB9\xD9\x84\xD9\x8A\xD9\x87 \xD9\x88\xD8\xB3\xD9\x84\xD9\x85";
+    expect_same("\xEF\xB7\xBA", spelled);
 }
 
 static void test_invalid_utf8(void **state)
@@ -594,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_periods_and_commas),
         cmocka_unit_test(test_sharp_s_and_accents),
         cmocka_unit_test(test_canonical_order_of_marks),
+        cmocka_unit_test(test_many_marks_and_long_decompositions),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul_bytes_separate),
         cmocka_unit_test(test_cjk_one_token_per_character),

@@ -95,6 +95,7 @@ static void test_params_init_defaults(void **state)
     assert_int_equal(p.boilerplate_scope, ND_SCOPE_SOURCE);
     assert_int_equal(p.lsh_bands, 0);
     assert_int_equal(p.lsh_rows, 0);
+    assert_int_equal(p.sig_bits, 32);
     for (size_t i = 0; i < sizeof p.reserved / sizeof p.reserved[0]; i++)
         assert_int_equal(p.reserved[i], 0);
     assert_int_equal(nd_params_init(NULL, ND_PARAMS_VERSION), ND_E_INVALID);
@@ -128,6 +129,8 @@ static void test_params_check_accepts_defaults_and_bounds(void **state)
     p.min_stories = 65535; assert_int_equal(nd_params_check(&p, NULL, 0), ND_OK);
     p.boilerplate_scope = ND_SCOPE_ALL; assert_int_equal(nd_params_check(&p, NULL, 0), ND_OK);
     p.lsh_bands = 8; p.lsh_rows = 4; assert_int_equal(nd_params_check(&p, NULL, 0), ND_OK);
+    p.sig_bits = 8; assert_int_equal(nd_params_check(&p, NULL, 0), ND_OK);
+    p.sig_bits = 16; assert_int_equal(nd_params_check(&p, NULL, 0), ND_OK);
 }
 
 /* Checks that params with one bad field are refused with `code` and a
@@ -179,6 +182,10 @@ static void test_params_check_rejects_each_field(void **state)
     BAD((p.lsh_bands = 8, p.lsh_rows = 0), "lsh_rows");
     BAD((p.lsh_bands = 0, p.lsh_rows = 4), "lsh_bands");
     BAD((p.lsh_bands = 64, p.lsh_rows = 4), "lsh_bands");   /* 256 > K = 128 */
+    BAD(p.sig_bits = 0, "sig_bits");
+    BAD(p.sig_bits = 7, "sig_bits");
+    BAD(p.sig_bits = 24, "sig_bits");
+    BAD(p.sig_bits = 64, "sig_bits");
 #undef BAD
     /* the message names the value it got */
     char msg[256];

@@ -51,6 +51,7 @@
 #define GZ_BUFFER (1u << 20)
 #define MAX_GZ_READ ((size_t)1 << 30) /* gzread() takes an unsigned, returns an int */
 #define TEE_PULL ((size_t)1 << 20)
+#define TRIM_ABOVE ((size_t)64 << 20) /* buffers larger than this are freed after a file */
 #define MAX_DIR_DEPTH 64
 
 /* Replay state of one top-level input that cannot simply be reopened. */
@@ -724,6 +725,22 @@ static void read_stream(cli_inputs *in, reader *r, source_file *sf)
         read_text(in, r, sf, eof);
 }
 
+/* A giant document must not pin its memory for the rest of the run; normal
+ * sizes stay allocated so that the steady state does not allocate. */
+static void trim_buffers(cli_inputs *in)
+{
+    cli_buf *bufs[4];
+    size_t k;
+
+    bufs[0] = &in->buf;
+    bufs[1] = &in->text;
+    bufs[2] = &in->id;
+    bufs[3] = &in->source;
+    for (k = 0; k < 4; k++)
+        if (bufs[k]->cap > TRIM_ABOVE)
+            cli_buf_free(bufs[k]);
+}
+
 /* Reads the file at in->path. `sp` is the replay spool to read it through,
  * or NULL to open it directly. */
 static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin)
@@ -748,6 +765,7 @@ static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin
         return;
     read_stream(in, &r, &sf);
     reader_close(&r);
+    trim_buffers(in);
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -9,6 +9,23 @@
  * JSONL when --jsonl/--format says so or when its first non-blank byte is '{',
  * else as one text document with id "-").
  *
+ * Details:
+ * - Files in a directory get the id DIR/NAME (no doubled '/' when the INPUT
+ *   ends in one). Symlinks to files and to directories are followed; a
+ *   directory that is already being walked (a symlink loop) is skipped with
+ *   a warning, and nesting is capped at 64 levels. Entries that are neither
+ *   files nor directories (FIFOs, sockets, devices) are skipped with a
+ *   warning, since opening them could block; an INPUT argument naming one
+ *   (a FIFO, /dev/stdin) is read.
+ * - Decompression goes by content, not name (zlib's gzread): gzip data is
+ *   decompressed whatever the file is called, anything else read as is. The
+ *   name only decides JSONL: it ends in `.jsonl` or `.jsonl.gz`.
+ * - A JSONL line is one JSON object (RFC 8259, validated); a UTF-8 BOM on the
+ *   first line and a '\r' before the '\n' are ignored. Blank lines are
+ *   skipped silently. An id that is a string is unescaped; a number is passed
+ *   as its literal text; missing or of another type, "<path>:<line>" is used
+ *   with a warning. A `source` that is null or missing falls back silently.
+ *
  * Errors are reported through the callback with the input's name and, for
  * JSONL, the 1-based line number; the reader then goes on with the next line
  * or file. Nothing here prints.
@@ -51,6 +68,10 @@ typedef struct cli_input_opts {
 enum { CLI_WARNING = 0, CLI_ERROR = 1 };
 
 typedef int (*cli_doc_fn)(const cli_doc *doc, void *payload);  /* non-zero stops reading */
+/* `input` is the file or directory concerned: the INPUT argument, a path
+ * found inside a directory INPUT, or "-". `line` is the 1-based JSONL line,
+ * or 0. `message` is plain English without the name, for the caller to
+ * print as "input:line: message" (e.g. "expected ',' or '}' at column 31"). */
 typedef void (*cli_err_fn)(int severity, const char *input, size_t line,
                            const char *message, void *payload);
 
@@ -59,15 +80,22 @@ typedef struct cli_inputs cli_inputs;
 /* Prepares to read the inputs. When `replayable` is set, standard input is
  * spooled to a temporary file on first read so that cli_inputs_read() may run
  * again and deliver the same documents in the same order (two-pass scan).
- * Returns NULL only when out of memory. */
+ * The spool is an unlinked file in $TMPDIR (else /tmp); standard input that
+ * is a regular file is rewound instead, and a FIFO given as INPUT is spooled
+ * like standard input. A pass that stopped early does not shorten later ones.
+ * `count` 0 means standard input alone. `opts` may be NULL (defaults); the
+ * strings in `inputs` and `opts` are copied. Returns NULL only when out of
+ * memory. */
 cli_inputs *cli_inputs_open(char *const *inputs, size_t count, const cli_input_opts *opts,
                             int replayable);
 
 /* Reads every input in order, calling fn for each document and err for each
- * problem. Returns the number of errors (not warnings) reported, or -1 if fn
- * asked to stop. May be called again when opened replayable. */
+ * problem (err may be NULL). Returns the number of errors (not warnings)
+ * reported, or -1 if fn asked to stop. May be called again when opened
+ * replayable; cli_doc.seq restarts at 0 on each call. */
 long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payload);
 
+/* Frees everything and closes any spool. NULL is a no-op. */
 void cli_inputs_close(cli_inputs *in);
 
 #endif

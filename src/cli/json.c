@@ -323,6 +323,18 @@ static void skip_ws(scanner *sc)
     }
 }
 
+/* Whether any of the 8 bytes in w is '"', '\\' or below 0x20. Each test is
+ * the classic "has a zero byte" / "has a byte less than n" bit trick, exact
+ * as a yes/no answer (Hacker's Delight 6-1). */
+static int has_special8(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    uint64_t t = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+
+    return (t & highs) != 0;
+}
+
 /* Scans the string at sc->i (an opening quote) up to and past its closing
  * quote, checking escapes and rejecting raw control characters. */
 static int scan_string(scanner *sc)
@@ -333,7 +345,15 @@ static int scan_string(scanner *sc)
     for (;;) {
         unsigned char c;
 
-        /* Plain bytes are the bulk of a document: skip them in a tight loop. */
+        /* Plain bytes are the bulk of a document: skip eight at a time,
+         * then finish byte by byte. */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (has_special8(w))
+                break;
+            i += 8;
+        }
         while (i < n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
             i++;
         if (i >= n)
