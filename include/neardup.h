@@ -380,6 +380,54 @@ ND_API int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size
  *  finish; before, the kinds of nd_doc_analyze). @return ND_OK, ND_E_INVALID. */
 ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out);
 
+/* ---- Streams: labels on arrival, bounded memory ---------------------- */
+
+/* A live feed: each document is labelled when it is added, from what came
+ * before it (and itself) only, and memory stays bounded: the stream keeps
+ * the last `window` documents, in two generations of window/2; when the
+ * newer one fills, the older is forgotten. A paragraph family that recurs in
+ * the newer generation carries its counts over, so chrome that keeps
+ * recurring is never forgotten; a copy is found only while its original is
+ * in the window. Differences from nd_corpus: boilerplate needs min_stories
+ * distinct stories before the paragraph (this one included), so its first
+ * occurrences are content; clusters never merge after the fact (a document
+ * joins the earliest cluster it copies). One thread at a time. */
+typedef struct nd_stream nd_stream;
+
+/* What nd_stream_add() decided about the document just added. Pointers are
+ * valid until the next nd_stream_add() or nd_stream_free(). */
+typedef struct nd_stream_doc {
+    uint64_t seq;              /* 0-based position of the document in the stream */
+    size_t paragraphs, repeats, boilerplate;
+    uint64_t duplicate_of;     /* seq of the document it copies, or UINT64_MAX */
+    const char *duplicate_id;  /* its id (NULL when unique) */
+    size_t duplicate_id_len;
+    double similarity, containment;
+    uint64_t cluster;          /* seq of the earliest document of its cluster */
+    const char *cluster_id;    /* its id */
+    size_t cluster_id_len;
+} nd_stream_doc;
+
+/*! nd_stream_create() : window >= 2 documents (0 for 100000).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+ND_API int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window);
+
+/*! nd_stream_free() : NULL is a no-op. */
+ND_API void nd_stream_free(nd_stream *s);
+
+/*! nd_stream_add() : adds an analyzed document and labels it; *out (may be
+ *  NULL) receives the verdict. @return ND_OK, ND_E_INVALID, ND_E_NOMEM,
+ *  ND_E_TOO_LARGE. After an error the stream is unchanged. */
+ND_API int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len,
+                         const char *source, size_t source_len, nd_stream_doc *out);
+
+/*! nd_stream_para() : paragraph j of the document just added. For
+ *  boilerplate, out->of_doc is the seq (cast to size_t) of the first
+ *  occurrence's document and *of_id (may be NULL) receives its id, valid
+ *  until the next add. @return ND_OK, ND_E_INVALID. */
+ND_API int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char **of_id,
+                          size_t *of_id_len);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -26,7 +26,8 @@ typedef struct cli_opts {
     cli_cmd cmd;
     nd_params params;
     cli_input_opts in;
-    int json, exit_status, quiet, keep_repeats, keep_boilerplate;
+    int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream;
+    size_t window;
     const char *outdir;
     char **inputs;
     size_t ninputs;
@@ -37,6 +38,8 @@ typedef struct cli_run {
     nd_ctx *ctx;
     nd_doc *doc;
     nd_corpus *corpus;
+    nd_stream *stream;     /* --stream: labels on arrival instead of two passes */
+    nd_stream_doc last;    /* the stream's verdict on the current document */
     size_t docs, paras, repeats, boilerplate, copies;
     int io_failed, changed;
     cli_buf clean;         /* cleaned text of the current document */
@@ -63,6 +66,9 @@ static const char *cli_options_text =
     "  -o, --output DIR       clean: write one file per input file under DIR\n"
     "  --keep-repeats         clean: keep repeated paragraphs\n"
     "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
+    "  --stream               label each document on arrival from what came before\n"
+    "                         (one pass, bounded memory; scan and clean)\n"
+    "  --window N             --stream: documents remembered (default 100000)\n"
     "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n"
     "  --threshold X          Jaccard similarity of near-duplicate paragraphs (default 0.75)\n"
     "  --doc-threshold X      Jaccard similarity of copies' content (default 0.50)\n"
@@ -143,6 +149,11 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
     unsigned long long u;
     if (!strcmp(name, "--paragraphs")) return cli_set_mode(o, v);
     if (!strcmp(name, "--threshold")) return cli_parse_double(v, &o->params.repeat_threshold);
+    if (!strcmp(name, "--window")) {
+        if (cli_parse_uint(v, SIZE_MAX, &u) || u < 2) return -1;
+        o->window = (size_t)u;
+        return 0;
+    }
     if (!strcmp(name, "--doc-threshold")) return cli_parse_double(v, &o->params.doc_threshold);
     if (!strcmp(name, "--containment")) return cli_parse_double(v, &o->params.containment_threshold);
     if (!strcmp(name, "--scope")) {
@@ -192,6 +203,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) o->quiet = 1;
     else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
     else if (!strcmp(name, "--keep-boilerplate")) o->keep_boilerplate = 1;
+    else if (!strcmp(name, "--stream")) o->stream = 1;
     else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
     else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
     else return 1;
@@ -224,6 +236,7 @@ static int cli_parse(cli_opts *o, int argc, char **argv, int first)
         if (rc < 0) return cli_usage_error(v ? "bad value for option" : "missing value for option", name);
     }
     if (o->ninputs == 0) return cli_usage_error("no INPUT given (use - for standard input)", NULL);
+    if (o->stream && o->cmd == CMD_DUPS) return cli_usage_error("--stream works with scan and clean", NULL);
     char msg[160];
     if (nd_params_check(&o->params, msg, sizeof msg)) return cli_usage_error(msg, NULL);
     return 0;
@@ -244,44 +257,88 @@ static void cli_on_error(int severity, const char *input, size_t line, const cha
                 message);
 }
 
-/* ---- scan ---------------------------------------------------------------- */
+/* ---- the verdict on one document, from a collection or a stream ---------- */
 
-static void cli_write_id(const cli_run *r, size_t doc)
+typedef struct cli_view {
+    size_t paragraphs, repeats, boilerplate;
+    const char *dup_id;       /* NULL when it copies nothing */
+    size_t dup_len;
+    double similarity, containment;
+    const char *cl_id;
+    size_t cl_len;
+} cli_view;
+
+static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
 {
-    const char *id;
-    size_t len;
-    nd_corpus_doc_id(r->corpus, doc, &id, &len);
-    cli_json_write_string(stdout, id, len);
+    memset(v, 0, sizeof *v);
+    if (r->stream) {
+        const nd_stream_doc *s = &r->last;
+        v->paragraphs = s->paragraphs;
+        v->repeats = s->repeats;
+        v->boilerplate = s->boilerplate;
+        v->dup_id = s->duplicate_id;
+        v->dup_len = s->duplicate_id_len;
+        v->similarity = s->similarity;
+        v->containment = s->containment;
+        v->cl_id = s->cluster_id;
+        v->cl_len = s->cluster_id_len;
+        return;
+    }
+    nd_doc_info info;
+    nd_corpus_doc(r->corpus, d->seq, &info);
+    v->paragraphs = info.paragraphs;
+    v->repeats = info.repeats;
+    v->boilerplate = info.boilerplate;
+    if (info.duplicate_of != ND_NONE) {
+        nd_corpus_doc_id(r->corpus, info.duplicate_of, &v->dup_id, &v->dup_len);
+        v->similarity = info.similarity;
+        v->containment = info.containment;
+    }
+    nd_corpus_doc_id(r->corpus, info.cluster, &v->cl_id, &v->cl_len);
 }
 
-static void cli_write_json_doc(const cli_run *r, const cli_doc *d, const nd_doc_info *info)
+static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_info *p,
+                        const char **of_id, size_t *of_len)
+{
+    if (r->stream) {
+        nd_stream_para(r->stream, i, p, of_id, of_len);
+        return;
+    }
+    nd_corpus_para(r->corpus, d->seq, i, p);
+    nd_corpus_doc_id(r->corpus, p->of_doc, of_id, of_len);
+}
+
+/* ---- scan ---------------------------------------------------------------- */
+
+static void cli_write_json_doc(const cli_doc *d, const cli_view *v)
 {
     fputs("{\"type\":\"doc\",\"doc\":", stdout);
     cli_json_write_string(stdout, d->id, d->id_len);
     fputs(",\"source\":", stdout);
     cli_json_write_string(stdout, d->source, d->source_len);
     fputs(",\"paragraphs\":", stdout);
-    cli_json_write_size(stdout, info->paragraphs);
+    cli_json_write_size(stdout, v->paragraphs);
     fputs(",\"repeats\":", stdout);
-    cli_json_write_size(stdout, info->repeats);
+    cli_json_write_size(stdout, v->repeats);
     fputs(",\"boilerplate\":", stdout);
-    cli_json_write_size(stdout, info->boilerplate);
+    cli_json_write_size(stdout, v->boilerplate);
     fputs(",\"duplicate_of\":", stdout);
-    if (info->duplicate_of == ND_NONE) {
+    if (!v->dup_id) {
         fputs("null", stdout);
     } else {
-        cli_write_id(r, info->duplicate_of);
+        cli_json_write_string(stdout, v->dup_id, v->dup_len);
         fputs(",\"similarity\":", stdout);
-        cli_json_write_double(stdout, info->similarity, 4);
+        cli_json_write_double(stdout, v->similarity, 4);
         fputs(",\"containment\":", stdout);
-        cli_json_write_double(stdout, info->containment, 4);
+        cli_json_write_double(stdout, v->containment, 4);
     }
     fputs(",\"cluster\":", stdout);
-    cli_write_id(r, info->cluster);
+    cli_json_write_string(stdout, v->cl_id, v->cl_len);
     fputs("}\n", stdout);
 }
 
-static void cli_write_json_para(const cli_run *r, const cli_doc *d, size_t i, const nd_para_info *p)
+static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *p, const char *of_id,
+                                size_t of_len)
 {
     fputs("{\"type\":\"para\",\"doc\":", stdout);
     cli_json_write_string(stdout, d->id, d->id_len);
@@ -296,7 +353,7 @@ static void cli_write_json_para(const cli_run *r, const cli_doc *d, size_t i, co
     fputc('"', stdout);
     if (p->kind != ND_KIND_CONTENT) {
         fputs(",\"of\":{\"doc\":", stdout);
-        cli_write_id(r, p->of_doc);
+        cli_json_write_string(stdout, of_id, of_len);
         fputs(",\"index\":", stdout);
         cli_json_write_size(stdout, p->of);
         fputs("},\"similarity\":", stdout);
@@ -307,30 +364,36 @@ static void cli_write_json_para(const cli_run *r, const cli_doc *d, size_t i, co
 
 static void cli_scan_report(cli_run *r, const cli_doc *d)
 {
-    nd_doc_info info;
-    nd_corpus_doc(r->corpus, d->seq, &info);
+    cli_view v;
+    cli_view_of(r, d, &v);
     if (!r->o->json) {
         printf("%.*s: %zu paragraphs, %zu repeats, %zu boilerplate", (int)d->id_len, d->id,
-               info.paragraphs, info.repeats, info.boilerplate);
-        if (info.duplicate_of != ND_NONE) {
-            const char *id;
-            size_t len;
-            nd_corpus_doc_id(r->corpus, info.duplicate_of, &id, &len);
-            printf(", copy of %.*s (similarity %.2f, containment %.2f)", (int)len, id,
-                   info.similarity, info.containment);
-        }
+               v.paragraphs, v.repeats, v.boilerplate);
+        if (v.dup_id)
+            printf(", copy of %.*s (similarity %.2f, containment %.2f)", (int)v.dup_len, v.dup_id,
+                   v.similarity, v.containment);
         putchar('\n');
         return;
     }
-    cli_write_json_doc(r, d, &info);
-    for (size_t i = 0; i < info.paragraphs; i++) {
+    cli_write_json_doc(d, &v);
+    for (size_t i = 0; i < v.paragraphs; i++) {
         nd_para_info p;
-        nd_corpus_para(r->corpus, d->seq, i, &p);
-        cli_write_json_para(r, d, i, &p);
+        const char *of_id;
+        size_t of_len;
+        cli_para_of(r, d, i, &p, &of_id, &of_len);
+        cli_write_json_para(d, i, &p, of_id, of_len);
     }
 }
 
 /* ---- dups ----------------------------------------------------------------- */
+
+static void cli_write_id(const cli_run *r, size_t doc)
+{
+    const char *id;
+    size_t len;
+    nd_corpus_doc_id(r->corpus, doc, &id, &len);
+    cli_json_write_string(stdout, id, len);
+}
 
 /* Clusters of two or more documents, each listed once, in order of their
  * representative (the earliest document). */
@@ -392,14 +455,16 @@ static int cli_removed(const cli_run *r, const nd_para_info *p)
  * following line terminator with it. @return 1 when something was removed. */
 static int cli_build_clean(cli_run *r, const cli_doc *d)
 {
-    nd_doc_info info;
-    nd_corpus_doc(r->corpus, d->seq, &info);
+    cli_view v;
+    cli_view_of(r, d, &v);
     size_t kept_from = 0;
     int removed = 0;
     r->clean.len = 0;
-    for (size_t i = 0; i < info.paragraphs; i++) {
+    for (size_t i = 0; i < v.paragraphs; i++) {
         nd_para_info p;
-        nd_corpus_para(r->corpus, d->seq, i, &p);
+        const char *of_id;
+        size_t of_len;
+        cli_para_of(r, d, i, &p, &of_id, &of_len);
         if (!cli_removed(r, &p)) continue;
         size_t end = p.offset + p.length;
         if (end < d->text_len && d->text[end] == '\r' && end + 1 < d->text_len && d->text[end + 1] == '\n')
@@ -531,6 +596,27 @@ static int cli_pass2(const cli_doc *d, void *payload)
     return 0;
 }
 
+/* --stream: one pass, each document labelled from what came before it. */
+static int cli_stream_doc(const cli_doc *d, void *payload)
+{
+    cli_run *r = payload;
+    int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
+    if (!rc) rc = nd_stream_add(r->stream, r->doc, d->id, d->id_len, d->source, d->source_len, &r->last);
+    if (rc) {
+        fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
+        r->io_failed = 1;
+        return rc == ND_E_NOMEM ? 1 : 0;
+    }
+    r->docs++;
+    r->paras += r->last.paragraphs;
+    r->repeats += r->last.repeats;
+    r->boilerplate += r->last.boilerplate;
+    r->copies += r->last.duplicate_of != UINT64_MAX;
+    if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d);
+    else cli_clean_write(r, d);
+    return 0;
+}
+
 static void cli_quiet_error(int severity, const char *input, size_t line, const char *message,
                             void *payload)
 {   /* pass 2 meets the same problems as pass 1, which reported them */
@@ -551,9 +637,26 @@ static void cli_totals(cli_run *r)
     }
 }
 
+static long cli_process_stream(cli_run *r)
+{
+    const cli_opts *o = r->o;
+    int rc = nd_stream_create(&r->stream, r->ctx, o->window);
+    if (rc) {
+        fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        return 1;
+    }
+    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, 0);
+    long errors = in ? cli_inputs_read(in, cli_stream_doc, cli_on_error, r) : 1;
+    cli_inputs_close(in);
+    nd_stream_free(r->stream);
+    r->stream = NULL;
+    return errors < 0 ? 1 : errors;
+}
+
 static long cli_process(cli_run *r)
 {
     const cli_opts *o = r->o;
+    if (o->stream) return cli_process_stream(r);
     cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd != CMD_DUPS);
     if (!in) return 1;
     long errors = cli_inputs_read(in, cli_pass1, cli_on_error, r);

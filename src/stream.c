@@ -1,0 +1,622 @@
+/*
+ * Streams: the collection passes of detect.c done incrementally, one
+ * document at a time, over a bounded window.
+ *
+ * Memory is two generations of at most window/2 documents each. A paragraph
+ * or document is named by a reference (generation epoch << 32 | index in
+ * that generation); when the newer generation fills, the older is reset and
+ * becomes the newest, and references into it stop resolving. Each generation
+ * has two LSH indexes of roots: paragraph families (salted by source, as in
+ * the batch passes) and copy families (all sources).
+ *
+ * For each document, in order:
+ *   1. families: each paragraph joins the most similar root (estimate at
+ *      least repeat_threshold) or becomes a root; a match in the older
+ *      generation is promoted: the paragraph becomes a root of the newer one
+ *      and takes the family's counts, so recurring chrome survives eviction;
+ *   2. copies: its content paragraphs (one full shingle, and the first time
+ *      their source shows them) are matched against copy roots, crediting the documents of
+ *      the family members as detect.c does; containment and the content
+ *      signatures decide, and the document joins the earliest cluster found;
+ *   3. stories: each family it touched counts its cluster as a story (the
+ *      last ND__STORIES distinct ones are remembered), and a family with
+ *      min_stories stories becomes boilerplate for good;
+ *   4. labels, from the state after 3.
+ */
+#include "internal.h"
+
+#define ND__SREF_NONE UINT64_MAX
+#define ND__STORIES 8
+#define ND__SVERIFY 256
+#define ND__STOUCH 256
+#define ND__SMEMBERS 64
+
+typedef struct nd__sdoc {
+    uint64_t seq;
+    size_t id_off, id_len;
+    uint64_t src;              /* hash of the source name */
+    size_t para0;
+    uint32_t npara;
+    uint64_t content;          /* shingles of content paragraphs */
+    uint64_t cluster;          /* seq of its cluster's earliest document */
+    size_t cl_off, cl_len;     /* that document's id, copied here */
+} nd__sdoc;
+
+typedef struct nd__spara {
+    uint32_t off, len;         /* span in its document's text */
+    uint32_t doc, index, of, shingles;
+    float sim;                 /* a repeat's exact similarity (from nd_doc) */
+    uint8_t kind, is_short, bp;
+    uint64_t fam;              /* ref of its family root */
+    uint64_t copy_next;        /* next member of its copy family (same generation) */
+    uint64_t probe;            /* last lookup that verified it */
+    uint64_t credited;         /* last document (seq + 1) it was credited to */
+    uint64_t marked;           /* last document (seq + 1) that counted its story */
+    uint64_t lastdoc;          /* roots: last document (seq + 1) counted */
+    uint32_t ndocs, nstories;  /* roots: documents and distinct stories seen */
+    uint64_t stories[ND__STORIES];
+} nd__spara;
+
+typedef struct nd__sgen {
+    uint32_t epoch;
+    nd__sdoc *docs;
+    nd__spara *paras;
+    uint32_t *sigs, *dsig;
+    char *ids;
+    size_t ndocs, doc_cap, npara, para_cap, sig_cap, dsig_cap, ids_len, ids_cap;
+    nd__lsh fam, copy;
+} nd__sgen;
+
+typedef struct nd__touch {
+    uint64_t doc;              /* ref */
+    uint64_t share_d, share_e;
+    uint32_t last_g;
+} nd__touch;
+
+typedef struct nd__sout {
+    nd_kind kind;
+    uint64_t of_doc;
+    size_t of;
+    double sim;
+    const char *of_id;
+    size_t of_id_len;
+} nd__sout;
+
+struct nd_stream {
+    const nd_ctx *ctx;
+    const nd_allocator *al;
+    unsigned k;
+    size_t window;
+    nd__sgen gen[2];
+    int cur;
+    uint32_t next_epoch;
+    uint64_t seq, probe;
+    nd__touch touch[ND__STOUCH];
+    size_t ntouch;
+    int dup_gen;               /* generation and index of the document copied, or -1 */
+    size_t dup_idx;
+    nd__sout *out;
+    size_t out_cap;
+    nd_stream_doc last;
+};
+
+static uint64_t nd__ref(const nd__sgen *g, size_t i) { return ((uint64_t)g->epoch << 32) | i; }
+
+static nd__sgen *nd__sgen_of(nd_stream *s, uint64_t ref)
+{
+    if (ref == ND__SREF_NONE) return NULL;
+    uint32_t epoch = (uint32_t)(ref >> 32);
+    for (int i = 0; i < 2; i++)
+        if (s->gen[i].epoch == epoch) return &s->gen[i];
+    return NULL;
+}
+
+static nd__spara *nd__spara_of(nd_stream *s, uint64_t ref, nd__sgen **g)
+{
+    nd__sgen *gen = nd__sgen_of(s, ref);
+    if (g) *g = gen;
+    return gen && (ref & 0xFFFFFFFFu) < gen->npara ? &gen->paras[ref & 0xFFFFFFFFu] : NULL;
+}
+
+static double nd__ssim(const nd_stream *s, const uint32_t *a, const uint32_t *b)
+{
+    return nd_signature_similarity_bits(a, b, s->k, s->ctx->params.sig_bits);
+}
+
+static void nd__sgen_init(nd_stream *s, nd__sgen *g)
+{
+    const nd_ctx *ctx = s->ctx;
+    nd__lsh_init(&g->fam, s->al, ctx->para_bands, ctx->para_rows);
+    nd__lsh_init(&g->copy, s->al, ctx->doc_bands, ctx->doc_rows);
+    if (ctx->params.sig_bits < 32) g->fam.mask = g->copy.mask = (1u << ctx->params.sig_bits) - 1;
+    g->epoch = s->next_epoch++;
+}
+
+static void nd__sgen_free(const nd_allocator *al, nd__sgen *g)
+{
+    nd__free(al, g->docs);
+    nd__free(al, g->paras);
+    nd__free(al, g->sigs);
+    nd__free(al, g->dsig);
+    nd__free(al, g->ids);
+    nd__lsh_free(&g->fam);
+    nd__lsh_free(&g->copy);
+    memset(g, 0, sizeof *g);
+}
+
+/* The older generation is forgotten; its memory is reused for the new one. */
+static void nd__sgen_recycle(nd_stream *s)
+{
+    nd__sgen *g = &s->gen[!s->cur];
+    g->ndocs = g->npara = g->ids_len = 0;
+    nd__lsh_clear(&g->fam);
+    nd__lsh_clear(&g->copy);
+    g->epoch = s->next_epoch++;
+    s->cur = !s->cur;
+}
+
+int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window)
+{
+    if (!out) return ND_E_INVALID;
+    *out = NULL;
+    if (!ctx || window == 1) return ND_E_INVALID;
+    nd_stream *s = nd__calloc(&ctx->alloc, 1, sizeof *s);
+    if (!s) return ND_E_NOMEM;
+    s->ctx = ctx;
+    s->al = &ctx->alloc;
+    s->k = ctx->params.num_perm;
+    s->window = window ? window : 100000;
+    s->next_epoch = 1;
+    nd__sgen_init(s, &s->gen[0]);
+    nd__sgen_init(s, &s->gen[1]);
+    *out = s;
+    return ND_OK;
+}
+
+void nd_stream_free(nd_stream *s)
+{
+    if (!s) return;
+    const nd_allocator *al = s->al;
+    nd__sgen_free(al, &s->gen[0]);
+    nd__sgen_free(al, &s->gen[1]);
+    nd__free(al, s->out);
+    nd__free(al, s);
+}
+
+/* ---- storing the document ---------------------------------------------- */
+
+static int nd__sreserve(nd_stream *s, nd__sgen *g, size_t n, size_t id_len, size_t cl_len)
+{
+    int rc = nd__reserve(s->al, (void **)&g->docs, &g->doc_cap, g->ndocs + 1, sizeof *g->docs);
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->paras, &g->para_cap, g->npara + n, sizeof *g->paras);
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->sigs, &g->sig_cap, (g->npara + n) * s->k, sizeof *g->sigs);
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->dsig, &g->dsig_cap, (g->ndocs + 1) * s->k, sizeof *g->dsig);
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->ids, &g->ids_cap, g->ids_len + id_len + cl_len, 1);
+    if (!rc) rc = nd__reserve(s->al, (void **)&s->out, &s->out_cap, n ? n : 1, sizeof *s->out);
+    return rc;
+}
+
+static void nd__sstore(nd_stream *s, nd__sgen *g, const nd_doc *doc, const char *id, size_t id_len,
+                       uint64_t src)
+{
+    size_t n = nd_doc_count(doc);
+    nd__sdoc *d = &g->docs[g->ndocs];
+    memset(d, 0, sizeof *d);
+    d->seq = s->seq;
+    d->id_off = g->ids_len;
+    d->id_len = id_len;
+    if (id_len) memcpy(g->ids + g->ids_len, id, id_len);
+    g->ids_len += id_len;
+    d->src = src;
+    d->para0 = g->npara;
+    d->npara = (uint32_t)n;
+    d->cluster = s->seq;
+    for (size_t j = 0; j < n; j++) {
+        nd_para_info info;
+        nd_doc_para(doc, j, &info);
+        nd__spara *p = &g->paras[g->npara + j];
+        memset(p, 0, sizeof *p);
+        p->off = (uint32_t)info.offset;
+        p->len = (uint32_t)info.length;
+        p->sim = (float)info.similarity;
+        p->doc = (uint32_t)g->ndocs;
+        p->index = (uint32_t)j;
+        p->of = (uint32_t)info.of;
+        p->kind = (uint8_t)info.kind;
+        p->is_short = info.tokens < s->ctx->params.shingle_size;
+        p->shingles = info.shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)info.shingles;
+        p->fam = p->copy_next = ND__SREF_NONE;
+        memcpy(g->sigs + (g->npara + j) * s->k, nd_doc_para_signature(doc, j), s->k * sizeof *g->sigs);
+    }
+}
+
+/* ---- 1. families ----------------------------------------------------------- */
+
+static uint64_t nd__sfind_root(nd_stream *s, size_t g, uint64_t salt, uint64_t src)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    const uint32_t *sig = cur->sigs + g * s->k;
+    const int all = s->ctx->params.boilerplate_scope == ND_SCOPE_ALL;
+    uint64_t best = ND__SREF_NONE;
+    double best_sim = 0.0;
+    unsigned verified = 0;
+    s->probe++;
+    for (int i = 0; i < 2; i++) {
+        nd__sgen *gen = &s->gen[i == 0 ? s->cur : !s->cur]; /* newer first: its keys stay prepared */
+        nd__lsh_prepare(&gen->fam, sig, salt);
+        for (unsigned band = 0; band < gen->fam.bands && verified < ND__SVERIFY; band++) {
+            for (uint32_t e = nd__lsh_bucket(&gen->fam, band); e != ND__LSH_END && verified < ND__SVERIFY;
+                 e = nd__lsh_next(&gen->fam, e)) {
+                nd__spara *r = &gen->paras[e / gen->fam.bands];
+                if (r->probe == s->probe) continue;
+                r->probe = s->probe;
+                verified++;
+                if (!all && gen->docs[r->doc].src != src) continue;
+                double sv = nd__ssim(s, sig, gen->sigs + (size_t)(r - gen->paras) * s->k);
+                if (sv >= s->ctx->params.repeat_threshold && sv > best_sim) {
+                    best_sim = sv;
+                    best = nd__ref(gen, (size_t)(r - gen->paras));
+                }
+            }
+        }
+    }
+    return best; /* cur->fam keeps sig's keys for the insert that may follow */
+}
+
+/* Paragraph g of the newest generation starts a family, taking over the
+ * counts of `from` (a root of the older generation) when given. */
+static int nd__sbecome_root(nd_stream *s, size_t g, const nd__spara *from)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    nd__spara *p = &cur->paras[g];
+    p->fam = nd__ref(cur, g);
+    if (from) {
+        p->ndocs = from->ndocs;
+        p->nstories = from->nstories;
+        p->bp = from->bp;
+        p->lastdoc = from->lastdoc;
+        memcpy(p->stories, from->stories, sizeof p->stories);
+    }
+    return nd__lsh_insert(&cur->fam, (uint32_t)g);
+}
+
+static int nd__sfamilies(nd_stream *s, const nd__sdoc *d, uint64_t salt)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    for (size_t g = d->para0; g < d->para0 + d->npara; g++) {
+        nd__spara *p = &cur->paras[g];
+        if (p->kind == ND_KIND_REPEAT) {
+            p->fam = cur->paras[d->para0 + p->of].fam;
+            continue;
+        }
+        nd__sgen *rg;
+        uint64_t best = nd__sfind_root(s, g, salt, d->src);
+        nd__spara *r = nd__spara_of(s, best, &rg);
+        if (!r || rg != cur) {
+            int rc = nd__sbecome_root(s, g, r);
+            if (rc) return rc;
+            r = p;
+        } else {
+            p->fam = best;
+        }
+        if (r->lastdoc != s->seq + 1) {
+            r->lastdoc = s->seq + 1;
+            r->ndocs++;
+        }
+    }
+    return ND_OK;
+}
+
+/* ---- 2. copies --------------------------------------------------------------- */
+
+static nd__touch *nd__stouch(nd_stream *s, uint64_t doc)
+{
+    for (size_t i = 0; i < s->ntouch; i++)
+        if (s->touch[i].doc == doc) return &s->touch[i];
+    if (s->ntouch == ND__STOUCH) return NULL; /* documents beyond are not credited */
+    nd__touch *t = &s->touch[s->ntouch++];
+    t->doc = doc;
+    t->share_d = t->share_e = 0;
+    t->last_g = UINT32_MAX;
+    return t;
+}
+
+/* Credits paragraph g (newest generation) and the members of copy root r. */
+static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
+{
+    const nd__sgen *cur = &s->gen[s->cur];
+    unsigned n = 0;
+    for (uint64_t m = nd__ref(rg, r); m != ND__SREF_NONE && n < ND__SMEMBERS; n++) {
+        nd__spara *mp = &rg->paras[m & 0xFFFFFFFFu];
+        m = mp->copy_next;
+        uint64_t doc = nd__ref(rg, mp->doc);
+        if (rg == cur && mp->doc == cur->paras[g].doc) continue;
+        nd__touch *t = nd__stouch(s, doc);
+        if (!t) continue;
+        if (t->last_g != g) {
+            t->last_g = g;
+            t->share_d += cur->paras[g].shingles;
+        }
+        if (mp->credited != s->seq + 1) {
+            mp->credited = s->seq + 1;
+            t->share_e += mp->shingles;
+        }
+    }
+}
+
+static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t *b, uint32_t sa,
+                           uint32_t sb, double *sim)
+{   /* as nd__para_match in detect.c */
+    double j = nd__ssim(s, a, b), small = sa < sb ? sa : sb;
+    *sim = j;
+    if (j >= 0.5) return 1;
+    if (j < 0.2 || small == 0) return 0;
+    double c = j * ((double)sa + sb) / (1.0 + j) / small;
+    return c >= 0.8;
+}
+
+/* @return the ref of the best matching copy root of paragraph g, or NONE. */
+static uint64_t nd__smatch(nd_stream *s, uint32_t g)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    const uint32_t *sig = cur->sigs + (size_t)g * s->k;
+    uint64_t best = ND__SREF_NONE;
+    double best_sim = -1.0;
+    unsigned verified = 0;
+    s->probe++;
+    for (int i = 0; i < 2; i++) {
+        nd__sgen *gen = &s->gen[i == 0 ? !s->cur : s->cur]; /* newest last: its keys stay prepared */
+        nd__lsh_prepare(&gen->copy, sig, 0);
+        for (unsigned band = 0; band < gen->copy.bands && verified < ND__SVERIFY; band++) {
+            for (uint32_t e = nd__lsh_bucket(&gen->copy, band); e != ND__LSH_END && verified < ND__SVERIFY;
+                 e = nd__lsh_next(&gen->copy, e)) {
+                uint32_t r = e / gen->copy.bands;
+                nd__spara *rp = &gen->paras[r];
+                if (rp->probe == s->probe) continue;
+                rp->probe = s->probe;
+                verified++;
+                double sim;
+                if (!nd__spara_match(s, sig, gen->sigs + (size_t)r * s->k, cur->paras[g].shingles,
+                                     rp->shingles, &sim))
+                    continue;
+                nd__scredit(s, gen, r, g);
+                if (sim > best_sim) {
+                    best_sim = sim;
+                    best = nd__ref(gen, r);
+                }
+            }
+        }
+    }
+    return best;
+}
+
+static int nd__scopies(nd_stream *s, nd__sdoc *d)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    uint32_t *dsig = cur->dsig + (size_t)(d - cur->docs) * s->k;
+    for (unsigned i = 0; i < s->k; i++) dsig[i] = UINT32_MAX;
+    s->ntouch = 0;
+    for (size_t g = d->para0; g < d->para0 + d->npara; g++) {
+        nd__spara *p = &cur->paras[g];
+        const nd__spara *root = nd__spara_of(s, p->fam, NULL);
+        /* A paragraph its source has shown before is chrome or a story the
+         * source repeats: either way it is left out, as candidates are in
+         * the batch passes, so that pages of one site are not taken for
+         * copies of each other before their chrome is known. */
+        if (p->kind == ND_KIND_REPEAT || p->is_short || (root && (root->bp || root->ndocs > 1)))
+            continue;
+        nd_signature_merge(dsig, cur->sigs + g * s->k, s->k);
+        d->content += p->shingles;
+        uint64_t best = nd__smatch(s, (uint32_t)g);
+        nd__sgen *bg;
+        nd__spara *bp = nd__spara_of(s, best, &bg);
+        if (bp && bg == cur) { /* joins that copy family */
+            p->copy_next = bp->copy_next;
+            bp->copy_next = nd__ref(cur, g);
+        } else {
+            int rc = nd__lsh_insert(&cur->copy, (uint32_t)g);
+            if (rc) return rc;
+        }
+    }
+    return ND_OK;
+}
+
+/* Decides which touched document d copies, and the document whose cluster
+ * it joins (*join, NULL for its own). */
+static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const char **join_ids)
+{
+    const nd_params *prm = &s->ctx->params;
+    nd__sgen *cur = &s->gen[s->cur];
+    const uint32_t *dsig = cur->dsig + (size_t)(d - cur->docs) * s->k;
+    double best = -1.0;
+    s->last.duplicate_of = UINT64_MAX;
+    s->last.duplicate_id = NULL;
+    s->last.duplicate_id_len = 0;
+    s->last.similarity = s->last.containment = 0.0;
+    *join = NULL;
+    s->dup_gen = -1;
+    for (size_t i = 0; i < s->ntouch; i++) {
+        nd__sgen *eg = nd__sgen_of(s, s->touch[i].doc);
+        if (!eg) continue;
+        nd__sdoc *e = &eg->docs[s->touch[i].doc & 0xFFFFFFFFu];
+        uint64_t a = d->content, b = e->content;
+        if (!a || !b) continue;
+        double cd = (double)s->touch[i].share_d / a, ce = (double)s->touch[i].share_e / b;
+        double cont = cd > ce ? cd : ce, sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
+        if (cont > 1.0) cont = 1.0;
+        if (!(sim >= prm->doc_threshold
+              || (cont >= prm->containment_threshold && (a < b ? a : b) >= prm->min_contained)))
+            continue;
+        if (e->cluster < d->cluster) { /* the earliest cluster it copies */
+            d->cluster = e->cluster;
+            *join = e;
+            *join_ids = eg->ids;
+        }
+        double score = sim > cont ? sim : cont;
+        if (score > best) {
+            best = score;
+            s->last.duplicate_of = e->seq;
+            s->dup_gen = (int)(eg - s->gen);
+            s->dup_idx = (size_t)(e - eg->docs);
+            s->last.similarity = sim;
+            s->last.containment = cont;
+        }
+    }
+}
+
+/* Keeps the id of the cluster's earliest document with d, since that
+ * document may leave the window before d does. */
+static int nd__scluster_id(nd_stream *s, nd__sdoc *d, const nd__sdoc *join, const char *join_ids)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    if (!join) {
+        d->cl_off = d->id_off;
+        d->cl_len = d->id_len;
+        return ND_OK;
+    }
+    size_t len = join->cl_len, off = join->cl_off;
+    char tmp[256];
+    const char *src = join_ids + off;
+    if (join_ids == cur->ids && len <= sizeof tmp) { /* the arena may move */
+        memcpy(tmp, src, len);
+        src = tmp;
+    } else if (join_ids == cur->ids) {
+        d->cl_off = off; /* already in this arena: share it */
+        d->cl_len = len;
+        return ND_OK;
+    }
+    int rc = nd__reserve(s->al, (void **)&cur->ids, &cur->ids_cap, cur->ids_len + len, 1);
+    if (rc) return rc;
+    if (len) memcpy(cur->ids + cur->ids_len, src, len);
+    d->cl_off = cur->ids_len;
+    d->cl_len = len;
+    cur->ids_len += len;
+    return ND_OK;
+}
+
+/* ---- 3. stories, 4. labels ------------------------------------------------- */
+
+static void nd__sstory(nd_stream *s, nd__spara *r, uint64_t story)
+{
+    size_t n = r->nstories < ND__STORIES ? r->nstories : ND__STORIES;
+    for (size_t i = 0; i < n; i++)
+        if (r->stories[i] == story) return;
+    r->stories[r->nstories % ND__STORIES] = story;
+    r->nstories++;
+    if (r->nstories >= s->ctx->params.min_stories) r->bp = 1;
+}
+
+static void nd__sstories(nd_stream *s, const nd__sdoc *d)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    for (size_t g = d->para0; g < d->para0 + d->npara; g++) {
+        nd__spara *r = nd__spara_of(s, cur->paras[g].fam, NULL);
+        if (!r || r->marked == s->seq + 1) continue;
+        r->marked = s->seq + 1;
+        nd__sstory(s, r, d->cluster);
+    }
+}
+
+static void nd__slabel(nd_stream *s, const nd__sdoc *d)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    s->last.repeats = s->last.boilerplate = 0;
+    for (size_t j = 0; j < d->npara; j++) {
+        const nd__spara *p = &cur->paras[d->para0 + j];
+        nd__sgen *rg;
+        const nd__spara *r = nd__spara_of(s, p->fam, &rg);
+        nd__sout *o = &s->out[j];
+        memset(o, 0, sizeof *o);
+        o->kind = (nd_kind)p->kind;
+        o->of_doc = d->seq;
+        o->of = p->kind == ND_KIND_REPEAT ? p->of : j;
+        if (r && r->bp) {
+            const nd__sdoc *rd = &rg->docs[r->doc];
+            o->kind = ND_KIND_BOILERPLATE;
+            o->of_doc = rd->seq;
+            o->of = r->index;
+            o->of_id = rg->ids + rd->id_off;
+            o->of_id_len = rd->id_len;
+            o->sim = nd__ssim(s, cur->sigs + (d->para0 + j) * s->k, rg->sigs + (size_t)(r - rg->paras) * s->k);
+            s->last.boilerplate++;
+        } else if (p->kind == ND_KIND_REPEAT) {
+            o->sim = p->sim;
+            s->last.repeats++;
+        }
+    }
+}
+
+/* ---- the add -------------------------------------------------------------- */
+
+static uint64_t nd__ssalt(const nd_stream *s, uint64_t src)
+{
+    if (s->ctx->params.boilerplate_scope == ND_SCOPE_ALL) return 0;
+    return nd__mix64(src + 0x9e3779b97f4a7c15ull);
+}
+
+static uint64_t nd__shash(const char *p, size_t n)
+{   /* FNV-1a then a mix: source names only need to be told apart */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return nd__mix64(h);
+}
+
+int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len,
+                  const char *source, size_t source_len, nd_stream_doc *out)
+{
+    if (!s || !doc || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
+    size_t n = nd_doc_count(doc);
+    if (s->gen[s->cur].ndocs >= (s->window + 1) / 2) nd__sgen_recycle(s);
+    nd__sgen *cur = &s->gen[s->cur];
+    if (n >= UINT32_MAX - cur->npara) return ND_E_TOO_LARGE;
+    int rc = nd__sreserve(s, cur, n, id_len, 0);
+    if (rc) return rc;
+    uint64_t src = nd__shash(source ? source : "", source_len);
+    nd__sstore(s, cur, doc, id, id_len, src);
+    nd__sdoc *d = &cur->docs[cur->ndocs];
+    cur->npara += n;
+    cur->ndocs++;
+    const nd__sdoc *join = NULL;
+    const char *join_ids = NULL;
+    rc = nd__sfamilies(s, d, nd__ssalt(s, src));
+    if (!rc) rc = nd__scopies(s, d);
+    if (!rc) nd__sjudge(s, d, &join, &join_ids);
+    if (!rc) rc = nd__scluster_id(s, d, join, join_ids);
+    if (rc) return rc;
+    nd__sstories(s, d);
+    nd__slabel(s, d);
+    s->last.seq = d->seq;
+    s->last.paragraphs = n;
+    s->last.cluster = d->cluster;
+    s->last.cluster_id = cur->ids + d->cl_off;
+    s->last.cluster_id_len = d->cl_len;
+    if (s->dup_gen >= 0) { /* pointers taken now: the arenas may have moved since judging */
+        const nd__sgen *eg = &s->gen[s->dup_gen];
+        s->last.duplicate_id = eg->ids + eg->docs[s->dup_idx].id_off;
+        s->last.duplicate_id_len = eg->docs[s->dup_idx].id_len;
+    }
+    s->seq++;
+    if (out) *out = s->last;
+    return ND_OK;
+}
+
+int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char **of_id,
+                   size_t *of_id_len)
+{
+    if (!s || !out || s->seq == 0 || j >= s->last.paragraphs) return ND_E_INVALID;
+    const nd__sgen *cur = &s->gen[s->cur];
+    const nd__sdoc *d = &cur->docs[cur->ndocs - 1];
+    const nd__spara *p = &cur->paras[d->para0 + j];
+    const nd__sout *o = &s->out[j];
+    memset(out, 0, sizeof *out);
+    out->kind = o->kind;
+    out->of_doc = (size_t)o->of_doc;
+    out->of = o->of;
+    out->similarity = o->kind == ND_KIND_CONTENT ? 0.0 : o->sim;
+    out->offset = p->off;
+    out->length = p->len;
+    out->shingles = p->shingles;
+    if (of_id) *of_id = o->of_id ? o->of_id : cur->ids + d->id_off;
+    if (of_id_len) *of_id_len = o->of_id ? o->of_id_len : d->id_len;
+    return ND_OK;
+}
