@@ -1,0 +1,28 @@
+# --stream: one pass, labels from what came before; bounded window.
+. "$2/tests/e2e/lib.inc"
+cd "$ROOT" || exit 1
+FEEDS="corpus/feeds/dailyharbor corpus/feeds/metrowire corpus/feeds/valleypost"
+"$ND" scan --json --stream $FEEDS > "$TMP/s.jsonl" 2>/dev/null
+check "stream scan exits 0" [ $? -eq 0 ]
+# the first two stories of a feed cannot show boilerplate yet (min 3 stories);
+# the third one does
+first=$(grep '"type":"doc","doc":"corpus/feeds/dailyharbor/01' "$TMP/s.jsonl")
+third=$(grep '"type":"doc","doc":"corpus/feeds/dailyharbor/03' "$TMP/s.jsonl")
+check "first document of a feed has no boilerplate" sh -c "echo '$first' | grep -q '\"boilerplate\":0,'"
+check "third story of a feed has boilerplate" sh -c "! echo '$third' | grep -q '\"boilerplate\":0,'"
+# copies across feeds are found on arrival
+check "a republished story is a copy" \
+    grep -q '"doc":"corpus/feeds/valleypost/03-ships-log.txt".*"duplicate_of":"corpus/feeds/dailyharbor/06-ships-log-returned.txt"' "$TMP/s.jsonl"
+# the same repeats as the two-pass scan: they depend on the document alone
+"$ND" scan --json $FEEDS > "$TMP/b.jsonl" 2>/dev/null
+grep -c '"kind":"repeat"' "$TMP/b.jsonl" > "$TMP/rb"
+grep -c '"kind":"repeat"' "$TMP/s.jsonl" > "$TMP/rs"
+check "repeats equal in both modes" cmp -s "$TMP/rb" "$TMP/rs"
+# stdin is not spooled in stream mode, and a tiny window still works
+cat corpus/feeds/*/*.txt | "$ND" scan --stream --window 2 - > /dev/null 2>&1
+check "window of 2 documents" [ $? -eq 0 ]
+"$ND" dups --stream $FEEDS > /dev/null 2>&1
+check "dups refuses --stream" [ $? -eq 2 ]
+"$ND" scan --stream --window 1 $FEEDS > /dev/null 2>&1
+check "window below 2 refused" [ $? -eq 2 ]
+finish
