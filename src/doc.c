@@ -254,7 +254,7 @@ static int nd__find_repeats(nd_doc *d)
     if (!rc) rc = nd__reserve(d->al, (void **)&d->cand, &d->cand_cap, d->n, sizeof *d->cand);
     if (!rc) rc = nd__short_reset(d, d->n);
     if (rc) return rc;
-    memset(d->stamp, 0, d->n * sizeof *d->stamp);
+    if (d->n) memset(d->stamp, 0, d->n * sizeof *d->stamp); /* stamp is NULL until a paragraph */
     nd__lsh_clear(&d->lsh);
     for (size_t i = 0; i < d->n; i++) {
         double sim = 1.0;

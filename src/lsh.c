@@ -12,15 +12,12 @@
  */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#include <math.h>
 #include "internal.h"
 
 static double nd__pcand(double s, unsigned b, unsigned r)
 {
-    double sr = 1.0;
-    for (unsigned i = 0; i < r; i++) sr *= s;
-    double miss = 1.0;
-    for (unsigned i = 0; i < b; i++) miss *= 1.0 - sr;
-    return 1.0 - miss;
+    return 1.0 - pow(1.0 - pow(s, (double)r), (double)b);
 }
 
 /* Areas under the S-curve below t (false positives) and above the curve

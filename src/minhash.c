@@ -113,7 +113,8 @@ double nd_signature_similarity_bits(const uint32_t *a, const uint32_t *b, size_t
     if (!a || !b || k == 0 || bits == 0) return 0.0;
     const uint32_t mask = (1u << bits) - 1;
     size_t eq = 0;
-    for (size_t i = 0; i < k; i++) eq += ((a[i] ^ b[i]) & mask) == 0;
+    /* UINT32_MAX is an empty value (no shingle) before values are cut */
+    for (size_t i = 0; i < k; i++) eq += (((a[i] ^ b[i]) & mask) == 0) & (a[i] != ND__SIG_EMPTY);
     /* Li and König: two different minima agree on b bits with probability
      * about 2^-b, so P(equal) = J + (1 - J) 2^-b. */
     const double c = 1.0 / (double)(1u << bits), p = (double)eq / (double)k;

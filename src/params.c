@@ -96,7 +96,7 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
     /* Near-duplicate paragraphs (repeats, verified exactly; families, on the
      * estimate) must not be lost to the index: bands are chosen so that a
      * pair at the threshold escapes them with probability at most 1e-6
-     * (e.g. 32 bands of 4 rows at t = 0.75, K = 128), which makes verdicts
+     * (42 bands of 3 rows at t = 0.75, K = 128), which makes verdicts
      * independent of the seed in practice. */
     nd__lsh_for_recall(params->repeat_threshold, params->num_perm, 1e-6, &ctx->repeat_bands,
                        &ctx->repeat_rows);

@@ -165,7 +165,7 @@ int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window)
     s->ctx = ctx;
     s->al = &ctx->alloc;
     s->k = ctx->params.num_perm;
-    s->window = window ? window : 100000;
+    s->window = window ? window : 20000;
     s->next_epoch = 1;
     nd__sgen_init(s, &s->gen[0]);
     nd__sgen_init(s, &s->gen[1]);

@@ -68,7 +68,7 @@ static const char *cli_options_text =
     "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
     "  --stream               label each document on arrival from what came before\n"
     "                         (one pass, bounded memory; scan and clean)\n"
-    "  --window N             --stream: documents remembered (default 100000)\n"
+    "  --window N             --stream: documents remembered (default 20000)\n"
     "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n"
     "  --threshold X          Jaccard similarity of near-duplicate paragraphs (default 0.75)\n"
     "  --doc-threshold X      Jaccard similarity of copies' content (default 0.50)\n"
