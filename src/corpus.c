@@ -29,6 +29,7 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->paras);
     nd__free(al, c->psig);
     nd__free(al, c->dsig);
+    nd__free(al, c->wsig);
     nd__free(al, c->fsig);
     nd__free(al, c->ids);
     nd__free(al, c->src_keys);

@@ -36,6 +36,7 @@ struct nd_corpus {
     uint32_t *psig;          /* npara * k */
     size_t psig_cap;
     uint32_t *dsig;          /* ndocs * k, content signatures */
+    uint32_t *wsig;          /* ndocs * k, whole-page signatures (repeats left out) */
     uint32_t *fsig;          /* signatures given to nd_corpus_add_signed */
     size_t nfsig, fsig_cap;
     char *ids;

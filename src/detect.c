@@ -28,7 +28,9 @@ typedef struct nd__families {
     uint32_t *ndocs;    /* per root: distinct documents holding the family */
     uint32_t *last;     /* per root: last document counted */
     uint32_t *stamp;    /* per root: last paragraph that verified it */
-    uint8_t *bp;        /* per root: 1 candidate/boilerplate */
+    uint8_t *cand;      /* per root: in min_stories documents of its scope */
+    uint8_t *bp;        /* per root: left out of content (candidates of one
+                           source at first, then the confirmed boilerplate) */
 } nd__families;
 
 /* Similarity of two signatures under the context's sig_bits. */
@@ -160,6 +162,52 @@ static int nd__build_families(nd_corpus *c, nd__families *f)
     }
     nd__chains_free(c->al, &ch);
     return rc;
+}
+
+/* ---- candidates -------------------------------------------------------------- */
+
+typedef struct nd__fsd {
+    uint32_t fam, src, doc;
+} nd__fsd;
+
+static int nd__cmp_fsd(const void *a, const void *b)
+{
+    const nd__fsd *x = a, *y = b;
+    if (x->fam != y->fam) return x->fam < y->fam ? -1 : 1;
+    if (x->src != y->src) return x->src < y->src ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+/*
+ * Candidates are left out of the first stories pass because they may be the
+ * chrome that would make every page of a site a copy of every other. Chrome
+ * recurs within one site, so with ND_SCOPE_ALL a family is a candidate only
+ * when min_stories documents of one source hold it: a wire story republished
+ * by many sources stays available to match its copies (and is then one
+ * story, not boilerplate).
+ */
+static int nd__candidates(nd_corpus *c, nd__families *f)
+{
+    const unsigned n = c->ctx->params.min_stories;
+    for (size_t g = 0; g < c->npara; g++) f->cand[g] = f->bp[g] = c->fam[g] == g && f->ndocs[g] >= n;
+    if (c->ctx->params.boilerplate_scope != ND_SCOPE_ALL) return ND_OK;
+    size_t m = 0;
+    for (size_t g = 0; g < c->npara; g++) m += f->cand[c->fam[g]];
+    nd__fsd *t = nd__alloc(c->al, (m ? m : 1) * sizeof *t);
+    if (!t) return ND_E_NOMEM;
+    m = 0;
+    for (size_t g = 0; g < c->npara; g++)
+        if (f->cand[c->fam[g]])
+            t[m++] = (nd__fsd){ c->fam[g], c->docs[c->paras[g].doc].source, c->paras[g].doc };
+    qsort(t, m, sizeof *t, nd__cmp_fsd);
+    for (size_t g = 0; g < c->npara; g++) f->bp[g] = 0;
+    for (size_t i = 0, run = 0; i < m; i++) { /* run: distinct documents of one (family, source) */
+        int same_group = i > 0 && t[i].fam == t[i - 1].fam && t[i].src == t[i - 1].src;
+        run = same_group ? run + (t[i].doc != t[i - 1].doc) : 1;
+        if (run >= n) f->bp[t[i].fam] = 1;
+    }
+    nd__free(c->al, t);
+    return ND_OK;
 }
 
 /* ---- stories -------------------------------------------------------------- */
@@ -421,15 +469,84 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
         rc = ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);
-    for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
     nd__copyscan_free(c->al, &s);
+    return rc;
+}
+
+/* Whole-page signatures: every paragraph but repeats, whatever its status. */
+static void nd__sign_pages(nd_corpus *c)
+{
+    for (size_t d = 0; d < c->ndocs; d++) {
+        const nd__cdoc *doc = &c->docs[d];
+        uint32_t *sig = c->wsig + d * c->k;
+        for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
+        /* values cut to sig_bits when stored cannot be merged: such pages
+         * keep an empty signature, which matches nothing */
+        if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) continue;
+        for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
+            if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, c->psig + g * c->k, c->k);
+    }
+}
+
+/* Chains over the documents' page signatures (items are document indexes). */
+static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->bands = bands;
+    ch->n = c->ndocs;
+    size_t m = c->ndocs ? c->ndocs : 1;
+    ch->items = nd__alloc(c->al, m * sizeof *ch->items);
+    ch->prev = nd__alloc(c->al, m * bands * sizeof *ch->prev);
+    if (!ch->items || !ch->prev) return ND_E_NOMEM;
+    for (size_t d = 0; d < c->ndocs; d++) ch->items[d] = (uint32_t)d;
+    uint32_t mask = c->ctx->params.sig_bits < 32 ? (1u << c->ctx->params.sig_bits) - 1 : UINT32_MAX;
+    return nd__lsh_chain(c->al, bands, rows, mask, c->wsig, c->k, ch->items, NULL, ch->n, ch->prev);
+}
+
+/*
+ * Near-identical pages are one story whatever their paragraphs' status: a
+ * story a site republishes unchanged, under its own chrome, has every
+ * paragraph in several documents, hence candidates, and no content left to
+ * match by; its whole pages still agree. Pages agreeing on at least
+ * ND__SAME_PAGE of their shingles are joined; different stories of one site
+ * agree only on chrome, far less on news pages.
+ */
+#define ND__SAME_PAGE 0.9
+
+static int nd__same_pages(nd_corpus *c)
+{
+    nd__chains ch;
+    unsigned bands, rows;
+    nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
+    int rc = nd__chains_build_docs(c, &ch, bands, rows);
+    for (size_t i = 0; i < ch.n && !rc; i++) {
+        uint32_t d = ch.items[i];
+        nd__cdoc *doc = &c->docs[d];
+        for (unsigned band = 0; band < bands; band++) {
+            uint32_t q = ch.prev[i * bands + band];
+            for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++, q = ch.prev[(size_t)q * bands + band]) {
+                uint32_t e = ch.items[q];
+                double sim = nd__sim(c, c->wsig + (size_t)d * c->k, c->wsig + (size_t)e * c->k);
+                if (sim < ND__SAME_PAGE) continue;
+                nd__uf_union(c->uf, d, e);
+                if (doc->dup_of == ND_NONE) {
+                    doc->dup_of = e;
+                    doc->sim = doc->cont = sim;
+                }
+            }
+        }
+    }
+    nd__chains_free(c->al, &ch);
     return rc;
 }
 
 static int nd__stories(nd_corpus *c, const nd__families *f)
 {
     nd__sign_docs(c, f);
-    return nd__cluster_docs(c, f);
+    int rc = nd__cluster_docs(c, f);
+    if (!rc) rc = nd__same_pages(c);
+    for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
+    return rc;
 }
 
 /* ---- boilerplate ------------------------------------------------------------ */
@@ -446,12 +563,12 @@ static int nd__cmp_pair(const void *a, const void *b)
 static int nd__confirm(nd_corpus *c, nd__families *f, int *changed)
 {
     size_t n = 0;
-    for (size_t g = 0; g < c->npara; g++) n += f->bp[c->fam[g]];
+    for (size_t g = 0; g < c->npara; g++) n += f->cand[c->fam[g]];
     uint64_t *pairs = nd__alloc(c->al, (n ? n : 1) * sizeof *pairs);
     if (!pairs) return ND_E_NOMEM;
     n = 0;
     for (size_t g = 0; g < c->npara; g++)
-        if (f->bp[c->fam[g]])
+        if (f->cand[c->fam[g]])
             pairs[n++] = ((uint64_t)c->fam[g] << 32) | c->docs[c->paras[g].doc].cluster;
     qsort(pairs, n, sizeof *pairs, nd__cmp_pair);
     for (size_t i = 0; i < n;) {
@@ -491,6 +608,7 @@ static void nd__families_free(const nd_allocator *al, nd__families *f)
     nd__free(al, f->last);
     nd__free(al, f->stamp);
     nd__free(al, f->bp);
+    nd__free(al, f->cand);
 }
 
 int nd_corpus_finish(nd_corpus *c)
@@ -503,14 +621,22 @@ int nd_corpus_finish(nd_corpus *c)
     f.last = nd__calloc(c->al, np, sizeof *f.last);
     f.stamp = nd__calloc(c->al, np, sizeof *f.stamp);
     f.bp = nd__calloc(c->al, np, sizeof *f.bp);
+    f.cand = nd__calloc(c->al, np, sizeof *f.cand);
+    /* a finish that failed for memory may be called again: drop its leftovers */
+    nd__free(c->al, c->fam);
+    nd__free(c->al, c->uf);
+    nd__free(c->al, c->dsig);
+    nd__free(c->al, c->wsig);
     c->fam = nd__alloc(c->al, np * sizeof *c->fam);
     c->uf = nd__alloc(c->al, nd * sizeof *c->uf);
     c->dsig = nd__alloc(c->al, nd * c->k * sizeof *c->dsig);
-    int rc = (f.ndocs && f.last && f.stamp && f.bp && c->fam && c->uf && c->dsig) ? ND_OK : ND_E_NOMEM;
+    c->wsig = nd__alloc(c->al, nd * c->k * sizeof *c->wsig);
+    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig)
+           ? ND_OK : ND_E_NOMEM;
     if (!rc) rc = nd__build_families(c, &f);
+    if (!rc) rc = nd__candidates(c, &f);
     if (!rc) {
-        for (size_t g = 0; g < c->npara; g++)
-            f.bp[g] = c->fam[g] == g && f.ndocs[g] >= c->ctx->params.min_stories;
+        nd__sign_pages(c);
         rc = nd__stories(c, &f);
     }
     int changed = 0;
