@@ -331,9 +331,10 @@ ND_API void nd_corpus_free(nd_corpus *c);
 /*! nd_corpus_add() :
  *  Copies what the collection needs of an analyzed document (spans,
  *  signatures, repeat verdicts), with its id and source (any bytes; copied).
- *  doc must come from the same ctx. *out_index (may be NULL) receives the
- *  document's index. @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_STATE
- *  after nd_corpus_finish(), ND_E_TOO_LARGE past 2^32-1 paragraphs. */
+ *  doc must come from a ctx with the same K, w and seed (else
+ *  ND_E_PARAM_MISMATCH). *out_index (may be NULL) receives the document's
+ *  index. @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_STATE after
+ *  nd_corpus_finish(), ND_E_TOO_LARGE past 2^32-1 paragraphs. */
 ND_API int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
                          const char *source, size_t source_len, size_t *out_index);
 

@@ -68,6 +68,7 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, double s
     p->sim = (float)sim;
     p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;
     p->is_short = in->tokens < c->ctx->params.shingle_size;
+    p->tokens = in->tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)in->tokens;
     memcpy(c->psig + g * c->k, in->signature, c->k * sizeof *c->psig);
 }
 
@@ -111,9 +112,10 @@ static void nd__commit(nd_corpus *c, size_t *out_index)
 int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len,
                   const char *source, size_t source_len, size_t *out_index)
 {
-    if (!doc) return ND_E_INVALID;
+    int rc = nd__doc_compatible(doc, c ? c->ctx : NULL);
+    if (rc) return rc;
     size_t n = nd_doc_count(doc);
-    int rc = nd__reserve_doc(c, id, id_len, source, source_len, n);
+    rc = nd__reserve_doc(c, id, id_len, source, source_len, n);
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
         nd_para_info info;
@@ -190,7 +192,7 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out)
     out->offset = p->off;
     out->length = p->len;
     out->kind = (nd_kind)p->kind;
-    out->tokens = 0;
+    out->tokens = p->tokens;
     out->shingles = p->shingles;
     out->similarity = p->kind == ND_KIND_CONTENT ? 0.0 : p->sim;
     if (p->kind == ND_KIND_BOILERPLATE) {

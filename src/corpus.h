@@ -8,7 +8,7 @@ typedef struct nd__cpara {
     uint32_t off, len;    /* span in the document's text */
     uint32_t doc;         /* owning document */
     uint32_t of;          /* repeat: index of its root in the document */
-    uint32_t shingles;
+    uint32_t shingles, tokens;
     float sim;
     uint8_t kind;
     uint8_t is_short;     /* fewer tokens than a shingle */

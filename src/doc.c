@@ -341,3 +341,11 @@ int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out
     nd__free(&ctx->alloc, arena);
     return rc;
 }
+
+int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx)
+{
+    if (!doc || !ctx) return ND_E_INVALID;
+    const nd_params *a = &doc->ctx->params, *b = &ctx->params;
+    return (a->num_perm == b->num_perm && a->shingle_size == b->shingle_size && a->seed == b->seed)
+         ? ND_OK : ND_E_PARAM_MISMATCH;
+}

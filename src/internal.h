@@ -164,6 +164,11 @@ struct nd_ctx {
     unsigned doc_bands, doc_rows;
 };
 
+/* ---- doc.c, for the collection modules ---- */
+/* ND_OK when doc's signatures compare with ctx's (same K, w, seed and
+ * normalization), else ND_E_PARAM_MISMATCH; ND_E_INVALID for NULL. */
+int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
+
 /* ---- small shared helpers ---- */
 static inline uint64_t nd__mix64(uint64_t x)
 {   /* splitmix64 finalizer: a bijective avalanche mix */

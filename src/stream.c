@@ -565,11 +565,13 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
                   const char *source, size_t source_len, nd_stream_doc *out)
 {
     if (!s || !doc || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
+    int rc = nd__doc_compatible(doc, s->ctx);
+    if (rc) return rc;
     size_t n = nd_doc_count(doc);
     if (s->gen[s->cur].ndocs >= (s->window + 1) / 2) nd__sgen_recycle(s);
     nd__sgen *cur = &s->gen[s->cur];
     if (n >= UINT32_MAX - cur->npara) return ND_E_TOO_LARGE;
-    int rc = nd__sreserve(s, cur, n, id_len, 0);
+    rc = nd__sreserve(s, cur, n, id_len, 0);
     if (rc) return rc;
     uint64_t src = nd__shash(source ? source : "", source_len);
     nd__sstore(s, cur, doc, id, id_len, src);
