@@ -145,9 +145,9 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band);
 static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l->next[entry]; }
 
 /* Batch banding for a whole collection, without a hash table: for the n
- * signatures sigs + items[i] * k, prev[i * bands + band] receives the
- * largest j < i whose band key (xor salts[j], salts may be NULL) equals i's,
- * or ND__LSH_END. Built by sorting 32-bit key prefixes band by band, so it
+ * signatures sigs + items[i] * k, prev[band * n + i] receives the largest
+ * j < i whose band key (xor salts[j], salts may be NULL) equals i's, or
+ * ND__LSH_END (band-major, so each band's links are built in cache). Built by sorting 32-bit key prefixes band by band, so it
  * costs 8 bytes per item while it runs and 4 per item and band after; a
  * prefix collision only adds a candidate, which callers verify. */
 int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,

@@ -201,12 +201,13 @@ static void nd__chain_keys(const nd__lsh *keyer, const uint32_t *sig, uint64_t s
     }
 }
 
-static void nd__chain_link(const uint64_t *a, size_t n, unsigned bands, unsigned band, uint32_t *prev)
+/* One band's links: its row of prev (n entries) is small enough to stay in
+ * cache while the sorted keys scatter into it. */
+static void nd__chain_link(const uint64_t *a, size_t n, uint32_t *row)
 {
     for (size_t j = 0; j < n; j++) {
-        uint32_t pos = (uint32_t)a[j];
         int same = j > 0 && (a[j] >> 32) == (a[j - 1] >> 32);
-        prev[(size_t)pos * bands + band] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
+        row[(uint32_t)a[j]] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
     }
 }
 
@@ -232,7 +233,7 @@ int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_
             nd__chain_keys(&keyer, sigs + (size_t)items[i] * k, salts ? salts[i] : 0, b0, nb, n, i, a);
         for (unsigned b = 0; b < nb; b++) {
             nd__radix_hi32(a + (size_t)b * n, tmp, n, count);
-            nd__chain_link(a + (size_t)b * n, n, bands, b0 + b, prev);
+            nd__chain_link(a + (size_t)b * n, n, prev + (size_t)(b0 + b) * n);
         }
     }
     nd__free(al, a);
