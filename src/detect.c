@@ -300,7 +300,7 @@ static double nd__containment(double j, uint64_t a, uint64_t b)
 #define ND__MAX_MEMBERS 64
 
 typedef struct nd__copyscan {
-    nd__chains ch;
+    const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */
     uint32_t *root;         /* per paragraph: root of its copy family */
     uint32_t *next;         /* per paragraph: next (older) member of its family, or END */
     uint32_t *root_stamp;   /* per paragraph: last document that counted it */
@@ -318,9 +318,12 @@ static int nd__copy_para(const nd_corpus *c, const nd__families *f, size_t g)
     return !nd__excluded(c, f, g) && !c->paras[g].is_short;
 }
 
-static int nd__copy_member(const nd_corpus *c, const void *f, size_t g)
+/* Chains are built once over every paragraph that may count toward copies
+ * in either stories pass; a pass skips those it leaves out. */
+static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
 {
-    return nd__copy_para(c, f, g);
+    (void)arg;
+    return c->paras[g].kind != ND_KIND_REPEAT && !c->paras[g].is_short;
 }
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
@@ -363,16 +366,16 @@ static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t 
  * root, or ND__LSH_END. */
 static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
 {
-    const uint32_t at = s->ch.pos[g], bands = s->ch.bands;
+    const uint32_t at = s->ch->pos[g], bands = s->ch->bands;
     uint32_t best = ND__LSH_END;
     double best_sim = -1.0;
     int verified = 0;
     for (unsigned band = 0; band < bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = s->ch.prev[(size_t)band * s->ch.n + at];
+        uint32_t q = s->ch->prev[(size_t)band * s->ch->n + at];
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
-            uint32_t r = s->root[s->ch.items[q]];
-            q = s->ch.prev[(size_t)band * s->ch.n + q];
-            if (s->para_stamp[r] == g + 1) continue;
+            uint32_t r = s->root[s->ch->items[q]];
+            q = s->ch->prev[(size_t)band * s->ch->n + q];
+            if (r == ND__LSH_END || s->para_stamp[r] == g + 1) continue; /* left out of this pass */
             s->para_stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
             double sim;
@@ -437,7 +440,6 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
 
 static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
 {
-    nd__chains_free(al, &s->ch);
     nd__free(al, s->root);
     nd__free(al, s->next);
     nd__free(al, s->root_stamp);
@@ -449,13 +451,15 @@ static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
     nd__free(al, s->touched);
 }
 
-static int nd__cluster_docs(nd_corpus *c, const nd__families *f)
+static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chains *ch)
 {
     nd__copyscan s;
     memset(&s, 0, sizeof s);
     size_t np = c->npara + 1, nd = c->ndocs + 1;
-    int rc = nd__chains_build(c, &s.ch, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_member, f);
+    int rc = ND_OK;
+    s.ch = ch;
     s.root = nd__alloc(c->al, np * sizeof *s.root);
+    if (s.root) memset(s.root, 0xFF, np * sizeof *s.root); /* ND__LSH_END: not in this pass */
     s.next = nd__calloc(c->al, np, sizeof *s.next);
     s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
     s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
@@ -513,12 +517,11 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
  */
 #define ND__SAME_PAGE 0.9
 
-static int nd__same_pages(nd_corpus *c)
+static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
 {
-    nd__chains ch;
-    unsigned bands, rows;
-    nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
-    int rc = nd__chains_build_docs(c, &ch, bands, rows);
+    const nd__chains ch = *pages;
+    const unsigned bands = ch.bands;
+    int rc = ND_OK;
     for (size_t i = 0; i < ch.n && !rc; i++) {
         uint32_t d = ch.items[i];
         nd__cdoc *doc = &c->docs[d];
@@ -536,15 +539,15 @@ static int nd__same_pages(nd_corpus *c)
             }
         }
     }
-    nd__chains_free(c->al, &ch);
     return rc;
 }
 
-static int nd__stories(nd_corpus *c, const nd__families *f)
+static int nd__stories(nd_corpus *c, const nd__families *f, const nd__chains *copies,
+                       const nd__chains *pages)
 {
     nd__sign_docs(c, f);
-    int rc = nd__cluster_docs(c, f);
-    if (!rc) rc = nd__same_pages(c);
+    int rc = nd__cluster_docs(c, f, copies);
+    if (!rc) rc = nd__same_pages(c, pages);
     for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
     return rc;
 }
@@ -635,14 +638,23 @@ int nd_corpus_finish(nd_corpus *c)
            ? ND_OK : ND_E_NOMEM;
     if (!rc) rc = nd__build_families(c, &f);
     if (!rc) rc = nd__candidates(c, &f);
+    nd__chains copies, pages;
+    memset(&copies, 0, sizeof copies);
+    memset(&pages, 0, sizeof pages);
     if (!rc) {
+        unsigned bands, rows;
         nd__sign_pages(c);
-        rc = nd__stories(c, &f);
+        nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
+        rc = nd__chains_build(c, &copies, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_candidate, NULL);
+        if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }
+    if (!rc) rc = nd__stories(c, &f, &copies, &pages);
     int changed = 0;
     if (!rc) rc = nd__confirm(c, &f, &changed);
     /* when every candidate was confirmed, the stories cannot change */
-    if (!rc && changed) rc = nd__stories(c, &f);
+    if (!rc && changed) rc = nd__stories(c, &f, &copies, &pages);
+    nd__chains_free(c->al, &copies);
+    nd__chains_free(c->al, &pages);
     if (!rc) {
         nd__label(c, &f);
         c->finished = 1;
