@@ -346,6 +346,7 @@ typedef struct nd_para_sig {
     size_t shingles;            /* nd_para_info.shingles */
     size_t tokens;              /* nd_para_info.tokens */
     const uint32_t *signature;  /* K values, as nd_doc_para_signature() gave them */
+    double similarity;          /* for a repeat: nd_para_info.similarity */
 } nd_para_sig;
 
 /*! nd_corpus_add_signed() :

@@ -56,7 +56,7 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
     return ND_OK;
 }
 
-static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, double sim)
+static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
 {
     nd__cpara *p = &c->paras[g];
     memset(p, 0, sizeof *p);
@@ -65,7 +65,7 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, double s
     p->doc = (uint32_t)c->ndocs;
     p->kind = (uint8_t)in->kind;
     p->of = (uint32_t)in->of;
-    p->sim = (float)sim;
+    p->sim = in->kind == ND_KIND_REPEAT ? (float)in->similarity : 0.0f;
     p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;
     p->is_short = in->tokens < c->ctx->params.shingle_size;
     p->tokens = in->tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)in->tokens;
@@ -121,8 +121,8 @@ int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len
         nd_para_info info;
         nd_doc_para(doc, i, &info);
         nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
-                           info.tokens, nd_doc_para_signature(doc, i) };
-        nd__set_para(c, c->npara + i, &ps, info.similarity);
+                           info.tokens, nd_doc_para_signature(doc, i), info.similarity };
+        nd__set_para(c, c->npara + i, &ps);
     }
     nd__commit(c, out_index);
     return ND_OK;
@@ -151,7 +151,7 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
         rc = nd__reserve(c->al, (void **)&c->fsig, &c->fsig_cap, (c->nfsig + 1) * c->k, sizeof *c->fsig);
     if (rc) return rc;
     for (size_t i = 0; i < count; i++)
-        nd__set_para(c, c->npara + i, &paras[i], paras[i].kind == ND_KIND_REPEAT ? 1.0 : 0.0);
+        nd__set_para(c, c->npara + i, &paras[i]);
     if (signature) {
         memcpy(c->fsig + c->nfsig * c->k, signature, c->k * sizeof *c->fsig);
         c->docs[c->ndocs].fixed_sig = c->nfsig++;

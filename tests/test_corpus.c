@@ -415,6 +415,7 @@ static nd_para_sig *signed_paras(const nd_doc *doc, unsigned k, unsigned bits, u
         ps[i].shingles = info.shingles;
         ps[i].tokens = info.tokens;
         ps[i].signature = *sigs + i * k;
+        ps[i].similarity = info.similarity;
     }
     return ps;
 }

@@ -17,6 +17,7 @@
 #include "neardup.h"
 #include "input.h"
 #include "json.h"
+#include "parallel.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_FOUND = 3 };
 
@@ -28,6 +29,7 @@ typedef struct cli_opts {
     cli_input_opts in;
     int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream;
     size_t window;
+    unsigned threads;
     const char *outdir;
     char **inputs;
     size_t ninputs;
@@ -40,6 +42,7 @@ typedef struct cli_run {
     nd_corpus *corpus;
     nd_stream *stream;     /* --stream: labels on arrival instead of two passes */
     nd_stream_doc last;    /* the stream's verdict on the current document */
+    cli_pool *pool;        /* --threads > 1: the first pass's workers */
     size_t docs, paras, repeats, boilerplate, copies;
     int io_failed, changed;
     cli_buf clean;         /* cleaned text of the current document */
@@ -69,6 +72,8 @@ static const char *cli_options_text =
     "  --stream               label each document on arrival from what came before\n"
     "                         (one pass, bounded memory; scan and clean)\n"
     "  --window N             --stream: documents remembered (default 20000)\n"
+    "  --threads N            threads for the first pass (default: all cores); the\n"
+    "                         output is the same whatever N\n"
     "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n"
     "  --threshold X          Jaccard similarity of near-duplicate paragraphs (default 0.75)\n"
     "  --doc-threshold X      Jaccard similarity of copies' content (default 0.50)\n"
@@ -149,6 +154,11 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
     unsigned long long u;
     if (!strcmp(name, "--paragraphs")) return cli_set_mode(o, v);
     if (!strcmp(name, "--threshold")) return cli_parse_double(v, &o->params.repeat_threshold);
+    if (!strcmp(name, "--threads")) {
+        if (cli_parse_uint(v, 1024, &u) || u < 1) return -1;
+        o->threads = (unsigned)u;
+        return 0;
+    }
     if (!strcmp(name, "--window")) {
         if (cli_parse_uint(v, SIZE_MAX, &u) || u < 2) return -1;
         o->window = (size_t)u;
@@ -617,6 +627,12 @@ static int cli_stream_doc(const cli_doc *d, void *payload)
     return 0;
 }
 
+static int cli_pass1_pool(const cli_doc *d, void *payload)
+{
+    cli_run *r = payload;
+    return cli_pool_push(r->pool, d) == ND_E_NOMEM;
+}
+
 static void cli_quiet_error(int severity, const char *input, size_t line, const char *message,
                             void *payload)
 {   /* pass 2 meets the same problems as pass 1, which reported them */
@@ -659,7 +675,15 @@ static long cli_process(cli_run *r)
     if (o->stream) return cli_process_stream(r);
     cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd != CMD_DUPS);
     if (!in) return 1;
-    long errors = cli_inputs_read(in, cli_pass1, cli_on_error, r);
+    long errors;
+    if (o->threads > 1 && (r->pool = cli_pool_create(r->ctx, r->corpus, o->threads)) != NULL) {
+        errors = cli_inputs_read(in, cli_pass1_pool, cli_on_error, r);
+        if (cli_pool_flush(r->pool) || cli_pool_failed(r->pool)) r->io_failed = 1;
+        cli_pool_free(r->pool);
+        r->pool = NULL;
+    } else {
+        errors = cli_inputs_read(in, cli_pass1, cli_on_error, r);
+    }
     int rc = nd_corpus_finish(r->corpus);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
@@ -749,6 +773,7 @@ int main(int argc, char **argv)
     cli_opts o;
     memset(&o, 0, sizeof o);
     nd_params_init(&o.params, ND_PARAMS_VERSION);
+    o.threads = cli_cpu_count();
     o.in.skip_binary = 1;
     if (!strcmp(c, "scan")) o.cmd = CMD_SCAN;
     else if (!strcmp(c, "clean")) o.cmd = CMD_CLEAN;
