@@ -83,7 +83,8 @@ static int nd__reserve_doc(nd_corpus *c, const char *id, size_t id_len, const ch
     uint32_t src;
     int rc = nd__source_index(c, source ? source : "", source_len, &src);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->docs, &c->doc_cap, c->ndocs + 1, sizeof *c->docs);
-    if (!rc) rc = nd__reserve(c->al, (void **)&c->ids, &c->ids_cap, c->ids_len + id_len, 1);
+    /* + 1: the arena exists even when every id is empty, so pointers into it are valid */
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->ids, &c->ids_cap, c->ids_len + id_len + 1, 1);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->paras, &c->para_cap, c->npara + n, sizeof *c->paras);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->psig, &c->psig_cap, (c->npara + n) * c->k, sizeof *c->psig);
     if (rc) return rc;

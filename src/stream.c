@@ -191,7 +191,8 @@ static int nd__sreserve(nd_stream *s, nd__sgen *g, size_t n, size_t id_len, size
     if (!rc) rc = nd__reserve(s->al, (void **)&g->paras, &g->para_cap, g->npara + n, sizeof *g->paras);
     if (!rc) rc = nd__reserve(s->al, (void **)&g->sigs, &g->sig_cap, (g->npara + n) * s->k, sizeof *g->sigs);
     if (!rc) rc = nd__reserve(s->al, (void **)&g->dsig, &g->dsig_cap, (g->ndocs + 1) * s->k, sizeof *g->dsig);
-    if (!rc) rc = nd__reserve(s->al, (void **)&g->ids, &g->ids_cap, g->ids_len + id_len + cl_len, 1);
+    /* + 1: the arena exists even when every id is empty, so pointers into it are valid */
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->ids, &g->ids_cap, g->ids_len + id_len + cl_len + 1, 1);
     if (!rc) rc = nd__reserve(s->al, (void **)&s->out, &s->out_cap, n ? n : 1, sizeof *s->out);
     return rc;
 }
