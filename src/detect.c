@@ -8,10 +8,13 @@
  *                 joins the family of the most similar earlier root (of its
  *                 scope) whose estimated Jaccard similarity is at least
  *                 repeat_threshold, or starts a family (becomes a root).
- *   2. candidates families found in min_stories or more documents.
+ *   2. candidates families found in min_stories or more documents (with
+ *                 ND_SCOPE_ALL, of one source, for what is left out in 3).
  *   3. stories    document signatures = merge of paragraphs that are neither
- *                 repeats nor candidates; copies by Jaccard >= doc_threshold
- *                 or containment >= containment_threshold; union-find.
+ *                 repeats nor candidates; copies found through those
+ *                 paragraphs (containment >= containment_threshold, or
+ *                 Jaccard >= doc_threshold), and near-identical whole pages;
+ *                 union-find.
  *   4. confirm    a candidate family is boilerplate when its documents span
  *                 min_stories or more distinct stories: a wire story
  *                 republished fifty times is one story, not boilerplate.
