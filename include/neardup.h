@@ -431,6 +431,168 @@ ND_API int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t
 ND_API int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char **of_id,
                           size_t *of_id_len);
 
+/* ---- Signature store (docs/FORMAT.md) --------------------------------- */
+/* A store keeps, per document, its id, source, time of indexing, content
+ * signature and paragraph signatures: never the text. Documents are appended
+ * to a file in checksummed, compressed blocks; a commit makes them durable,
+ * and a crash at any moment leaves every committed document readable.
+ * Loading a store into an nd_corpus lets new documents be compared with
+ * everything indexed before (see nd_store_load_into).
+ *
+ * Threading: one thread at a time per handle. Any number of read-only
+ * handles, in any processes, may read a file while one appender writes it;
+ * a second appender is refused (ND_E_LOCKED). */
+typedef struct nd_store nd_store;
+
+/* The store format versions this library writes and reads (docs/FORMAT.md). */
+#define ND_STORE_WRITE_VERSION 1
+#define ND_STORE_READ_VERSION 1
+
+typedef enum nd_store_mode {
+    ND_STORE_READ = 0,   /* read-only; the file must exist; takes no lock */
+    ND_STORE_APPEND = 1, /* read-write; the file must exist */
+    ND_STORE_CREATE = 2  /* read-write; an absent (or empty) file is created */
+} nd_store_mode;
+
+/* One stored document, as nd_store_get() gives it back. */
+typedef struct nd_store_record {
+    const char *id;             /* not NUL-terminated */
+    size_t id_len;
+    const char *source;         /* not NUL-terminated */
+    size_t source_len;
+    int64_t time;               /* time of indexing as given, e.g. seconds since 1970 UTC */
+    const nd_para_sig *paras;   /* its paragraphs, in text order */
+    size_t count;               /* number of paragraphs */
+    const uint32_t *signature;  /* K values: the content signature at indexing */
+} nd_store_record;
+
+/* What a store holds, from its header and last commit. */
+typedef struct nd_store_info {
+    unsigned write_version;  /* format versions found in the file (docs/FORMAT.md) */
+    unsigned read_version;
+    unsigned normalization_version; /* of the stored signatures (nd_normalization_version) */
+    unsigned hash_scheme, minhash_scheme; /* how they were computed (docs/FORMAT.md) */
+    int read_only;           /* 1 when opened ND_STORE_READ or written by a newer format */
+    uint64_t documents;      /* committed documents */
+    uint64_t paragraphs;     /* their paragraphs */
+    uint64_t text_bytes;     /* sum over documents of the end of their last paragraph */
+    uint64_t file_bytes;     /* bytes up to the end of the last commit */
+    uint64_t blocks;         /* committed record blocks */
+    uint64_t torn_bytes;     /* bytes after the last commit, ignored (an appender cuts them) */
+    uint64_t commit;         /* sequence number of the commit in use (0 = never committed) */
+    int recovered;           /* 1 when the newest commit record was damaged or points past
+                                the end of the file, so an earlier one is in use */
+} nd_store_info;
+
+/* What a full verification found (nd_store_verify). */
+typedef struct nd_store_stats {
+    uint64_t blocks;
+    uint64_t compressed_bytes;  /* the blocks' records as stored (zlib) */
+    uint64_t raw_bytes;         /* the same, inflated */
+    uint64_t signature_bytes;   /* the blocks' signature sections (stored as they are) */
+    uint64_t documents, paragraphs;
+    uint64_t signatures_stored;     /* distinct signatures written out in full */
+    uint64_t signatures_referenced; /* signatures stored as a reference to an earlier one */
+} nd_store_stats;
+
+/*! nd_store_open() :
+ *  Opens the store file at `path`. With ND_STORE_APPEND or ND_STORE_CREATE,
+ *  ctx is required and its parameters must be those of the file (else
+ *  ND_E_PARAM_MISMATCH, the message naming the parameter); the file is locked
+ *  against other appenders (ND_E_LOCKED if one holds it) and any torn tail
+ *  left by a crash is cut off. A new file takes ctx's parameters. With
+ *  ND_STORE_READ, ctx may be NULL: the file's parameters are used (see
+ *  nd_store_params) with the default allocator; a file written by a newer
+ *  format version (higher write version) opens read-only in every mode.
+ *  Like sqlite3_open(), *out is set even on failure (unless out of memory)
+ *  so that nd_store_errmsg() can tell what went wrong; close it.
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_IO (missing or unreadable
+ *  file), ND_E_CORRUPT (not a store, or a structural check failed),
+ *  ND_E_CHECKSUM, ND_E_VERSION (needs a newer reader, or ND_STORE_APPEND on a
+ *  newer format), ND_E_PARAM_MISMATCH, ND_E_LOCKED. */
+ND_API int nd_store_open(nd_store **out, const char *path, nd_store_mode mode, const nd_ctx *ctx);
+
+/*! nd_store_close() : closes the file and releases the lock. Documents
+ *  appended since the last nd_store_commit() are discarded. NULL is a no-op. */
+ND_API void nd_store_close(nd_store *s);
+
+/*! nd_store_errmsg() : an English message about the handle's last failure,
+ *  naming the file and, for ND_E_PARAM_MISMATCH, the parameter; or about a
+ *  recovery done when opening ("... torn tail of N bytes ignored"); "" when
+ *  there is none. Valid until the next call on the handle. Never NULL. */
+ND_API const char *nd_store_errmsg(const nd_store *s);
+
+/*! nd_store_params() : the file's parameters: its signature parameters
+ *  (seg_mode, shingle_size, num_perm, seed, sig_bits) and advisory LSH bands
+ *  and rows; the other fields at their defaults. @return ND_OK, ND_E_INVALID,
+ *  ND_E_STATE for a handle whose open failed. */
+ND_API int nd_store_params(const nd_store *s, nd_params *out);
+
+/*! nd_store_describe() : fills *out (see nd_store_info). @return as
+ *  nd_store_params. */
+ND_API int nd_store_describe(const nd_store *s, nd_store_info *out);
+
+/*! nd_store_compatible() : whether the signatures of s and other can be
+ *  compared: ND_OK, or ND_E_PARAM_MISMATCH with s's message naming the first
+ *  differing parameter (hash_scheme, minhash_scheme, seed, num_perm,
+ *  shingle_size, normalization_version, seg_mode or sig_bits). */
+ND_API int nd_store_compatible(nd_store *s, const nd_store *other);
+
+/*! nd_store_append_doc() :
+ *  Appends an analyzed document (doc from a ctx with the store's parameters):
+ *  its paragraphs (nd_doc_para, nd_doc_para_signature), its content
+ *  signature (nd_doc_signature), id and source (any bytes, at most 1 MiB
+ *  each) and `time`. Signatures are stored with sig_bits bits per value.
+ *  The document is durable only after nd_store_commit().
+ *  @return ND_OK, ND_E_INVALID, ND_E_STATE (read-only or failed handle),
+ *  ND_E_TOO_LARGE (a document whose record exceeds 64 MiB), ND_E_NOMEM,
+ *  ND_E_IO (the handle then refuses further appends; committed data is
+ *  intact). */
+ND_API int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, size_t id_len,
+                               const char *source, size_t source_len, int64_t time);
+
+/*! nd_store_append_record() : like nd_store_append_doc() for a document
+ *  known by its signatures, e.g. a record of another store (merge, prune).
+ *  Paragraph kinds must be content or repeat, a repeat's `of` an earlier
+ *  content paragraph and its similarity in [0, 1]; offsets, lengths, tokens
+ *  and shingles below 2^32 (else ND_E_INVALID, ND_E_TOO_LARGE). The record
+ *  is copied. @return as above. */
+ND_API int nd_store_append_record(nd_store *s, const nd_store_record *rec);
+
+/*! nd_store_commit() : writes the pending block, flushes it to stable
+ *  storage (fsync), then records the commit, flushed too. On return every
+ *  appended document survives a crash. @return ND_OK, ND_E_STATE, ND_E_IO. */
+ND_API int nd_store_commit(nd_store *s);
+
+/*! nd_store_count() : number of committed documents (0 for NULL). */
+ND_API size_t nd_store_count(const nd_store *s);
+
+/*! nd_store_get() : committed document i (0-based, in order of appending).
+ *  Reads and checks the block holding it unless it is the block read last,
+ *  so reading in order inflates each block once. The record's pointers are
+ *  valid until the next nd_store_get(), nd_store_load_into(),
+ *  nd_store_verify() or nd_store_close() on the handle.
+ *  @return ND_OK, ND_E_INVALID (i out of range), ND_E_NOMEM, ND_E_IO,
+ *  ND_E_CHECKSUM, ND_E_CORRUPT. */
+ND_API int nd_store_get(nd_store *s, size_t i, nd_store_record *out);
+
+/*! nd_store_load_into() :
+ *  Adds every committed document to c with nd_corpus_add_signed(), in order
+ *  (so they take corpus indices n..n+count-1 after the n documents already in
+ *  c). With sig_bits 8 or 16 the stored content signature is passed along
+ *  (cut values cannot be merged again); with 32 the collection recomputes it
+ *  from the paragraphs, as for new documents. c's context must have the
+ *  store's parameters (ND_E_PARAM_MISMATCH, naming the parameter).
+ *  Boilerplate and copies are then found by nd_corpus_finish() with the
+ *  knowledge of everything in c. @return as nd_store_get, nd_corpus_add_signed. */
+ND_API int nd_store_load_into(nd_store *s, nd_corpus *c);
+
+/*! nd_store_verify() : reads every committed block, checks every checksum
+ *  and structural rule and the commit's totals. out (may be NULL) receives
+ *  what was found. @return ND_OK or the first problem (ND_E_CHECKSUM,
+ *  ND_E_CORRUPT, ND_E_IO, ND_E_NOMEM), described by nd_store_errmsg(). */
+ND_API int nd_store_verify(nd_store *s, nd_store_stats *out);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -487,9 +487,12 @@ static void nd__sign_pages(nd_corpus *c)
         const nd__cdoc *doc = &c->docs[d];
         uint32_t *sig = c->wsig + d * c->k;
         for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
-        /* values cut to sig_bits when stored cannot be merged: such pages
-         * keep an empty signature, which matches nothing */
-        if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) continue;
+        /* values cut to sig_bits when stored cannot be merged again; the
+         * stored signature is the page's own (every paragraph but repeats) */
+        if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) {
+            memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+            continue;
+        }
         for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
             if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, c->psig + g * c->k, c->k);
     }

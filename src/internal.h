@@ -107,6 +107,9 @@ void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n,
 /* Bands and rows minimising the weighted false-positive and false-negative
  * areas of the S-curve 1-(1-s^r)^b around threshold t, with b*r <= k. */
 void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows);
+/* The same with at least min_rows rows per band. */
+void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows,
+                          unsigned *bands, unsigned *rows);
 /* The longest bands (fewest false candidates) that still miss a pair of
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);

@@ -36,11 +36,17 @@ static void nd__areas(double t, unsigned b, unsigned r, double *fp, double *fn)
 
 void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows)
 {
+    nd__lsh_optimal_rows(t, k, w_fp, w_fn, 1, bands, rows);
+}
+
+void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows,
+                          unsigned *bands, unsigned *rows)
+{
     double best = 2.0;
     *bands = 1;
     *rows = k;
     for (unsigned b = 1; b <= k; b++) {
-        for (unsigned r = 1; b * r <= k; r++) {
+        for (unsigned r = min_rows; b * r <= k; r++) {
             double fp, fn;
             nd__areas(t, b, r, &fp, &fn);
             double err = w_fp * fp + w_fn * fn;

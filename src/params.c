@@ -110,7 +110,11 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
         ctx->doc_bands = params->lsh_bands;
         ctx->doc_rows = params->lsh_rows;
     } else {
-        nd__lsh_optimal(0.3, params->num_perm, 0.1, 0.9, &ctx->doc_bands, &ctx->doc_rows);
+        /* b-bit values agree by chance once in 2^b: a band needs 32 bits of
+         * them, or unrelated paragraphs flood every bucket */
+        unsigned min_rows = (32 + params->sig_bits - 1) / params->sig_bits;
+        if (min_rows > params->num_perm) min_rows = params->num_perm;
+        nd__lsh_optimal_rows(0.3, params->num_perm, 0.1, 0.9, min_rows, &ctx->doc_bands, &ctx->doc_rows);
     }
     *out = ctx;
     return ND_OK;

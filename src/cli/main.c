@@ -18,6 +18,8 @@
 #include "input.h"
 #include "json.h"
 #include "parallel.h"
+#include "args.h"
+#include "store_cmd.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_FOUND = 3 };
 
@@ -58,6 +60,12 @@ static const char *cli_usage_text =
     "          every document's copies\n"
     "  clean   print the documents without repeated and boilerplate paragraphs\n"
     "  dups    print the clusters of syndicated copies\n"
+    "  index   add documents' signatures to a store (-s STORE)\n"
+    "  query   compare documents with a store: copies, boilerplate, repeats\n"
+    "  compare list the near-duplicate documents across two stores\n"
+    "  merge   merge stores made with the same parameters (-o OUT)\n"
+    "  prune   drop a store's documents older than a date, or all but the newest N\n"
+    "  info    a store's parameters, counts and sizes; --verify checks every checksum\n"
     "\n"
     "INPUT is a text file, a directory (recursed in sorted order), a .jsonl file\n"
     "(one {\"id\",\"text\",\"source\"} object per line), any of these gzipped (.gz),\n"
@@ -87,7 +95,7 @@ static const char *cli_options_text =
     "  --sig-bits B           bits kept per MinHash value: 32 (default), 16 or 8\n"
     "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
-    "  --seed N               hash seed (default 7954882400640217136)\n"
+    "  --seed N               hash seed (default 7954871460759433264)\n"
     "  --jsonl                read every input (and stdin) as JSON Lines\n"
     "  --id-field F, --text-field F, --source-field F\n"
     "                         JSONL field names (default id, text, source)\n"
@@ -105,31 +113,6 @@ static int cli_usage_error(const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
-static int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-') return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max) return -1;
-    *out = v;
-    return 0;
-}
-
-static int cli_parse_double(const char *s, double *out)
-{
-    /* by hand: strtod obeys LC_NUMERIC, and the CLI's numbers must not */
-    double v = 0.0, scale = 1.0;
-    int digits = 0;
-    if (!s) return -1;
-    for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10.0 + (*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++, digits++) v += (*s - '0') * (scale /= 10.0);
-    if (*s || !digits) return -1;
-    *out = v;
-    return 0;
-}
-
 /* Takes the value of option `name` from "--name=value" or the next argument. */
 static const char *cli_value(int argc, char **argv, int *i, const char *eq)
 {
@@ -138,34 +121,24 @@ static const char *cli_value(int argc, char **argv, int *i, const char *eq)
     return argv[++*i];
 }
 
-static int cli_set_mode(cli_opts *o, const char *v)
-{
-    if (!v) return -1;
-    if (!strcmp(v, "auto")) o->params.seg_mode = ND_SEG_AUTO;
-    else if (!strcmp(v, "lines")) o->params.seg_mode = ND_SEG_LINES;
-    else if (!strcmp(v, "blocks")) o->params.seg_mode = ND_SEG_BLOCKS;
-    else return -1;
-    return 0;
-}
-
 /* One option with a value. @return 0 ok, 1 not an option with a value, -1 bad value. */
 static int cli_value_option(cli_opts *o, const char *name, const char *v)
 {
     unsigned long long u;
-    if (!strcmp(name, "--paragraphs")) return cli_set_mode(o, v);
-    if (!strcmp(name, "--threshold")) return cli_parse_double(v, &o->params.repeat_threshold);
+    if (!strcmp(name, "--paragraphs")) return cli_arg_seg_mode(v, &o->params.seg_mode);
+    if (!strcmp(name, "--threshold")) return cli_arg_double(v, &o->params.repeat_threshold);
     if (!strcmp(name, "--threads")) {
-        if (cli_parse_uint(v, 1024, &u) || u < 1) return -1;
+        if (cli_arg_uint(v, 1024, &u) || u < 1) return -1;
         o->threads = (unsigned)u;
         return 0;
     }
     if (!strcmp(name, "--window")) {
-        if (cli_parse_uint(v, SIZE_MAX, &u) || u < 2) return -1;
+        if (cli_arg_uint(v, SIZE_MAX, &u) || u < 2) return -1;
         o->window = (size_t)u;
         return 0;
     }
-    if (!strcmp(name, "--doc-threshold")) return cli_parse_double(v, &o->params.doc_threshold);
-    if (!strcmp(name, "--containment")) return cli_parse_double(v, &o->params.containment_threshold);
+    if (!strcmp(name, "--doc-threshold")) return cli_arg_double(v, &o->params.doc_threshold);
+    if (!strcmp(name, "--containment")) return cli_arg_double(v, &o->params.containment_threshold);
     if (!strcmp(name, "--scope")) {
         if (v && !strcmp(v, "source")) o->params.boilerplate_scope = ND_SCOPE_SOURCE;
         else if (v && !strcmp(v, "all")) o->params.boilerplate_scope = ND_SCOPE_ALL;
@@ -174,7 +147,7 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
     }
     if (!strcmp(name, "--min-stories") || !strcmp(name, "--min-contained") || !strcmp(name, "--bands")
         || !strcmp(name, "--rows") || !strcmp(name, "--sig-bits")) {
-        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        if (cli_arg_uint(v, 1000000, &u)) return -1;
         unsigned *field = !strcmp(name, "--min-stories") ? &o->params.min_stories
                         : !strcmp(name, "--bands") ? &o->params.lsh_bands
                         : !strcmp(name, "--rows") ? &o->params.lsh_rows
@@ -183,17 +156,17 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
         return 0;
     }
     if (!strcmp(name, "-w") || !strcmp(name, "--shingle-size")) {
-        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        if (cli_arg_uint(v, 1000000, &u)) return -1;
         o->params.shingle_size = (unsigned)u;
         return 0;
     }
     if (!strcmp(name, "-k") || !strcmp(name, "--num-perm")) {
-        if (cli_parse_uint(v, 1000000, &u)) return -1;
+        if (cli_arg_uint(v, 1000000, &u)) return -1;
         o->params.num_perm = (unsigned)u;
         return 0;
     }
     if (!strcmp(name, "--seed")) {
-        if (cli_parse_uint(v, UINT64_MAX, &u)) return -1;
+        if (cli_arg_uint(v, UINT64_MAX, &u)) return -1;
         o->params.seed = (uint64_t)u;
         return 0;
     }
@@ -766,8 +739,8 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(c, "--version") || !strcmp(c, "version")) {
-        printf("neardup %s (library %s, normalization %u)\n", ND_VERSION_STRING,
-               nd_version_string(), nd_normalization_version());
+        printf("neardup %s (library %s, normalization %u, store format %u)\n", ND_VERSION_STRING,
+               nd_version_string(), nd_normalization_version(), ND_STORE_WRITE_VERSION);
         return EXIT_OK;
     }
     cli_opts o;
@@ -778,6 +751,12 @@ int main(int argc, char **argv)
     if (!strcmp(c, "scan")) o.cmd = CMD_SCAN;
     else if (!strcmp(c, "clean")) o.cmd = CMD_CLEAN;
     else if (!strcmp(c, "dups")) o.cmd = CMD_DUPS;
+    else if (!strcmp(c, "index")) return cli_cmd_index(argc - 1, argv + 1);
+    else if (!strcmp(c, "query")) return cli_cmd_query(argc - 1, argv + 1);
+    else if (!strcmp(c, "compare")) return cli_cmd_compare(argc - 1, argv + 1);
+    else if (!strcmp(c, "merge")) return cli_cmd_merge(argc - 1, argv + 1);
+    else if (!strcmp(c, "prune")) return cli_cmd_prune(argc - 1, argv + 1);
+    else if (!strcmp(c, "info")) return cli_cmd_info(argc - 1, argv + 1);
     else return cli_usage_error("unknown command", c);
     int rc = cli_parse(&o, argc, argv, 2);
     if (rc < 0) {

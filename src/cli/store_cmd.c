@@ -1,0 +1,1045 @@
+/*
+ * The store subcommands (see store_cmd.h). Uses only the public API
+ * (neardup.h) and the CLI's input and JSON helpers.
+ *
+ * `query` and `compare` load stores into an nd_corpus, so boilerplate and
+ * copies are decided with everything the stores and the new documents hold;
+ * their output follows docs/JSON.md like `scan --json`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "neardup.h"
+#include "input.h"
+#include "json.h"
+#include "store_cmd.h"
+#include "args.h"
+
+enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3 };
+
+/* Option groups; each command accepts some. */
+enum {
+    G_SIG = 1,     /* signature parameters: recorded in the store */
+    G_DET = 2,     /* detection thresholds: used when comparing */
+    G_IN = 4,      /* reading INPUTs */
+    G_STORE = 8,   /* -s STORE */
+    G_OUT = 16,    /* -o OUT, --force */
+    G_REPORT = 32, /* --json, --exit-status */
+    G_PRUNE = 64,  /* --before, --keep */
+    G_VERIFY = 128,
+    G_TIME = 256
+};
+
+/* Which nd_params fields were given on the command line. */
+enum {
+    S_W = 1 << 0, S_K = 1 << 1, S_SEED = 1 << 2, S_BITS = 1 << 3, S_SEG = 1 << 4,
+    S_THR = 1 << 5, S_DOCT = 1 << 6, S_CONT = 1 << 7, S_MINC = 1 << 8, S_MINS = 1 << 9,
+    S_SCOPE = 1 << 10, S_BANDS = 1 << 11, S_ROWS = 1 << 12
+};
+
+typedef struct sc_opts {
+    const char *cmd;
+    unsigned groups;
+    nd_params p;           /* values given (see `set`) */
+    unsigned set;
+    cli_input_opts in;
+    const char *store, *out;
+    int json, exit_status, quiet, verify, force, have_before, have_keep, have_time;
+    long long before, time;
+    unsigned long long keep;
+    char **args;           /* INPUTs or STOREs */
+    size_t nargs;
+} sc_opts;
+
+/* ---- Parsing ------------------------------------------------------------------ */
+
+static int sc_usage(const sc_opts *o, const char *msg, const char *arg)
+{
+    fprintf(stderr, "neardup %s: %s%s%s\nTry 'neardup %s --help'.\n", o->cmd, msg, arg ? ": " : "",
+            arg ? arg : "", o->cmd);
+    return SC_USAGE;
+}
+
+/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's
+ * days_from_civil): no timegm(), which POSIX lacks. */
+static long long sc_days_from_civil(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" (00:00 UTC) or seconds since 1970. */
+static int sc_date(const char *s, long long *out)
+{
+    unsigned long long u;
+    if (s && cli_arg_uint(s, (unsigned long long)1 << 62, &u) == 0) {
+        *out = (long long)u;
+        return 0;
+    }
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) return -1;
+    *out = sc_days_from_civil(y, m, d) * 86400;
+    return 0;
+}
+
+
+static int sc_unsigned(const char *v, unsigned *field, unsigned *set, unsigned bit)
+{
+    unsigned long long u;
+    if (cli_arg_uint(v, 1000000, &u)) return -1;
+    *field = (unsigned)u;
+    *set |= bit;
+    return 0;
+}
+
+static int sc_fraction(const char *v, double *field, unsigned *set, unsigned bit)
+{
+    if (cli_arg_double(v, field)) return -1;
+    *set |= bit;
+    return 0;
+}
+
+/* Signature and detection parameters. @return 0, 1 not one of them, -1 bad value. */
+static int sc_param_option(sc_opts *o, const char *n, const char *v)
+{
+    nd_params *p = &o->p;
+    if (o->groups & G_SIG) {
+        if (!strcmp(n, "-w") || !strcmp(n, "--shingle-size")) return sc_unsigned(v, &p->shingle_size, &o->set, S_W);
+        if (!strcmp(n, "-k") || !strcmp(n, "--num-perm")) return sc_unsigned(v, &p->num_perm, &o->set, S_K);
+        if (!strcmp(n, "--sig-bits")) return sc_unsigned(v, &p->sig_bits, &o->set, S_BITS);
+        if (!strcmp(n, "--paragraphs")) return o->set |= S_SEG, cli_arg_seg_mode(v, &p->seg_mode);
+        if (!strcmp(n, "--seed")) {
+            unsigned long long u;
+            if (cli_arg_uint(v, UINT64_MAX, &u)) return -1;
+            p->seed = u;
+            o->set |= S_SEED;
+            return 0;
+        }
+    }
+    if (!(o->groups & G_DET)) return 1;
+    if (!strcmp(n, "--threshold")) return sc_fraction(v, &p->repeat_threshold, &o->set, S_THR);
+    if (!strcmp(n, "--doc-threshold")) return sc_fraction(v, &p->doc_threshold, &o->set, S_DOCT);
+    if (!strcmp(n, "--containment")) return sc_fraction(v, &p->containment_threshold, &o->set, S_CONT);
+    if (!strcmp(n, "--min-contained")) return sc_unsigned(v, &p->min_contained, &o->set, S_MINC);
+    if (!strcmp(n, "--min-stories")) return sc_unsigned(v, &p->min_stories, &o->set, S_MINS);
+    if (!strcmp(n, "--bands")) return sc_unsigned(v, &p->lsh_bands, &o->set, S_BANDS);
+    if (!strcmp(n, "--rows")) return sc_unsigned(v, &p->lsh_rows, &o->set, S_ROWS);
+    if (!strcmp(n, "--scope")) {
+        if (v && !strcmp(v, "source")) p->boilerplate_scope = ND_SCOPE_SOURCE;
+        else if (v && !strcmp(v, "all")) p->boilerplate_scope = ND_SCOPE_ALL;
+        else return -1;
+        o->set |= S_SCOPE;
+        return 0;
+    }
+    return 1;
+}
+
+/* Options with a value. @return 0, 1 unknown, -1 bad value. */
+static int sc_value_option(sc_opts *o, const char *n, const char *v)
+{
+    int rc = sc_param_option(o, n, v);
+    if (rc <= 0) return rc;
+    unsigned g = o->groups;
+    if ((g & G_STORE) && (!strcmp(n, "-s") || !strcmp(n, "--store"))) return (o->store = v) ? 0 : -1;
+    if ((g & G_OUT) && (!strcmp(n, "-o") || !strcmp(n, "--output"))) return (o->out = v) ? 0 : -1;
+    if ((g & G_PRUNE) && !strcmp(n, "--before")) return o->have_before = 1, sc_date(v, &o->before);
+    if ((g & G_PRUNE) && !strcmp(n, "--keep")) return o->have_keep = 1, cli_arg_uint(v, (unsigned long long)1 << 62, &o->keep);
+    if ((g & G_TIME) && !strcmp(n, "--time")) return o->have_time = 1, sc_date(v, &o->time);
+    if (!(g & G_IN)) return 1;
+    if (!strcmp(n, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
+    if (!strcmp(n, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
+    if (!strcmp(n, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
+    if (!strcmp(n, "--source")) return (o->in.source_override = v) ? 0 : -1;
+    return 1;
+}
+
+/* Flags. @return 0, or 1 when not a flag of this command. */
+static int sc_flag(sc_opts *o, const char *n)
+{
+    unsigned g = o->groups;
+    if (!strcmp(n, "-q") || !strcmp(n, "--quiet")) o->quiet = 1;
+    else if ((g & G_REPORT) && !strcmp(n, "--json")) o->json = 1;
+    else if ((g & G_REPORT) && !strcmp(n, "--exit-status")) o->exit_status = 1;
+    else if ((g & G_VERIFY) && !strcmp(n, "--verify")) o->verify = 1;
+    else if ((g & G_OUT) && (!strcmp(n, "-f") || !strcmp(n, "--force"))) o->force = 1;
+    else if ((g & G_IN) && !strcmp(n, "--jsonl")) o->in.force_jsonl = 1;
+    else if ((g & G_IN) && !strcmp(n, "--binary")) o->in.skip_binary = 0;
+    else return 1;
+    return 0;
+}
+
+/* @return 0 ok, -1 --help asked, or an exit status. */
+static int sc_parse(sc_opts *o, int argc, char **argv)
+{
+    int only_args = 0;
+    o->args = argv + 1; /* compacted in place */
+    o->nargs = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_args || a[0] != '-' || !strcmp(a, "-")) {
+            o->args[o->nargs++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) { only_args = 1; continue; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return -1;
+        char name[64];
+        const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name) return sc_usage(o, "unknown option", a);
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        if (!eq && sc_flag(o, name) == 0) continue;
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        int rc = sc_value_option(o, name, v);
+        if (rc == 1) return sc_usage(o, "unknown option", a);
+        if (rc < 0) return sc_usage(o, v ? "bad value for option" : "missing value for option", name);
+    }
+    return 0;
+}
+
+/* Copies the fields given on the command line over *base. */
+static void sc_apply(const sc_opts *o, nd_params *base)
+{
+    const nd_params *p = &o->p;
+    if (o->set & S_W) base->shingle_size = p->shingle_size;
+    if (o->set & S_K) base->num_perm = p->num_perm;
+    if (o->set & S_SEED) base->seed = p->seed;
+    if (o->set & S_BITS) base->sig_bits = p->sig_bits;
+    if (o->set & S_SEG) base->seg_mode = p->seg_mode;
+    if (o->set & S_THR) base->repeat_threshold = p->repeat_threshold;
+    if (o->set & S_DOCT) base->doc_threshold = p->doc_threshold;
+    if (o->set & S_CONT) base->containment_threshold = p->containment_threshold;
+    if (o->set & S_MINC) base->min_contained = p->min_contained;
+    if (o->set & S_MINS) base->min_stories = p->min_stories;
+    if (o->set & S_SCOPE) base->boilerplate_scope = p->boilerplate_scope;
+    if (o->set & (S_BANDS | S_ROWS)) {
+        base->lsh_bands = p->lsh_bands;
+        base->lsh_rows = p->lsh_rows;
+    }
+}
+
+/* ---- Help ----------------------------------------------------------------------- */
+
+static const char sc_help_sig[] =
+    "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
+    "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
+    "  --paragraphs MODE      auto (default), lines, or blocks (blank-line separated)\n";
+static const char sc_help_det[] =
+    "  --threshold X          Jaccard similarity of near-duplicate paragraphs (default 0.75)\n"
+    "  --doc-threshold X      Jaccard similarity of copies' content (default 0.50)\n"
+    "  --containment X        share of the smaller document found in the other (default 0.60)\n"
+    "  --min-contained N      shingles a document needs for containment (default 40)\n"
+    "  --min-stories N        stories a paragraph recurs in to be boilerplate (default 3)\n"
+    "  --scope SCOPE          where boilerplate recurs: source (default) or all\n"
+    "  --bands B --rows R     banding of the copy index (default: derived)\n";
+static const char sc_help_in[] =
+    "  --jsonl                read every input (and stdin) as JSON Lines\n"
+    "  --id-field F, --text-field F, --source-field F\n"
+    "                         JSONL field names (default id, text, source)\n"
+    "  --source NAME          the source (feed) of every document\n"
+    "  --binary               process files that hold NUL bytes instead of skipping them\n";
+
+static void sc_help(const sc_opts *o, const char *usage, const char *about)
+{
+    printf("usage: neardup %s %s\n\n%s\noptions:\n", o->cmd, usage, about);
+    if (o->groups & G_STORE) printf("  -s, --store STORE      the store file\n");
+    if (o->groups & G_OUT)
+        printf("  -o, --output OUT       the store to write\n"
+               "  -f, --force            replace OUT if it exists\n");
+    if (o->groups & G_SIG) {
+        fputs(sc_help_sig, stdout);
+        printf("  --seed N               hash seed (default %llu)\n", (unsigned long long)ND_DEFAULT_SEED);
+        printf("  --sig-bits B           bits kept per MinHash value: 8 (default for a new store), 16 or 32\n");
+    }
+    if (o->groups & G_TIME)
+        printf("  --time DATE            time of indexing: YYYY-MM-DD or seconds since 1970 (default now)\n");
+    if (o->groups & G_PRUNE)
+        printf("  --before DATE          drop documents indexed before DATE (YYYY-MM-DD, 00:00 UTC,\n"
+               "                         or seconds since 1970)\n"
+               "  --keep N               keep only the N most recently indexed documents\n");
+    if (o->groups & G_DET) fputs(sc_help_det, stdout);
+    if (o->groups & G_IN) fputs(sc_help_in, stdout);
+    if (o->groups & G_REPORT)
+        printf("  --json                 write JSON Lines (see docs/JSON.md)\n"
+               "  --exit-status          exit with 3 when something was found\n");
+    if (o->groups & G_VERIFY) printf("  --verify               read every block and check every checksum\n");
+    printf("  -q, --quiet            no warnings, no summary on stderr\n"
+           "  -h, --help             this help\n");
+}
+
+/* ---- Shared helpers ---------------------------------------------------------------- */
+
+/* Exit status for a library error: parameters that contradict the store's
+ * are a usage error when they came from options. */
+static int sc_status(int rc, int from_options)
+{
+    return rc == ND_E_PARAM_MISMATCH && from_options ? SC_USAGE : SC_INPUT;
+}
+
+/* Opens a store, printing why not, and any recovery done, to stderr. */
+static nd_store *sc_open(const sc_opts *o, const char *path, nd_store_mode mode, const nd_ctx *ctx,
+                         int *rc_out)
+{
+    nd_store *s = NULL;
+    int rc = nd_store_open(&s, path, mode, ctx);
+    *rc_out = rc;
+    if (rc) {
+        fprintf(stderr, "neardup %s: %s\n", o->cmd, s ? nd_store_errmsg(s) : nd_strerror(rc));
+        nd_store_close(s);
+        return NULL;
+    }
+    if (!o->quiet && nd_store_errmsg(s)[0]) fprintf(stderr, "neardup %s: warning: %s\n", o->cmd, nd_store_errmsg(s));
+    return s;
+}
+
+static void sc_store_error(const sc_opts *o, const nd_store *s)
+{
+    fprintf(stderr, "neardup %s: %s\n", o->cmd, nd_store_errmsg(s));
+}
+
+/* A context with `base` and the options given; prints the bad field. */
+static nd_ctx *sc_ctx(const sc_opts *o, nd_params base)
+{
+    char msg[160];
+    nd_ctx *ctx = NULL;
+    sc_apply(o, &base);
+    if (nd_params_check(&base, msg, sizeof msg)) {
+        sc_usage(o, msg, NULL);
+        return NULL;
+    }
+    int rc = nd_ctx_create(&ctx, &base, NULL);
+    if (rc) fprintf(stderr, "neardup %s: %s\n", o->cmd, nd_strerror(rc));
+    return ctx;
+}
+
+/* The parameters of the store at path (its open handle in *out). */
+static int sc_store_params(const sc_opts *o, const char *path, nd_store **out, nd_params *p)
+{
+    int rc;
+    *out = sc_open(o, path, ND_STORE_READ, NULL, &rc);
+    if (!*out) return rc;
+    return nd_store_params(*out, p);
+}
+
+/* Every command's state starts with this, so that callbacks find the options. */
+typedef struct sc_run {
+    const sc_opts *o;
+} sc_run;
+
+static void sc_input_error(int severity, const char *input, size_t line, const char *message,
+                           void *payload)
+{
+    const sc_opts *o = ((const sc_run *)payload)->o;
+    if (severity == CLI_WARNING && o->quiet) return;
+    const char *w = severity == CLI_WARNING ? "warning: " : "";
+    if (line) fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line, w, message);
+    else fprintf(stderr, "neardup: %s: %s%s\n", input, w, message);
+}
+
+/* ---- index ------------------------------------------------------------------------ */
+
+typedef struct sc_index {
+    sc_run run;
+    nd_store *store;
+    nd_doc *doc;
+    int64_t time;
+    size_t docs, since_commit;
+    unsigned long long text_bytes;
+    int failed, fatal;
+} sc_index;
+
+/* A commit every so many documents bounds what a crash can lose. */
+#define SC_COMMIT_EVERY 10000
+
+static int sc_index_doc(const cli_doc *d, void *payload)
+{
+    sc_index *x = payload;
+    int rc = nd_doc_analyze(x->doc, d->text, d->text_len), stored = 0;
+    if (!rc) {
+        rc = nd_store_append_doc(x->store, x->doc, d->id, d->id_len, d->source, d->source_len, x->time);
+        stored = 1;
+    }
+    if (rc) {
+        fprintf(stderr, "neardup: %s: %s\n", d->path, stored ? nd_store_errmsg(x->store) : nd_strerror(rc));
+        x->failed = 1;
+        x->fatal = rc == ND_E_NOMEM || rc == ND_E_IO || rc == ND_E_STATE;
+        return x->fatal;
+    }
+    x->docs++;
+    x->text_bytes += d->text_len;
+    if (++x->since_commit >= SC_COMMIT_EVERY) {
+        x->since_commit = 0;
+        if (nd_store_commit(x->store)) {
+            sc_store_error(x->run.o, x->store);
+            x->failed = x->fatal = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parameters of a new store: the defaults with 8-bit values; of an existing
+ * one: its own. Options given on the command line go over either, and must
+ * then agree with an existing store. */
+static nd_ctx *sc_index_ctx(const sc_opts *o, int *status)
+{
+    struct stat st;
+    nd_params base;
+    nd_params_init(&base, ND_PARAMS_VERSION);
+    base.sig_bits = 8;
+    *status = SC_USAGE;
+    if (stat(o->store, &st) == 0 && st.st_size > 0) {
+        nd_store *s;
+        int rc = sc_store_params(o, o->store, &s, &base);
+        nd_store_close(s);
+        if (rc) {
+            *status = SC_INPUT;
+            return NULL;
+        }
+    }
+    return sc_ctx(o, base);
+}
+
+static int sc_index_run(const sc_opts *o)
+{
+    sc_index x;
+    int rc, status;
+    memset(&x, 0, sizeof x);
+    x.run.o = o;
+    x.time = o->have_time ? (int64_t)o->time : (int64_t)time(NULL);
+    nd_ctx *ctx = sc_index_ctx(o, &status);
+    if (!ctx) return status;
+    x.store = sc_open(o, o->store, ND_STORE_CREATE, ctx, &rc);
+    if (x.store && nd_doc_create(&x.doc, ctx)) x.fatal = 1;
+    cli_inputs *in = x.store && x.doc ? cli_inputs_open(o->args, o->nargs, &o->in, 0) : NULL;
+    long errors = in ? cli_inputs_read(in, sc_index_doc, sc_input_error, &x) : 0;
+    cli_inputs_close(in);
+    if (x.store && !x.fatal && nd_store_commit(x.store)) {
+        sc_store_error(o, x.store);
+        x.failed = 1;
+    }
+    nd_store_info info;
+    if (x.store && !o->quiet && !nd_store_describe(x.store, &info))
+        fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
+                x.docs, x.text_bytes, o->store, (unsigned long long)info.documents,
+                (unsigned long long)info.file_bytes);
+    nd_doc_free(x.doc);
+    nd_store_close(x.store);
+    nd_ctx_free(ctx);
+    if (!x.store) return sc_status(rc, o->set != 0);
+    return (errors || x.failed || !in) ? SC_INPUT : SC_OK;
+}
+
+/* ---- query ------------------------------------------------------------------------ */
+
+typedef struct sc_query {
+    sc_run run;
+    nd_ctx *ctx;
+    nd_doc *doc;
+    nd_corpus *corpus;
+    size_t base;           /* corpus index of the first input document */
+    size_t docs, paras, repeats, boilerplate, copies;
+    int failed, changed;
+} sc_query;
+
+static void sc_write_id(const nd_corpus *c, size_t i)
+{
+    const char *id;
+    size_t len;
+    nd_corpus_doc_id(c, i, &id, &len);
+    cli_json_write_string(stdout, id, len);
+}
+
+/* A `doc` line of docs/JSON.md; ids may name stored documents. */
+static void sc_json_doc(const nd_corpus *c, const cli_doc *d, const nd_doc_info *info)
+{
+    fputs("{\"type\":\"doc\",\"doc\":", stdout);
+    cli_json_write_string(stdout, d->id, d->id_len);
+    fputs(",\"source\":", stdout);
+    cli_json_write_string(stdout, d->source, d->source_len);
+    printf(",\"paragraphs\":%zu,\"repeats\":%zu,\"boilerplate\":%zu,\"duplicate_of\":", info->paragraphs,
+           info->repeats, info->boilerplate);
+    if (info->duplicate_of == ND_NONE) {
+        fputs("null", stdout);
+    } else {
+        sc_write_id(c, info->duplicate_of);
+        fputs(",\"similarity\":", stdout);
+        cli_json_write_double(stdout, info->similarity, 4);
+        fputs(",\"containment\":", stdout);
+        cli_json_write_double(stdout, info->containment, 4);
+    }
+    fputs(",\"cluster\":", stdout);
+    sc_write_id(c, info->cluster);
+    fputs("}\n", stdout);
+}
+
+static void sc_json_para(const nd_corpus *c, const cli_doc *d, size_t i, const nd_para_info *p)
+{
+    fputs("{\"type\":\"para\",\"doc\":", stdout);
+    cli_json_write_string(stdout, d->id, d->id_len);
+    printf(",\"index\":%zu,\"offset\":%zu,\"length\":%zu,\"kind\":\"%s\"", i, p->offset, p->length,
+           nd_kind_name(p->kind));
+    if (p->kind != ND_KIND_CONTENT) {
+        fputs(",\"of\":{\"doc\":", stdout);
+        sc_write_id(c, p->of_doc);
+        printf(",\"index\":%zu},\"similarity\":", p->of);
+        cli_json_write_double(stdout, p->similarity, 4);
+    }
+    fputs("}\n", stdout);
+}
+
+static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
+{
+    nd_doc_info info;
+    nd_corpus_doc(q->corpus, idx, &info);
+    q->docs++;
+    q->paras += info.paragraphs;
+    q->repeats += info.repeats;
+    q->boilerplate += info.boilerplate;
+    q->copies += info.duplicate_of != ND_NONE;
+    if (q->run.o->json) {
+        sc_json_doc(q->corpus, d, &info);
+        for (size_t i = 0; i < info.paragraphs; i++) {
+            nd_para_info p;
+            nd_corpus_para(q->corpus, idx, i, &p);
+            sc_json_para(q->corpus, d, i, &p);
+        }
+        return;
+    }
+    printf("%.*s: %zu paragraphs, %zu repeats, %zu boilerplate", (int)d->id_len, d->id, info.paragraphs,
+           info.repeats, info.boilerplate);
+    if (info.duplicate_of != ND_NONE) {
+        const char *id;
+        size_t len;
+        nd_corpus_doc_id(q->corpus, info.duplicate_of, &id, &len);
+        printf(", copy of %.*s%s (similarity %.2f, containment %.2f)", (int)len, id,
+               info.duplicate_of < q->base ? " (stored)" : "", info.similarity, info.containment);
+    }
+    putchar('\n');
+}
+
+static int sc_query_add(const cli_doc *d, void *payload)
+{
+    sc_query *q = payload;
+    int rc = nd_doc_analyze(q->doc, d->text, d->text_len);
+    if (!rc) rc = nd_corpus_add(q->corpus, q->doc, d->id, d->id_len, d->source, d->source_len, NULL);
+    if (rc) { /* left out; the documents after it keep their places */
+        fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
+        q->failed = 1;
+        return rc == ND_E_NOMEM;
+    }
+    return 0;
+}
+
+static int sc_query_out(const cli_doc *d, void *payload)
+{
+    sc_query *q = payload;
+    const char *id;
+    size_t len, idx = q->base + d->seq;
+    if (idx >= nd_corpus_count(q->corpus) || nd_corpus_doc_id(q->corpus, idx, &id, &len)
+        || len != d->id_len || memcmp(id, d->id, len)) {
+        q->changed = 1;
+        return 1;
+    }
+    sc_query_report(q, d, idx);
+    return 0;
+}
+
+static void sc_quiet(int severity, const char *input, size_t line, const char *message, void *payload)
+{   /* the second pass meets the problems the first reported */
+    (void)severity; (void)input; (void)line; (void)message; (void)payload;
+}
+
+/* Reads the inputs twice like `scan`: once into the collection, then, after
+ * the passes, to report them. */
+static long sc_query_inputs(sc_query *q)
+{
+    const sc_opts *o = q->run.o;
+    cli_inputs *in = cli_inputs_open(o->args, o->nargs, &o->in, 1);
+    if (!in) return 1;
+    long errors = cli_inputs_read(in, sc_query_add, sc_input_error, q);
+    int rc = nd_corpus_finish(q->corpus);
+    if (rc) {
+        fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        q->failed = 1;
+    } else if (cli_inputs_read(in, sc_query_out, sc_quiet, q) < 0 || q->changed) {
+        fputs("neardup: the input changed between the two passes; output is incomplete\n", stderr);
+        q->failed = 1;
+    }
+    cli_inputs_close(in);
+    return errors < 0 ? 1 : errors;
+}
+
+static int sc_query_run(const sc_opts *o)
+{
+    sc_query q;
+    nd_params base;
+    memset(&q, 0, sizeof q);
+    q.run.o = o;
+    nd_store *s = NULL;
+    int rc = sc_store_params(o, o->store, &s, &base);
+    if (!rc && !(q.ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
+    if (!rc) rc = nd_doc_create(&q.doc, q.ctx);
+    if (!rc) rc = nd_corpus_create(&q.corpus, q.ctx);
+    if (!rc && (rc = nd_store_load_into(s, q.corpus))) sc_store_error(o, s);
+    int status = rc == ND_E_PARAM ? SC_USAGE : sc_status(rc, 1);
+    nd_store_close(s);
+    long errors = 0;
+    if (!rc) {
+        q.base = nd_corpus_count(q.corpus);
+        errors = sc_query_inputs(&q);
+        if (!o->json)
+            printf("total: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
+                   q.docs, q.paras, q.repeats, q.boilerplate, q.copies);
+        if (fflush(stdout)) q.failed = 1;
+        status = errors || q.failed ? SC_INPUT
+               : o->exit_status && (q.repeats || q.boilerplate || q.copies) ? SC_FOUND : SC_OK;
+    }
+    nd_corpus_free(q.corpus);
+    nd_doc_free(q.doc);
+    nd_ctx_free(q.ctx);
+    return status;
+}
+
+/* ---- compare ------------------------------------------------------------------------ */
+
+typedef struct sc_compare {
+    const sc_opts *o;
+    nd_store *a, *b;
+    nd_corpus *corpus;
+    unsigned k, bits;
+    uint32_t *sig;         /* a copy of A's record signature */
+    size_t na, pairs;
+} sc_compare;
+
+/* One pair: document ia of A, ib of B. `info` is B's verdict when it names
+ * ia directly; NULL when they are linked through other copies (cluster). */
+static int sc_pair(sc_compare *x, size_t ia, size_t ib, const nd_doc_info *info)
+{
+    nd_store_record ra, rb;
+    int rc = nd_store_get(x->a, ia, &ra);
+    if (rc) return sc_store_error(x->o, x->a), rc;
+    memcpy(x->sig, ra.signature, x->k * sizeof *x->sig);
+    if ((rc = nd_store_get(x->b, ib, &rb))) return sc_store_error(x->o, x->b), rc;
+    double sim = info ? info->similarity : nd_signature_similarity_bits(x->sig, rb.signature, x->k, x->bits);
+    x->pairs++;
+    if (!x->o->json) {
+        printf("%.*s\t%.*s\tsimilarity %.2f", (int)ra.id_len, ra.id, (int)rb.id_len, rb.id, sim);
+        if (info) printf("\tcontainment %.2f\n", info->containment);
+        else printf("\t(same cluster)\n");
+        return 0;
+    }
+    fputs("{\"type\":\"pair\",\"a\":", stdout);
+    cli_json_write_string(stdout, ra.id, ra.id_len);
+    fputs(",\"b\":", stdout);
+    cli_json_write_string(stdout, rb.id, rb.id_len);
+    fputs(",\"source_a\":", stdout);
+    cli_json_write_string(stdout, ra.source, ra.source_len);
+    fputs(",\"source_b\":", stdout);
+    cli_json_write_string(stdout, rb.source, rb.source_len);
+    fputs(",\"similarity\":", stdout);
+    cli_json_write_double(stdout, sim, 4);
+    fputs(",\"containment\":", stdout);
+    if (info) cli_json_write_double(stdout, info->containment, 4);
+    else fputs("null", stdout);
+    printf(",\"link\":\"%s\"}\n", info ? "copy" : "cluster");
+    return 0;
+}
+
+/* B's documents come after A's in the collection, so a document of B that
+ * copies one of A names it as duplicate_of, or shares its cluster through a
+ * copy of B. */
+static int sc_compare_pairs(sc_compare *x)
+{
+    size_t n = nd_corpus_count(x->corpus);
+    for (size_t i = x->na; i < n; i++) {
+        nd_doc_info info;
+        int rc = nd_corpus_doc(x->corpus, i, &info);
+        if (!rc && info.duplicate_of != ND_NONE && info.duplicate_of < x->na)
+            rc = sc_pair(x, info.duplicate_of, i - x->na, &info);
+        else if (!rc && info.cluster < x->na)
+            rc = sc_pair(x, info.cluster, i - x->na, NULL);
+        if (rc) return rc;
+    }
+    return ND_OK;
+}
+
+static int sc_compare_run(const sc_opts *o)
+{
+    sc_compare x;
+    nd_params base;
+    nd_ctx *ctx = NULL;
+    memset(&x, 0, sizeof x);
+    nd_params_init(&base, ND_PARAMS_VERSION);
+    x.o = o;
+    if (o->nargs != 2) return sc_usage(o, "give two stores", NULL);
+    int rc = sc_store_params(o, o->args[0], &x.a, &base), status = SC_INPUT;
+    if (!rc && !(x.b = sc_open(o, o->args[1], ND_STORE_READ, NULL, &rc))) status = SC_INPUT;
+    if (!rc && (rc = nd_store_compatible(x.a, x.b))) sc_store_error(o, x.a);
+    if (!rc && !(ctx = sc_ctx(o, base))) {
+        rc = ND_E_PARAM;
+        status = SC_USAGE;
+    }
+    x.k = base.num_perm;
+    x.bits = base.sig_bits;
+    if (!rc && !(x.sig = malloc(x.k * sizeof *x.sig))) rc = ND_E_NOMEM;
+    if (!rc) rc = nd_corpus_create(&x.corpus, ctx);
+    if (!rc && (rc = nd_store_load_into(x.a, x.corpus))) sc_store_error(o, x.a);
+    x.na = nd_corpus_count(x.corpus);
+    if (!rc && (rc = nd_store_load_into(x.b, x.corpus))) sc_store_error(o, x.b);
+    if (!rc && (rc = nd_corpus_finish(x.corpus))) fprintf(stderr, "neardup compare: %s\n", nd_strerror(rc));
+    if (!rc) rc = sc_compare_pairs(&x);
+    if (!rc && fflush(stdout)) rc = ND_E_IO;
+    if (!rc) status = o->exit_status && x.pairs ? SC_FOUND : SC_OK;
+    if (!rc && !o->quiet) fprintf(stderr, "neardup compare: %zu pairs\n", x.pairs);
+    nd_corpus_free(x.corpus);
+    nd_store_close(x.a);
+    nd_store_close(x.b);
+    nd_ctx_free(ctx);
+    free(x.sig);
+    return status;
+}
+
+/* ---- merge and prune: writing a new store beside the old ------------------------------ */
+
+/* A new store in a temporary file next to `path`, to be renamed over it, so
+ * that readers see the old file or the new one, never a part. */
+typedef struct sc_rewrite {
+    char *tmp;
+    nd_store *s;
+} sc_rewrite;
+
+static int sc_rewrite_open(const sc_opts *o, sc_rewrite *w, const char *path, const nd_ctx *ctx)
+{
+    size_t n = strlen(path) + 16;
+    int rc;
+    w->s = NULL;
+    if (!(w->tmp = malloc(n))) return ND_E_NOMEM;
+    snprintf(w->tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(w->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "neardup %s: %s: %s\n", o->cmd, w->tmp, strerror(errno));
+        free(w->tmp);
+        w->tmp = NULL;
+        return ND_E_IO;
+    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; a store is made like any file */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    close(fd);
+    w->s = sc_open(o, w->tmp, ND_STORE_CREATE, ctx, &rc);
+    return rc;
+}
+
+/* When ok, commits and renames into place (@return its error); else, or
+ * when that fails, removes the temporary file. */
+static int sc_rewrite_close(const sc_opts *o, sc_rewrite *w, const char *path, int ok)
+{
+    int rc = ND_OK;
+    if (ok && !w->s) rc = ND_E_IO;
+    if (ok && w->s && (rc = nd_store_commit(w->s))) sc_store_error(o, w->s);
+    nd_store_close(w->s);
+    w->s = NULL;
+    if (ok && !rc && rename(w->tmp, path)) {
+        fprintf(stderr, "neardup %s: %s: %s\n", o->cmd, path, strerror(errno));
+        rc = ND_E_IO;
+    }
+    if (!ok || rc) unlink(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL;
+    return rc;
+}
+
+static int sc_copy_records(const sc_opts *o, nd_store *from, nd_store *to, const unsigned char *keep)
+{
+    size_t n = nd_store_count(from);
+    for (size_t i = 0; i < n; i++) {
+        nd_store_record r;
+        if (keep && !keep[i]) continue;
+        int rc = nd_store_get(from, i, &r);
+        if (rc) return sc_store_error(o, from), rc;
+        if ((rc = nd_store_append_record(to, &r))) return sc_store_error(o, to), rc;
+    }
+    return ND_OK;
+}
+
+static int sc_merge_run(const sc_opts *o)
+{
+    struct stat st;
+    if (!o->out) return sc_usage(o, "no output store (-o OUT)", NULL);
+    if (!o->nargs) return sc_usage(o, "no STORE to merge", NULL);
+    if (!o->force && stat(o->out, &st) == 0) return sc_usage(o, "output exists (use --force to replace it)", o->out);
+    nd_store **in = calloc(o->nargs, sizeof *in);
+    nd_params base;
+    nd_ctx *ctx = NULL;
+    sc_rewrite w = { NULL, NULL };
+    int rc = in ? ND_OK : ND_E_NOMEM;
+    for (size_t i = 0; i < o->nargs && !rc; i++) {
+        in[i] = sc_open(o, o->args[i], ND_STORE_READ, NULL, &rc);
+        if (!rc && i == 0) rc = nd_store_params(in[0], &base);
+        if (!rc && i > 0 && (rc = nd_store_compatible(in[i], in[0]))) sc_store_error(o, in[i]);
+    }
+    if (!rc && !(ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
+    if (!rc) rc = sc_rewrite_open(o, &w, o->out, ctx);
+    size_t docs = 0;
+    for (size_t i = 0; i < o->nargs && !rc; i++) {
+        rc = sc_copy_records(o, in[i], w.s, NULL);
+        docs += nd_store_count(in[i]);
+    }
+    if (w.tmp) {
+        int crc = sc_rewrite_close(o, &w, o->out, !rc);
+        if (!rc) rc = crc;
+    }
+    if (!rc && !o->quiet) fprintf(stderr, "neardup merge: %zu documents from %zu stores into %s\n", docs, o->nargs, o->out);
+    for (size_t i = 0; in && i < o->nargs; i++) nd_store_close(in[i]);
+    free(in);
+    nd_ctx_free(ctx);
+    return rc ? SC_INPUT : SC_OK;
+}
+
+/* ---- prune ---------------------------------------------------------------------------- */
+
+typedef struct sc_age {
+    int64_t time;
+    size_t index;
+} sc_age;
+
+static int sc_newest_first(const void *pa, const void *pb)
+{
+    const sc_age *a = pa, *b = pb;
+    if (a->time != b->time) return a->time > b->time ? -1 : 1;
+    return a->index > b->index ? -1 : a->index < b->index; /* later = newer */
+}
+
+/* keep[i] for every document: indexed at or after --before, and among the
+ * --keep most recent of those. @return the number kept, or -1. */
+static long long sc_prune_select(const sc_opts *o, nd_store *s, unsigned char *keep)
+{
+    size_t n = nd_store_count(s), m = 0;
+    sc_age *ages = malloc((n ? n : 1) * sizeof *ages);
+    if (!ages) return -1;
+    for (size_t i = 0; i < n; i++) {
+        nd_store_record r;
+        if (nd_store_get(s, i, &r)) {
+            sc_store_error(o, s);
+            free(ages);
+            return -1;
+        }
+        keep[i] = !o->have_before || r.time >= o->before;
+        if (keep[i]) ages[m++] = (sc_age){ r.time, i };
+    }
+    if (o->have_keep && o->keep < m) {
+        qsort(ages, m, sizeof *ages, sc_newest_first);
+        for (size_t j = (size_t)o->keep; j < m; j++) keep[ages[j].index] = 0;
+        m = (size_t)o->keep;
+    }
+    free(ages);
+    return (long long)m;
+}
+
+static int sc_prune_run(const sc_opts *o)
+{
+    if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
+    if (o->nargs) return sc_usage(o, "unexpected argument", o->args[0]);
+    if (!o->have_before && !o->have_keep) return sc_usage(o, "give --before DATE or --keep N", NULL);
+    nd_params base;
+    nd_store *s = NULL;
+    nd_ctx *ctx = NULL;
+    unsigned char *keep = NULL;
+    long long kept = -1;
+    sc_rewrite w = { NULL, NULL };
+    int rc = sc_store_params(o, o->store, &s, &base);
+    nd_store_close(s);
+    s = NULL;
+    if (!rc && !(ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
+    /* opened for appending: the lock keeps appenders out until the rename */
+    if (!rc) s = sc_open(o, o->store, ND_STORE_APPEND, ctx, &rc);
+    size_t n = s ? nd_store_count(s) : 0;
+    if (!rc && !(keep = malloc(n ? n : 1))) rc = ND_E_NOMEM;
+    if (!rc && (kept = sc_prune_select(o, s, keep)) < 0) rc = ND_E_IO;
+    if (!rc) rc = sc_rewrite_open(o, &w, o->store, ctx);
+    if (!rc) rc = sc_copy_records(o, s, w.s, keep);
+    if (w.tmp) {
+        int crc = sc_rewrite_close(o, &w, o->store, !rc);
+        if (!rc) rc = crc;
+    }
+    if (!rc && !o->quiet)
+        fprintf(stderr, "neardup prune: kept %lld of %zu documents in %s\n", kept, n, o->store);
+    nd_store_close(s); /* after the rename: releases the old file's lock */
+    nd_ctx_free(ctx);
+    free(keep);
+    return rc == ND_E_PARAM ? SC_USAGE : rc ? SC_INPUT : SC_OK;
+}
+
+/* ---- info ------------------------------------------------------------------------------ */
+
+static const char *sc_seg_name(nd_seg_mode m)
+{
+    return m == ND_SEG_LINES ? "lines" : m == ND_SEG_BLOCKS ? "blocks" : "auto";
+}
+
+static double sc_per(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0.0; }
+
+static void sc_info_print(const char *path, const nd_params *p, const nd_store_info *in)
+{
+    printf("store: %s\n", path);
+    printf("format: write version %u, read version %u%s\n", in->write_version, in->read_version,
+           in->read_only && in->write_version > 1 ? " (newer format: read-only)" : "");
+    printf("parameters: num_perm %u, sig_bits %u, shingle_size %u, seed %llu, paragraphs %s,\n"
+           "            normalization_version %u, hash_scheme %u, minhash_scheme %u",
+           p->num_perm, p->sig_bits, p->shingle_size, (unsigned long long)p->seed,
+           sc_seg_name(p->seg_mode), in->normalization_version, in->hash_scheme, in->minhash_scheme);
+    if (p->lsh_bands) printf(", lsh %ux%u (advisory)", p->lsh_bands, p->lsh_rows);
+    printf("\ndocuments: %llu\nparagraphs: %llu\nblocks: %llu\ncommit: %llu\n",
+           (unsigned long long)in->documents, (unsigned long long)in->paragraphs,
+           (unsigned long long)in->blocks, (unsigned long long)in->commit);
+    printf("size: %llu bytes (%.1f per document, %.1f per paragraph)\n", (unsigned long long)in->file_bytes,
+           sc_per(in->file_bytes, in->documents), sc_per(in->file_bytes, in->paragraphs));
+    printf("document signature: %u bytes (%u values of %u bits)\n", p->num_perm * p->sig_bits / 8,
+           p->num_perm, p->sig_bits);
+    printf("indexed text: %llu bytes (up to each document's last paragraph); store is %.1f%% of it\n",
+           (unsigned long long)in->text_bytes, 100.0 * sc_per(in->file_bytes, in->text_bytes));
+    if (in->torn_bytes) printf("torn tail: %llu bytes after the last commit (ignored)\n", (unsigned long long)in->torn_bytes);
+    if (in->recovered) printf("recovered: an earlier commit is in use (see the warning)\n");
+}
+
+static void sc_stats_print(const nd_store_stats *st, unsigned sig_bytes)
+{
+    printf("verify: ok\n");
+    printf("blocks: %llu; records %llu bytes, compressed to %llu (%.1f%%); signatures %llu bytes\n",
+           (unsigned long long)st->blocks, (unsigned long long)st->raw_bytes,
+           (unsigned long long)st->compressed_bytes, 100.0 * sc_per(st->compressed_bytes, st->raw_bytes),
+           (unsigned long long)st->signature_bytes);
+    printf("signatures: %llu stored in full (%u bytes each), %llu by reference to an earlier one\n",
+           (unsigned long long)st->signatures_stored, sig_bytes,
+           (unsigned long long)st->signatures_referenced);
+}
+
+static int sc_info_run(const sc_opts *o)
+{
+    if (o->nargs != 1) return sc_usage(o, "give one store", NULL);
+    nd_params p;
+    nd_store_info in;
+    nd_store *s = NULL;
+    int rc = sc_store_params(o, o->args[0], &s, &p);
+    if (!rc) rc = nd_store_describe(s, &in);
+    if (!rc) sc_info_print(o->args[0], &p, &in);
+    nd_store_stats st;
+    if (!rc && o->verify) {
+        if ((rc = nd_store_verify(s, &st))) {
+            printf("verify: FAILED: %s\n", nd_store_errmsg(s));
+            sc_store_error(o, s);
+        } else {
+            sc_stats_print(&st, p.num_perm * p.sig_bits / 8);
+        }
+    }
+    nd_store_close(s);
+    if (fflush(stdout)) rc = ND_E_IO;
+    return rc ? SC_INPUT : SC_OK;
+}
+
+/* ---- Entry points ----------------------------------------------------------------------- */
+
+typedef int (*sc_runner)(const sc_opts *o);
+
+static int sc_main(int argc, char **argv, unsigned groups, const char *usage, const char *about,
+                   sc_runner run)
+{
+    sc_opts o;
+    memset(&o, 0, sizeof o);
+    o.cmd = argc > 0 && argv[0] ? argv[0] : "store";
+    o.groups = groups;
+    o.in.skip_binary = 1;
+    nd_params_init(&o.p, ND_PARAMS_VERSION);
+    int rc = sc_parse(&o, argc, argv);
+    if (rc < 0) {
+        sc_help(&o, usage, about);
+        return SC_OK;
+    }
+    if (rc) return rc;
+    return run(&o);
+}
+
+static int sc_index_main(const sc_opts *o)
+{
+    if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
+    if (!o->nargs) return sc_usage(o, "no INPUT given (use - for standard input)", NULL);
+    return sc_index_run(o);
+}
+
+static int sc_query_main(const sc_opts *o)
+{
+    if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
+    if (!o->nargs) return sc_usage(o, "no INPUT given (use - for standard input)", NULL);
+    return sc_query_run(o);
+}
+
+int cli_cmd_index(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_SIG | G_IN | G_STORE | G_TIME, "-s STORE [options] INPUT...",
+                   "Analyzes every document and appends its signatures (never its text) to STORE,\n"
+                   "creating it if absent. A new store takes the signature options given (8-bit\n"
+                   "values by default); an existing one keeps its own, and options that contradict\n"
+                   "them are refused. Documents are committed every 10000 and at the end: a crash\n"
+                   "loses at most the uncommitted ones.\n",
+                   sc_index_main);
+}
+
+int cli_cmd_query(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_SIG | G_DET | G_IN | G_STORE | G_REPORT, "-s STORE [options] INPUT...",
+                   "Reports, like 'scan', every input document and paragraph, judged together with\n"
+                   "every document of STORE: a copy of a stored document names its id as\n"
+                   "duplicate_of, and paragraphs recurring in the store's stories are boilerplate.\n"
+                   "Only the input documents are reported; the store is not changed.\n",
+                   sc_query_main);
+}
+
+int cli_cmd_compare(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_DET | G_REPORT, "[options] STORE_A STORE_B",
+                   "Lists the documents of STORE_B that are near-duplicates (syndicated copies) of\n"
+                   "documents of STORE_A, one pair per line; --json writes\n"
+                   "{\"type\":\"pair\",\"a\":ID,\"b\":ID,\"source_a\":S,\"source_b\":S,\"similarity\":X,\n"
+                   "\"containment\":Y,\"link\":\"copy\"|\"cluster\"} lines (docs/JSON.md).\n",
+                   sc_compare_run);
+}
+
+int cli_cmd_merge(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_OUT, "-o OUT STORE...",
+                   "Writes every document of the STOREs, in order, to a new store OUT. Stores made\n"
+                   "with different signature parameters are refused, naming the parameter.\n",
+                   sc_merge_run);
+}
+
+int cli_cmd_prune(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_STORE | G_PRUNE, "-s STORE (--before DATE | --keep N)",
+                   "Drops documents indexed before DATE and/or all but the N most recent, and\n"
+                   "compacts the store: a new file is written and renamed over the old one.\n",
+                   sc_prune_run);
+}
+
+int cli_cmd_info(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_VERIFY, "[--verify] STORE",
+                   "Prints the store's format versions, parameters, counts and sizes; with\n"
+                   "--verify, reads every block and checks every checksum (exit 1 on failure).\n",
+                   sc_info_run);
+}

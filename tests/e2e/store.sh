@@ -1,0 +1,129 @@
+# The signature store commands: index (create, append, refuse other
+# parameters), query (copies and boilerplate known from the store, scan's JSON
+# contract), compare, merge, prune, info --verify, and damaged stores.
+. "$2/tests/e2e/lib.inc"
+D=$TMP/in
+mkdir -p "$D/feed1" "$D/feed2" "$D/new"
+S=$TMP/a.store
+
+page() { # page FILE HEADER FOOTER BODY
+    printf '%s\nSections | Sport | Weather | Subscribe\n%s\n%s\n' "$2" "$4" "$3" > "$1"
+}
+page "$D/feed1/a.txt" 'Feed One Home' 'Feed One footer, all rights reserved' \
+    'A new library opened downtown with ten thousand books and a reading room for children of all ages.'
+page "$D/feed1/b.txt" 'Feed One Home' 'Feed One footer, all rights reserved' \
+    'The mayor announced a plan to plant two hundred trees along the river before the end of the summer.'
+page "$D/feed1/c.txt" 'Feed One Home' 'Feed One footer, all rights reserved' \
+    'Local farmers reported an early harvest this year thanks to a warm spring and steady rain in April.'
+body='The council voted on Tuesday to extend the harbour ferry service through the winter months after a long debate.
+Officials said the extra crossings would cost about two million over the season and be paid from port fees.
+Residents of the islands had asked for the change for years, citing school and hospital trips in bad weather.'
+page "$D/feed2/story.txt" 'Welcome to Feed Two' 'Copyright Feed Two' "$body"
+page "$D/new/copy.txt" 'Feed One Home' 'Feed One footer, all rights reserved' "$body"
+
+# ---- index
+"$ND" index -s "$S" --time 2024-01-01 "$D/feed1" > "$TMP/out" 2> "$TMP/err"
+check "index creates a store (exit 0)" [ $? -eq 0 ]
+check "index summary on stderr" grep -q 'indexed 3 documents' "$TMP/err"
+"$ND" index -s "$S" --time 2024-03-01 "$D/feed2" 2> "$TMP/err"
+check "index appends (exit 0)" [ $? -eq 0 ]
+"$ND" info "$S" > "$TMP/info"
+check "info counts 4 documents" grep -q '^documents: 4$' "$TMP/info"
+check "info shows 8-bit values by default" grep -q 'sig_bits 8' "$TMP/info"
+check "info shows two commits" grep -q '^commit: 2$' "$TMP/info"
+"$ND" index -s "$S" -k 64 "$D/new" > /dev/null 2> "$TMP/err"
+check "index with another num_perm exits 2" [ $? -eq 2 ]
+check "the refusal names num_perm" grep -q num_perm "$TMP/err"
+"$ND" info "$S" | grep -q '^documents: 4$'
+check "the refused index added nothing" [ $? -eq 0 ]
+
+# ---- query
+# the new page comes from feed1: its chrome is known from the stored pages
+"$ND" query -s "$S" --json --source "$D/feed1" "$D/new/copy.txt" > "$TMP/q.jsonl" 2> "$TMP/err"
+check "query exits 0" [ $? -eq 0 ]
+check "query reports only the input document" [ "$(grep -c '"type":"doc"' "$TMP/q.jsonl")" -eq 1 ]
+check "the copy names the stored story" grep -q "\"duplicate_of\":\"$D/feed2/story.txt\"" "$TMP/q.jsonl"
+check "the feed's chrome is boilerplate by the store's knowledge" \
+    grep -q '"type":"doc",.*"boilerplate":3,' "$TMP/q.jsonl"
+check "boilerplate points at a stored document" \
+    grep -q "\"kind\":\"boilerplate\",\"of\":{\"doc\":\"$D/feed1/a.txt\"" "$TMP/q.jsonl"
+"$ND" query -s "$S" --exit-status "$D/new/copy.txt" > "$TMP/q.txt" 2>/dev/null
+check "query --exit-status gives 3" [ $? -eq 3 ]
+check "query text names the stored copy" grep -q 'copy of .*story.txt (stored)' "$TMP/q.txt"
+"$ND" query -s "$S" --sig-bits 32 "$D/new/copy.txt" > /dev/null 2> "$TMP/err"
+check "query with other sig_bits exits 2" [ $? -eq 2 ]
+check "the refusal names sig_bits" grep -q sig_bits "$TMP/err"
+"$ND" query -s "$TMP/missing.store" "$D/new/copy.txt" > /dev/null 2> "$TMP/err"
+check "query of a missing store exits 1" [ $? -eq 1 ]
+
+# ---- compare
+B=$TMP/b.store
+"$ND" index -q -s "$B" "$D/new" 2>/dev/null
+"$ND" compare --json "$S" "$B" > "$TMP/pairs" 2>/dev/null
+check "compare exits 0" [ $? -eq 0 ]
+check "compare lists the pair" \
+    grep -q "{\"type\":\"pair\",\"a\":\"$D/feed2/story.txt\",\"b\":\"$D/new/copy.txt\",\"source_a\":\"$D/feed2\",\"source_b\":\"$D/new\",\"similarity\":[0-9.]*,\"containment\":[0-9.]*,\"link\":\"copy\"}" "$TMP/pairs"
+check "compare lists one pair" [ "$(wc -l < "$TMP/pairs")" -eq 1 ]
+"$ND" compare --exit-status "$S" "$B" > /dev/null 2>&1
+check "compare --exit-status gives 3" [ $? -eq 3 ]
+
+# ---- merge
+"$ND" merge -o "$TMP/m.store" "$S" "$B" 2>/dev/null
+check "merge exits 0" [ $? -eq 0 ]
+check "merged store holds 5 documents" sh -c "'$ND' info '$TMP/m.store' | grep -q '^documents: 5$'"
+"$ND" merge -o "$TMP/m.store" "$S" > /dev/null 2> "$TMP/err"
+check "merge refuses to replace OUT without --force" [ $? -eq 2 ]
+"$ND" index -q -s "$TMP/k64.store" -k 64 "$D/new" 2>/dev/null
+"$ND" merge -o "$TMP/bad.store" "$S" "$TMP/k64.store" > /dev/null 2> "$TMP/err"
+check "merge of different parameters exits 1" [ $? -eq 1 ]
+check "the refusal names num_perm" grep -q num_perm "$TMP/err"
+check "no output left behind" [ ! -e "$TMP/bad.store" ]
+
+# ---- prune
+cp "$TMP/m.store" "$TMP/p.store"
+"$ND" prune -s "$TMP/p.store" --before 2024-02-01 2>/dev/null
+check "prune --before exits 0" [ $? -eq 0 ]
+"$ND" info "$TMP/p.store" > "$TMP/info"
+check "prune --before drops the 3 older documents" grep -q '^documents: 2$' "$TMP/info"
+"$ND" prune -s "$TMP/m.store" --keep 1 2>/dev/null
+check "prune --keep 1 keeps one" sh -c "'$ND' info '$TMP/m.store' | grep -q '^documents: 1$'"
+"$ND" query -s "$TMP/p.store" --json "$D/new/copy.txt" > "$TMP/q2.jsonl" 2>/dev/null
+check "the pruned store still finds the copy" grep -q '"duplicate_of":"' "$TMP/q2.jsonl"
+"$ND" prune -s "$TMP/p.store" > /dev/null 2>&1
+check "prune without a rule exits 2" [ $? -eq 2 ]
+"$ND" prune -s "$TMP/p.store" --before 2024-13-01 > /dev/null 2>&1
+check "prune with a bad date exits 2" [ $? -eq 2 ]
+
+# ---- info --verify and damage
+"$ND" info --verify "$S" > "$TMP/info"
+check "info --verify exits 0" [ $? -eq 0 ]
+check "info --verify says ok" grep -q '^verify: ok$' "$TMP/info"
+size=$(wc -c < "$S")
+cp "$S" "$TMP/flip.store"
+printf 'X' | dd of="$TMP/flip.store" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+"$ND" info --verify "$TMP/flip.store" > "$TMP/info" 2> "$TMP/err"
+check "a damaged block fails verification (exit 1)" [ $? -eq 1 ]
+check "the failure is named" grep -q 'checksum' "$TMP/err"
+head -c $((size - 10)) "$S" > "$TMP/cut.store"
+"$ND" info "$TMP/cut.store" > "$TMP/info" 2> "$TMP/err"
+check "a store cut short still opens" [ $? -eq 0 ]
+check "it reports the recovery" grep -q 'recovered' "$TMP/err"
+check "it keeps the first commit's documents" grep -q '^documents: 3$' "$TMP/info"
+"$ND" index -q -s "$TMP/cut.store" --time 2024-03-01 "$D/feed2" 2>/dev/null
+check "an appender repairs it" sh -c "'$ND' info --verify '$TMP/cut.store' 2>&1 | grep -q '^verify: ok$'"
+printf 'not a store\n' > "$TMP/text.store"
+"$ND" info "$TMP/text.store" > /dev/null 2> "$TMP/err"
+check "a non-store exits 1" [ $? -eq 1 ]
+"$ND" index -q -s "$TMP/text.store" "$D/new" 2>/dev/null
+check "index never overwrites a non-store" grep -q 'not a store' "$TMP/text.store"
+
+# ---- usage
+for c in index query compare merge prune info; do
+    "$ND" $c --help > "$TMP/help" 2>&1
+    check "$c --help exits 0" [ $? -eq 0 ]
+    "$ND" $c --no-such-option > /dev/null 2>&1
+    check "$c with an unknown option exits 2" [ $? -eq 2 ]
+done
+"$ND" index "$D/new" > /dev/null 2>&1
+check "index without -s exits 2" [ $? -eq 2 ]
+finish

@@ -1,0 +1,1298 @@
+/*
+ * The signature store (src/store.c, src/codec.c, docs/FORMAT.md): the
+ * codec's byte order on fixed vectors, a golden header and record payload
+ * compared byte for byte, round trips of every field, refusal of every
+ * differing parameter, versions and unknown fields, recovery from truncation
+ * at every byte of the last block, every single-bit flip of a small store
+ * reported, crash and concurrent appenders (fork), loading into a
+ * collection, and allocation through the context's allocator.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include "store.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-store-test.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A path in the test directory; the last 64 results stay valid. */
+static const char *path_of(const char *name)
+{
+    static char buf[64][256];
+    static unsigned turn;
+    char *p = buf[turn++ % 64];
+    snprintf(p, 256, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static nd_ctx *make_ctx(unsigned k, unsigned bits)
+{
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.num_perm = k;
+    p.sig_bits = bits;
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+    return ctx;
+}
+
+static nd_ctx *make_ctx_params(const nd_params *p)
+{
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_ctx_create(&ctx, p, NULL), ND_OK);
+    return ctx;
+}
+
+static uint64_t rng_next(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void write_file(const char *path, const unsigned char *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (len) assert_int_equal(fwrite(b, 1, len, f), len);
+    fclose(f);
+}
+
+/* A synthetic document record: n paragraphs, some repeats, K values. */
+typedef struct test_rec {
+    char id[32], source[16];
+    nd_para_sig paras[8];
+    uint32_t psig[8][128], dsig[128];
+    nd_store_record r;
+} test_rec;
+
+static void make_rec(test_rec *t, unsigned k, uint64_t seed, size_t n, int64_t time)
+{
+    uint64_t st = seed;
+    assert_true(n <= 8 && k <= 128);
+    memset(t, 0, sizeof *t);
+    snprintf(t->id, sizeof t->id, "doc-%llu", (unsigned long long)seed);
+    snprintf(t->source, sizeof t->source, "feed%llu", (unsigned long long)(seed % 3));
+    size_t off = (size_t)(rng_next(&st) % 5);
+    for (size_t i = 0; i < n; i++) {
+        nd_para_sig *p = &t->paras[i];
+        for (unsigned j = 0; j < k; j++) t->psig[i][j] = (uint32_t)rng_next(&st);
+        p->offset = off;
+        p->length = 1 + (size_t)(rng_next(&st) % 300);
+        p->tokens = (size_t)(rng_next(&st) % 60);
+        p->shingles = p->tokens >= 5 ? p->tokens - 4 : 1;
+        if (i == 2) p->shingles += 3; /* not what the tokens predict */
+        p->kind = ND_KIND_CONTENT;
+        p->of = i;
+        if (i >= 3 && i % 3 == 0) { /* a repeat of paragraph 1, with its signature */
+            p->kind = ND_KIND_REPEAT;
+            p->of = 1;
+            p->similarity = 0.75 + (double)(rng_next(&st) % 1000) / 4000.0;
+            memcpy(t->psig[i], t->psig[1], sizeof t->psig[i]);
+        }
+        p->signature = t->psig[i];
+        off += p->length + 1 + (size_t)(rng_next(&st) % 3);
+    }
+    for (unsigned j = 0; j < k; j++) t->dsig[j] = (uint32_t)rng_next(&st);
+    nd_store_record r = { t->id, strlen(t->id), t->source, strlen(t->source), time, t->paras, n, t->dsig };
+    t->r = r;
+}
+
+static void assert_sig_equal(const uint32_t *got, const uint32_t *want, unsigned k, unsigned bits)
+{
+    uint32_t mask = bits == 32 ? UINT32_MAX : (1u << bits) - 1;
+    for (unsigned j = 0; j < k; j++) assert_int_equal(got[j], want[j] & mask);
+}
+
+static void assert_rec_equal(const nd_store_record *got, const nd_store_record *want, unsigned k,
+                             unsigned bits)
+{
+    assert_int_equal(got->id_len, want->id_len);
+    if (want->id_len) assert_memory_equal(got->id, want->id, want->id_len);
+    assert_int_equal(got->source_len, want->source_len);
+    if (want->source_len) assert_memory_equal(got->source, want->source, want->source_len);
+    assert_true(got->time == want->time);
+    assert_int_equal(got->count, want->count);
+    assert_sig_equal(got->signature, want->signature, k, bits);
+    for (size_t i = 0; i < want->count; i++) {
+        const nd_para_sig *a = &got->paras[i], *b = &want->paras[i];
+        assert_int_equal(a->offset, b->offset);
+        assert_int_equal(a->length, b->length);
+        assert_int_equal(a->kind, b->kind);
+        /* `of` means something for repeats; a content paragraph's is itself */
+        assert_int_equal(a->of, b->kind == ND_KIND_REPEAT ? b->of : i);
+        assert_int_equal(a->tokens, b->tokens);
+        assert_int_equal(a->shingles, b->shingles);
+        assert_true(a->similarity == (b->kind == ND_KIND_REPEAT ? b->similarity : 0.0));
+        assert_sig_equal(a->signature, b->signature, k, bits);
+    }
+}
+
+/* Writes `n` synthetic records, committing every `per_commit`. */
+static void write_store(const char *path, nd_ctx *ctx, test_rec *recs, size_t n, size_t per_commit,
+                        size_t block_target)
+{
+    nd_store *s;
+    unsigned k = nd_ctx_num_perm(ctx);
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    if (block_target) nd__store_set_block_target(s, block_target);
+    for (size_t i = 0; i < n; i++) {
+        make_rec(&recs[i], k, 1000 + i, i % 7, (int64_t)1700000000 + (int64_t)i * 60);
+        assert_int_equal(nd_store_append_record(s, &recs[i].r), ND_OK);
+        if ((i + 1) % per_commit == 0) assert_int_equal(nd_store_commit(s), ND_OK);
+    }
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+}
+
+/* ---- codec: fixed byte vectors --------------------------------------------------- */
+
+static void test_le_fixed_vectors(void **state)
+{
+    (void)state;
+    unsigned char b[8];
+    static const unsigned char v16[] = { 0x34, 0x12 };
+    static const unsigned char v32[] = { 0x78, 0x56, 0x34, 0x12 };
+    static const unsigned char v64[] = { 0xEF, 0xCD, 0xAB, 0x89, 0x67, 0x45, 0x23, 0x01 };
+    nd__le16_put(b, 0x1234);
+    assert_memory_equal(b, v16, 2);
+    assert_int_equal(nd__le16_get(v16), 0x1234);
+    nd__le32_put(b, 0x12345678u);
+    assert_memory_equal(b, v32, 4);
+    assert_int_equal(nd__le32_get(v32), 0x12345678u);
+    nd__le64_put(b, 0x0123456789ABCDEFull);
+    assert_memory_equal(b, v64, 8);
+    assert_true(nd__le64_get(v64) == 0x0123456789ABCDEFull);
+    /* the magic number as it must appear at offset 0 */
+    static const unsigned char magic[] = { 0xF9, 0x6E, 0x64, 0x73 };
+    nd__le32_put(b, ND__STORE_MAGIC);
+    assert_memory_equal(b, magic, 4);
+}
+
+static void test_varint_vectors(void **state)
+{
+    (void)state;
+    static const struct { uint64_t v; unsigned char b[10]; size_t n; } cases[] = {
+        { 0, { 0x00 }, 1 },
+        { 1, { 0x01 }, 1 },
+        { 127, { 0x7F }, 1 },
+        { 128, { 0x80, 0x01 }, 2 },
+        { 300, { 0xAC, 0x02 }, 2 },
+        { 16384, { 0x80, 0x80, 0x01 }, 3 },
+        { UINT32_MAX, { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F }, 5 },
+        { UINT64_MAX, { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 }, 10 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char b[ND__VARINT_MAX];
+        assert_int_equal(nd__varint_put(b, cases[i].v), cases[i].n);
+        assert_memory_equal(b, cases[i].b, cases[i].n);
+        const unsigned char *p = cases[i].b;
+        uint64_t v;
+        assert_int_equal(nd__varint_get(&p, cases[i].b + cases[i].n, &v), 0);
+        assert_true(v == cases[i].v);
+        assert_ptr_equal(p, cases[i].b + cases[i].n);
+        p = cases[i].b; /* one byte short: refused, never read past the end */
+        assert_int_equal(nd__varint_get(&p, cases[i].b + cases[i].n - 1, &v), -1);
+    }
+    static const unsigned char too_big[] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02 };
+    static const unsigned char too_long[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 };
+    const unsigned char *p = too_big;
+    uint64_t v;
+    assert_int_equal(nd__varint_get(&p, too_big + sizeof too_big, &v), -1);
+    p = too_long;
+    assert_int_equal(nd__varint_get(&p, too_long + sizeof too_long, &v), -1);
+}
+
+static void test_zigzag(void **state)
+{
+    (void)state;
+    static const struct { int64_t d; uint64_t z; } cases[] = {
+        { 0, 0 }, { -1, 1 }, { 1, 2 }, { -2, 3 }, { 2, 4 },
+        { INT64_MAX, UINT64_MAX - 1 }, { INT64_MIN, UINT64_MAX },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_true(nd__zigzag((uint64_t)cases[i].d) == cases[i].z);
+        assert_true(nd__unzigzag(cases[i].z) == (uint64_t)cases[i].d);
+    }
+}
+
+static void test_sig_pack_vectors(void **state)
+{
+    (void)state;
+    const uint32_t sig[3] = { 0x11223344u, 0xA0B0C0D0u, 0xFFFFFFFFu };
+    static const unsigned char b8[] = { 0x44, 0xD0, 0xFF };
+    static const unsigned char b16[] = { 0x44, 0x33, 0xD0, 0xC0, 0xFF, 0xFF };
+    static const unsigned char b32[] = { 0x44, 0x33, 0x22, 0x11, 0xD0, 0xC0, 0xB0, 0xA0, 0xFF, 0xFF, 0xFF, 0xFF };
+    unsigned char b[12];
+    uint32_t back[3];
+    nd__sig_pack(b, sig, 3, 8);
+    assert_memory_equal(b, b8, sizeof b8);
+    nd__sig_unpack(back, b8, 3, 8);
+    assert_int_equal(back[0], 0x44);
+    assert_int_equal(back[1], 0xD0);
+    assert_int_equal(back[2], 0xFF);
+    nd__sig_pack(b, sig, 3, 16);
+    assert_memory_equal(b, b16, sizeof b16);
+    nd__sig_unpack(back, b16, 3, 16);
+    assert_int_equal(back[1], 0xC0D0);
+    nd__sig_pack(b, sig, 3, 32);
+    assert_memory_equal(b, b32, sizeof b32);
+    nd__sig_unpack(back, b32, 3, 32);
+    assert_memory_equal(back, sig, sizeof sig);
+    assert_int_equal(nd__sig_bytes(128, 8), 128);
+    assert_int_equal(nd__sig_bytes(128, 32), 512);
+}
+
+/* ---- golden bytes ------------------------------------------------------------------ */
+
+/* A new store with the default parameters and 8-bit values, byte for byte
+ * (docs/FORMAT.md "Header", "Commit slots"). The checksums are XXH64, seed 0. */
+static const unsigned char golden_header[88 + 96] = {
+    0xF9, 0x6E, 0x64, 0x73,             /* magic number */
+    0x01, 0x01, 0x00, 0x00,             /* write version 1, read version 1, flags 0 */
+    0x40, 0x00, 0x00, 0x00,             /* parameter block: 64 bytes */
+    0x00, 0x00, 0x00, 0x00,             /* reserved */
+    0x01, 0x04, 0x01, 0x00, 0x00, 0x00, /* hash_scheme 1 */
+    0x02, 0x04, 0x01, 0x00, 0x00, 0x00, /* minhash_scheme 1 */
+    0x03, 0x08, 0x30, 0x70, 0x75, 0x64, 0x72, 0x61, 0x65, 0x6E, /* seed "neardup0" */
+    0x04, 0x04, 0x80, 0x00, 0x00, 0x00, /* num_perm 128 */
+    0x05, 0x04, 0x05, 0x00, 0x00, 0x00, /* shingle_size 5 */
+    0x06, 0x04, 0x01, 0x00, 0x00, 0x00, /* normalization_version 1 */
+    0x07, 0x04, 0x00, 0x00, 0x00, 0x00, /* seg_mode auto */
+    0x08, 0x04, 0x08, 0x00, 0x00, 0x00, /* sig_bits 8 */
+    0x81, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, /* optional: LSH bands 0, rows 0 */
+    0x00, 0x00,                         /* end */
+    0xA8, 0x3B, 0xCF, 0x07, 0x01, 0x2E, 0xB3, 0x66, /* header checksum */
+    /* commit slots 0 and 1: sequence 0, end 184, 0 documents, 0 paragraphs, 0 bytes */
+    0, 0, 0, 0, 0, 0, 0, 0, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0xBA, 0x9F, 0x16, 0x7C, 0x1E, 0x4E, 0x85,
+    0, 0, 0, 0, 0, 0, 0, 0, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0xBA, 0x9F, 0x16, 0x7C, 0x1E, 0x4E, 0x85,
+};
+
+static void test_golden_header(void **state)
+{
+    (void)state;
+    unsigned char want[sizeof golden_header];
+    memcpy(want, golden_header, sizeof want);
+    if (ND_NORMALIZATION_VERSION != 1) { /* the one field a tokenizer change may move */
+        nd__le32_put(want + 52, ND_NORMALIZATION_VERSION);
+        nd__le64_put(want + 80, XXH64(want, 80, 0));
+    }
+    nd_ctx *ctx = make_ctx(128, 8);
+    nd_store *s;
+    const char *path = path_of("golden.store");
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    nd_store_close(s);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    assert_int_equal(len, sizeof want);
+    assert_memory_equal(b, want, sizeof want);
+    free(b);
+    nd_ctx_free(ctx);
+}
+
+/* The record block layout (docs/FORMAT.md "Record block"): two records,
+ * K = 4, 8 bits; the inflated records and the signature section compared
+ * byte for byte. */
+static void test_golden_payload(void **state)
+{
+    (void)state;
+    static const unsigned char want[] = {
+        0x02, 'a', '1',                   /* id */
+        0x00, 0x04, 'f', 'e', 'e', 'd',   /* source, defined */
+        0xD0, 0x0F,                       /* time 1000: zigzag 2000 */
+        0x00,                             /* document signature: definition 1 */
+        0x02,                             /* 2 paragraphs */
+        0x00, 0x0A, 0x00, 0x07, 0x00,    /* offset +0, length 10, content, 7 tokens, shingles as expected */
+        0x00,                             /* its signature: definition 2 */
+        0x02, 0x0A, 0x01,                /* offset +1, length 10, repeat of 0 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xEA, 0x3F, /* its similarity 0.8125 (binary64) */
+        0x07, 0x06,                       /* 7 tokens, shingles +3 */
+        0x02,                             /* signature: reference to definition 2 */
+        0x00,                             /* no extension */
+        0x01, 'b',                        /* id */
+        0x01,                             /* source: reference to source 0 */
+        0x13,                             /* time 990: delta -10, zigzag 19 */
+        0x02,                             /* signature: reference to definition 2 */
+        0x00,                             /* no paragraphs */
+        0x00,                             /* no extension */
+    };
+    static const unsigned char want_sigs[] = { 0x11, 0x22, 0x33, 0x44, 0x01, 0x02, 0x03, 0x04 };
+    nd_ctx *ctx = make_ctx(4, 8);
+    const uint32_t dsig[4] = { 0x11, 0x22, 0x33, 0x44 }, psig[4] = { 0x101, 0x202, 0x303, 0x404 };
+    nd_para_sig paras[2] = { { 0, 10, ND_KIND_CONTENT, 0, 3, 7, psig, 0.0 },
+                             { 11, 10, ND_KIND_REPEAT, 0, 6, 7, psig, 0.8125 } };
+    nd_store_record r1 = { "a1", 2, "feed", 4, 1000, paras, 2, dsig };
+    nd_store_record r2 = { "b", 1, "feed", 4, 990, NULL, 0, psig };
+    const char *path = path_of("payload.store");
+    nd_store *s;
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &r1), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &r2), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    const unsigned char *f = b + 184; /* the first frame: header, records' length, zlib, signatures */
+    assert_int_equal(f[0], ND__FRAME_RECORDS);
+    assert_int_equal(f[1] | f[2] | f[3], 0);
+    uint32_t csize = nd__le32_get(f + 4), zlen = nd__le32_get(f + 32);
+    assert_int_equal(nd__le32_get(f + 8), sizeof want);
+    assert_int_equal(nd__le32_get(f + 12), 2);
+    assert_true(nd__le64_get(f + 16) == XXH64(f + 32, csize, 0));
+    assert_true(nd__le64_get(f + 24) == XXH64(f, 24, 0));
+    assert_int_equal(csize, 4 + zlen + sizeof want_sigs);
+    assert_int_equal(len, 184 + 32 + csize);
+    unsigned char raw[sizeof want + 16];
+    uLongf rawlen = sizeof raw;
+    assert_int_equal(uncompress(raw, &rawlen, f + 36, zlen), Z_OK);
+    assert_int_equal(rawlen, sizeof want);
+    assert_memory_equal(raw, want, sizeof want);
+    assert_memory_equal(f + 36 + zlen, want_sigs, sizeof want_sigs);
+    /* the commit went to slot 1: sequence 1, end, 2 documents, 2 paragraphs, 21 bytes of text */
+    const unsigned char *slot = b + 88 + 48;
+    assert_int_equal(nd__le64_get(slot), 1);
+    assert_int_equal(nd__le64_get(slot + 8), len);
+    assert_int_equal(nd__le64_get(slot + 16), 2);
+    assert_int_equal(nd__le64_get(slot + 24), 2);
+    assert_int_equal(nd__le64_get(slot + 32), 21);
+    free(b);
+    nd_ctx_free(ctx);
+}
+
+/* ---- round trips ---------------------------------------------------------------------- */
+
+static void roundtrip_bits(unsigned bits)
+{
+    enum { N = 300 };
+    static test_rec recs[N];
+    nd_ctx *ctx = make_ctx(48, bits);
+    const char *path = path_of("rt.store");
+    /* small blocks and several commits: records span many blocks */
+    write_store(path, ctx, recs, N, 70, 2000);
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), N);
+    for (size_t i = 0; i < N; i++) { /* forwards, then a random order below */
+        nd_store_record got;
+        assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+        assert_rec_equal(&got, &recs[i].r, 48, bits);
+    }
+    uint64_t st = 7;
+    for (size_t j = 0; j < 200; j++) {
+        size_t i = (size_t)(rng_next(&st) % N);
+        nd_store_record got;
+        assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+        assert_rec_equal(&got, &recs[i].r, 48, bits);
+    }
+    nd_store_record got;
+    assert_int_equal(nd_store_get(s, N, &got), ND_E_INVALID);
+    nd_store_info info;
+    nd_store_stats stats;
+    assert_int_equal(nd_store_describe(s, &info), ND_OK);
+    assert_int_equal(info.documents, N);
+    assert_true(info.blocks > 10);
+    assert_int_equal(info.recovered, 0);
+    assert_int_equal(info.torn_bytes, 0);
+    assert_int_equal(info.read_only, 1);
+    assert_int_equal(nd_store_verify(s, &stats), ND_OK);
+    assert_int_equal(stats.documents, N);
+    assert_int_equal(stats.paragraphs, info.paragraphs);
+    assert_true(stats.signatures_referenced > 0); /* the repeats' copied signatures */
+    nd_params p;
+    assert_int_equal(nd_store_params(s, &p), ND_OK);
+    assert_int_equal(p.num_perm, 48);
+    assert_int_equal(p.sig_bits, bits);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+static void test_roundtrip_8(void **state) { (void)state; roundtrip_bits(8); }
+static void test_roundtrip_16(void **state) { (void)state; roundtrip_bits(16); }
+static void test_roundtrip_32(void **state) { (void)state; roundtrip_bits(32); }
+
+/* Edge values of every field survive. */
+static void test_roundtrip_edges(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(8, 32);
+    const uint32_t a[8] = { 0, 1, UINT32_MAX, 0x80000000u, 5, 6, 7, 8 };
+    const uint32_t b[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+    nd_para_sig p[4] = {
+        { UINT32_MAX - 10, 10, ND_KIND_CONTENT, 0, 1, 0, a, 0.0 },       /* no token: one shingle */
+        { 3, UINT32_MAX, ND_KIND_CONTENT, 1, UINT32_MAX, UINT32_MAX, b, 0.0 }, /* offset goes backwards */
+        { 0, 0, ND_KIND_REPEAT, 1, 0, 2, b, 1.0 },                         /* no shingle at all */
+        { 7, 1, ND_KIND_REPEAT, 0, 1, 4, a, 0.1 },
+    };
+    const char id[] = { 'x', '\0', 'y', '\n', (char)0xFF };
+    nd_store_record recs[] = {
+        { id, sizeof id, "", 0, INT64_MIN, p, 4, a },
+        { "", 0, "s", 1, INT64_MAX, p, 1, b },
+        { "z", 1, "", 0, 0, NULL, 0, a },
+        { "w", 1, "s", 1, -1, p + 1, 1, b },
+    };
+    const char *path = path_of("edges.store");
+    nd_store *s;
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    for (size_t i = 0; i < 4; i++) assert_int_equal(nd_store_append_record(s, &recs[i]), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, ctx), ND_OK);
+    for (size_t i = 0; i < 4; i++) {
+        nd_store_record got;
+        assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+        assert_rec_equal(&got, &recs[i], 8, 32);
+    }
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* Records the reader would refuse are refused by the writer. */
+static void test_append_refuses_bad_records(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(8, 8);
+    const uint32_t a[8] = { 0 };
+    nd_para_sig bad_of[2] = { { 0, 1, ND_KIND_REPEAT, 0, 1, 1, a, 1.0 }, { 0, 1, ND_KIND_CONTENT, 1, 1, 1, a, 0.0 } };
+    nd_para_sig bad_kind[1] = { { 0, 1, ND_KIND_BOILERPLATE, 0, 1, 1, a, 0.0 } };
+    nd_para_sig big[1] = { { (size_t)UINT32_MAX + 1, 1, ND_KIND_CONTENT, 0, 1, 1, a, 0.0 } };
+    nd_para_sig nosig[1] = { { 0, 1, ND_KIND_CONTENT, 0, 1, 1, NULL, 0.0 } };
+    nd_para_sig bad_sim[2] = { { 0, 1, ND_KIND_CONTENT, 0, 1, 1, a, 0.0 }, { 2, 1, ND_KIND_REPEAT, 0, 1, 1, a, 1.5 } };
+    nd_store_record r = { "x", 1, "s", 1, 0, bad_of, 1, a };
+    nd_store *s;
+    const char *path = path_of("bad.store");
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_INVALID);
+    r.paras = bad_kind;
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_INVALID);
+    r.paras = nosig;
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_INVALID);
+    r.paras = bad_sim;
+    r.count = 2;
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_INVALID);
+    r.count = 1;
+    if (sizeof(size_t) > 4) {
+        r.paras = big;
+        assert_int_equal(nd_store_append_record(s, &r), ND_E_TOO_LARGE);
+    }
+    r.paras = NULL;
+    r.signature = NULL;
+    r.count = 0;
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_INVALID);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    assert_int_equal(nd_store_count(s), 0);
+    nd_store_close(s);
+    /* read-only handles refuse writes */
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    r.signature = a;
+    assert_int_equal(nd_store_append_record(s, &r), ND_E_STATE);
+    assert_int_equal(nd_store_commit(s), ND_E_STATE);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* Documents analyzed by the library round-trip: spans, kinds, counts, and
+ * the signatures cut to 8 bits. */
+static void test_append_doc(void **state)
+{
+    (void)state;
+    static const char *texts[] = {
+        "Home | News | Sport\nThe council voted on Tuesday to extend the ferry service.\n"
+        "Read Full Story\nOfficials said the crossings would cost two million.\n"
+        "The council voted on Tuesday to extend the ferry service.\n",
+        "",
+        "one two three\n\nfour five six seven eight nine ten eleven\n",
+    };
+    nd_ctx *ctx = make_ctx(128, 8);
+    nd_doc *doc;
+    nd_store *s;
+    const char *path = path_of("docs.store");
+    unlink(path);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(nd_doc_analyze(doc, texts[i], strlen(texts[i])), ND_OK);
+        assert_int_equal(nd_store_append_doc(s, doc, "id", 2, "src", 3, (int64_t)i), ND_OK);
+    }
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, ctx), ND_OK);
+    uint32_t dsig[128];
+    for (size_t i = 0; i < 3; i++) {
+        nd_store_record got;
+        assert_int_equal(nd_doc_analyze(doc, texts[i], strlen(texts[i])), ND_OK);
+        assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+        assert_int_equal(got.count, nd_doc_count(doc));
+        assert_true(got.time == (int64_t)i);
+        nd_doc_signature(doc, dsig);
+        assert_sig_equal(got.signature, dsig, 128, 8);
+        for (size_t j = 0; j < got.count; j++) {
+            nd_para_info info;
+            nd_doc_para(doc, j, &info);
+            assert_int_equal(got.paras[j].offset, info.offset);
+            assert_int_equal(got.paras[j].length, info.length);
+            assert_int_equal(got.paras[j].kind, info.kind);
+            assert_int_equal(got.paras[j].of, info.of);
+            assert_int_equal(got.paras[j].tokens, info.tokens);
+            assert_int_equal(got.paras[j].shingles, info.shingles);
+            assert_true(got.paras[j].similarity == (info.kind == ND_KIND_REPEAT ? info.similarity : 0.0));
+            assert_sig_equal(got.paras[j].signature, nd_doc_para_signature(doc, j), 128, 8);
+        }
+    }
+    nd_store_close(s);
+    nd_doc_free(doc);
+    nd_ctx_free(ctx);
+}
+
+/* ---- parameters, versions, unknown fields --------------------------------------------- */
+
+/* Rewrites the header checksum of the file at path after a patch. */
+static void fix_header_checksum(unsigned char *b)
+{
+    size_t n = 16 + nd__le32_get(b + 8);
+    nd__le64_put(b + n, XXH64(b, n, 0));
+}
+
+static void patch_file(const char *path, size_t off, const unsigned char *bytes, size_t n, int fix)
+{
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    assert_true(off + n <= len);
+    memcpy(b + off, bytes, n);
+    if (fix) fix_header_checksum(b);
+    write_file(path, b, len);
+    free(b);
+}
+
+static void test_param_mismatch_each(void **state)
+{
+    (void)state;
+    nd_params base;
+    nd_params_init(&base, ND_PARAMS_VERSION);
+    base.sig_bits = 8;
+    nd_ctx *ctx = make_ctx_params(&base);
+    const char *path = path_of("params.store");
+    test_rec recs[3];
+    write_store(path, ctx, recs, 3, 10, 0);
+    static const char *names[] = { "seed", "num_perm", "shingle_size", "seg_mode", "sig_bits" };
+    for (int f = 0; f < 5; f++) {
+        nd_params p = base;
+        if (f == 0) p.seed ^= 1;
+        if (f == 1) p.num_perm = 64;
+        if (f == 2) p.shingle_size = 3;
+        if (f == 3) p.seg_mode = ND_SEG_LINES;
+        if (f == 4) p.sig_bits = 16;
+        nd_ctx *other = make_ctx_params(&p);
+        for (int mode = 0; mode < 3; mode++) {
+            nd_store *s = NULL;
+            assert_int_equal(nd_store_open(&s, path, (nd_store_mode)mode, other), ND_E_PARAM_MISMATCH);
+            assert_non_null(s);
+            assert_non_null(strstr(nd_store_errmsg(s), names[f]));
+            assert_int_equal(nd_store_count(s), 0);
+            nd_store_close(s);
+        }
+        /* a collection made with other parameters cannot take the store */
+        nd_store *s;
+        nd_corpus *c;
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_corpus_create(&c, other), ND_OK);
+        assert_int_equal(nd_store_load_into(s, c), ND_E_PARAM_MISMATCH);
+        assert_non_null(strstr(nd_store_errmsg(s), names[f]));
+        assert_int_equal(nd_corpus_count(c), 0);
+        nd_corpus_free(c);
+        nd_store_close(s);
+        /* two stores: compatible() names it too */
+        const char *path2 = path_of("params2.store");
+        test_rec r2[1];
+        write_store(path2, other, r2, 1, 1, 0);
+        nd_store *a, *b;
+        assert_int_equal(nd_store_open(&a, path, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_open(&b, path2, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_compatible(a, b), ND_E_PARAM_MISMATCH);
+        assert_non_null(strstr(nd_store_errmsg(a), names[f]));
+        assert_int_equal(nd_store_compatible(a, a), ND_OK);
+        nd_store_close(a);
+        nd_store_close(b);
+        nd_ctx_free(other);
+    }
+    /* thresholds do not make signatures incomparable */
+    nd_params p = base;
+    p.repeat_threshold = 0.9;
+    p.min_stories = 5;
+    nd_ctx *other = make_ctx_params(&p);
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, other), ND_OK);
+    nd_store_close(s);
+    nd_ctx_free(other);
+    nd_ctx_free(ctx);
+}
+
+/* The fields a context cannot change: patched into the file. */
+static void test_param_mismatch_schemes(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(128, 8);
+    const char *path = path_of("schemes.store");
+    static const struct { size_t off; const char *name; } fields[] = {
+        { 18, "hash_scheme" }, { 24, "minhash_scheme" }, { 52, "normalization_version" },
+    };
+    for (int f = 0; f < 3; f++) {
+        test_rec recs[2];
+        write_store(path, ctx, recs, 2, 10, 0);
+        const unsigned char v[4] = { 0x2A, 0, 0, 0 };
+        patch_file(path, fields[f].off, v, 4, 1);
+        nd_store *s = NULL, *fresh = NULL;
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_PARAM_MISMATCH);
+        assert_non_null(strstr(nd_store_errmsg(s), fields[f].name));
+        nd_store_close(s);
+        /* readable alone, but not comparable with this library's signatures */
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_count(s), 2);
+        nd_corpus *c;
+        assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+        assert_int_equal(nd_store_load_into(s, c), ND_E_PARAM_MISMATCH);
+        assert_non_null(strstr(nd_store_errmsg(s), fields[f].name));
+        nd_corpus_free(c);
+        const char *path2 = path_of("schemes2.store");
+        test_rec r2[1];
+        write_store(path2, ctx, r2, 1, 1, 0);
+        assert_int_equal(nd_store_open(&fresh, path2, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_compatible(fresh, s), ND_E_PARAM_MISMATCH);
+        assert_non_null(strstr(nd_store_errmsg(fresh), fields[f].name));
+        nd_store_close(fresh);
+        nd_store_close(s);
+    }
+    nd_ctx_free(ctx);
+}
+
+static void test_versions(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = path_of("versions.store");
+    test_rec recs[2];
+    nd_store *s;
+    nd_store_info info;
+    /* newer write version: read-only, readable */
+    write_store(path, ctx, recs, 2, 10, 0);
+    unsigned char v2 = 2;
+    patch_file(path, 4, &v2, 1, 1);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_describe(s, &info), ND_OK);
+    assert_int_equal(info.write_version, 2);
+    assert_int_equal(info.read_only, 1);
+    assert_int_equal(nd_store_count(s), 2);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_VERSION);
+    assert_non_null(strstr(nd_store_errmsg(s), "read"));
+    nd_store_close(s);
+    /* newer read version: refused */
+    patch_file(path, 5, &v2, 1, 1);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_VERSION);
+    assert_non_null(strstr(nd_store_errmsg(s), "version 2"));
+    nd_store_close(s);
+    /* reserved flags must be 0 */
+    write_store(path, ctx, recs, 2, 10, 0);
+    unsigned char one = 1;
+    patch_file(path, 6, &one, 1, 1);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_CORRUPT);
+    nd_store_close(s);
+    /* not a store at all */
+    write_file(path, (const unsigned char *)"hello, world: not a store at all\n", 33);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_CORRUPT);
+    assert_non_null(strstr(nd_store_errmsg(s), "not a neardup store"));
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_E_CORRUPT); /* never overwritten */
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path_of("absent.store"), ND_STORE_READ, NULL), ND_E_IO);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path_of("absent.store"), ND_STORE_APPEND, ctx), ND_E_IO);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* Inserts a field before the parameter block's end tag, shifting the rest
+ * (the commit slots' end offsets follow). */
+static void insert_param(const char *path, const unsigned char *field, size_t n)
+{
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    size_t plen = nd__le32_get(b + 8), at = 16 + plen - 2, h = 16 + plen + 8;
+    unsigned char *o = malloc(len + n);
+    assert_non_null(o);
+    memcpy(o, b, at);
+    memcpy(o + at, field, n);
+    memcpy(o + at + n, b + at, len - at);
+    nd__le32_put(o + 8, (uint32_t)(plen + n));
+    fix_header_checksum(o);
+    for (int i = 0; i < 2; i++) {
+        unsigned char *slot = o + h + n + 48 * (size_t)i;
+        nd__le64_put(slot + 8, nd__le64_get(slot + 8) + n);
+        nd__le64_put(slot + 40, XXH64(slot, 40, 0));
+    }
+    write_file(path, o, len + n);
+    free(o);
+    free(b);
+}
+
+static void test_unknown_fields(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = path_of("unknown.store");
+    test_rec recs[5];
+    nd_store *s;
+    write_store(path, ctx, recs, 5, 10, 0);
+    static const unsigned char optional[] = { 0xF0, 0x03, 'a', 'b', 'c' };
+    insert_param(path, optional, sizeof optional);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, ctx), ND_OK); /* skipped */
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_record got;
+    assert_int_equal(nd_store_get(s, 4, &got), ND_OK);
+    assert_rec_equal(&got, &recs[4].r, 16, 8);
+    nd_store_close(s);
+    static const unsigned char required[] = { 0x70, 0x01, 0x00 };
+    insert_param(path, required, sizeof required);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_CORRUPT);
+    assert_non_null(strstr(nd_store_errmsg(s), "0x70"));
+    nd_store_close(s);
+
+    /* a skippable frame between record blocks is ignored */
+    write_store(path, ctx, recs, 5, 10, 0);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+    assert_int_equal(nd__store_write_frame(s, 0x80, "metadata", 8), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &recs[0].r), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), 6);
+    assert_int_equal(nd_store_get(s, 5, &got), ND_OK);
+    assert_rec_equal(&got, &recs[0].r, 16, 8);
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
+    /* an unknown frame type that may not be skipped */
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+    assert_int_equal(nd__store_write_frame(s, 0x05, "x", 1), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_CORRUPT);
+    assert_non_null(strstr(nd_store_errmsg(s), "unknown type"));
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* ---- crashes: truncation, torn slots, torn tails ------------------------------------------ */
+
+/* Offset of the last frame of a store written by write_store. */
+static size_t last_frame(const unsigned char *b, size_t len)
+{
+    size_t pos = 184, last = 0;
+    while (pos + 32 <= len) {
+        last = pos;
+        pos += 32 + nd__le32_get(b + pos + 4);
+    }
+    return last;
+}
+
+static void test_truncate_every_byte_of_last_block(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *path = path_of("trunc.store"), *cut = path_of("cut.store");
+    test_rec recs[8];
+    write_store(path, ctx, recs, 8, 5, 0); /* commit 1: 5 documents; commit 2: 3 more */
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    size_t start = last_frame(b, len);
+    assert_true(start > 184);
+    for (size_t t = start; t < len; t++) {
+        nd_store *s;
+        nd_store_info info;
+        write_file(cut, b, t);
+        assert_int_equal(nd_store_open(&s, cut, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_count(s), 5);
+        assert_int_equal(nd_store_describe(s, &info), ND_OK);
+        assert_int_equal(info.recovered, 1);
+        assert_int_equal(info.torn_bytes, t - start);
+        assert_non_null(strstr(nd_store_errmsg(s), "recovered"));
+        for (size_t i = 0; i < 5; i++) {
+            nd_store_record got;
+            assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+            assert_rec_equal(&got, &recs[i].r, 32, 8);
+        }
+        assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+        nd_store_close(s);
+        if (t % 37 != 0 && t != start && t != len - 1) continue;
+        /* an appender cuts the torn tail and carries on */
+        assert_int_equal(nd_store_open(&s, cut, ND_STORE_APPEND, ctx), ND_OK);
+        assert_int_equal(nd_store_append_record(s, &recs[7].r), ND_OK);
+        assert_int_equal(nd_store_commit(s), ND_OK);
+        nd_store_close(s);
+        assert_int_equal(nd_store_open(&s, cut, ND_STORE_READ, NULL), ND_OK);
+        assert_int_equal(nd_store_count(s), 6);
+        assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+        nd_store_describe(s, &info);
+        assert_int_equal(info.recovered, 0);
+        nd_store_close(s);
+    }
+    free(b);
+    nd_ctx_free(ctx);
+}
+
+/* A crash while the commit slot was written leaves it torn: the other slot,
+ * the previous commit, is used. */
+static void test_torn_commit_slot(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *path = path_of("torn.store");
+    test_rec recs[8];
+    write_store(path, ctx, recs, 8, 5, 0);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    /* the second commit went to slot 0 (the first to slot 1): tear slot 0 */
+    assert_int_equal(nd__le64_get(b + 88), 2);
+    memset(b + 88 + 20, 0xA5, 20);
+    write_file(path, b, len);
+    nd_store *s;
+    nd_store_info info;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), 5);
+    nd_store_describe(s, &info);
+    assert_int_equal(info.recovered, 1);
+    assert_int_equal(info.commit, 1);
+    assert_true(info.torn_bytes > 0);
+    nd_store_close(s);
+    free(b);
+    nd_ctx_free(ctx);
+}
+
+/* A slot whose sequence number is at its maximum: the next commit would
+ * wrap to 0 and be hidden behind it (found by fuzz_store). Readable, but no
+ * appender may take it. */
+static void test_sequence_at_maximum(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = path_of("seqmax.store");
+    test_rec recs[3];
+    write_store(path, ctx, recs, 3, 10, 0); /* one commit, in slot 1 */
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    unsigned char *slot = b + 88 + 48;
+    assert_int_equal(nd__le64_get(slot), 1);
+    nd__le64_put(slot, UINT64_MAX);
+    nd__le64_put(slot + 40, XXH64(slot, 40, 0));
+    write_file(path, b, len);
+    free(b);
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), 3);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_CORRUPT);
+    assert_non_null(strstr(nd_store_errmsg(s), "sequence"));
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* A process that dies after writing blocks but before committing them. */
+static void test_crash_before_commit(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *path = path_of("crash.store");
+    unlink(path);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        nd_store *s;
+        test_rec r;
+        if (nd_store_open(&s, path, ND_STORE_CREATE, ctx)) _exit(1);
+        for (int i = 0; i < 25; i++) {
+            if (i == 5 && nd_store_commit(s)) _exit(2);
+            if (i == 5) nd__store_set_block_target(s, 500); /* blocks written, never committed */
+            make_rec(&r, 32, (uint64_t)i, 5, i);
+            if (nd_store_append_record(s, &r.r)) _exit(3);
+        }
+        _exit(0); /* as if killed: no commit, no close */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    nd_store *s;
+    nd_store_info info;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), 5);
+    nd_store_describe(s, &info);
+    assert_true(info.torn_bytes > 0);
+    assert_int_equal(info.file_bytes + info.torn_bytes, (uint64_t)st.st_size);
+    assert_non_null(strstr(nd_store_errmsg(s), "torn tail"));
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, info.file_bytes); /* the appender cut it */
+    nd_ctx_free(ctx);
+}
+
+/* Every single-bit flip of a small store is reported: opening, reading or
+ * verifying fails, or the open says it recovered. Nothing crashes. */
+static void test_bit_flips(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(8, 8);
+    const char *path = path_of("flip.store"), *bad = path_of("flipped.store");
+    test_rec recs[6];
+    write_store(path, ctx, recs, 6, 3, 0);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    size_t caught = 0, recovered = 0;
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        write_file(bad, b, len);
+        b[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        nd_store *s;
+        nd_store_info info;
+        int rc = nd_store_open(&s, bad, ND_STORE_READ, NULL);
+        if (rc == ND_OK) {
+            nd_store_describe(s, &info);
+            int vrc = nd_store_verify(s, NULL);
+            for (size_t i = 0; i < nd_store_count(s); i++) {
+                nd_store_record got;
+                if (nd_store_get(s, i, &got)) break;
+            }
+            if (vrc == ND_OK && !info.recovered)
+                fail_msg("flip of bit %zu (byte %zu) went unnoticed", bit, bit / 8);
+            if (vrc == ND_OK) recovered++;
+            else caught++;
+        } else {
+            assert_true(rc == ND_E_CORRUPT || rc == ND_E_CHECKSUM || rc == ND_E_VERSION);
+            caught++;
+        }
+        nd_store_close(s);
+    }
+    assert_true(caught > 0 && recovered > 0);
+    free(b);
+    nd_ctx_free(ctx);
+}
+
+/* ---- concurrency ---------------------------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { 0, ms * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int child_appender(const char *path, nd_ctx *ctx, unsigned who)
+{
+    nd_store *s = NULL;
+    int rc = ND_E_LOCKED;
+    for (int tries = 0; tries < 20000 && rc == ND_E_LOCKED; tries++) {
+        rc = nd_store_open(&s, path, ND_STORE_CREATE, ctx);
+        if (rc == ND_E_LOCKED) {
+            nd_store_close(s);
+            s = NULL;
+            sleep_ms(1);
+        }
+    }
+    if (rc) return 10;
+    for (unsigned i = 0; i < 50; i++) {
+        test_rec r;
+        make_rec(&r, 16, who * 1000 + i, 3, i);
+        if (nd_store_append_record(s, &r.r)) return 11;
+        if (i % 10 == 9 && nd_store_commit(s)) return 12;
+    }
+    nd_store_close(s);
+    return 0;
+}
+
+static void test_concurrent_appenders(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = path_of("concurrent.store");
+    unlink(path);
+    pid_t pids[2];
+    for (unsigned c = 0; c < 2; c++) {
+        pids[c] = fork();
+        assert_true(pids[c] >= 0);
+        if (pids[c] == 0) _exit(child_appender(path, ctx, c + 1));
+    }
+    for (int c = 0; c < 2; c++) {
+        int status;
+        assert_int_equal(waitpid(pids[c], &status, 0), pids[c]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_count(s), 100); /* they took turns */
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    size_t per[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < 100; i++) {
+        nd_store_record got;
+        assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+        unsigned long long seed = strtoull(got.id + 4, NULL, 10);
+        per[seed / 1000 < 3 ? seed / 1000 : 0]++;
+    }
+    assert_int_equal(per[1], 50);
+    assert_int_equal(per[2], 50);
+    nd_store_close(s);
+
+    /* while one appender holds the store, another (process or handle) is refused */
+    nd_store *holder, *second = NULL;
+    assert_int_equal(nd_store_open(&holder, path, ND_STORE_APPEND, ctx), ND_OK);
+    assert_int_equal(nd_store_open(&second, path, ND_STORE_APPEND, ctx), ND_E_LOCKED);
+    assert_non_null(strstr(nd_store_errmsg(second), "locked"));
+    nd_store_close(second);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        nd_store *t = NULL;
+        int rc = nd_store_open(&t, path, ND_STORE_APPEND, ctx);
+        nd_store_close(t);
+        _exit(rc == ND_E_LOCKED ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* readers take no lock */
+    assert_int_equal(nd_store_open(&second, path, ND_STORE_READ, NULL), ND_OK);
+    nd_store_close(second);
+    nd_store_close(holder);
+    nd_ctx_free(ctx);
+}
+
+/* ---- a store loaded into a collection ------------------------------------------------------------ */
+
+static const char *story =
+    "The council voted on Tuesday to extend the harbour ferry service through the winter months after a long debate.\n"
+    "Officials said the extra crossings would cost about two million over the season and be paid from port fees.\n"
+    "Residents of the islands had asked for the change for years, citing school and hospital trips in bad weather.\n";
+
+static void add_page(nd_store *s, nd_doc *doc, const char *id, const char *feed, const char *chrome,
+                     const char *body)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s Home | Sections | Subscribe\n%s%s Copyright, all rights reserved\n", chrome,
+             body, chrome);
+    assert_int_equal(nd_doc_analyze(doc, text, strlen(text)), ND_OK);
+    assert_int_equal(nd_store_append_doc(s, doc, id, strlen(id), feed, strlen(feed), 0), ND_OK);
+}
+
+static void test_load_into_finds_copies_and_boilerplate(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(128, 8);
+    nd_doc *doc;
+    nd_store *s;
+    const char *path = path_of("load.store");
+    unlink(path);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    static const char *other[] = {
+        "A new library opened downtown with ten thousand books and a reading room for children of all ages.\n",
+        "The mayor announced a plan to plant two hundred trees along the river before the end of the summer.\n",
+        "Local farmers reported an early harvest this year thanks to a warm spring and steady rain in April.\n",
+    };
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "v%d", i);
+        add_page(s, doc, id, "valley", "Valley Post", other[i]);
+    }
+    add_page(s, doc, "wire", "metro", "Metro Wire", story);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+
+    nd_corpus *c;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, ctx), ND_OK);
+    assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+    assert_int_equal(nd_store_load_into(s, c), ND_OK);
+    assert_int_equal(nd_corpus_count(c), 4);
+    /* a new page of the valley feed carrying the wire story */
+    char text[2048];
+    snprintf(text, sizeof text, "Valley Post Home | Sections | Subscribe\n%sValley Post Copyright, all rights reserved\n", story);
+    assert_int_equal(nd_doc_analyze(doc, text, strlen(text)), ND_OK);
+    size_t idx;
+    assert_int_equal(nd_corpus_add(c, doc, "new", 3, "valley", 6, &idx), ND_OK);
+    assert_int_equal(nd_corpus_finish(c), ND_OK);
+    nd_doc_info info;
+    assert_int_equal(nd_corpus_doc(c, idx, &info), ND_OK);
+    const char *id;
+    size_t id_len;
+    assert_int_not_equal(info.duplicate_of, ND_NONE);
+    nd_corpus_doc_id(c, info.duplicate_of, &id, &id_len);
+    assert_int_equal(id_len, 4);
+    assert_memory_equal(id, "wire", 4);
+    assert_int_equal(info.boilerplate, 2); /* the valley chrome, known from the store */
+    nd_corpus_free(c);
+    nd_store_close(s);
+    nd_doc_free(doc);
+    nd_ctx_free(ctx);
+}
+
+/* ---- allocation --------------------------------------------------------------------------------- */
+
+typedef struct counter {
+    size_t allocs, live, fail_at;
+} counter;
+
+static void *counting_alloc(void *opaque, size_t size)
+{
+    counter *c = opaque;
+    c->allocs++;
+    if (c->fail_at && c->allocs >= c->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) c->live++;
+    return p;
+}
+
+static void counting_free(void *opaque, void *p)
+{
+    counter *c = opaque;
+    if (p) c->live--;
+    free(p);
+}
+
+static void test_allocator_used_and_failures_survived(void **state)
+{
+    (void)state;
+    counter cnt = { 0, 0, 0 };
+    nd_allocator al = { counting_alloc, counting_free, &cnt };
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.num_perm = 16;
+    p.sig_bits = 8;
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_ctx_create(&ctx, &p, &al), ND_OK);
+    const char *path = path_of("alloc.store");
+    test_rec recs[20];
+    size_t before = cnt.allocs;
+    write_store(path, ctx, recs, 20, 7, 600);
+    assert_true(cnt.allocs > before + 5); /* the writer, zlib included, used it */
+    size_t after_write = cnt.live;
+    /* every allocation of a read can fail: errors, never crashes or leaks */
+    for (size_t fail = 1; fail < 400; fail++) {
+        cnt.fail_at = cnt.allocs + fail;
+        nd_store *s = NULL;
+        nd_corpus *c = NULL;
+        int rc = nd_store_open(&s, path, ND_STORE_READ, ctx);
+        if (!rc) rc = nd_store_verify(s, NULL);
+        if (!rc) rc = nd_corpus_create(&c, ctx);
+        if (!rc) rc = nd_store_load_into(s, c);
+        assert_true(rc == ND_OK || rc == ND_E_NOMEM);
+        nd_corpus_free(c);
+        nd_store_close(s);
+        cnt.fail_at = 0;
+        assert_int_equal(cnt.live, after_write);
+        if (rc == ND_OK) break;
+    }
+    /* and of a write */
+    for (size_t fail = 1; fail < 400; fail++) {
+        cnt.fail_at = cnt.allocs + fail;
+        nd_store *s = NULL;
+        int rc = nd_store_open(&s, path, ND_STORE_APPEND, ctx);
+        for (size_t i = 0; i < 5 && !rc; i++) rc = nd_store_append_record(s, &recs[i].r);
+        if (!rc) rc = nd_store_commit(s);
+        assert_true(rc == ND_OK || rc == ND_E_NOMEM);
+        nd_store_close(s);
+        cnt.fail_at = 0;
+        assert_int_equal(cnt.live, after_write);
+        if (rc == ND_OK) break;
+    }
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+    assert_int_equal(cnt.live, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_le_fixed_vectors),
+        cmocka_unit_test(test_varint_vectors),
+        cmocka_unit_test(test_zigzag),
+        cmocka_unit_test(test_sig_pack_vectors),
+        cmocka_unit_test(test_golden_header),
+        cmocka_unit_test(test_golden_payload),
+        cmocka_unit_test(test_roundtrip_8),
+        cmocka_unit_test(test_roundtrip_16),
+        cmocka_unit_test(test_roundtrip_32),
+        cmocka_unit_test(test_roundtrip_edges),
+        cmocka_unit_test(test_append_refuses_bad_records),
+        cmocka_unit_test(test_append_doc),
+        cmocka_unit_test(test_param_mismatch_each),
+        cmocka_unit_test(test_param_mismatch_schemes),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_truncate_every_byte_of_last_block),
+        cmocka_unit_test(test_torn_commit_slot),
+        cmocka_unit_test(test_sequence_at_maximum),
+        cmocka_unit_test(test_crash_before_commit),
+        cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_concurrent_appenders),
+        cmocka_unit_test(test_load_into_finds_copies_and_boilerplate),
+        cmocka_unit_test(test_allocator_used_and_failures_survived),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
