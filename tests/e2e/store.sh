@@ -30,6 +30,7 @@ check "index appends (exit 0)" [ $? -eq 0 ]
 "$ND" info "$S" > "$TMP/info"
 check "info counts 4 documents" grep -q '^documents: 4$' "$TMP/info"
 check "info shows 8-bit values by default" grep -q 'sig_bits 8' "$TMP/info"
+check "info shows 32 values by default" grep -q 'num_perm 32,' "$TMP/info"
 check "info shows two commits" grep -q '^commit: 2$' "$TMP/info"
 "$ND" index -s "$S" -k 64 "$D/new" > /dev/null 2> "$TMP/err"
 check "index with another num_perm exits 2" [ $? -eq 2 ]
