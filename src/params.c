@@ -93,15 +93,21 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
         nd__free(&ctx->alloc, ctx);
         return rc;
     }
-    /* Near-duplicate paragraphs (repeats, verified exactly; families, on the
-     * estimate) must not be lost to the index: bands are chosen so that a
-     * pair at the threshold escapes them with probability at most 1e-6
-     * (42 bands of 3 rows at t = 0.75, K = 128), which makes verdicts
-     * independent of the seed in practice. */
+    /* Repeats are verified on exact shingle sets, so their index may return
+     * many candidates but must not lose a pair: bands are chosen so that a
+     * pair at the threshold escapes with probability at most 1e-6 (42 bands
+     * of 3 rows at t = 0.75, K = 128), which makes verdicts independent of
+     * the seed. Families across documents are verified on the estimate,
+     * noisy anyway: their bands minimise the weighted false-positive and
+     * false-negative areas (16 x 8 at t = 0.75, K = 128), a third of the work.
+     * b-bit values agree by chance once in 2^b, so a band of the collection
+     * indexes spans at least 32 bits of them. */
+    unsigned min_rows = (32 + params->sig_bits - 1) / params->sig_bits;
+    if (min_rows > params->num_perm) min_rows = params->num_perm;
     nd__lsh_for_recall(params->repeat_threshold, params->num_perm, 1e-6, &ctx->repeat_bands,
                        &ctx->repeat_rows);
-    nd__lsh_optimal(params->repeat_threshold, params->num_perm, 0.1, 0.9, &ctx->para_bands,
-                    &ctx->para_rows);
+    nd__lsh_optimal_rows(params->repeat_threshold, params->num_perm, 0.1, 0.9, min_rows,
+                         &ctx->para_bands, &ctx->para_rows);
     /* Copies are found through their content paragraphs (detect.c), which
      * match when Jaccard >= 0.5 or, for a merged or split paragraph, when one
      * holds the other at Jaccard down to 0.2: the index must surface pairs
@@ -110,10 +116,6 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
         ctx->doc_bands = params->lsh_bands;
         ctx->doc_rows = params->lsh_rows;
     } else {
-        /* b-bit values agree by chance once in 2^b: a band needs 32 bits of
-         * them, or unrelated paragraphs flood every bucket */
-        unsigned min_rows = (32 + params->sig_bits - 1) / params->sig_bits;
-        if (min_rows > params->num_perm) min_rows = params->num_perm;
         nd__lsh_optimal_rows(0.3, params->num_perm, 0.1, 0.9, min_rows, &ctx->doc_bands, &ctx->doc_rows);
     }
     *out = ctx;
