@@ -219,7 +219,13 @@ static int cli_parse(cli_opts *o, int argc, char **argv, int first)
         if (rc < 0) return cli_usage_error(v ? "bad value for option" : "missing value for option", name);
     }
     if (o->ninputs == 0) return cli_usage_error("no INPUT given (use - for standard input)", NULL);
+    /* an option that would be silently ignored is an error */
     if (o->stream && o->cmd == CMD_DUPS) return cli_usage_error("--stream works with scan and clean", NULL);
+    if (o->window && !o->stream) return cli_usage_error("--window needs --stream", NULL);
+    if (o->cmd != CMD_CLEAN && (o->outdir || o->keep_repeats || o->keep_boilerplate))
+        return cli_usage_error("-o, --keep-repeats and --keep-boilerplate are options of clean", NULL);
+    if (o->cmd == CMD_CLEAN && o->json)
+        return cli_usage_error("clean writes JSONL for JSONL input by itself; --json is for scan and dups", NULL);
     char msg[160];
     if (nd_params_check(&o->params, msg, sizeof msg)) return cli_usage_error(msg, NULL);
     return 0;

@@ -32,4 +32,11 @@ printf 'Feed One Home\n%s\nFeed One footer\n' "$body" > "$D/feed1/story.txt"
 printf 'Welcome to Feed Two\n%s\nCopyright Feed Two\n' "$body" > "$D/feed2/copy.txt"
 "$ND" dups --json "$D/feed1" "$D/feed2" > "$TMP/dups" 2>/dev/null
 check "dups finds the copy" grep -q "\"docs\":\[\"$D/feed1/story.txt\",\"$D/feed2/copy.txt\"\]" "$TMP/dups"
+# options that would be ignored are usage errors
+"$ND" scan --window 5 "$D/t.txt" > /dev/null 2>&1
+check "--window without --stream exits 2" [ $? -eq 2 ]
+"$ND" scan -o "$TMP/o2" "$D/t.txt" > /dev/null 2>&1
+check "scan -o exits 2" [ $? -eq 2 ]
+"$ND" clean --json "$D/t.txt" > /dev/null 2>&1
+check "clean --json exits 2" [ $? -eq 2 ]
 finish
