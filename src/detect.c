@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include "corpus.h"
 
-#define ND__SIG_EMPTY UINT32_MAX
 #define ND__MAX_VERIFY 256
 
 typedef struct nd__families {
@@ -45,7 +44,7 @@ static double nd__sim(const nd_corpus *c, const uint32_t *a, const uint32_t *b)
 static uint64_t nd__scope_salt(const nd_corpus *c, uint32_t doc)
 {
     if (c->ctx->params.boilerplate_scope == ND_SCOPE_ALL) return 0;
-    return nd__mix64(c->src_keys[c->docs[doc].source] + 0x9e3779b97f4a7c15ull);
+    return nd__source_salt(c->src_keys[c->docs[doc].source]);
 }
 
 static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
@@ -269,16 +268,6 @@ static void nd__sign_docs(nd_corpus *c, const nd__families *f)
     }
 }
 
-/* Share of the smaller set inside the larger, from the Jaccard estimate and
- * the set sizes: |A n B| = J (|A| + |B|) / (1 + J). */
-static double nd__containment(double j, uint64_t a, uint64_t b)
-{
-    uint64_t small = a < b ? a : b;
-    if (small == 0) return 0.0;
-    double inter = j * (double)(a + b) / (1.0 + j);
-    double cont = inter / (double)small;
-    return cont > 1.0 ? 1.0 : cont;
-}
 
 /* ---- copies ---------------------------------------------------------------- *
  *
@@ -331,10 +320,8 @@ static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
-    const double j = nd__sim(c, c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k);
-    *sim = j;
-    if (j >= 0.5) return 1;
-    return j >= 0.2 && nd__containment(j, c->paras[g].shingles, c->paras[r].shingles) >= 0.8;
+    *sim = nd__sim(c, c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k);
+    return nd__para_copies(*sim, c->paras[g].shingles, c->paras[r].shingles);
 }
 
 static void nd__count_member(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include "internal.h"
 
-#define ND__SIG_EMPTY UINT32_MAX
 /* Roots verified per paragraph at most; bounds the work on adversarial pages
  * where thousands of distinct paragraphs share bands. */
 #define ND__MAX_VERIFY 256

@@ -180,4 +180,31 @@ static inline uint64_t nd__mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+#define ND__SIG_EMPTY UINT32_MAX /* a signature value with no shingle behind it */
+
+/* Share of the smaller of two sets (a, b elements) inside the other, from
+ * their Jaccard estimate j: |A n B| = j (|A| + |B|) / (1 + j). */
+static inline double nd__containment(double j, uint64_t a, uint64_t b)
+{
+    uint64_t small = a < b ? a : b;
+    if (small == 0) return 0.0;
+    double cont = j * (double)(a + b) / (1.0 + j) / (double)small;
+    return cont > 1.0 ? 1.0 : cont;
+}
+
+/* Whether two paragraphs (sa, sb shingles, estimate j) count as the same
+ * text for copies: Jaccard 0.5, or one holding the other (a paragraph merged
+ * with its neighbour, or split) down to Jaccard 0.2. */
+static inline int nd__para_copies(double j, uint64_t sa, uint64_t sb)
+{
+    return j >= 0.5 || (j >= 0.2 && nd__containment(j, sa, sb) >= 0.8);
+}
+
+/* Salt that keeps one source's entries apart in a shared index (key: a
+ * 64-bit hash of the source name). */
+static inline uint64_t nd__source_salt(uint64_t source_key)
+{
+    return nd__mix64(source_key + 0x9e3779b97f4a7c15ull);
+}
+
 #endif

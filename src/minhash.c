@@ -21,7 +21,6 @@
  */
 #include "internal.h"
 
-#define ND__SIG_EMPTY UINT32_MAX
 
 #define ND__KERNEL(name, attr)                                                         \
     attr static void name(const uint64_t *restrict a, const uint64_t *restrict b,      \

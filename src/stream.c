@@ -23,6 +23,8 @@
  *      min_stories stories becomes boilerplate for good;
  *   4. labels, from the state after 3.
  */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include "internal.h"
 
 #define ND__SREF_NONE UINT64_MAX
@@ -347,13 +349,9 @@ static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
 
 static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t *b, uint32_t sa,
                            uint32_t sb, double *sim)
-{   /* as nd__para_match in detect.c */
-    double j = nd__ssim(s, a, b), small = sa < sb ? sa : sb;
-    *sim = j;
-    if (j >= 0.5) return 1;
-    if (j < 0.2 || small == 0) return 0;
-    double c = j * ((double)sa + sb) / (1.0 + j) / small;
-    return c >= 0.8;
+{
+    *sim = nd__ssim(s, a, b);
+    return nd__para_copies(*sim, sa, sb);
 }
 
 /* @return the ref of the best matching copy root of paragraph g, or NONE. */
@@ -552,15 +550,9 @@ static void nd__slabel(nd_stream *s, const nd__sdoc *d)
 static uint64_t nd__ssalt(const nd_stream *s, uint64_t src)
 {
     if (s->ctx->params.boilerplate_scope == ND_SCOPE_ALL) return 0;
-    return nd__mix64(src + 0x9e3779b97f4a7c15ull);
+    return nd__source_salt(src);
 }
 
-static uint64_t nd__shash(const char *p, size_t n)
-{   /* FNV-1a then a mix: source names only need to be told apart */
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return nd__mix64(h);
-}
 
 int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len,
                   const char *source, size_t source_len, nd_stream_doc *out)
@@ -574,7 +566,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
     if (n >= UINT32_MAX - cur->npara) return ND_E_TOO_LARGE;
     rc = nd__sreserve(s, cur, n, id_len, 0);
     if (rc) return rc;
-    uint64_t src = nd__shash(source ? source : "", source_len);
+    uint64_t src = XXH3_64bits(source ? source : "", source_len); /* as corpus.c names sources */
     nd__sstore(s, cur, doc, id, id_len, src);
     nd__sdoc *d = &cur->docs[cur->ndocs];
     cur->npara += n;
