@@ -17,6 +17,7 @@ int nd_corpus_create(nd_corpus **out, const nd_ctx *ctx)
     c->ctx = ctx;
     c->al = &ctx->alloc;
     c->k = ctx->params.num_perm;
+    c->nkeys = nd__ctx_nkeys(ctx);
     *out = c;
     return ND_OK;
 }
@@ -28,6 +29,7 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->docs);
     nd__free(al, c->paras);
     nd__free(al, c->psig);
+    nd__free(al, c->pkey);
     nd__free(al, c->dsig);
     nd__free(al, c->wsig);
     nd__free(al, c->fsig);
@@ -56,7 +58,9 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
     return ND_OK;
 }
 
-static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
+/* keys: the paragraph's nd__ctx_keys under c's context, or NULL to compute
+ * them here. Repeats take part in no chain and get none. */
+static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, const uint32_t *keys)
 {
     nd__cpara *p = &c->paras[g];
     memset(p, 0, sizeof *p);
@@ -70,6 +74,10 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
     p->is_short = in->tokens < c->ctx->params.shingle_size;
     p->tokens = in->tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)in->tokens;
     memcpy(c->psig + g * c->k, in->signature, c->k * sizeof *c->psig);
+    uint32_t *pk = c->pkey + g * c->nkeys;
+    if (in->kind == ND_KIND_REPEAT) memset(pk, 0, c->nkeys * sizeof *pk);
+    else if (keys) memcpy(pk, keys, c->nkeys * sizeof *pk);
+    else nd__ctx_keys(c->ctx, in->signature, pk);
 }
 
 /* Reserves room for a document of n paragraphs and fills its record; the
@@ -87,6 +95,7 @@ static int nd__reserve_doc(nd_corpus *c, const char *id, size_t id_len, const ch
     if (!rc) rc = nd__reserve(c->al, (void **)&c->ids, &c->ids_cap, c->ids_len + id_len + 1, 1);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->paras, &c->para_cap, c->npara + n, sizeof *c->paras);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->psig, &c->psig_cap, (c->npara + n) * c->k, sizeof *c->psig);
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->pkey, &c->pkey_cap, (c->npara + n) * c->nkeys, sizeof *c->pkey);
     if (rc) return rc;
     nd__cdoc *d = &c->docs[c->ndocs];
     memset(d, 0, sizeof *d);
@@ -118,12 +127,14 @@ int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len
     size_t n = nd_doc_count(doc);
     rc = nd__reserve_doc(c, id, id_len, source, source_len, n);
     if (rc) return rc;
+    /* the document's keys serve when its context bands as c's does */
+    const int own_keys = nd__same_keys(nd__doc_ctx(doc), c->ctx);
     for (size_t i = 0; i < n; i++) {
         nd_para_info info;
         nd_doc_para(doc, i, &info);
         nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
                            info.tokens, nd_doc_para_signature(doc, i), info.similarity };
-        nd__set_para(c, c->npara + i, &ps);
+        nd__set_para(c, c->npara + i, &ps, own_keys ? nd__doc_keys(doc, i) : NULL);
     }
     nd__commit(c, out_index);
     return ND_OK;
@@ -152,7 +163,7 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
         rc = nd__reserve(c->al, (void **)&c->fsig, &c->fsig_cap, (c->nfsig + 1) * c->k, sizeof *c->fsig);
     if (rc) return rc;
     for (size_t i = 0; i < count; i++)
-        nd__set_para(c, c->npara + i, &paras[i]);
+        nd__set_para(c, c->npara + i, &paras[i], NULL);
     if (signature) {
         memcpy(c->fsig + c->nfsig * c->k, signature, c->k * sizeof *c->fsig);
         c->docs[c->ndocs].fixed_sig = c->nfsig++;

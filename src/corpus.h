@@ -35,6 +35,9 @@ struct nd_corpus {
     size_t npara, para_cap;
     uint32_t *psig;          /* npara * k */
     size_t psig_cap;
+    uint32_t *pkey;          /* npara * nkeys band keys (nd__ctx_keys) */
+    size_t pkey_cap;
+    unsigned nkeys;
     uint32_t *dsig;          /* ndocs * k, content signatures */
     uint32_t *wsig;          /* ndocs * k, whole-page signatures (repeats left out) */
     uint32_t *fsig;          /* signatures given to nd_corpus_add_signed */

@@ -78,8 +78,9 @@ static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
     memset(ch, 0, sizeof *ch);
 }
 
-/* Chains over the paragraphs for which keep(g) holds, salted per scope. */
-static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows,
+/* Chains over the paragraphs for which keep(g) holds, on their stored keys
+ * from key0 (see nd__ctx_keys), salted per scope. */
+static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigned bands,
                             int salted, int (*keep)(const nd_corpus *, const void *, size_t),
                             const void *arg)
 {
@@ -88,12 +89,15 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsign
     size_t np = c->npara ? c->npara : 1;
     ch->items = nd__alloc(c->al, np * sizeof *ch->items);
     ch->pos = nd__alloc(c->al, np * sizeof *ch->pos);
-    uint64_t *salts = salted ? nd__alloc(c->al, np * sizeof *salts) : NULL;
+    uint32_t *salts = salted ? nd__alloc(c->al, np * sizeof *salts) : NULL;
     int rc = (ch->items && ch->pos && (!salted || salts)) ? ND_OK : ND_E_NOMEM;
     for (size_t g = 0; g < c->npara && !rc; g++) {
         ch->pos[g] = ND__LSH_END;
         if (!keep(c, arg, g)) continue;
-        if (salts) salts[ch->n] = nd__scope_salt(c, c->paras[g].doc);
+        if (salts) {
+            uint64_t salt = nd__scope_salt(c, c->paras[g].doc);
+            salts[ch->n] = (uint32_t)(salt ^ salt >> 32);
+        }
         ch->pos[g] = (uint32_t)ch->n;
         ch->items[ch->n++] = (uint32_t)g;
     }
@@ -101,8 +105,7 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsign
         ch->prev = nd__alloc(c->al, (ch->n ? ch->n : 1) * bands * sizeof *ch->prev);
         rc = ch->prev ? ND_OK : ND_E_NOMEM;
     }
-    uint32_t mask = c->ctx->params.sig_bits < 32 ? (1u << c->ctx->params.sig_bits) - 1 : UINT32_MAX;
-    if (!rc) rc = nd__lsh_chain(c->al, bands, rows, mask, c->psig, c->k, ch->items, salts, ch->n, ch->prev);
+    if (!rc) rc = nd__lsh_chain(c->al, c->pkey + key0, c->nkeys, bands, ch->items, salts, ch->n, ch->prev);
     nd__free(c->al, salts);
     return rc;
 }
@@ -144,7 +147,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
 static int nd__build_families(nd_corpus *c, nd__families *f)
 {
     nd__chains ch;
-    int rc = nd__chains_build(c, &ch, c->ctx->para_bands, c->ctx->para_rows, 1, nd__family_member, NULL);
+    int rc = nd__chains_build(c, &ch, 0, c->ctx->para_bands, 1, nd__family_member, NULL);
     for (uint32_t g = 0; g < c->npara && !rc; g++) {
         const nd__cpara *p = &c->paras[g];
         if (p->kind == ND_KIND_REPEAT) { /* its root, earlier in the document, counted it */
@@ -495,9 +498,15 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
     ch->items = nd__alloc(c->al, m * sizeof *ch->items);
     ch->prev = nd__alloc(c->al, m * bands * sizeof *ch->prev);
     if (!ch->items || !ch->prev) return ND_E_NOMEM;
-    for (size_t d = 0; d < c->ndocs; d++) ch->items[d] = (uint32_t)d;
-    uint32_t mask = c->ctx->params.sig_bits < 32 ? (1u << c->ctx->params.sig_bits) - 1 : UINT32_MAX;
-    return nd__lsh_chain(c->al, bands, rows, mask, c->wsig, c->k, ch->items, NULL, ch->n, ch->prev);
+    uint32_t *keys = nd__alloc(c->al, m * bands * sizeof *keys);
+    if (!keys) return ND_E_NOMEM;
+    for (size_t d = 0; d < c->ndocs; d++) {
+        ch->items[d] = (uint32_t)d;
+        nd__lsh_keys(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
+    }
+    int rc = nd__lsh_chain(c->al, keys, bands, bands, ch->items, NULL, ch->n, ch->prev);
+    nd__free(c->al, keys);
+    return rc;
 }
 
 /*
@@ -638,7 +647,7 @@ int nd_corpus_finish(nd_corpus *c)
         unsigned bands, rows;
         nd__sign_pages(c);
         nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
-        rc = nd__chains_build(c, &copies, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_candidate, NULL);
+        rc = nd__chains_build(c, &copies, c->ctx->para_bands, c->ctx->doc_bands, 0, nd__copy_candidate, NULL);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }
     if (!rc) rc = nd__stories(c, &f, &copies, &pages);

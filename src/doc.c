@@ -44,6 +44,8 @@ struct nd_doc {
     size_t para_cap, n, repeats;
     uint32_t *sigs;
     size_t sig_cap;
+    uint32_t *keys;        /* per paragraph: the collection's band keys */
+    size_t key_cap;
     uint64_t *arena;
     size_t arena_len, arena_cap;
     uint32_t *stamp;       /* per paragraph: last paragraph that collected it, + 1 */
@@ -80,6 +82,7 @@ void nd_doc_free(nd_doc *d)
     nd__free(al, d->spans);
     nd__free(al, d->paras);
     nd__free(al, d->sigs);
+    nd__free(al, d->keys);
     nd__free(al, d->arena);
     nd__free(al, d->stamp);
     nd__free(al, d->hits);
@@ -271,6 +274,19 @@ static int nd__find_repeats(nd_doc *d)
     return ND_OK;
 }
 
+/* The collection's band keys, computed here so that they cost nothing in
+ * the collection's serial steps (documents are analyzed in parallel). */
+static int nd__key_paragraphs(nd_doc *d)
+{
+    const unsigned nk = nd__ctx_nkeys(d->ctx), k = d->ctx->params.num_perm;
+    int rc = nd__reserve(d->al, (void **)&d->keys, &d->key_cap, d->n * nk, sizeof *d->keys);
+    if (rc) return rc;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->paras[i].kind != ND_KIND_REPEAT)
+            nd__ctx_keys(d->ctx, d->sigs + i * (size_t)k, d->keys + i * (size_t)nk);
+    return ND_OK;
+}
+
 int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
 {
     if (!d || (!text && size)) return ND_E_INVALID;
@@ -286,6 +302,7 @@ int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
     d->n = count;
     if (!rc) rc = nd__sign_paragraphs(d, text);
     if (!rc) rc = nd__find_repeats(d);
+    if (!rc) rc = nd__key_paragraphs(d);
     if (rc) d->n = d->repeats = 0;
     return rc;
 }
@@ -348,3 +365,10 @@ int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx)
     return (a->num_perm == b->num_perm && a->shingle_size == b->shingle_size && a->seed == b->seed)
          ? ND_OK : ND_E_PARAM_MISMATCH;
 }
+
+const uint32_t *nd__doc_keys(const nd_doc *doc, size_t i)
+{
+    return doc->keys + i * (size_t)nd__ctx_nkeys(doc->ctx);
+}
+
+const nd_ctx *nd__doc_ctx(const nd_doc *doc) { return doc->ctx; }

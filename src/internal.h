@@ -147,15 +147,18 @@ int nd__lsh_insert(nd__lsh *l, uint32_t item);
 uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band);
 static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l->next[entry]; }
 
-/* Batch banding for a whole collection, without a hash table: for the n
- * signatures sigs + items[i] * k, prev[band * n + i] receives the largest
- * j < i whose band key (xor salts[j], salts may be NULL) equals i's, or
- * ND__LSH_END (band-major, so each band's links are built in cache). Built by sorting 32-bit key prefixes band by band, so it
- * costs 8 bytes per item while it runs and 4 per item and band after; a
- * prefix collision only adds a candidate, which callers verify. */
-int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
-                  const uint32_t *sigs, size_t k, const uint32_t *items, const uint64_t *salts,
-                  size_t n, uint32_t *prev);
+/* The 32-bit band keys of sig (bands of `rows` values, bits outside mask
+ * ignored) into out[0..bands-1]: the top half of nd__lsh_band_key. */
+void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out);
+
+/* Batch banding for a whole collection, without a shared hash table: item
+ * i's key of band b is keys[items[i] * stride + b] xor salts[i] (salts may be
+ * NULL); prev[b * n + i] receives the largest j < i with the same key, or
+ * ND__LSH_END (band-major, so each band's links are built in cache). Keys
+ * are 32-bit: a collision only adds a candidate, which callers verify. Costs
+ * about 4 * 16 + 8 bytes per item while it runs. */
+int nd__lsh_chain(const nd_allocator *al, const uint32_t *keys, size_t stride, unsigned bands,
+                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev);
 
 /* ---- the context ---- */
 struct nd_ctx {
@@ -167,10 +170,30 @@ struct nd_ctx {
     unsigned doc_bands, doc_rows;
 };
 
+/* Band keys a collection keeps per paragraph (nd__ctx_keys): the family
+ * bands (para_bands of para_rows), then the copy bands (doc_bands of
+ * doc_rows), computed once when the paragraph is signed. */
+static inline unsigned nd__ctx_nkeys(const nd_ctx *ctx) { return ctx->para_bands + ctx->doc_bands; }
+static inline uint32_t nd__ctx_key_mask(const nd_ctx *ctx)
+{
+    return ctx->params.sig_bits < 32 ? (1u << ctx->params.sig_bits) - 1 : UINT32_MAX;
+}
+void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out);
+/* Whether two contexts give the same nd__ctx_keys. */
+static inline int nd__same_keys(const nd_ctx *a, const nd_ctx *b)
+{
+    return a->para_bands == b->para_bands && a->para_rows == b->para_rows
+        && a->doc_bands == b->doc_bands && a->doc_rows == b->doc_rows
+        && a->params.sig_bits == b->params.sig_bits;
+}
+
 /* ---- doc.c, for the collection modules ---- */
 /* ND_OK when doc's signatures compare with ctx's (same K, w, seed and
  * normalization), else ND_E_PARAM_MISMATCH; ND_E_INVALID for NULL. */
 int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
+/* Paragraph i's nd__ctx_keys (undefined for repeats, which no chain holds). */
+const uint32_t *nd__doc_keys(const nd_doc *doc, size_t i);
+const nd_ctx *nd__doc_ctx(const nd_doc *doc);
 
 /* ---- small shared helpers ---- */
 static inline uint64_t nd__mix64(uint64_t x)

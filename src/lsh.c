@@ -10,8 +10,6 @@
  * the same bucket. Entries are numbered item * bands + band, so an entry
  * needs only its 4-byte link.
  */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 #include <math.h>
 #include "internal.h"
 
@@ -97,18 +95,39 @@ void nd__lsh_free(nd__lsh *l)
     memset(l, 0, sizeof *l);
 }
 
+/* Hash of one band's values; bits outside mask (b-bit signatures) take no
+ * part, so only the kept bits decide. Values are taken two at a time into a
+ * 64-bit word and folded by a bijective mix (splitmix64's finalizer), so a
+ * band of one or two values never collides and longer bands collide as
+ * random 64-bit keys would: rarely, and only ever adding a candidate that
+ * is verified. Inlined, this is several times cheaper than a general hash
+ * over a few bytes, and every paragraph takes about a hundred band keys.
+ * Never 0 (0 marks an empty slot). */
+static inline uint64_t nd__band_hash(const uint32_t *sig, unsigned rows, uint32_t mask, unsigned band)
+{
+    const uint32_t *v = sig + (size_t)band * rows;
+    uint64_t h = (band + 1) * 0x9e3779b97f4a7c15ull;
+    unsigned i = 0;
+    for (; i + 2 <= rows; i += 2) h = nd__mix64(h ^ ((v[i] & mask) | (uint64_t)(v[i + 1] & mask) << 32));
+    if (i < rows) h = nd__mix64(h ^ (v[i] & mask));
+    return h ? h : 1;
+}
+
 uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
 {
-    const uint32_t *v = sig + (size_t)band * l->rows;
-    uint64_t k;
-    if (l->mask == UINT32_MAX) {
-        k = XXH3_64bits_withSeed(v, sizeof(uint32_t) * l->rows, band);
-    } else { /* b-bit signatures: only the kept bits may decide */
-        uint32_t tmp[ND_MAX_NUM_PERM];
-        for (unsigned i = 0; i < l->rows; i++) tmp[i] = v[i] & l->mask;
-        k = XXH3_64bits_withSeed(tmp, sizeof(uint32_t) * l->rows, band);
-    }
-    return k ? k : 1; /* 0 marks an empty slot */
+    return nd__band_hash(sig, l->rows, l->mask, band);
+}
+
+void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out)
+{
+    for (unsigned b = 0; b < bands; b++) out[b] = (uint32_t)(nd__band_hash(sig, rows, mask, b) >> 32);
+}
+
+void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)
+{
+    uint32_t mask = nd__ctx_key_mask(ctx);
+    nd__lsh_keys(ctx->para_bands, ctx->para_rows, mask, sig, out);
+    nd__lsh_keys(ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
 }
 
 static size_t nd__slot(const nd__lsh *l, uint64_t key)
@@ -176,74 +195,125 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
     return l->slot[s].key ? l->slot[s].head : ND__LSH_END;
 }
 
-/* ---- batch chains ------------------------------------------------------- */
+/* ---- batch chains ------------------------------------------------------- *
+ *
+ * Each band is chained in two steps that both stay in cache: a counting
+ * partition of (key, position) pairs by the key's top bits into buckets of
+ * about ND__CHAIN_BUCKET entries (one pass over memory, positions kept in
+ * order), then, bucket by bucket, a small hash table that remembers the last
+ * position of each key. A full sort would cost three passes; a hash table
+ * over the whole band, a cache miss per entry.
+ */
+#define ND__CHAIN_BUCKET 128u
+/* Bands gathered per pass over the items' keys (16 keys: one cache line). */
+#define ND__CHAIN_GROUP 16u
 
-/* Stable LSD radix sort of a[] by bits 32..63 in three 11-bit digits (the
- * counts stay in L1): entries with equal keys keep their order, i.e. their
- * position in the low half. Ends with the result in a. */
-static void nd__radix_hi32(uint64_t *a, uint64_t *tmp, size_t n, size_t *count)
+typedef struct nd__chain_slot {
+    uint32_t key, last, stamp; /* stamp: the bucket that wrote it, so no clearing */
+} nd__chain_slot;
+
+typedef struct nd__chainer {
+    const nd_allocator *al;
+    size_t n;
+    unsigned bits;             /* of the key that choose the bucket */
+    uint32_t *count;           /* 2^bits + 1 bucket starts */
+    uint64_t *part;            /* n (key << 32 | position), partitioned */
+    nd__chain_slot *tab;
+    size_t tab_size;           /* a power of two, at least twice the largest bucket */
+    uint32_t stamp;
+} nd__chainer;
+
+static int nd__chainer_fit(nd__chainer *ch, size_t largest)
 {
-    uint64_t *from = a, *to = tmp;
-    for (int shift = 32; shift < 64; shift += 11) {
-        memset(count, 0, 2049 * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[((from[i] >> shift) & 0x7FF) + 1]++;
-        for (size_t d = 1; d <= 2048; d++) count[d] += count[d - 1];
-        for (size_t i = 0; i < n; i++) to[count[(from[i] >> shift) & 0x7FF]++] = from[i];
-        uint64_t *t = from;
-        from = to;
-        to = t;
-    }
-    if (from != a) memcpy(a, from, n * sizeof *a);
+    size_t want = 64;
+    while (want < 2 * largest) want *= 2;
+    if (want <= ch->tab_size) return ND_OK;
+    nd__free(ch->al, ch->tab);
+    ch->tab = nd__calloc(ch->al, want, sizeof *ch->tab);
+    ch->tab_size = ch->tab ? want : 0;
+    ch->stamp = 0;
+    return ch->tab ? ND_OK : ND_E_NOMEM;
 }
 
-/* Band keys of one signature for bands [b0, b0 + nb), xor salt, into
- * a[(b - b0) * n + i]: the top 32 bits hold the key, the low 32 bits i. */
-static void nd__chain_keys(const nd__lsh *keyer, const uint32_t *sig, uint64_t salt, unsigned b0,
-                           unsigned nb, size_t n, size_t i, uint64_t *a)
+/* Links the entries of one bucket: row[i] = last earlier position with the
+ * same key. Positions arrive in increasing order. */
+static void nd__chain_bucket(nd__chainer *ch, const uint64_t *e, size_t m, uint32_t *row)
 {
-    for (unsigned b = 0; b < nb; b++) {
-        uint64_t key = nd__mix64(nd__lsh_band_key(keyer, sig, b0 + b) ^ salt);
-        a[(size_t)b * n + i] = (key & 0xFFFFFFFF00000000ull) | i;
+    const size_t mask = ch->tab_size - 1;
+    const uint32_t stamp = ++ch->stamp;
+    nd__chain_slot *tab = ch->tab;
+    for (size_t j = 0; j < m; j++) {
+        uint32_t key = (uint32_t)(e[j] >> 32), i = (uint32_t)e[j];
+        size_t h = key & mask; /* the low bits: the top ones chose the bucket */
+        while (tab[h].stamp == stamp && tab[h].key != key) h = (h + 1) & mask;
+        if (tab[h].stamp == stamp) {
+            row[i] = tab[h].last;
+        } else {
+            tab[h].stamp = stamp;
+            tab[h].key = key;
+            row[i] = ND__LSH_END;
+        }
+        tab[h].last = i;
     }
 }
 
-/* One band's links: its row of prev (n entries) is small enough to stay in
- * cache while the sorted keys scatter into it. */
-static void nd__chain_link(const uint64_t *a, size_t n, uint32_t *row)
+/* One band: keys[i] for positions 0..n-1 into row (n links). */
+static int nd__chain_band(nd__chainer *ch, const uint32_t *keys, uint32_t *row)
 {
-    for (size_t j = 0; j < n; j++) {
-        int same = j > 0 && (a[j] >> 32) == (a[j - 1] >> 32);
-        row[(uint32_t)a[j]] = same ? (uint32_t)a[j - 1] : ND__LSH_END;
+    const size_t n = ch->n, nbuckets = (size_t)1 << ch->bits;
+    const unsigned shift = 32 - ch->bits;
+    uint32_t *count = ch->count;
+    memset(count, 0, (nbuckets + 1) * sizeof *count);
+    for (size_t i = 0; i < n; i++) count[ch->bits ? (keys[i] >> shift) + 1 : 1]++;
+    size_t largest = 0;
+    for (size_t b = 1; b <= nbuckets; b++) {
+        if (count[b] > largest) largest = count[b];
+        count[b] += count[b - 1];
     }
+    if (ch->stamp >= UINT32_MAX - nbuckets) { /* stamps would wrap: start afresh */
+        memset(ch->tab, 0, ch->tab_size * sizeof *ch->tab);
+        ch->stamp = 0;
+    }
+    int rc = nd__chainer_fit(ch, largest);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = ch->bits ? keys[i] >> shift : 0;
+        ch->part[count[b]++] = (uint64_t)keys[i] << 32 | (uint32_t)i;
+    }
+    /* count[b] now ends bucket b */
+    for (size_t b = 0, start = 0; b < nbuckets; start = count[b++])
+        nd__chain_bucket(ch, ch->part + start, count[b] - start, row);
+    return ND_OK;
 }
 
-/* Bands are keyed in groups, so that the signatures (K*4 bytes each, far
- * more than the keys) are read once per group rather than once per band. */
-#define ND__CHAIN_GROUP 8u
-
-int nd__lsh_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
-                  const uint32_t *sigs, size_t k, const uint32_t *items, const uint64_t *salts,
-                  size_t n, uint32_t *prev)
+int nd__lsh_chain(const nd_allocator *al, const uint32_t *keys, size_t stride, unsigned bands,
+                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev)
 {
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
+    nd__chainer ch;
+    memset(&ch, 0, sizeof ch);
+    ch.al = al;
+    ch.n = n;
+    while (ch.bits < 16 && (n >> ch.bits) > ND__CHAIN_BUCKET) ch.bits++;
     size_t m = n ? n : 1;
-    uint64_t *a = nd__alloc(al, m * ND__CHAIN_GROUP * sizeof *a), *tmp = nd__alloc(al, m * sizeof *tmp);
-    size_t *count = nd__alloc(al, 2049 * sizeof *count);
-    int rc = (a && tmp && count) ? ND_OK : ND_E_NOMEM;
-    nd__lsh keyer; /* only rows and mask are read by nd__lsh_band_key */
-    nd__lsh_init(&keyer, al, bands, rows);
-    keyer.mask = mask;
+    uint32_t *gather = nd__alloc(al, m * ND__CHAIN_GROUP * sizeof *gather);
+    ch.part = nd__alloc(al, m * sizeof *ch.part);
+    ch.count = nd__alloc(al, (((size_t)1 << ch.bits) + 1) * sizeof *ch.count);
+    int rc = (gather && ch.part && ch.count) ? ND_OK : ND_E_NOMEM;
     for (unsigned b0 = 0; b0 < bands && !rc; b0 += ND__CHAIN_GROUP) {
         unsigned nb = bands - b0 < ND__CHAIN_GROUP ? bands - b0 : ND__CHAIN_GROUP;
-        for (size_t i = 0; i < n; i++)
-            nd__chain_keys(&keyer, sigs + (size_t)items[i] * k, salts ? salts[i] : 0, b0, nb, n, i, a);
-        for (unsigned b = 0; b < nb; b++) {
-            nd__radix_hi32(a + (size_t)b * n, tmp, n, count);
-            nd__chain_link(a + (size_t)b * n, n, prev + (size_t)(b0 + b) * n);
+        /* band-major copies of this group's keys, read once per item */
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t *k = keys + (size_t)items[i] * stride + b0;
+            uint32_t salt = salts ? salts[i] : 0;
+            for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
         }
+        for (unsigned b = 0; b < nb && !rc; b++)
+            rc = nd__chain_band(&ch, gather + (size_t)b * n, prev + (size_t)(b0 + b) * n);
     }
-    nd__free(al, a);
-    nd__free(al, tmp);
-    nd__free(al, count);
+    nd__free(al, gather);
+    nd__free(al, ch.part);
+    nd__free(al, ch.count);
+    nd__free(al, ch.tab);
     return rc;
 }

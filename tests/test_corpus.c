@@ -774,11 +774,29 @@ static void test_family_recall_at_080(void **state)
 
 /* ---- nd__lsh_chain directly ---- */
 
-/* The chain's key for item i in band b: the band key xor its salt, mixed,
- * top 32 bits (what lsh.c sorts by). */
+/* The chain's key for item i in band b: the top half of the band key xor
+ * the salt folded to 32 bits (what the collection passes to lsh.c). */
+static uint32_t salt32(uint64_t salt) { return (uint32_t)(salt ^ salt >> 32); }
+
 static uint32_t chain_key(const nd__lsh *keyer, const uint32_t *sig, unsigned band, uint64_t salt)
 {
-    return (uint32_t)(nd__mix64(nd__lsh_band_key(keyer, sig, band) ^ salt) >> 32);
+    return (uint32_t)(nd__lsh_band_key(keyer, sig, band) >> 32) ^ salt32(salt);
+}
+
+/* nd__lsh_chain over the band keys of ns signatures (as a collection keeps
+ * them, one row of keys per signature) with 64-bit salts folded. */
+static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
+                     const uint32_t *sigs, size_t k, size_t ns, const uint32_t *items,
+                     const uint64_t *salts, size_t n, uint32_t *prev)
+{
+    uint32_t *keys = tmalloc((ns ? ns : 1) * bands * sizeof *keys);
+    uint32_t *s32 = tmalloc((n ? n : 1) * sizeof *s32);
+    for (size_t i = 0; i < ns; i++) nd__lsh_keys(bands, rows, mask, sigs + i * k, keys + i * bands);
+    for (size_t i = 0; i < n; i++) s32[i] = salts ? salt32(salts[i]) : 0;
+    int rc = nd__lsh_chain(al, keys, bands, bands, items, salts ? s32 : NULL, n, prev);
+    tfree(keys);
+    tfree(s32);
+    return rc;
 }
 
 /* Checks prev[] (band-major: prev[band * n + position]) against brute force: for each position and band, the largest
@@ -855,7 +873,7 @@ static void test_lsh_chain(void **state)
     static const unsigned shapes[][2] = { { 32, 4 }, { 13, 9 }, { 1, 128 }, { 128, 1 }, { 9, 3 } };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         unsigned bands = shapes[s][0], rows = shapes[s][1];
-        assert_int_equal(nd__lsh_chain(al, bands, rows, UINT32_MAX, sigs, K, items, NULL, N, prev), ND_OK);
+        assert_int_equal(run_chain(al, bands, rows, UINT32_MAX, sigs, K, NS, items, NULL, N, prev), ND_OK);
         size_t links = chain_links(prev, N, bands);
         if (links > 2)
             fail_msg("bands=%u rows=%u: %zu links between unrelated signatures", bands, rows, links);
@@ -874,7 +892,7 @@ static void test_lsh_chain(void **state)
     }
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         unsigned bands = shapes[s][0], rows = shapes[s][1];
-        assert_int_equal(nd__lsh_chain(al, bands, rows, UINT32_MAX, sigs, K, items, NULL, N, prev), ND_OK);
+        assert_int_equal(run_chain(al, bands, rows, UINT32_MAX, sigs, K, NS, items, NULL, N, prev), ND_OK);
         for (size_t p = 0; p < 5; p++)
             for (unsigned b = 0; b < bands; b++) {
                 uint32_t q = prev[(size_t)b * N + pairs[p][1]];
@@ -896,7 +914,7 @@ static void test_lsh_chain(void **state)
     salts[pairs[0][1]] = salts[pairs[0][0]];          /* same scope: linked */
     salts[pairs[1][1]] = salts[pairs[1][0]] ^ 0x40;   /* other scope: apart */
     salts[pairs[2][1]] = salts[pairs[2][0]] + 1;
-    assert_int_equal(nd__lsh_chain(al, 32, 4, UINT32_MAX, sigs, K, items, salts, N, prev), ND_OK);
+    assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, salts, N, prev), ND_OK);
     for (unsigned b = 0; b < 32; b++) {
         uint32_t q = prev[(size_t)b * N + pairs[0][1]];
         while (q != ND__LSH_END && q > pairs[0][0]) q = prev[(size_t)b * N + q];
@@ -912,9 +930,9 @@ static void test_lsh_chain(void **state)
     /* b-bit signatures: only the kept bits decide */
     uint32_t *sj = sigs + (size_t)items[pairs[4][1]] * K;
     for (size_t i = 0; i < K; i++) sj[i] ^= 0xABCD1200u;  /* same low 8 bits as pair[4][0] */
-    assert_int_equal(nd__lsh_chain(al, 32, 4, UINT32_MAX, sigs, K, items, NULL, N, prev), ND_OK);
+    assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, NULL, N, prev), ND_OK);
     for (unsigned b = 0; b < 32; b++) assert_int_not_equal(prev[(size_t)b * N + pairs[4][1]], pairs[4][0]);
-    assert_int_equal(nd__lsh_chain(al, 32, 4, 0xFF, sigs, K, items, NULL, N, prev), ND_OK);
+    assert_int_equal(run_chain(al, 32, 4, 0xFF, sigs, K, NS, items, NULL, N, prev), ND_OK);
     for (unsigned b = 0; b < 32; b++) {
         uint32_t q = prev[(size_t)b * N + pairs[4][1]];
         while (q != ND__LSH_END && q > pairs[4][0]) q = prev[(size_t)b * N + q];
@@ -923,7 +941,7 @@ static void test_lsh_chain(void **state)
     check_chain(32, 4, 0xFF, sigs, K, items, NULL, N, prev);
 
     /* no items */
-    assert_int_equal(nd__lsh_chain(al, 32, 4, UINT32_MAX, sigs, K, items, NULL, 0, prev), ND_OK);
+    assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, NULL, 0, prev), ND_OK);
     tfree(sigs);
     tfree(items);
     tfree(prev);
