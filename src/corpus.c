@@ -28,8 +28,11 @@ void nd_corpus_free(nd_corpus *c)
     const nd_allocator *al = c->al;
     nd__free(al, c->docs);
     nd__free(al, c->paras);
-    nd__free(al, c->psig);
-    nd__free(al, c->pkey);
+    for (size_t i = 0; i < c->nchunks; i++) {
+        nd__free(al, c->chunks[i].sig);
+        nd__free(al, c->chunks[i].key);
+    }
+    nd__free(al, c->chunks);
     nd__free(al, c->dsig);
     nd__free(al, c->wsig);
     nd__free(al, c->fsig);
@@ -73,11 +76,60 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, const ui
     p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;
     p->is_short = in->tokens < c->ctx->params.shingle_size;
     p->tokens = in->tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)in->tokens;
-    memcpy(c->psig + g * c->k, in->signature, c->k * sizeof *c->psig);
-    uint32_t *pk = c->pkey + g * c->nkeys;
+    memcpy(nd__psig(c, g), in->signature, c->k * sizeof(uint32_t));
+    uint32_t *pk = nd__pkey(c, g);
     if (in->kind == ND_KIND_REPEAT) memset(pk, 0, c->nkeys * sizeof *pk);
     else if (keys) memcpy(pk, keys, c->nkeys * sizeof *pk);
     else nd__ctx_keys(c->ctx, in->signature, pk);
+}
+
+/* Resizes the first chunk to hold cap paragraphs (cap <= ND__CHUNK). */
+static int nd__resize_first(nd_corpus *c, size_t cap)
+{
+    uint32_t *sig = nd__alloc(c->al, cap * c->k * sizeof *sig);
+    uint32_t *key = nd__alloc(c->al, cap * c->nkeys * sizeof *key);
+    if (!sig || !key) {
+        nd__free(c->al, sig);
+        nd__free(c->al, key);
+        return ND_E_NOMEM;
+    }
+    if (c->nchunks) {
+        memcpy(sig, c->chunks[0].sig, c->npara * c->k * sizeof *sig);
+        memcpy(key, c->chunks[0].key, c->npara * c->nkeys * sizeof *key);
+        nd__free(c->al, c->chunks[0].sig);
+        nd__free(c->al, c->chunks[0].key);
+    }
+    c->chunks[0] = (nd__chunk){ sig, key };
+    c->nchunks = 1;
+    c->para_room = cap;
+    return ND_OK;
+}
+
+/* Makes the chunks hold at least need paragraphs. */
+static int nd__reserve_chunks(nd_corpus *c, size_t need)
+{
+    if (need <= c->para_room) return ND_OK;
+    size_t want = (need + ND__CHUNK - 1) >> ND__CHUNK_SHIFT;
+    int rc = nd__reserve(c->al, (void **)&c->chunks, &c->chunks_cap, want ? want : 1, sizeof *c->chunks);
+    if (rc) return rc;
+    if (c->para_room < ND__CHUNK) { /* the first chunk grows until it is whole */
+        size_t cap = c->para_room ? c->para_room : 16;
+        while (cap < need && cap < ND__CHUNK) cap *= 2;
+        if ((rc = nd__resize_first(c, cap)) != ND_OK) return rc;
+    }
+    while (c->para_room < need) {
+        nd__chunk *ch = &c->chunks[c->nchunks];
+        ch->sig = nd__alloc(c->al, ND__CHUNK * c->k * sizeof *ch->sig);
+        ch->key = nd__alloc(c->al, ND__CHUNK * c->nkeys * sizeof *ch->key);
+        if (!ch->sig || !ch->key) {
+            nd__free(c->al, ch->sig);
+            nd__free(c->al, ch->key);
+            return ND_E_NOMEM;
+        }
+        c->nchunks++;
+        c->para_room += ND__CHUNK;
+    }
+    return ND_OK;
 }
 
 /* Reserves room for a document of n paragraphs and fills its record; the
@@ -94,8 +146,7 @@ static int nd__reserve_doc(nd_corpus *c, const char *id, size_t id_len, const ch
     /* + 1: the arena exists even when every id is empty, so pointers into it are valid */
     if (!rc) rc = nd__reserve(c->al, (void **)&c->ids, &c->ids_cap, c->ids_len + id_len + 1, 1);
     if (!rc) rc = nd__reserve(c->al, (void **)&c->paras, &c->para_cap, c->npara + n, sizeof *c->paras);
-    if (!rc) rc = nd__reserve(c->al, (void **)&c->psig, &c->psig_cap, (c->npara + n) * c->k, sizeof *c->psig);
-    if (!rc) rc = nd__reserve(c->al, (void **)&c->pkey, &c->pkey_cap, (c->npara + n) * c->nkeys, sizeof *c->pkey);
+    if (!rc) rc = nd__reserve_chunks(c, c->npara + n);
     if (rc) return rc;
     nd__cdoc *d = &c->docs[c->ndocs];
     memset(d, 0, sizeof *d);

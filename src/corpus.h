@@ -25,6 +25,20 @@ typedef struct nd__cdoc {
     size_t fixed_sig;        /* index in fsig of a signature given with the document, or ND_NONE */
 } nd__cdoc;
 
+/*
+ * Paragraph signatures (k values) and band keys (nkeys, see nd__ctx_keys)
+ * are kept in chunks of ND__CHUNK paragraphs, so that a growing collection
+ * never copies them nor needs twice their memory while it grows (they are
+ * most of its size: 700 bytes per paragraph at K = 128). Only the first
+ * chunk grows, by doubling, up to ND__CHUNK: small collections stay small.
+ */
+#define ND__CHUNK_SHIFT 13u
+#define ND__CHUNK ((size_t)1 << ND__CHUNK_SHIFT)
+
+typedef struct nd__chunk {
+    uint32_t *sig, *key;
+} nd__chunk;
+
 struct nd_corpus {
     const nd_ctx *ctx;
     const nd_allocator *al;
@@ -33,10 +47,9 @@ struct nd_corpus {
     size_t ndocs, doc_cap;
     nd__cpara *paras;
     size_t npara, para_cap;
-    uint32_t *psig;          /* npara * k */
-    size_t psig_cap;
-    uint32_t *pkey;          /* npara * nkeys band keys (nd__ctx_keys) */
-    size_t pkey_cap;
+    nd__chunk *chunks;       /* paragraph signatures and band keys */
+    size_t nchunks, chunks_cap;
+    size_t para_room;        /* paragraphs the chunks hold */
     unsigned nkeys;
     uint32_t *dsig;          /* ndocs * k, content signatures */
     uint32_t *wsig;          /* ndocs * k, whole-page signatures (repeats left out) */
@@ -50,5 +63,15 @@ struct nd_corpus {
     uint32_t *uf;            /* union-find parents over documents */
     int finished;
 };
+
+static inline uint32_t *nd__psig(const nd_corpus *c, size_t g)
+{
+    return c->chunks[g >> ND__CHUNK_SHIFT].sig + (g & (ND__CHUNK - 1)) * c->k;
+}
+
+static inline uint32_t *nd__pkey(const nd_corpus *c, size_t g)
+{
+    return c->chunks[g >> ND__CHUNK_SHIFT].key + (g & (ND__CHUNK - 1)) * c->nkeys;
+}
 
 #endif

@@ -78,6 +78,17 @@ static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
     memset(ch, 0, sizeof *ch);
 }
 
+typedef struct nd__key_rows {
+    const nd_corpus *c;
+    unsigned key0;          /* first band key of the chains */
+} nd__key_rows;
+
+static const uint32_t *nd__key_row(const void *arg, uint32_t g)
+{
+    const nd__key_rows *r = arg;
+    return nd__pkey(r->c, g) + r->key0;
+}
+
 /* Chains over the paragraphs for which keep(g) holds, on their stored keys
  * from key0 (see nd__ctx_keys), salted per scope. */
 static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigned bands,
@@ -105,7 +116,8 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigne
         ch->prev = nd__alloc(c->al, (ch->n ? ch->n : 1) * bands * sizeof *ch->prev);
         rc = ch->prev ? ND_OK : ND_E_NOMEM;
     }
-    if (!rc) rc = nd__lsh_chain(c->al, c->pkey + key0, c->nkeys, bands, ch->items, salts, ch->n, ch->prev);
+    nd__key_rows rows = { c, key0 };
+    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &rows, bands, ch->items, salts, ch->n, ch->prev);
     nd__free(c->al, salts);
     return rc;
 }
@@ -120,7 +132,7 @@ static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
  * or g itself. */
 static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
 {
-    const uint32_t *sig = c->psig + (size_t)g * c->k;
+    const uint32_t *sig = nd__psig(c, g);
     const double t = c->ctx->params.repeat_threshold;
     const uint32_t at = ch->pos[g];
     uint32_t best = g, verified = 0;
@@ -134,7 +146,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
             f->stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
             if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
-            double sv = nd__sim(c, sig, c->psig + (size_t)r * c->k);
+            double sv = nd__sim(c, sig, nd__psig(c, r));
             if (sv >= t && sv > best_sim) {
                 best_sim = sv;
                 best = r;
@@ -264,7 +276,7 @@ static void nd__sign_docs(nd_corpus *c, const nd__families *f)
                 if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
                     continue;
                 any = 1;
-                nd_signature_merge(sig, c->psig + g * c->k, c->k);
+                nd_signature_merge(sig, nd__psig(c, g), c->k);
                 if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
             }
         }
@@ -323,7 +335,7 @@ static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
-    *sim = nd__sim(c, c->psig + (size_t)g * c->k, c->psig + (size_t)r * c->k);
+    *sim = nd__sim(c, nd__psig(c, g), nd__psig(c, r));
     return nd__para_copies(*sim, c->paras[g].shingles, c->paras[r].shingles);
 }
 
@@ -484,7 +496,7 @@ static void nd__sign_pages(nd_corpus *c)
             continue;
         }
         for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
-            if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, c->psig + g * c->k, c->k);
+            if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, nd__psig(c, g), c->k);
     }
 }
 
@@ -504,7 +516,8 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
         ch->items[d] = (uint32_t)d;
         nd__lsh_keys(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
     }
-    int rc = nd__lsh_chain(c->al, keys, bands, bands, ch->items, NULL, ch->n, ch->prev);
+    nd__flat_rows flat = { keys, bands };
+    int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev);
     nd__free(c->al, keys);
     return rc;
 }
@@ -599,7 +612,7 @@ static void nd__label(nd_corpus *c, const nd__families *f)
         uint32_t r = c->fam[g];
         if (f->bp[r]) {
             p->kind = ND_KIND_BOILERPLATE;
-            p->sim = (float)nd__sim(c, c->psig + g * c->k, c->psig + (size_t)r * c->k);
+            p->sim = (float)nd__sim(c, nd__psig(c, g), nd__psig(c, r));
             doc->boilerplate++;
         } else if (p->kind == ND_KIND_REPEAT) {
             doc->repeats++;

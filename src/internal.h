@@ -152,13 +152,21 @@ static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out);
 
 /* Batch banding for a whole collection, without a shared hash table: item
- * i's key of band b is keys[items[i] * stride + b] xor salts[i] (salts may be
+ * i's key of band b is row(arg, items[i])[b] xor salts[i] (salts may be
  * NULL); prev[b * n + i] receives the largest j < i with the same key, or
  * ND__LSH_END (band-major, so each band's links are built in cache). Keys
  * are 32-bit: a collision only adds a candidate, which callers verify. Costs
  * about 4 * 16 + 8 bytes per item while it runs. */
-int nd__lsh_chain(const nd_allocator *al, const uint32_t *keys, size_t stride, unsigned bands,
+typedef const uint32_t *(*nd__row_fn)(const void *arg, uint32_t item);
+int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
                   const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev);
+
+/* An nd__row_fn over keys stored contiguously, `stride` per item. */
+typedef struct nd__flat_rows {
+    const uint32_t *keys;
+    size_t stride;
+} nd__flat_rows;
+const uint32_t *nd__flat_row(const void *arg, uint32_t item);
 
 /* ---- the context ---- */
 struct nd_ctx {

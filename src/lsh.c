@@ -286,7 +286,13 @@ static int nd__chain_band(nd__chainer *ch, const uint32_t *keys, uint32_t *row)
     return ND_OK;
 }
 
-int nd__lsh_chain(const nd_allocator *al, const uint32_t *keys, size_t stride, unsigned bands,
+const uint32_t *nd__flat_row(const void *arg, uint32_t item)
+{
+    const nd__flat_rows *r = arg;
+    return r->keys + (size_t)item * r->stride;
+}
+
+int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
                   const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev)
 {
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
@@ -304,7 +310,7 @@ int nd__lsh_chain(const nd_allocator *al, const uint32_t *keys, size_t stride, u
         unsigned nb = bands - b0 < ND__CHAIN_GROUP ? bands - b0 : ND__CHAIN_GROUP;
         /* band-major copies of this group's keys, read once per item */
         for (size_t i = 0; i < n; i++) {
-            const uint32_t *k = keys + (size_t)items[i] * stride + b0;
+            const uint32_t *k = row(arg, items[i]) + b0;
             uint32_t salt = salts ? salts[i] : 0;
             for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
         }

@@ -793,7 +793,8 @@ static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint
     uint32_t *s32 = tmalloc((n ? n : 1) * sizeof *s32);
     for (size_t i = 0; i < ns; i++) nd__lsh_keys(bands, rows, mask, sigs + i * k, keys + i * bands);
     for (size_t i = 0; i < n; i++) s32[i] = salts ? salt32(salts[i]) : 0;
-    int rc = nd__lsh_chain(al, keys, bands, bands, items, salts ? s32 : NULL, n, prev);
+    nd__flat_rows flat = { keys, bands };
+    int rc = nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n, prev);
     tfree(keys);
     tfree(s32);
     return rc;
