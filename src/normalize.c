@@ -33,15 +33,20 @@ enum { C_SEP = 0, C_WORD, C_DIGIT, C_MARK, C_SOLO, C_APOS, C_PERIOD, C_COMMA };
 #define ND__MAP_OPTS \
     (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE | UTF8PROC_LUMP)
 
-static int nd__ascii_class(unsigned c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return C_WORD;
-    if (c >= '0' && c <= '9') return C_DIGIT;
-    if (c == '\'' || c == '`') return C_APOS;
-    if (c == '.') return C_PERIOD;
-    if (c == ',') return C_COMMA;
-    return C_SEP;
-}
+/* Classes of the ASCII characters, by table: the tokenizer's inner loop. */
+#define ND__AZ(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const unsigned char nd__ascii_classes[128] = {
+    /* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* ' '  */ 0, 0, 0, 0, 0, 0, 0, C_APOS, 0, 0, 0, 0, C_COMMA, 0, C_PERIOD, 0,
+    /* '0'  */ C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT,
+               0, 0, 0, 0, 0, 0,
+    /* '@'  */ 0, ND__AZ(C_WORD), 0, 0, 0, 0, 0,
+    /* '`'  */ C_APOS, ND__AZ(C_WORD), 0, 0, 0, 0, 0,
+};
+#undef ND__AZ
+
+static int nd__ascii_class(unsigned c) { return nd__ascii_classes[c & 0x7F]; }
 
 static int nd__solo_script(utf8proc_int32_t cp)
 {
@@ -253,36 +258,57 @@ typedef struct nd__tokstate {
 
 /*
  * ASCII fast path, taken while nothing is queued: letters and digits go
- * straight into the token buffer (lowercased), separators are skipped. It
- * stops at anything else (a connector, which needs a look ahead, or a
- * non-ASCII byte), leaving it to the general path, so both give the same
- * tokens. @return 1 when the current token ended, else 0.
+ * straight into the token buffer (lowercased), separators are skipped, and
+ * a connector inside a word looks at the next byte as nd__joins does. It
+ * stops at a non-ASCII byte (or a connector before one), leaving it to the
+ * general path, so both give the same tokens. @return 1 when the current
+ * token ended, else 0.
  */
 static int nd__ascii_run(nd__tokenizer *tk, nd__tokstate *st)
 {
-    const unsigned char *p = tk->p, *end = tk->end;
+    /* The state lives in locals: stores into the token buffer (bytes) would
+     * otherwise make the compiler reload and store it at every byte. */
+    const unsigned char *p = tk->p, *const end = tk->end;
+    unsigned char *const buf = tk->buf;
+    size_t len = tk->buf_len;
+    int in_token = st->in_token, numeric = st->numeric, last_digit = st->last_digit, ended = 0;
+    const int solo = st->solo;
     while (p < end) {
         unsigned c = *p;
-        int alpha = (unsigned)((c | 0x20) - 'a') < 26, digit = (unsigned)(c - '0') < 10;
-        if (alpha || digit) {
-            if (st->in_token && st->solo) break; /* the general path ends that token */
-            if (tk->buf_len >= ND__TOKBUF) break; /* long tokens take the general path */
-            tk->buf[tk->buf_len++] = (unsigned char)(alpha ? (c | 0x20) : c);
-            st->numeric &= digit;
-            st->last_digit = digit;
-            st->in_token = 1;
+        if (c >= 0x80) break;
+        int cls = nd__ascii_class(c);
+        if (cls == C_WORD || cls == C_DIGIT) {
+            if (in_token && solo) break; /* the general path ends that token */
+            if (len >= ND__TOKBUF) break; /* long tokens take the general path */
+            buf[len++] = (unsigned char)(cls == C_WORD ? (c | 0x20) : c);
+            numeric &= cls == C_DIGIT;
+            last_digit = cls == C_DIGIT;
+            in_token = 1;
             p++;
             continue;
         }
-        if (c >= 0x80 || c == '\'' || c == '`' || c == '.' || c == ',') break;
-        if (st->in_token) { /* a separator ends the token */
-            tk->p = p + 1;
-            return 1;
+        if (cls != C_SEP && in_token && !solo) { /* a connector: the next byte decides */
+            if (p + 1 < end && p[1] >= 0x80) break;
+            int next = p + 1 < end ? nd__ascii_class(p[1]) : C_SEP;
+            int joins = cls == C_COMMA ? last_digit && next == C_DIGIT
+                                       : next == C_WORD || next == C_DIGIT;
+            if (joins) { /* dropped inside the word */
+                p++;
+                continue;
+            }
         }
         p++;
+        if (in_token) { /* a separator ends the token */
+            ended = 1;
+            break;
+        }
     }
     tk->p = p;
-    return 0;
+    tk->buf_len = len;
+    st->in_token = in_token;
+    st->numeric = numeric;
+    st->last_digit = last_digit;
+    return ended;
 }
 
 /* One queued code point through the general rules. @return 1 when the
