@@ -378,6 +378,12 @@ ND_API int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out);
  *  valid while the corpus lives. @return ND_OK or ND_E_INVALID. */
 ND_API int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
 
+/*! nd_corpus_doc_source() : the source given to nd_corpus_add, not
+ *  NUL-terminated; valid while the corpus lives. Each source is kept once,
+ *  told apart from the others by a 64-bit hash of its bytes.
+ *  @return ND_OK or ND_E_INVALID. */
+ND_API int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
+
 /*! nd_corpus_para() : paragraph j of document i, with its final kind (after
  *  finish; before, the kinds of nd_doc_analyze). @return ND_OK, ND_E_INVALID. */
 ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out);

@@ -38,6 +38,8 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->fsig);
     nd__free(al, c->ids);
     nd__free(al, c->src_keys);
+    nd__free(al, c->src_span);
+    nd__free(al, c->src_names);
     nd__free(al, c->fam);
     nd__free(al, c->uf);
     nd__free(al, c);
@@ -55,8 +57,15 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
             return ND_OK;
         }
     int rc = nd__reserve(c->al, (void **)&c->src_keys, &c->src_cap, c->nsources + 1, sizeof *c->src_keys);
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->src_span, &c->src_span_cap, 2 * (c->nsources + 1), sizeof *c->src_span);
+    /* + 1: the arena exists even when every name is empty */
+    if (!rc) rc = nd__reserve(c->al, (void **)&c->src_names, &c->src_names_cap, c->src_names_len + len + 1, 1);
     if (rc) return rc;
     c->src_keys[c->nsources] = h;
+    c->src_span[2 * c->nsources] = c->src_names_len;
+    c->src_span[2 * c->nsources + 1] = len;
+    if (len) memcpy(c->src_names + c->src_names_len, src, len);
+    c->src_names_len += len;
     *out = (uint32_t)c->nsources++;
     return ND_OK;
 }
@@ -230,6 +239,15 @@ int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size_t *out
     if (!c || i >= c->ndocs || !out || !out_len) return ND_E_INVALID;
     *out = c->ids + c->docs[i].id_off;
     *out_len = c->docs[i].id_len;
+    return ND_OK;
+}
+
+int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t *out_len)
+{
+    if (!c || i >= c->ndocs || !out || !out_len) return ND_E_INVALID;
+    const size_t *span = c->src_span + 2 * (size_t)c->docs[i].source;
+    *out = c->src_names + span[0];
+    *out_len = span[1];
     return ND_OK;
 }
 

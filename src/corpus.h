@@ -59,6 +59,10 @@ struct nd_corpus {
     size_t ids_len, ids_cap;
     uint64_t *src_keys;
     size_t nsources, src_cap;
+    size_t *src_span;        /* per source: offset, length of its name in src_names */
+    size_t src_span_cap;
+    char *src_names;
+    size_t src_names_len, src_names_cap;
     uint32_t *fam;           /* per paragraph: global index of its family's first paragraph */
     uint32_t *uf;            /* union-find parents over documents */
     int finished;

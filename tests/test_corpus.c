@@ -1739,7 +1739,7 @@ static void test_api_contract(void **state)
     assert_int_equal(idx, 2);
     assert_int_equal(nd_doc_analyze(h.doc, " \n\t\r\n\n", 6), ND_OK);
     assert_int_equal(nd_doc_count(h.doc), 0);
-    assert_int_equal(nd_corpus_add(c, h.doc, "blank", 5, "s", 1, &idx), ND_OK);
+    assert_int_equal(nd_corpus_add(c, h.doc, "blank", 5, "feed\0two", 8, &idx), ND_OK);
     assert_int_equal(idx, 3);
     assert_int_equal(nd_corpus_count(c), 4);
 
@@ -1752,6 +1752,22 @@ static void test_api_contract(void **state)
     assert_int_equal(id_len, 0);
     assert_int_equal(nd_corpus_doc_id(c, 4, &id, &id_len), ND_E_INVALID);
     assert_int_equal(nd_corpus_doc_id(c, 0, NULL, &id_len), ND_E_INVALID);
+    /* sources round-trip, each kept once (any bytes, empty included) */
+    static const struct { const char *name; size_t len; } want_src[] = {
+        { "s", 1 }, { "", 0 }, { "s", 1 }, { "feed\0two", 8 } };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(nd_corpus_doc_source(c, i, &id, &id_len), ND_OK);
+        assert_int_equal(id_len, want_src[i].len);
+        if (id_len) assert_memory_equal(id, want_src[i].name, id_len);
+    }
+    const char *s0, *s2;
+    size_t l0, l2;
+    assert_int_equal(nd_corpus_doc_source(c, 0, &s0, &l0), ND_OK);
+    assert_int_equal(nd_corpus_doc_source(c, 2, &s2, &l2), ND_OK);
+    assert_ptr_equal(s0, s2);
+    assert_int_equal(nd_corpus_doc_source(c, 4, &id, &id_len), ND_E_INVALID);
+    assert_int_equal(nd_corpus_doc_source(NULL, 0, &id, &id_len), ND_E_INVALID);
+    assert_int_equal(nd_corpus_doc_source(c, 0, &id, NULL), ND_E_INVALID);
     assert_int_equal(nd_corpus_doc(c, 0, &info), ND_E_STATE);
     assert_int_equal(nd_corpus_doc(c, 3, &info), ND_E_STATE);
     assert_int_equal(nd_corpus_para(c, 0, 1, &pi), ND_OK);

@@ -569,7 +569,8 @@ static int cli_pass1(const cli_doc *d, void *payload)
     return 0;
 }
 
-/* Pass 2: the same documents again, now with the collection's verdicts. */
+/* Pass 2 (clean): the same documents again, now with the collection's
+ * verdicts, written without what they leave out. */
 static int cli_pass2(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
@@ -580,9 +581,23 @@ static int cli_pass2(const cli_doc *d, void *payload)
         r->changed = 1;
         return 1;
     }
-    if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d);
-    else cli_clean_write(r, d);
+    cli_clean_write(r, d);
     return 0;
+}
+
+/* scan reports from the collection alone (it keeps ids and sources), so its
+ * input is read once and standard input needs no spooling. */
+static void cli_scan_collection(cli_run *r)
+{
+    size_t n = nd_corpus_count(r->corpus);
+    for (size_t i = 0; i < n; i++) {
+        cli_doc d;
+        memset(&d, 0, sizeof d);
+        nd_corpus_doc_id(r->corpus, i, &d.id, &d.id_len);
+        nd_corpus_doc_source(r->corpus, i, &d.source, &d.source_len);
+        d.seq = i;
+        cli_scan_report(r, &d);
+    }
 }
 
 /* --stream: one pass, each document labelled from what came before it. */
@@ -652,7 +667,7 @@ static long cli_process(cli_run *r)
 {
     const cli_opts *o = r->o;
     if (o->stream) return cli_process_stream(r);
-    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd != CMD_DUPS);
+    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd == CMD_CLEAN);
     if (!in) return 1;
     long errors;
     if (o->threads > 1 && (r->pool = cli_pool_create(r->ctx, r->corpus, o->threads)) != NULL) {
@@ -669,6 +684,8 @@ static long cli_process(cli_run *r)
         r->io_failed = 1;
     } else if (o->cmd == CMD_DUPS) {
         cli_dups_report(r);
+    } else if (o->cmd == CMD_SCAN) {
+        cli_scan_collection(r);
     } else if (cli_inputs_read(in, cli_pass2, cli_quiet_error, r) < 0 || r->changed) {
         fputs("neardup: the input changed between the two passes; output is incomplete\n", stderr);
         r->io_failed = 1;

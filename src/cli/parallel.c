@@ -1,12 +1,19 @@
 /*
  * Parallel first pass (see parallel.h).
  *
- * A batch holds up to CLI_BATCH_BYTES of text. Worker w analyzes documents
- * w, w + n, w + 2n, ... of the batch and copies each result (paragraph
- * spans, kinds, signatures) into the document's slot; the calling thread
- * then adds the slots to the collection in order with
- * nd_corpus_add_signed(), which gives the same verdicts as nd_corpus_add().
- * Threads are started per batch: at 8 MB per batch their cost is noise.
+ * Documents are queued in batches of up to CLI_BATCH_BYTES of text. There
+ * are two batches: while the workers analyze one, the calling thread adds
+ * the results of the one before to the collection (in order, with
+ * nd_corpus_add_signed(), which gives the same verdicts as nd_corpus_add())
+ * and reads the next documents into it. When it has done so it analyzes
+ * documents of the batch in flight too, so no thread waits while there is
+ * work: reading, parsing and adding (serial by nature) overlap the analysis
+ * instead of following it.
+ *
+ * Each analysis is copied from the thread's own nd_doc (kept warm in its
+ * cache) into the document's slot. Documents are claimed one at a time
+ * under the pool's lock: at thousands of documents per second the lock is
+ * noise next to the analysis.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -18,6 +25,7 @@
 
 #define CLI_BATCH_BYTES (8u << 20)
 #define CLI_BATCH_DOCS 4096u
+#define CLI_MAX_THREADS 256u
 
 typedef struct cli_slot {
     char *id, *source, *text, *path;
@@ -29,46 +37,38 @@ typedef struct cli_slot {
     size_t sigs_cap;
 } cli_slot;
 
+typedef struct cli_job {
+    struct cli_pool *pool;
+    unsigned worker;
+} cli_job;
+
+typedef struct cli_batch {
+    cli_slot *slots;
+    size_t n, bytes;
+    size_t next, done;          /* claimed and analyzed slots, under the lock */
+} cli_batch;
+
 struct cli_pool {
     const nd_ctx *ctx;
     nd_corpus *corpus;
-    unsigned threads, k;
-    nd_doc **docs;              /* one per worker */
-    cli_slot *slots;
-    size_t nslots, bytes, failed;
+    unsigned threads, k, started;
+    nd_doc *docs[CLI_MAX_THREADS]; /* one per thread; 0 is the calling thread's */
+    pthread_t tid[CLI_MAX_THREADS];
+    cli_job jobs[CLI_MAX_THREADS];
+    cli_batch batch[2];
+    int filling;                /* the batch being read into */
+    int inflight;               /* the batch being analyzed, or -1 */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t work, finished;
+    size_t failed;
+    int fatal;
 };
-
-typedef struct cli_job {
-    cli_pool *pool;
-    unsigned worker;
-} cli_job;
 
 unsigned cli_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1u;
-}
-
-cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, unsigned threads)
-{
-    cli_pool *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
-    p->ctx = ctx;
-    p->corpus = corpus;
-    p->threads = threads < 256 ? threads : 256; /* cli_pool_flush's thread table */
-    p->k = nd_ctx_num_perm(ctx);
-    p->docs = calloc(threads, sizeof *p->docs);
-    p->slots = calloc(CLI_BATCH_DOCS, sizeof *p->slots);
-    if (!p->docs || !p->slots) {
-        cli_pool_free(p);
-        return NULL;
-    }
-    for (unsigned w = 0; w < threads; w++)
-        if (nd_doc_create(&p->docs[w], ctx)) {
-            cli_pool_free(p);
-            return NULL;
-        }
-    return p;
 }
 
 static char *cli_dup(const char *s, size_t n)
@@ -117,56 +117,127 @@ static int cli_slot_take(cli_slot *s, const nd_doc *doc, unsigned k)
     return ND_OK;
 }
 
+/* Claims and analyzes documents of the batch in flight until none is left
+ * to claim. Called with the lock held; returns with it held. */
+static void cli_analyze_some(cli_pool *p, nd_doc *doc)
+{
+    while (p->inflight >= 0 && p->batch[p->inflight].next < p->batch[p->inflight].n) {
+        cli_batch *b = &p->batch[p->inflight];
+        cli_slot *s = &b->slots[b->next++];
+        pthread_mutex_unlock(&p->mu);
+        s->rc = nd_doc_analyze(doc, s->text, s->text_len);
+        if (!s->rc) s->rc = cli_slot_take(s, doc, p->k);
+        pthread_mutex_lock(&p->mu);
+        if (++b->done == b->n) pthread_cond_broadcast(&p->finished);
+    }
+}
+
 static void *cli_worker(void *arg)
 {
     cli_job *job = arg;
     cli_pool *p = job->pool;
-    nd_doc *doc = p->docs[job->worker];
-    for (size_t i = job->worker; i < p->nslots; i += p->threads) {
-        cli_slot *s = &p->slots[i];
-        s->rc = nd_doc_analyze(doc, s->text, s->text_len);
-        if (!s->rc) s->rc = cli_slot_take(s, doc, p->k);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && (p->inflight < 0 || p->batch[p->inflight].next >= p->batch[p->inflight].n))
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop) break;
+        cli_analyze_some(p, p->docs[job->worker]);
     }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
-int cli_pool_flush(cli_pool *p)
+cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, unsigned threads)
 {
-    pthread_t tid[256];
-    cli_job jobs[256];
-    unsigned started = 0, n = p->threads < 256 ? p->threads : 256;
-    for (unsigned w = 1; w < n; w++) { /* the calling thread is worker 0 */
-        jobs[w] = (cli_job){ p, w };
-        if (pthread_create(&tid[w], NULL, cli_worker, &jobs[w]) != 0) break;
-        started = w;
+    cli_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->ctx = ctx;
+    p->corpus = corpus;
+    p->threads = threads < CLI_MAX_THREADS ? threads : CLI_MAX_THREADS;
+    p->k = nd_ctx_num_perm(ctx);
+    p->inflight = -1;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->finished, NULL);
+    for (int b = 0; b < 2; b++) {
+        p->batch[b].slots = calloc(CLI_BATCH_DOCS, sizeof *p->batch[b].slots);
+        if (!p->batch[b].slots) goto fail;
     }
-    jobs[0] = (cli_job){ p, 0 };
-    cli_worker(&jobs[0]);
-    for (unsigned w = 1; w <= started; w++) pthread_join(tid[w], NULL);
-    for (unsigned w = started + 1; w < n; w++) { /* threads that could not start */
-        jobs[w] = (cli_job){ p, w };
-        cli_worker(&jobs[w]);
+    for (unsigned w = 0; w < p->threads; w++)
+        if (nd_doc_create(&p->docs[w], ctx)) goto fail;
+    for (unsigned w = 1; w < p->threads; w++) { /* the calling thread is worker 0 */
+        p->jobs[w] = (cli_job){ p, w };
+        if (pthread_create(&p->tid[w], NULL, cli_worker, &p->jobs[w]) != 0) break;
+        p->started = w;
     }
-    int fatal = ND_OK;
-    for (size_t i = 0; i < p->nslots; i++) {
-        cli_slot *s = &p->slots[i];
+    return p;
+fail:
+    cli_pool_free(p);
+    return NULL;
+}
+
+/* The calling thread's share of the batch in flight, then a wait for the
+ * workers' last documents. */
+static void cli_finish_inflight(cli_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    cli_analyze_some(p, p->docs[0]);
+    while (p->inflight >= 0 && p->batch[p->inflight].done < p->batch[p->inflight].n)
+        pthread_cond_wait(&p->finished, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Adds an analyzed batch to the collection, in order, and empties it. */
+static void cli_add_batch(cli_pool *p, cli_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        cli_slot *s = &b->slots[i];
         int rc = s->rc ? s->rc
                : nd_corpus_add_signed(p->corpus, s->id, s->id_len, s->source, s->source_len,
                                       s->paras, s->nparas, NULL, NULL);
         if (rc) {
             fprintf(stderr, "neardup: %s: %s\n", s->path, nd_strerror(rc));
             p->failed++;
-            if (rc == ND_E_NOMEM) fatal = rc;
+            if (rc == ND_E_NOMEM) p->fatal = rc;
         }
         cli_slot_clear(s);
     }
-    p->nslots = p->bytes = 0;
-    return fatal;
+    b->n = b->bytes = b->next = b->done = 0;
+}
+
+/* Sends the batch being read to the workers and adds the one before it
+ * (which they have finished) while they work. */
+static int cli_rotate(cli_pool *p)
+{
+    cli_finish_inflight(p);
+    int full = p->filling, old = p->inflight;
+    pthread_mutex_lock(&p->mu);
+    p->inflight = full;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    if (p->started == 0) cli_finish_inflight(p); /* no worker could start: analyze it here */
+    if (old >= 0) cli_add_batch(p, &p->batch[old]);
+    p->filling = 1 - full;
+    return p->fatal;
+}
+
+int cli_pool_flush(cli_pool *p)
+{
+    if (p->batch[p->filling].n) cli_rotate(p);
+    cli_finish_inflight(p);
+    if (p->inflight >= 0) {
+        cli_add_batch(p, &p->batch[p->inflight]);
+        pthread_mutex_lock(&p->mu);
+        p->inflight = -1;
+        pthread_mutex_unlock(&p->mu);
+    }
+    return p->fatal;
 }
 
 int cli_pool_push(cli_pool *p, const cli_doc *d)
 {
-    cli_slot *s = &p->slots[p->nslots];
+    cli_batch *b = &p->batch[p->filling];
+    cli_slot *s = &b->slots[b->n];
     s->id = cli_dup(d->id, d->id_len);
     s->source = cli_dup(d->source, d->source_len);
     s->text = cli_dup(d->text, d->text_len);
@@ -178,9 +249,9 @@ int cli_pool_push(cli_pool *p, const cli_doc *d)
     s->id_len = d->id_len;
     s->source_len = d->source_len;
     s->text_len = d->text_len;
-    p->nslots++;
-    p->bytes += d->text_len;
-    if (p->nslots == CLI_BATCH_DOCS || p->bytes >= CLI_BATCH_BYTES) return cli_pool_flush(p);
+    b->n++;
+    b->bytes += d->text_len;
+    if (b->n == CLI_BATCH_DOCS || b->bytes >= CLI_BATCH_BYTES) return cli_rotate(p);
     return ND_OK;
 }
 
@@ -189,15 +260,23 @@ size_t cli_pool_failed(const cli_pool *p) { return p ? p->failed : 0; }
 void cli_pool_free(cli_pool *p)
 {
     if (!p) return;
-    if (p->docs)
-        for (unsigned w = 0; w < p->threads; w++) nd_doc_free(p->docs[w]);
-    if (p->slots)
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned w = 1; w <= p->started; w++) pthread_join(p->tid[w], NULL);
+    for (unsigned w = 0; w < p->threads; w++) nd_doc_free(p->docs[w]);
+    for (int b = 0; b < 2; b++) {
+        if (!p->batch[b].slots) continue;
         for (size_t i = 0; i < CLI_BATCH_DOCS; i++) {
-            cli_slot_clear(&p->slots[i]);
-            free(p->slots[i].paras);
-            free(p->slots[i].sigs);
+            cli_slot_clear(&p->batch[b].slots[i]);
+            free(p->batch[b].slots[i].paras);
+            free(p->batch[b].slots[i].sigs);
         }
-    free(p->docs);
-    free(p->slots);
+        free(p->batch[b].slots);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->finished);
     free(p);
 }
