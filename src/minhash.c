@@ -22,14 +22,38 @@
 #include "internal.h"
 
 
+/* Values are computed in blocks of ND__MH_BLOCK over all the shingles, so
+ * that a block's coefficients and minima stay in registers (32 values: 8
+ * AVX-512 registers of coefficients, 2 of minima) instead of being loaded
+ * and stored again for every shingle; the shingles, a paragraph's worth, are
+ * read once per block from L1. A k that is not a multiple of the block ends
+ * with the plain loop. */
+#define ND__MH_BLOCK 32u
+
 #define ND__KERNEL(name, attr)                                                         \
     attr static void name(const uint64_t *restrict a, const uint64_t *restrict b,      \
                           unsigned k, const uint64_t *restrict sh, size_t n,           \
                           uint32_t *restrict sig)                                      \
     {                                                                                  \
-        for (size_t j = 0; j < n; j++) {                                               \
+        unsigned i0 = 0;                                                               \
+        for (; i0 + ND__MH_BLOCK <= k; i0 += ND__MH_BLOCK) {                           \
+            uint64_t ba[ND__MH_BLOCK], bb[ND__MH_BLOCK];                               \
+            uint32_t m[ND__MH_BLOCK];                                                  \
+            memcpy(ba, a + i0, sizeof ba);                                             \
+            memcpy(bb, b + i0, sizeof bb);                                             \
+            memcpy(m, sig + i0, sizeof m);                                             \
+            for (size_t j = 0; j < n; j++) {                                           \
+                const uint64_t x = sh[j];                                              \
+                for (unsigned i = 0; i < ND__MH_BLOCK; i++) {                          \
+                    uint32_t h = (uint32_t)((ba[i] * x + bb[i]) >> 32);                \
+                    m[i] = h < m[i] ? h : m[i];                                        \
+                }                                                                      \
+            }                                                                          \
+            memcpy(sig + i0, m, sizeof m);                                             \
+        }                                                                              \
+        for (size_t j = 0; j < n && i0 < k; j++) {                                     \
             const uint64_t x = sh[j];                                                  \
-            for (unsigned i = 0; i < k; i++) {                                         \
+            for (unsigned i = i0; i < k; i++) {                                        \
                 uint32_t h = (uint32_t)((a[i] * x + b[i]) >> 32);                      \
                 sig[i] = h < sig[i] ? h : sig[i];                                      \
             }                                                                          \
