@@ -161,9 +161,12 @@ static int nd__sign_paragraphs(nd_doc *d, const char *text)
  * see many more entries than will be verified. @return the count. */
 static size_t nd__collect(nd_doc *d, size_t i)
 {
-    const uint32_t *sig = d->sigs + i * (size_t)d->ctx->params.num_perm;
+    const nd_ctx *ctx = d->ctx;
     size_t n = 0, walked = 0;
-    nd__lsh_prepare(&d->lsh, sig, 0);
+    if (ctx->repeat_shares_keys)
+        nd__lsh_prepare_keys(&d->lsh, nd__doc_keys(d, i) + ctx->para_bands);
+    else
+        nd__lsh_prepare(&d->lsh, d->sigs + i * (size_t)ctx->params.num_perm, 0);
     for (unsigned band = 0; band < d->lsh.bands && walked < ND__MAX_WALK; band++) {
         uint32_t e = nd__lsh_bucket(&d->lsh, band);
         for (; e != ND__LSH_END && walked < ND__MAX_WALK; e = nd__lsh_next(&d->lsh, e), walked++) {
@@ -275,14 +278,16 @@ static int nd__find_repeats(nd_doc *d)
 }
 
 /* The collection's band keys, computed here so that they cost nothing in
- * the collection's serial steps (documents are analyzed in parallel). */
-static int nd__key_paragraphs(nd_doc *d)
+ * the collection's serial steps (documents are analyzed in parallel). When
+ * the repeat index shares them they are needed before repeats are known;
+ * else only the paragraphs that are not repeats get them. */
+static int nd__key_paragraphs(nd_doc *d, int all)
 {
     const unsigned nk = nd__ctx_nkeys(d->ctx), k = d->ctx->params.num_perm;
     int rc = nd__reserve(d->al, (void **)&d->keys, &d->key_cap, d->n * nk, sizeof *d->keys);
     if (rc) return rc;
     for (size_t i = 0; i < d->n; i++)
-        if (d->paras[i].kind != ND_KIND_REPEAT)
+        if (all || d->paras[i].kind != ND_KIND_REPEAT)
             nd__ctx_keys(d->ctx, d->sigs + i * (size_t)k, d->keys + i * (size_t)nk);
     return ND_OK;
 }
@@ -300,9 +305,11 @@ int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
     if (!rc) rc = nd__reserve(d->al, (void **)&d->paras, &d->para_cap, count, sizeof *d->paras);
     if (!rc) rc = nd__reserve(d->al, (void **)&d->sigs, &d->sig_cap, count * k, sizeof *d->sigs);
     d->n = count;
+    const int shared = d->ctx->repeat_shares_keys;
     if (!rc) rc = nd__sign_paragraphs(d, text);
+    if (!rc && shared) rc = nd__key_paragraphs(d, 1);
     if (!rc) rc = nd__find_repeats(d);
-    if (!rc) rc = nd__key_paragraphs(d);
+    if (!rc && !shared) rc = nd__key_paragraphs(d, 0);
     if (rc) d->n = d->repeats = 0;
     return rc;
 }

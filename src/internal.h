@@ -113,6 +113,8 @@ void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsign
 /* The longest bands (fewest false candidates) that still miss a pair of
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
+/* Probability that a pair of similarity t shares no band of r rows in b. */
+double nd__lsh_miss(double t, unsigned bands, unsigned rows);
 
 typedef struct nd__lsh_slot {
     uint64_t key;        /* band key, 0 = empty */
@@ -138,6 +140,8 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band);
  * index apart, e.g. one per source) and prefetches their slots, so that the
  * lookups and the insert that follow overlap their cache misses. */
 void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt);
+/* The same with the band keys given (32-bit, from nd__lsh_keys). */
+void nd__lsh_prepare_keys(nd__lsh *l, const uint32_t *keys);
 /* Inserts item under the prepared keys. Items are numbered by the caller;
  * the link array grows to the largest item. */
 int nd__lsh_insert(nd__lsh *l, uint32_t item);
@@ -174,6 +178,7 @@ struct nd_ctx {
     nd_params params;
     nd__minhash mh;
     unsigned repeat_bands, repeat_rows;
+    int repeat_shares_keys;  /* repeats are indexed by the copy bands (nd__ctx_keys) */
     unsigned para_bands, para_rows;
     unsigned doc_bands, doc_rows;
 };
