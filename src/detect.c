@@ -64,7 +64,7 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
 
 typedef struct nd__chains {
     uint32_t *items;    /* the paragraphs taking part, in order */
-    uint32_t *prev;     /* bands * n links (positions in items), band-major */
+    uint32_t *prev;     /* n * bands links (positions in items), item-major */
     uint32_t *pos;      /* per paragraph: its position in items, or END */
     size_t n;
     unsigned bands;
@@ -138,10 +138,10 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
     uint32_t best = g, verified = 0;
     double best_sim = 0.0;
     for (unsigned band = 0; band < ch->bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = ch->prev[(size_t)band * ch->n + at];
+        uint32_t q = ch->prev[(size_t)at * ch->bands + band];
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
             uint32_t r = c->fam[ch->items[q]];
-            q = ch->prev[(size_t)band * ch->n + q];
+            q = ch->prev[(size_t)q * ch->bands + band];
             if (f->stamp[r] == g + 1) continue;
             f->stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
@@ -376,10 +376,10 @@ static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32
     double best_sim = -1.0;
     int verified = 0;
     for (unsigned band = 0; band < bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = s->ch->prev[(size_t)band * s->ch->n + at];
+        uint32_t q = s->ch->prev[(size_t)at * bands + band];
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
             uint32_t r = s->root[s->ch->items[q]];
-            q = s->ch->prev[(size_t)band * s->ch->n + q];
+            q = s->ch->prev[(size_t)q * bands + band];
             if (r == ND__LSH_END || s->para_stamp[r] == g + 1) continue; /* left out of this pass */
             s->para_stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
@@ -541,8 +541,8 @@ static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
         uint32_t d = ch.items[i];
         nd__cdoc *doc = &c->docs[d];
         for (unsigned band = 0; band < bands; band++) {
-            uint32_t q = ch.prev[(size_t)band * ch.n + i];
-            for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++, q = ch.prev[(size_t)band * ch.n + q]) {
+            uint32_t q = ch.prev[i * bands + band];
+            for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++, q = ch.prev[(size_t)q * bands + band]) {
                 uint32_t e = ch.items[q];
                 double sim = nd__sim(c, c->wsig + (size_t)d * c->k, c->wsig + (size_t)e * c->k);
                 if (sim < ND__SAME_PAGE) continue;

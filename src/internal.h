@@ -157,8 +157,10 @@ void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *
 
 /* Batch banding for a whole collection, without a shared hash table: item
  * i's key of band b is row(arg, items[i])[b] xor salts[i] (salts may be
- * NULL); prev[b * n + i] receives the largest j < i with the same key, or
- * ND__LSH_END (band-major, so each band's links are built in cache). Keys
+ * NULL); prev[i * bands + b] receives the largest j < i with the same key,
+ * or ND__LSH_END. Each band's links are built band-major, in cache, then
+ * stored item-major, so that an item's first links (what a lookup reads)
+ * share a cache line. Keys
  * are 32-bit: a collision only adds a candidate, which callers verify. Costs
  * about 4 * 16 + 8 bytes per item while it runs. */
 typedef const uint32_t *(*nd__row_fn)(const void *arg, uint32_t item);

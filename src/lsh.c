@@ -274,7 +274,8 @@ static void nd__chain_bucket(nd__chainer *ch, const uint64_t *e, size_t m, uint3
     }
 }
 
-/* One band: keys[i] for positions 0..n-1 into row (n links). */
+/* One band: keys[i] for positions 0..n-1 into row (n links; row may be
+ * keys: they are read before any link is written). */
 static int nd__chain_band(nd__chainer *ch, const uint32_t *keys, uint32_t *row)
 {
     const size_t n = ch->n, nbuckets = (size_t)1 << ch->bits;
@@ -331,8 +332,11 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
             uint32_t salt = salts ? salts[i] : 0;
             for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
         }
+        /* each band's links replace its keys, which the partition consumed */
         for (unsigned b = 0; b < nb && !rc; b++)
-            rc = nd__chain_band(&ch, gather + (size_t)b * n, prev + (size_t)(b0 + b) * n);
+            rc = nd__chain_band(&ch, gather + (size_t)b * n, gather + (size_t)b * n);
+        for (size_t i = 0; i < n && !rc; i++) /* to item-major: one line written per item */
+            for (unsigned b = 0; b < nb; b++) prev[i * bands + b0 + b] = gather[(size_t)b * n + i];
     }
     nd__free(al, gather);
     nd__free(al, ch.part);

@@ -800,7 +800,7 @@ static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint
     return rc;
 }
 
-/* Checks prev[] (band-major: prev[band * n + position]) against brute force: for each position and band, the largest
+/* Checks prev[] (item-major: prev[position * bands + band]) against brute force: for each position and band, the largest
  * earlier position with the same chain key, else END; and that every earlier
  * position whose full band key (xor salt) is equal is reached by the chain. */
 static void check_chain(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sigs, size_t k,
@@ -826,13 +826,13 @@ static void check_chain(unsigned bands, unsigned rows, uint32_t mask, const uint
                     want = (uint32_t)j;
                     break;
                 }
-            uint32_t got = prev[(size_t)b * n + (i)];
+            uint32_t got = prev[(size_t)i * bands + b];
             if (got != want) fail_msg("bands=%u rows=%u: prev[%zu][%u] = %u, expected %u", bands, rows, i, b, got, want);
             /* every earlier equal full key is on the chain */
             for (size_t j = 0; j < i; j++) {
                 if (full[j * bands + b] != full[i * bands + b]) continue;
-                uint32_t q = prev[(size_t)b * n + (i)];
-                while (q != ND__LSH_END && q > j) q = prev[(size_t)b * n + (q)];
+                uint32_t q = prev[(size_t)i * bands + b];
+                while (q != ND__LSH_END && q > j) q = prev[(size_t)q * bands + b];
                 if (q != j) fail_msg("band %u: position %zu's chain skips equal-key position %zu", b, i, j);
             }
         }
@@ -896,16 +896,16 @@ static void test_lsh_chain(void **state)
         assert_int_equal(run_chain(al, bands, rows, UINT32_MAX, sigs, K, NS, items, NULL, N, prev), ND_OK);
         for (size_t p = 0; p < 5; p++)
             for (unsigned b = 0; b < bands; b++) {
-                uint32_t q = prev[(size_t)b * N + pairs[p][1]];
-                while (q != ND__LSH_END && q > pairs[p][0]) q = prev[(size_t)b * N + (q)];
+                uint32_t q = prev[pairs[p][1] * bands + b];
+                while (q != ND__LSH_END && q > pairs[p][0]) q = prev[(size_t)q * bands + b];
                 if (q != pairs[p][0])
                     fail_msg("bands=%u rows=%u band %u: chain from %zu does not reach identical %zu", bands,
                              rows, b, pairs[p][1], pairs[p][0]);
             }
         for (size_t i = 1; i < 20; i++)
             for (unsigned b = 0; b < bands; b++)
-                assert_int_equal(prev[(size_t)b * N + many[i]], many[i - 1]);
-        for (unsigned b = 0; b < bands; b++) assert_int_equal(prev[(size_t)b * N + many[0]], ND__LSH_END);
+                assert_int_equal(prev[many[i] * bands + b], many[i - 1]);
+        for (unsigned b = 0; b < bands; b++) assert_int_equal(prev[many[0] * bands + b], ND__LSH_END);
         check_chain(bands, rows, UINT32_MAX, sigs, K, items, NULL, N, prev);
     }
 
@@ -917,12 +917,12 @@ static void test_lsh_chain(void **state)
     salts[pairs[2][1]] = salts[pairs[2][0]] + 1;
     assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, salts, N, prev), ND_OK);
     for (unsigned b = 0; b < 32; b++) {
-        uint32_t q = prev[(size_t)b * N + pairs[0][1]];
-        while (q != ND__LSH_END && q > pairs[0][0]) q = prev[(size_t)b * N + q];
+        uint32_t q = prev[pairs[0][1] * 32 + b];
+        while (q != ND__LSH_END && q > pairs[0][0]) q = prev[(size_t)q * 32 + b];
         assert_int_equal(q, pairs[0][0]);
         for (size_t p = 1; p < 3; p++) {
-            q = prev[(size_t)b * N + pairs[p][1]];
-            while (q != ND__LSH_END && q > pairs[p][0]) q = prev[(size_t)b * N + q];
+            q = prev[pairs[p][1] * 32 + b];
+            while (q != ND__LSH_END && q > pairs[p][0]) q = prev[(size_t)q * 32 + b];
             if (q == pairs[p][0]) fail_msg("band %u: salted-apart positions %zu and %zu are chained", b, pairs[p][1], pairs[p][0]);
         }
     }
@@ -932,11 +932,11 @@ static void test_lsh_chain(void **state)
     uint32_t *sj = sigs + (size_t)items[pairs[4][1]] * K;
     for (size_t i = 0; i < K; i++) sj[i] ^= 0xABCD1200u;  /* same low 8 bits as pair[4][0] */
     assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, NULL, N, prev), ND_OK);
-    for (unsigned b = 0; b < 32; b++) assert_int_not_equal(prev[(size_t)b * N + pairs[4][1]], pairs[4][0]);
+    for (unsigned b = 0; b < 32; b++) assert_int_not_equal(prev[pairs[4][1] * 32 + b], pairs[4][0]);
     assert_int_equal(run_chain(al, 32, 4, 0xFF, sigs, K, NS, items, NULL, N, prev), ND_OK);
     for (unsigned b = 0; b < 32; b++) {
-        uint32_t q = prev[(size_t)b * N + pairs[4][1]];
-        while (q != ND__LSH_END && q > pairs[4][0]) q = prev[(size_t)b * N + q];
+        uint32_t q = prev[pairs[4][1] * 32 + b];
+        while (q != ND__LSH_END && q > pairs[4][0]) q = prev[(size_t)q * 32 + b];
         assert_int_equal(q, pairs[4][0]);
     }
     check_chain(32, 4, 0xFF, sigs, K, items, NULL, N, prev);
