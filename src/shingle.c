@@ -48,18 +48,18 @@ int nd__shingle(nd__tokenizer *tk, const char *text, size_t size, unsigned w, ui
     uint64_t win[2 * ND_MAX_SHINGLE_SIZE];
     const uint64_t sseed = seed ^ ND__SHINGLE_SALT;
     uint64_t key = seed;
-    size_t n = 0;
+    size_t n = 0, slot = 0; /* slot = n % w, kept without dividing */
     nd__token t;
     int rc;
     nd__tokenizer_reset(tk, text, size);
     while ((rc = nd__tokenizer_next(tk, &t)) > 0) {
-        size_t slot = n % w;
         win[slot] = win[slot + w] = ND__CANON(t.hash);
         key = nd__mix64(key + t.raw);
         n++;
+        if (++slot == w) slot = 0;
         if (n >= w) {
             rc = nd__emit(tk->al, arena, len, cap,
-                          XXH3_64bits_withSeed(win + n % w, 8 * (size_t)w, sseed));
+                          XXH3_64bits_withSeed(win + slot, 8 * (size_t)w, sseed));
             if (rc) return rc;
         }
     }
