@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "neardup.h"
 #include "input.h"
 #include "json.h"
@@ -750,8 +753,23 @@ static void cli_help(cli_cmd cmd)
                cli_options_text);
 }
 
+/* A run allocates and frees working arrays of tens of megabytes in turn
+ * (a collection's passes, batches). glibc gives blocks above a threshold
+ * back to the system on free, and the next one is faulted in page by page
+ * again: keeping blocks up to 32 MB in the heap, and the heap untrimmed,
+ * takes a few percent off a scan of the news corpus (system time) for the
+ * same peak RSS. */
+static void cli_tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    cli_tune_malloc();
     if (argc < 2) {
         fputs(cli_usage_text, stderr);
         return EXIT_USAGE;
