@@ -20,6 +20,10 @@
  *              paragraph in each copy: seconds per MB and memory per document
  *   --index10m 1M, 3M and 10M paragraphs added to one nd_corpus from
  *              signatures (nd_corpus_add_signed): bytes per paragraph, finish time
+ *   --store N --store-path PATH
+ *              a signature store of N documents (a store's defaults: K = 32,
+ *              8 bits) made of copies of the corpus varied like --index10m's,
+ *              for timing `neardup query` and `info` on large stores
  * There is no --threads: libneardup has no threaded API yet.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -46,6 +50,8 @@ typedef struct bench_opts {
     size_t sizes[BENCH_MAX_LIST];        /* --index10m, in paragraphs */
     size_t nsizes;
     int distinct;                        /* --index-mode distinct */
+    size_t store_docs;                   /* --store */
+    const char *store_path;              /* --store-path */
     double budget;                       /* seconds per stage */
     unsigned max_runs;
     uint64_t seed;
@@ -724,6 +730,83 @@ static int bench_index(const bench_corpus *bc, const bench_opts *o)
     return rc;
 }
 
+/* Appends document d of copy r to the store: its paragraphs varied as for
+ * --index10m, its content signature their element-wise minimum, as
+ * nd_doc_signature() makes it. */
+static int bench_store_doc(bench_index_job *j, nd_store *st, unsigned r, size_t d, uint32_t *dsig)
+{
+    const bench_doc *x = &j->bc->docs[d];
+    size_t p0 = j->s->para0[d], n = j->s->para0[d + 1] - p0;
+    uint64_t rng = j->seed ^ ((uint64_t)r << 40) ^ d;
+    char id[64];
+    for (unsigned v = 0; v < j->k; v++) dsig[v] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        j->tmp[i] = j->s->paras[p0 + i];
+        j->tmp[i].signature = j->s->sigs + (p0 + i) * j->k;
+        if (r > 0) {
+            bench_vary_sig(j->vsig + i * j->k, j->tmp[i].signature, j->k, j->tmp[i].shingles, j->w,
+                           j->distinct, r, &rng);
+            j->tmp[i].signature = j->vsig + i * j->k;
+        }
+        if (j->tmp[i].kind != ND_KIND_REPEAT) nd_signature_merge(dsig, j->tmp[i].signature, j->k);
+    }
+    int len = snprintf(id, sizeof id, "%.*s#%u", (int)(x->id_len < 40 ? x->id_len : 40),
+                       j->bc->names + x->id_off, r);
+    nd_store_record rec = { id, (size_t)len, j->bc->names + x->src_off, x->src_len, (int64_t)r * 86400,
+                            j->tmp, n, dsig };
+    return nd_store_append_record(st, &rec);
+}
+
+/* --store: writes a store of o->store_docs documents, committing every
+ * 10,000 as `neardup index` does. */
+static int bench_store(const bench_corpus *bc, const bench_opts *o)
+{
+    nd_params p;
+    nd_ctx *ctx = NULL;
+    nd_store *st = NULL;
+    bench_signed s;
+    bench_index_job j;
+    uint32_t dsig[ND_MAX_NUM_PERM];
+    memset(&j, 0, sizeof j);
+    memset(&s, 0, sizeof s);
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.num_perm = 32; /* what `neardup index` makes by default */
+    p.sig_bits = 8;
+    int rc = nd_ctx_create(&ctx, &p, NULL);
+    double t0 = bench_now();
+    if (!rc) rc = bench_signed_build(&s, bc, ctx);
+    if (!rc) {
+        j = (bench_index_job){ bc, &s, p.num_perm, p.shingle_size, o->distinct, o->seed,
+                               malloc(s.max_doc * sizeof *j.tmp), malloc(s.max_doc * p.num_perm * sizeof *j.vsig) };
+        if (!j.tmp || !j.vsig) rc = ND_E_NOMEM;
+    }
+    remove(o->store_path);
+    if (!rc) rc = nd_store_open(&st, o->store_path, ND_STORE_CREATE, ctx);
+    double t1 = bench_now();
+    size_t added = 0;
+    for (unsigned r = 0; !rc && added < o->store_docs; r++)
+        for (size_t d = 0; d < bc->ndocs && !rc && added < o->store_docs; d++) {
+            rc = bench_store_doc(&j, st, r, d, dsig);
+            if (!rc && ++added % 10000 == 0) rc = nd_store_commit(st);
+        }
+    if (!rc) rc = nd_store_commit(st);
+    nd_store_info info;
+    if (!rc && !(rc = nd_store_describe(st, &info)))
+        printf("\n## Store of %zu documents (%s copies): %s\n\n%llu paragraphs, %llu blocks, %llu bytes"
+               " (%.1f per paragraph); corpus signed in %.1f s, store written in %.1f s\n",
+               added, o->distinct ? "distinct" : "near-duplicate", o->store_path,
+               (unsigned long long)info.paragraphs, (unsigned long long)info.blocks,
+               (unsigned long long)info.file_bytes, (double)info.file_bytes / (double)info.paragraphs,
+               t1 - t0, bench_now() - t1);
+    if (rc) fprintf(stderr, "nd_bench: store: %s\n", st ? nd_store_errmsg(st) : nd_strerror(rc));
+    nd_store_close(st);
+    free(j.tmp);
+    free(j.vsig);
+    bench_signed_free(&s);
+    nd_ctx_free(ctx);
+    return rc;
+}
+
 /* ---- options ------------------------------------------------------------------ */
 
 static const char *bench_usage =
@@ -739,6 +822,8 @@ static const char *bench_usage =
     "  --scale[=LIST]       end to end over the corpus replicated LIST times (default 1,2,4,8)\n"
     "  --index10m[=LIST]    paragraphs indexed from signatures (default 1M,3M,10M)\n"
     "  --all                all three parts\n"
+    "  --store N            a signature store of N documents (e.g. 1M) at --store-path\n"
+    "                       (default bench-store.nds), copies varied as --index-mode says\n"
     "options:\n"
     "  --index-mode MODE    near (default): copies are near-duplicates of the corpus;\n"
     "                       distinct: every copy is unrelated text (every paragraph indexed)\n"
@@ -822,6 +907,13 @@ static int bench_option(bench_opts *o, int argc, char **argv, int *i)
         v = bench_value(argc, argv, i, "--index-mode", 0);
         if (!v || (strcmp(v, "near") && strcmp(v, "distinct"))) goto bad;
         o->distinct = !strcmp(v, "distinct");
+    } else if (bench_is(a, "--store")) {
+        v = bench_value(argc, argv, i, "--store", 0);
+        size_t n[1];
+        if (!v || bench_parse_list(v, n, 1) != 1) goto bad;
+        o->store_docs = n[0];
+    } else if (bench_is(a, "--store-path")) {
+        if (!(o->store_path = bench_value(argc, argv, i, "--store-path", 0))) goto bad;
     } else if (bench_is(a, "--budget")) {
         v = bench_value(argc, argv, i, "--budget", 0);
         if (!v || (o->budget = strtod(v, NULL)) <= 0) goto bad;
@@ -853,7 +945,8 @@ static void bench_defaults(bench_opts *o)
         memcpy(o->sizes, sizes, sizeof sizes);
         o->nsizes = 3;
     }
-    if (!o->stage_mask && !o->nfactors && !o->nsizes) o->stage_mask = ~0u;
+    if (o->store_docs && !o->store_path) o->store_path = "bench-store.nds";
+    if (!o->stage_mask && !o->nfactors && !o->nsizes && !o->store_docs) o->stage_mask = ~0u;
     if (o->max_runs > BENCH_MAX_RUNS) o->max_runs = BENCH_MAX_RUNS;
 }
 
@@ -923,6 +1016,7 @@ int main(int argc, char **argv)
     if (o.stage_mask) rc = bench_stage_table(&b, &o);
     if (!rc && o.nfactors) rc = bench_scale(&bc, &o);
     if (!rc && o.nsizes) rc = bench_index(&bc, &o);
+    if (!rc && o.store_docs) rc = bench_store(&bc, &o);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     bench_reset_peak(); /* folds the last part's peak into bench_run_peak */

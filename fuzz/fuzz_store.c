@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the signature store reader (src/store.c) on arbitrary
  * bytes. Each input is written to a file and opened read-only; every record
- * is read, the store verified and, when small, loaded into a collection and
- * judged. When it opens, an appender then adds a document and commits, and
+ * is read, the store verified and, when small, loaded into a collection
+ * (whole and through a probe) and judged. When it opens, an appender then adds a document and commits, and
  * the result must verify: whatever the input, the writer leaves a sound
  * store. Any crash, sanitizer report, leak or failed assertion is a finding.
  *
@@ -80,14 +80,26 @@ static const nd_ctx *nd_fuzz_ctx(nd_store *s)
     return ctx;
 }
 
-/* Loads a small store into a collection of its own parameters. */
+/* Loads a small store into a collection of its own parameters, whole, then
+ * through a probe (the streaming `query` path). */
 static void nd_fuzz_judge(nd_store *s)
 {
+    static const char text[] = "Read the full story here\nThe council voted on Tuesday to extend the ferry";
     const nd_ctx *ctx = nd_fuzz_ctx(s);
     nd_corpus *c = NULL;
+    nd_doc *doc = NULL;
+    nd_store_probe *p = NULL;
     if (nd_store_count(s) > 256 || !ctx) return;
     if (!nd_corpus_create(&c, ctx) && !nd_store_load_into(s, c)) nd_corpus_finish(c);
     nd_corpus_free(c);
+    c = NULL;
+    if (!nd_doc_create(&doc, ctx) && !nd_doc_analyze(doc, text, sizeof text - 1)
+        && !nd_store_probe_create(&p, ctx, 4) && !nd_store_probe_add(p, doc) && !nd_corpus_create(&c, ctx)
+        && !nd_store_load_probed(s, c, p, NULL))
+        nd_corpus_finish(c);
+    nd_corpus_free(c);
+    nd_store_probe_free(p);
+    nd_doc_free(doc);
 }
 
 /* Appends a document to what opened, then checks that the result verifies. */
@@ -102,7 +114,9 @@ static void nd_fuzz_append(const char *path, nd_store *reader)
     nd_para_sig para = { 3, 10, ND_KIND_CONTENT, 0, 2, 6, sig, 0.0 };
     nd_store_record rec = { "fuzz", 4, "src", 3, 1, &para, 1, sig };
     int rc = nd_store_open(&s, path, ND_STORE_APPEND, ctx);
-    if (!rc && !nd_store_append_record(s, &rec) && !nd_store_commit(s)) {
+    /* two commits, two blocks: the second references the first's signature */
+    if (!rc && !nd_store_append_record(s, &rec) && !nd_store_commit(s) && !nd_store_append_record(s, &rec)
+        && !nd_store_commit(s)) {
         size_t before = nd_store_count(s);
         nd_store_close(s);
         s = NULL;
@@ -131,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int verified = nd_fuzz_read(s) == ND_OK;
         nd_fuzz_judge(s);
         /* a store that checks out (torn or cut short ones included) takes appends */
-        if (verified && info.write_version == 1) nd_fuzz_append(path, s);
+        if (verified && info.write_version == ND_STORE_WRITE_VERSION) nd_fuzz_append(path, s);
     }
     nd_store_close(s);
     return 0;

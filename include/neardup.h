@@ -451,8 +451,8 @@ ND_API int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const
 typedef struct nd_store nd_store;
 
 /* The store format versions this library writes and reads (docs/FORMAT.md). */
-#define ND_STORE_WRITE_VERSION 1
-#define ND_STORE_READ_VERSION 1
+#define ND_STORE_WRITE_VERSION 2
+#define ND_STORE_READ_VERSION 2
 
 typedef enum nd_store_mode {
     ND_STORE_READ = 0,   /* read-only; the file must exist; takes no lock */
@@ -575,7 +575,9 @@ ND_API size_t nd_store_count(const nd_store *s);
 
 /*! nd_store_get() : committed document i (0-based, in order of appending).
  *  Reads and checks the block holding it unless it is the block read last,
- *  so reading in order inflates each block once. The record's pointers are
+ *  so reading in order inflates each block once (and the previous block's
+ *  signatures, when the block references them: read in order, they are
+ *  already there). The record's pointers are
  *  valid until the next nd_store_get(), nd_store_load_into(),
  *  nd_store_verify() or nd_store_close() on the handle.
  *  @return ND_OK, ND_E_INVALID (i out of range), ND_E_NOMEM, ND_E_IO,
@@ -592,6 +594,46 @@ ND_API int nd_store_get(nd_store *s, size_t i, nd_store_record *out);
  *  Boilerplate and copies are then found by nd_corpus_finish() with the
  *  knowledge of everything in c. @return as nd_store_get, nd_corpus_add_signed. */
 ND_API int nd_store_load_into(nd_store *s, nd_corpus *c);
+
+/* Loading only what can matter to a few documents (`neardup query`): a
+ * probe holds the signatures of the documents to judge; nd_store_load_probed()
+ * streams the store's blocks once or twice and adds to a collection only the
+ * stored documents that can change their verdicts, instead of every one:
+ *  1. those with a paragraph or content signature near one of the probe's
+ *     (estimated Jaccard similarity at least 0.15, found by banding), and
+ *  2. those with a paragraph near a paragraph of a document found in 1, so
+ *     that the paragraphs of the documents found in 1 are judged (content or
+ *     boilerplate) as they would be with everything loaded.
+ * Through any one band at most `per_key` documents are taken, the earliest:
+ * a paragraph recurring on thousands of pages (a feed's chrome) needs only
+ * min_stories distinct stories to be boilerplate, and its family's first
+ * occurrence is the earliest. Verdicts on the probe's documents are those of
+ * nd_store_load_into() except when what decides them lies further (three
+ * documents or more away), or beyond a band's `per_key` earliest documents:
+ * then duplicate_of is the most similar of the copies loaded, not of all. */
+typedef struct nd_store_probe nd_store_probe;
+
+/*! nd_store_probe_create() : an empty probe for documents of ctx (which must
+ *  outlive it and have the store's parameters). per_key: documents taken
+ *  through one band at most; 0 for the default, 16 × min_stories and at
+ *  least 64. @return ND_OK, ND_E_INVALID, ND_E_NOMEM; *out NULL on failure. */
+ND_API int nd_store_probe_create(nd_store_probe **out, const nd_ctx *ctx, size_t per_key);
+
+/*! nd_store_probe_free() : NULL is a no-op. */
+ND_API void nd_store_probe_free(nd_store_probe *p);
+
+/*! nd_store_probe_add() : adds an analyzed document (its paragraphs'
+ *  signatures and its content signature; the document is not kept).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE past 2^31
+ *  signatures. */
+ND_API int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc);
+
+/*! nd_store_load_probed() :
+ *  Like nd_store_load_into(), for the stored documents the probe selects
+ *  (see above), in store order. *out_loaded (may be NULL) receives their
+ *  number. The probe gains the paragraphs of the documents of step 1 (it is
+ *  spent: use it for one store). @return as nd_store_load_into(). */
+ND_API int nd_store_load_probed(nd_store *s, nd_corpus *c, nd_store_probe *p, size_t *out_loaded);
 
 /*! nd_store_verify() : reads every committed block, checks every checksum
  *  and structural rule and the commit's totals. out (may be NULL) receives

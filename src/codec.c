@@ -68,6 +68,21 @@ uint64_t nd__zigzag(uint64_t d) { return (d << 1) ^ (0 - (d >> 63)); }
 
 uint64_t nd__unzigzag(uint64_t v) { return (v >> 1) ^ (0 - (v & 1)); }
 
+uint32_t nd__bits_get(const unsigned char *p, size_t bit, unsigned n)
+{
+    /* the bytes the number touches only, at most 5 */
+    const unsigned char *b = p + bit / 8;
+    unsigned shift = (unsigned)(bit % 8), bytes = (shift + n + 7) / 8;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < bytes; i++) v |= (uint64_t)b[i] << (8 * i);
+    return n ? (uint32_t)((v >> shift) & (UINT64_MAX >> (64 - n))) : 0;
+}
+
+void nd__bits_put(unsigned char *p, size_t bit, unsigned n, uint32_t v)
+{
+    for (unsigned i = 0; i < n; i++, bit++) p[bit / 8] |= (unsigned char)((v >> i & 1) << (bit % 8));
+}
+
 void nd__sig_pack(unsigned char *out, const uint32_t *sig, unsigned k, unsigned bits)
 {
     switch (bits) {

@@ -26,7 +26,11 @@
  * Opening reads the header, the two slots and the 32-byte header of each
  * frame (a table of blocks: offset and first document), nothing else; record
  * blocks are read, checked and inflated one at a time when a record is asked
- * for, and the block read last is kept.
+ * for, and the block read last is kept, with the signature section of the
+ * previous record block when its records reference it (version 2).
+ *
+ * A query streams the blocks and keeps only the stored documents near the
+ * documents it judges (probes, at the end of this file).
  */
 #define _GNU_SOURCE /* F_OFD_SETLK: a lock per open file, not per process */
 #define _FILE_OFFSET_BITS 64 /* stores past 2 GiB on 32-bit hosts too */
@@ -74,6 +78,8 @@ typedef struct nd__blockref {
     uint64_t first_doc;    /* index of its first document */
     uint64_t checksum;     /* XXH64 of the content */
     uint32_t type, ndocs, content_size, raw_size;
+    uint32_t flags;        /* Frame_Flags */
+    size_t prev;           /* table index of the nearest record block before it, or SIZE_MAX */
 } nd__blockref;
 
 /* Hash -> index table of the writer's block dictionaries. Keys are 64-bit
@@ -91,6 +97,11 @@ typedef struct nd__wblock {
     uint32_t ndocs;
     unsigned char *sig;    /* the signature section: definition i at i * sig bytes */
     size_t sig_len, sig_cap;
+    unsigned char *psig;   /* the previous record block's signature section, which this
+                              block may reference (empty at the start of a handle) */
+    size_t psig_len, psig_cap;
+    nd__intern ptab;       /* its definitions */
+    int used_prev;         /* this block references it (Frame_Flags bit 0) */
     size_t *srcs;          /* raw offset of each defined source's length varint */
     size_t nsrcs, srcs_cap;
     nd__intern sigtab, srctab;
@@ -120,11 +131,20 @@ typedef struct nd__rblock {
     size_t *srcs;          /* offset in raw of each defined source's bytes, and length */
     size_t *src_lens;
     size_t nsrcs, srcs_cap, src_lens_cap;
-    uint32_t *wide;        /* nsigs * k, widened */
+    size_t pindex;         /* block table index whose content pz holds, or SIZE_MAX */
+    unsigned char *pz;     /* the previous record block's content (checked), when the
+                              block held references it */
+    size_t pz_cap;
+    const unsigned char *psigs; /* its signature section, in pz */
+    size_t pnsigs;
+    int has_prev;          /* the block held may reference psigs */
+    uint32_t *wide;        /* the record given out last: its signatures widened, the
+                              paragraphs' then the document's, K values each */
     size_t wide_cap;
     nd_para_sig *paras;    /* the record given out last */
-    uint32_t *pidx;        /* its paragraphs' signature numbers */
-    size_t paras_cap, pidx_cap;
+    uint32_t *pidx;        /* its paragraphs' signature references (nd__r_sig) */
+    uint32_t *cidx;        /* its content paragraphs' indices */
+    size_t paras_cap, pidx_cap, cidx_cap;
     uint64_t nparas, text, nrefs; /* totals of the block (verify) */
     z_stream zs;
     int zs_ready;
@@ -147,6 +167,8 @@ struct nd_store {
     uint64_t file_size, torn;
     nd__blockref *blocks;
     size_t nblocks, blocks_cap, committed_blocks;
+    size_t last_records;   /* table index of the last record block, or SIZE_MAX */
+    int grammar;           /* record grammar of the file: 1 or 2 (its Read_Version) */
     uint64_t wpos;         /* where the next frame goes (appender) */
     uint64_t docs, paras, text; /* totals including uncommitted documents */
     size_t block_target;
@@ -155,6 +177,8 @@ struct nd_store {
     uint32_t *sigbuf;      /* K values: append_doc's document signature */
     nd_para_sig *pbuf;     /* append_doc's paragraphs */
     size_t pbuf_cap;
+    uint32_t *cbuf;        /* the writer's content paragraph indices */
+    size_t cbuf_cap;
 };
 
 /* ---- Messages --------------------------------------------------------------- */
@@ -460,7 +484,10 @@ static int nd__header_read(nd_store *s)
                         s->read_version, ND__STORE_READ_VERSION);
     if (nd__le16_get(h + 6) != 0 || nd__le32_get(h + 12) != 0)
         return nd__fail(s, ND_E_CORRUPT, "reserved header bits are set");
-    if (s->write_version > ND__STORE_WRITE_VERSION) s->read_only = 1;
+    /* a newer writer may keep invariants we do not know; an older file keeps
+     * a record grammar we read but no longer write */
+    if (s->write_version != ND__STORE_WRITE_VERSION) s->read_only = 1;
+    s->grammar = s->read_version == 1 ? 1 : 2;
     s->header_len = n + 8;
     s->data_start = s->header_len + 2 * (uint64_t)ND__STORE_SLOT_SIZE;
     return nd__params_parse(s, h + ND__STORE_FIXED_HEADER, plen);
@@ -527,7 +554,7 @@ static int nd__aborted_creation(nd_store *s)
 static void nd__frame_encode(unsigned char *h, const nd__blockref *b)
 {
     h[0] = (unsigned char)b->type;
-    h[1] = 0;
+    h[1] = (unsigned char)b->flags;
     nd__le16_put(h + 2, 0);
     nd__le32_put(h + 4, b->content_size);
     nd__le32_put(h + 8, b->raw_size);
@@ -549,7 +576,10 @@ static int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, u
     b->raw_size = nd__le32_get(h + 8);
     b->ndocs = nd__le32_get(h + 12);
     b->checksum = nd__le64_get(h + 16);
-    if (h[1] != 0 || nd__le16_get(h + 2) != 0)
+    b->flags = h[1];
+    /* version 2 gives record blocks one flag; every other bit is reserved */
+    uint32_t allowed = s->grammar >= 2 && b->type == ND__FRAME_RECORDS ? ND__FRAME_PREV : 0;
+    if ((b->flags & ~allowed) || nd__le16_get(h + 2) != 0)
         return nd__fail(s, ND_E_CORRUPT, "frame at offset %llu: reserved bits are set",
                         (unsigned long long)pos);
     if (b->content_size > end - pos - ND__STORE_FRAME_HEADER)
@@ -576,6 +606,7 @@ static int nd__scan_frames(nd_store *s, const nd__slot *sl)
 {
     uint64_t pos = s->data_start, docs = 0;
     s->nblocks = 0;
+    s->last_records = SIZE_MAX;
     while (pos < sl->end) {
         unsigned char h[ND__STORE_FRAME_HEADER];
         nd__blockref b;
@@ -586,6 +617,11 @@ static int nd__scan_frames(nd_store *s, const nd__slot *sl)
         int rc = nd__frame_decode(s, h, pos, sl->end, &b);
         if (rc) return rc;
         b.first_doc = docs;
+        b.prev = s->last_records;
+        if ((b.flags & ND__FRAME_PREV) && b.prev == SIZE_MAX)
+            return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu refers to a previous block "
+                            "that does not exist", (unsigned long long)pos);
+        if (b.type == ND__FRAME_RECORDS) s->last_records = s->nblocks;
         docs += b.ndocs;
         rc = nd__reserve(&s->al, (void **)&s->blocks, &s->blocks_cap, s->nblocks + 1, sizeof *s->blocks);
         if (rc) return nd__fail(s, rc, "out of memory");
@@ -731,6 +767,10 @@ static int nd__open_store(nd_store *s)
     }
     if ((rc = nd__header_read(s))) return rc;
     if (s->ctx && (rc = nd__params_differ(s, &s->p, &want, "the context"))) return rc;
+    if (writable && s->read_only && s->write_version < ND__STORE_WRITE_VERSION)
+        return nd__fail(s, ND_E_VERSION, "written by format version %u: this library appends only to "
+                        "version %u stores ('neardup merge -o NEW OLD' rewrites it)",
+                        s->write_version, ND__STORE_WRITE_VERSION);
     if (writable && s->read_only)
         return nd__fail(s, ND_E_VERSION, "written by format version %u: this library (version %u) may only read it",
                         s->write_version, ND__STORE_WRITE_VERSION);
@@ -763,6 +803,8 @@ int nd_store_open(nd_store **out, const char *path, nd_store_mode mode, const nd
     s->mode = mode;
     s->fd = -1;
     s->r.index = SIZE_MAX;
+    s->r.pindex = SIZE_MAX;
+    s->last_records = SIZE_MAX;
     s->block_target = ND__BLOCK_TARGET;
     size_t len = strlen(path);
     s->path = nd__alloc(al, len + 1);
@@ -794,10 +836,12 @@ void nd_store_close(nd_store *s)
     if (s->fd >= 0) close(s->fd);
     if (s->w.zs_ready) deflateEnd(&s->w.zs);
     if (s->r.zs_ready) inflateEnd(&s->r.zs);
-    void *bufs[] = { s->path, s->blocks, s->sigbuf, s->pbuf, s->w.raw, s->w.sig, s->w.srcs, s->w.z,
-                     s->r.z, s->r.raw, s->r.recs, s->r.srcs, s->r.src_lens, s->r.wide, s->r.paras, s->r.pidx };
+    void *bufs[] = { s->path, s->blocks, s->sigbuf, s->pbuf, s->cbuf, s->w.raw, s->w.sig, s->w.psig,
+                     s->w.srcs, s->w.z, s->r.z, s->r.pz, s->r.raw, s->r.recs, s->r.srcs, s->r.src_lens,
+                     s->r.wide, s->r.paras, s->r.pidx, s->r.cidx };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) nd__free(&al, bufs[i]);
     nd__intern_free(&al, &s->w.sigtab);
+    nd__intern_free(&al, &s->w.ptab);
     nd__intern_free(&al, &s->w.srctab);
     nd__free(&al, s);
 }
@@ -937,29 +981,118 @@ static int nd__w_source(nd_store *s, const char *src, size_t len)
     return ND_OK;
 }
 
-/* The signature cut to sig_bits, as a reference to an equal signature
- * defined earlier in the block, or defined here: 0 in the records, the packed
- * values appended to the signature section. It is packed at the end of the
- * section first, so it can be hashed and compared in place. */
-static int nd__w_sig(nd_store *s, const uint32_t *sig)
+/* Packs the signature cut to sig_bits at the end of the signature section
+ * (not yet a definition), so that it can be hashed and compared in place.
+ * @return its hash in *key. */
+static int nd__w_pack(nd_store *s, const uint32_t *sig, uint64_t *key)
 {
     nd__wblock *w = &s->w;
     size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
-    int rc = nd__w_need(s, ND__VARINT_MAX);
+    int rc = nd__w_need(s, 2 * ND__VARINT_MAX);
     if (!rc) rc = nd__reserve(&s->al, (void **)&w->sig, &w->sig_cap, w->sig_len + nb, 1);
     if (rc) return rc;
-    unsigned char *packed = w->sig + w->sig_len;
-    nd__sig_pack(packed, sig, s->p.num_perm, s->p.sig_bits);
-    uint64_t key = XXH3_64bits(packed, nb);
+    nd__sig_pack(w->sig + w->sig_len, sig, s->p.num_perm, s->p.sig_bits);
+    *key = XXH3_64bits(w->sig + w->sig_len, nb);
+    return ND_OK;
+}
+
+/* Writes a reference to a definition equal to the packed signature, in
+ * this block (Signature_Ref R >= 2) or else in the previous record block
+ * (1, then its number). @return 1 when written, 0 when there is none. */
+static int nd__w_ref(nd_store *s, uint64_t key)
+{
+    nd__wblock *w = &s->w;
+    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
+    const unsigned char *packed = w->sig + w->sig_len;
     uint32_t ref = nd__intern_get(&w->sigtab, key);
     if (ref && memcmp(w->sig + (size_t)(ref - 1) * nb, packed, nb) == 0) {
-        nd__w_varint(w, ref);
-        return ND_OK;
+        nd__w_varint(w, (uint64_t)ref + 1);
+        return 1;
     }
-    if (!ref && (rc = nd__intern_put(&s->al, &w->sigtab, key, (uint32_t)(w->sig_len / nb)))) return rc;
+    ref = nd__intern_get(&w->ptab, key);
+    if (ref && memcmp(w->psig + (size_t)(ref - 1) * nb, packed, nb) == 0) {
+        nd__w_varint(w, 1);
+        nd__w_varint(w, ref - 1);
+        w->used_prev = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Makes the packed signature the block's next definition: 0 in the records. */
+static int nd__w_define(nd_store *s, uint64_t key)
+{
+    nd__wblock *w = &s->w;
+    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
+    /* a colliding key keeps its first definition: the collision costs a
+     * duplicate, never a wrong reference */
+    if (!nd__intern_get(&w->sigtab, key)) {
+        int rc = nd__intern_put(&s->al, &w->sigtab, key, (uint32_t)(w->sig_len / nb));
+        if (rc) return rc;
+    }
     nd__w_varint(w, 0);
     w->sig_len += nb;
     return ND_OK;
+}
+
+/* A Signature_Ref: a reference to an equal signature defined earlier (in
+ * this block or the previous one), or a new definition. */
+static int nd__w_sig(nd_store *s, const uint32_t *sig)
+{
+    uint64_t key;
+    int rc = nd__w_pack(s, sig, &key);
+    if (rc || nd__w_ref(s, key)) return rc;
+    return nd__w_define(s, key);
+}
+
+/* Writes the document signature as derived from its content paragraphs
+ * when it can be: for each of the K positions, the number (among the
+ * content paragraphs, in b bits) of one whose value there is the
+ * document's. An analyzed document's signature is the element-wise minimum
+ * of its content paragraphs', so the paragraph holding each minimum has it,
+ * and cutting values to sig_bits keeps that true. @return 1 when written,
+ * 0 when some position has no such paragraph (or there is no content). */
+static int nd__w_derived(nd_store *s, const nd_store_record *rec, int *rc)
+{
+    nd__wblock *w = &s->w;
+    const unsigned k = s->p.num_perm;
+    const uint32_t mask = s->p.sig_bits == 32 ? UINT32_MAX : (1u << s->p.sig_bits) - 1;
+    size_t c = 0;
+    unsigned b = 0;
+    if ((*rc = nd__reserve(&s->al, (void **)&s->cbuf, &s->cbuf_cap, rec->count, sizeof *s->cbuf))) return 0;
+    for (size_t i = 0; i < rec->count; i++)
+        if (rec->paras[i].kind == ND_KIND_CONTENT) s->cbuf[c++] = (uint32_t)i;
+    if (!c) return 0;
+    while (((uint64_t)1 << b) < c) b++;
+    size_t bytes = ((size_t)k * b + 7) / 8;
+    if ((*rc = nd__w_need(s, 1 + bytes))) return 0;
+    unsigned char *out = w->raw + w->len + 1;
+    memset(out, 0, bytes);
+    for (unsigned j = 0; j < k; j++) {
+        size_t x = 0;
+        while (x < c && ((rec->paras[s->cbuf[x]].signature[j] ^ rec->signature[j]) & mask)) x++;
+        if (x == c) return 0;
+        nd__bits_put(out, (size_t)j * b, b, (uint32_t)x);
+    }
+    w->raw[w->len] = 1; /* Doc_Signature_Mode 1: derived */
+    w->len += 1 + bytes;
+    return 1;
+}
+
+/* The document signature: a reference when an equal one is defined
+ * already (cheapest), else derived from the paragraphs, else defined. */
+static int nd__w_docsig(nd_store *s, const nd_store_record *rec)
+{
+    uint64_t key;
+    int rc = nd__w_pack(s, rec->signature, &key);
+    if (rc) return rc;
+    size_t mode_at = s->w.len;
+    nd__w_varint(&s->w, 0); /* Doc_Signature_Mode 0: a Signature_Ref follows */
+    if (nd__w_ref(s, key)) return ND_OK;
+    s->w.len = mode_at;
+    if (nd__w_derived(s, rec, &rc) || rc) return rc;
+    nd__w_varint(&s->w, 0);
+    return nd__w_define(s, key);
 }
 
 /* Shingles a paragraph of `tokens` words has when nothing unusual happened
@@ -972,7 +1105,7 @@ static uint64_t nd__expected_shingles(uint64_t tokens, unsigned w)
 static int nd__w_para(nd_store *s, const nd_para_sig *p, uint64_t *prev_end)
 {
     nd__wblock *w = &s->w;
-    int rc = nd__w_need(s, 5 * ND__VARINT_MAX + 8);
+    int rc = nd__w_need(s, 4 * ND__VARINT_MAX + 8);
     if (rc) return rc;
     nd__w_varint(w, nd__zigzag((uint64_t)p->offset - *prev_end));
     nd__w_varint(w, p->length);
@@ -998,15 +1131,14 @@ static int nd__w_record(nd_store *s, const nd_store_record *rec)
     if (rec->id_len) memcpy(w->raw + w->len, rec->id, rec->id_len);
     w->len += rec->id_len;
     if ((rc = nd__w_source(s, rec->source, rec->source_len))) return rc;
-    if ((rc = nd__w_need(s, ND__VARINT_MAX))) return rc;
+    if ((rc = nd__w_need(s, 2 * ND__VARINT_MAX))) return rc;
     nd__w_varint(w, nd__zigzag((uint64_t)rec->time - w->last_time));
     w->last_time = (uint64_t)rec->time;
-    if ((rc = nd__w_sig(s, rec->signature))) return rc;
-    if ((rc = nd__w_need(s, ND__VARINT_MAX))) return rc;
     nd__w_varint(w, rec->count);
     uint64_t prev_end = 0;
     for (size_t i = 0; i < rec->count; i++)
         if ((rc = nd__w_para(s, &rec->paras[i], &prev_end))) return rc;
+    if ((rc = nd__w_docsig(s, rec))) return rc;
     if ((rc = nd__w_need(s, 1))) return rc;
     nd__w_varint(w, 0); /* extension area: empty in this version */
     return ND_OK;
@@ -1044,8 +1176,27 @@ static void nd__w_reset(nd__wblock *w)
     w->sig_len = 0;
     w->nsrcs = 0;
     w->last_time = 0;
+    w->used_prev = 0;
     nd__intern_clear(&w->sigtab);
     nd__intern_clear(&w->srctab);
+}
+
+/* After a block is written its definitions become the previous block's,
+ * which the next block may reference: the buffers and tables swap, and
+ * the old previous ones are reused for the next block. */
+static void nd__w_next(nd__wblock *w)
+{
+    unsigned char *sig = w->psig;
+    size_t cap = w->psig_cap;
+    nd__intern tab = w->ptab;
+    w->psig = w->sig;
+    w->psig_cap = w->sig_cap;
+    w->psig_len = w->sig_len;
+    w->ptab = w->sigtab;
+    w->sig = sig;
+    w->sig_cap = cap;
+    w->sigtab = tab;
+    nd__w_reset(w);
 }
 
 /* Undoes a partly written record: the records, signatures and dictionaries go back to
@@ -1058,6 +1209,7 @@ static int nd__w_rollback(nd_store *s, const nd__wblock *saved)
     w->sig_len = saved->sig_len;
     w->nsrcs = saved->nsrcs;
     w->last_time = saved->last_time;
+    w->used_prev = saved->used_prev;
     nd__intern_clear(&w->sigtab);
     nd__intern_clear(&w->srctab);
     int rc = ND_OK;
@@ -1110,7 +1262,8 @@ static int nd__flush_block(nd_store *s)
     int rc = nd__deflate(s, &csize);
     if (rc) return rc;
     nd__blockref b = { s->wpos, s->docs - w->ndocs, XXH64(w->z + ND__STORE_FRAME_HEADER, csize, 0),
-                       ND__FRAME_RECORDS, w->ndocs, (uint32_t)csize, (uint32_t)w->len };
+                       ND__FRAME_RECORDS, w->ndocs, (uint32_t)csize, (uint32_t)w->len,
+                       w->used_prev ? ND__FRAME_PREV : 0, s->last_records };
     nd__frame_encode(w->z, &b);
     rc = nd__reserve(&s->al, (void **)&s->blocks, &s->blocks_cap, s->nblocks + 1, sizeof *s->blocks);
     if (rc) return nd__fail(s, rc, "out of memory");
@@ -1118,9 +1271,10 @@ static int nd__flush_block(nd_store *s)
         s->failed = 1;
         return nd__fail_errno(s, "writing a block");
     }
+    s->last_records = s->nblocks;
     s->blocks[s->nblocks++] = b;
     s->wpos += ND__STORE_FRAME_HEADER + csize;
-    nd__w_reset(w);
+    nd__w_next(w);
     return ND_OK;
 }
 
@@ -1225,7 +1379,8 @@ int nd__store_write_frame(nd_store *s, unsigned type, const void *content, size_
     if (rc) return rc;
     if (size > UINT32_MAX - ND__STORE_FRAME_HEADER) return ND_E_TOO_LARGE;
     unsigned char h[ND__STORE_FRAME_HEADER];
-    nd__blockref b = { s->wpos, s->docs, XXH64(content, size, 0), type & 0xFF, 0, (uint32_t)size, 0 };
+    nd__blockref b = { s->wpos, s->docs, XXH64(content, size, 0), type & 0xFF, 0, (uint32_t)size, 0, 0,
+                       s->last_records };
     nd__frame_encode(h, &b);
     rc = nd__reserve(&s->al, (void **)&s->blocks, &s->blocks_cap, s->nblocks + 1, sizeof *s->blocks);
     if (rc) return rc;
@@ -1247,21 +1402,64 @@ typedef struct nd__cursor {
 
 static int nd__get(nd__cursor *c, uint64_t *v) { return nd__varint_get(&c->p, c->end, v); }
 
-/* A signature reference, or a definition: the next signature of the
- * block's signature section. *idx receives its number. */
+/* A signature reference as the reader keeps it: a definition number of the
+ * block held, or, with this bit, of the previous record block (both are
+ * below 2^26: a block holds at most 64 MiB). */
+#define ND__REF_PREV 0x80000000u
+
+/* A Signature_Ref: a definition (the next signature of the block's
+ * signature section) or a reference to an earlier one. Version 1: 0 a
+ * definition, R >= 1 the block's definition R-1. Version 2: 0 a definition,
+ * 1 then J the previous record block's definition J, R >= 2 the block's
+ * definition R-2. *idx receives the reference (ND__REF_PREV). */
 static int nd__r_sig(nd_store *s, nd__cursor *c, uint32_t *idx)
 {
     nd__rblock *r = &s->r;
-    uint64_t ref;
+    uint64_t ref, j;
     if (nd__get(c, &ref)) return -1;
-    if (ref) {
-        if (ref > c->next_def) return -1; /* only earlier definitions may be named */
-        *idx = (uint32_t)(ref - 1);
-        r->nrefs++;
+    if (ref == 0) {
+        if (c->next_def >= r->nsigs) return -1;
+        *idx = c->next_def++;
         return 0;
     }
-    if (c->next_def >= r->nsigs) return -1;
-    *idx = c->next_def++;
+    r->nrefs++;
+    if (s->grammar == 1) ref++; /* the same numbers, without the previous block */
+    else if (ref == 1) {
+        if (nd__get(c, &j) || !r->has_prev || j >= r->pnsigs) return -1;
+        *idx = ND__REF_PREV | (uint32_t)j;
+        return 0;
+    }
+    if (ref - 2 >= c->next_def) return -1; /* only earlier definitions may be named */
+    *idx = (uint32_t)(ref - 2);
+    return 0;
+}
+
+/* The document signature of a record (version 2): a Signature_Ref, or
+ * derived from the record's content paragraphs (see nd__w_derived). */
+typedef struct nd__docsig {
+    uint32_t ref;                /* mode 0 */
+    const unsigned char *bits;   /* mode 1: K numbers of b bits, or NULL */
+    unsigned b;
+} nd__docsig;
+
+/* Reads Doc_Signature_Mode and what follows it; every derived number must
+ * name one of the c content paragraphs, and the padding bits be 0. */
+static int nd__r_docsig(nd_store *s, nd__cursor *c, size_t ncontent, nd__docsig *out)
+{
+    uint64_t mode;
+    out->bits = NULL;
+    out->b = 0;
+    if (nd__get(c, &mode) || mode > 1) return -1;
+    if (mode == 0) return nd__r_sig(s, c, &out->ref);
+    if (ncontent == 0) return -1;
+    while (((uint64_t)1 << out->b) < ncontent) out->b++;
+    const size_t k = s->p.num_perm, nbits = k * out->b, bytes = (nbits + 7) / 8;
+    if (bytes > (size_t)(c->end - c->p)) return -1;
+    out->bits = c->p;
+    for (size_t j = 0; j < k && out->b; j++)
+        if (nd__bits_get(out->bits, j * out->b, out->b) >= ncontent) return -1;
+    if (nbits % 8 && c->p[bytes - 1] >> (nbits % 8)) return -1; /* reserved padding */
+    c->p += bytes;
     return 0;
 }
 
@@ -1322,11 +1520,12 @@ static int nd__r_para(nd_store *s, nd__cursor *c, size_t i, uint64_t *prev_end)
 
 /* One record at the cursor into out (paragraphs in r->paras, signature
  * numbers not yet resolved). @return 0, -1 corrupt, -2 out of memory. */
-static int nd__r_record(nd_store *s, nd__cursor *c, nd_store_record *out, uint32_t *sig_idx,
+static int nd__r_record(nd_store *s, nd__cursor *c, nd_store_record *out, nd__docsig *ds,
                         uint32_t *src_idx, uint64_t *extent)
 {
     nd__rblock *r = &s->r;
     uint64_t id_len, dt, count, ext_len, prev_end = 0;
+    size_t ncontent = 0;
     if (nd__get(c, &id_len) || id_len > ND__STORE_MAX_STRING || id_len > (uint64_t)(c->end - c->p)) return -1;
     out->id = (const char *)c->p;
     out->id_len = (size_t)id_len;
@@ -1335,7 +1534,9 @@ static int nd__r_record(nd_store *s, nd__cursor *c, nd_store_record *out, uint32
     if (rc || nd__get(c, &dt)) return rc ? rc : -1;
     c->time += nd__unzigzag(dt);
     out->time = c->time <= INT64_MAX ? (int64_t)c->time : -(int64_t)(~c->time) - 1;
-    if ((rc = nd__r_sig(s, c, sig_idx)) || nd__get(c, &count)) return rc ? rc : -1;
+    ds->bits = NULL;
+    if (s->grammar == 1 && (rc = nd__r_sig(s, c, &ds->ref))) return rc; /* before the paragraphs */
+    if (nd__get(c, &count)) return -1;
     if (count > (uint64_t)(c->end - c->p) / ND__STORE_MIN_PARA) return -1;
     if (nd__reserve(&s->al, (void **)&r->paras, &r->paras_cap, (size_t)count, sizeof *r->paras)
         || nd__reserve(&s->al, (void **)&r->pidx, &r->pidx_cap, (size_t)count, sizeof *r->pidx))
@@ -1344,7 +1545,9 @@ static int nd__r_record(nd_store *s, nd__cursor *c, nd_store_record *out, uint32
     for (size_t i = 0; i < count; i++) {
         if ((rc = nd__r_para(s, c, i, &prev_end))) return rc;
         if (prev_end > *extent) *extent = prev_end;
+        ncontent += r->paras[i].kind == ND_KIND_CONTENT;
     }
+    if (s->grammar >= 2 && (rc = nd__r_docsig(s, c, ncontent, ds))) return rc;
     out->paras = r->paras;
     out->count = (size_t)count;
     if (nd__get(c, &ext_len) || ext_len > (uint64_t)(c->end - c->p)) return -1;
@@ -1357,7 +1560,7 @@ static int nd__r_record(nd_store *s, nd__cursor *c, nd_store_record *out, uint32
 static int nd__r_parse_block(nd_store *s, const nd__blockref *b)
 {
     nd__rblock *r = &s->r;
-    const size_t n = b->ndocs, k = s->p.num_perm;
+    const size_t n = b->ndocs;
     nd__cursor c = { r->raw, r->raw + r->raw_len, 0, 0, 0 };
     r->nsrcs = 0;
     r->nparas = r->text = r->nrefs = 0;
@@ -1365,11 +1568,12 @@ static int nd__r_parse_block(nd_store *s, const nd__blockref *b)
     if (rc) return nd__fail(s, rc, "out of memory");
     for (size_t i = 0; i < n; i++) {
         nd_store_record rec;
-        uint32_t si, src;
+        nd__docsig ds;
+        uint32_t src;
         uint64_t extent;
         nd__recpos pos = { (size_t)(c.p - r->raw), c.next_def, c.next_src, c.time };
         r->recs[i] = pos;
-        int prc = nd__r_record(s, &c, &rec, &si, &src, &extent);
+        int prc = nd__r_record(s, &c, &rec, &ds, &src, &extent);
         if (prc == -2) return nd__fail(s, ND_E_NOMEM, "out of memory");
         if (prc) return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: record %zu is malformed",
                                  (unsigned long long)b->off, i);
@@ -1379,29 +1583,35 @@ static int nd__r_parse_block(nd_store *s, const nd__blockref *b)
     if (c.p != c.end || c.next_def != r->nsigs) /* every byte and every signature used */
         return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: bytes after its last record",
                         (unsigned long long)b->off);
-    rc = nd__reserve(&s->al, (void **)&r->wide, &r->wide_cap, r->nsigs * k, sizeof *r->wide);
-    if (rc) return nd__fail(s, rc, "out of memory");
-    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
-    for (size_t i = 0; i < r->nsigs; i++)
-        nd__sig_unpack(r->wide + i * k, r->sigs + i * nb, s->p.num_perm, s->p.sig_bits);
     r->nrec = n;
     return ND_OK;
 }
 
 /* Splits a record block's content into records (inflated into r->raw) and
  * signature section (left in r->z). */
+/* The two sections of a record block's content z: *zlen bytes of zlib
+ * stream after the 4-byte Records_Size, then *nsigs signatures. */
+static int nd__sections(nd_store *s, const nd__blockref *b, const unsigned char *z, uint32_t *zlen,
+                        size_t *nsigs)
+{
+    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
+    *zlen = b->content_size >= 4 ? nd__le32_get(z) : UINT32_MAX;
+    if (*zlen > b->content_size - 4 || (b->content_size - 4 - *zlen) % nb
+        || b->content_size - 4 - *zlen > ND__STORE_MAX_RAW - b->raw_size)
+        return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: bad section sizes",
+                        (unsigned long long)b->off);
+    *nsigs = (b->content_size - 4 - *zlen) / nb;
+    return ND_OK;
+}
+
 static int nd__inflate(nd_store *s, const nd__blockref *b)
 {
     nd__rblock *r = &s->r;
-    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
-    uint32_t zlen = b->content_size >= 4 ? nd__le32_get(r->z) : UINT32_MAX;
-    if (zlen > b->content_size - 4 || (b->content_size - 4 - zlen) % nb
-        || b->content_size - 4 - zlen > ND__STORE_MAX_RAW - b->raw_size)
-        return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: bad section sizes",
-                        (unsigned long long)b->off);
+    uint32_t zlen;
+    int zrc = nd__sections(s, b, r->z, &zlen, &r->nsigs);
+    if (zrc) return zrc;
     r->sigs = r->z + 4 + zlen;
-    r->nsigs = (b->content_size - 4 - zlen) / nb;
-    int zrc = r->zs_ready ? inflateReset(&r->zs) : (nd__zinit(&r->zs, s), inflateInit(&r->zs));
+    zrc = r->zs_ready ? inflateReset(&r->zs) : (nd__zinit(&r->zs, s), inflateInit(&r->zs));
     if (zrc != Z_OK) return nd__fail(s, zrc == Z_MEM_ERROR ? ND_E_NOMEM : ND_E_IO, "zlib: cannot start inflate");
     r->zs_ready = 1;
     r->zs.next_in = r->z + 4;
@@ -1418,18 +1628,53 @@ static int nd__inflate(nd_store *s, const nd__blockref *b)
     return ND_OK;
 }
 
-/* Reads a frame's content and checks it against its checksum. */
-static int nd__read_content(nd_store *s, const nd__blockref *b)
+/* Reads a frame's content into *buf and checks it against its checksum. */
+static int nd__read_into(nd_store *s, const nd__blockref *b, unsigned char **buf, size_t *cap)
 {
-    nd__rblock *r = &s->r;
-    r->index = SIZE_MAX; /* the block held lives in r->z */
-    int rc = nd__reserve(&s->al, (void **)&r->z, &r->z_cap, b->content_size, 1);
+    int rc = nd__reserve(&s->al, (void **)buf, cap, b->content_size, 1);
     if (rc) return nd__fail(s, rc, "out of memory");
-    if (nd__pread(s->fd, r->z, b->content_size, b->off + ND__STORE_FRAME_HEADER))
+    if (nd__pread(s->fd, *buf, b->content_size, b->off + ND__STORE_FRAME_HEADER))
         return nd__fail_errno(s, "reading a block");
-    if (!nd__sum_ok(XXH64(r->z, b->content_size, 0), b->checksum))
+    if (!nd__sum_ok(XXH64(*buf, b->content_size, 0), b->checksum))
         return nd__fail(s, ND_E_CHECKSUM, "block at offset %llu: checksum mismatch",
                         (unsigned long long)b->off);
+    return ND_OK;
+}
+
+static int nd__read_content(nd_store *s, const nd__blockref *b)
+{
+    s->r.index = SIZE_MAX; /* the block held lives in r->z */
+    return nd__read_into(s, b, &s->r.z, &s->r.z_cap);
+}
+
+/* Makes pz hold record block pi's content, whose signatures the next block
+ * references. Reading in order, it is the block held: its buffer moves
+ * over, nothing is read again. */
+static int nd__load_prev(nd_store *s, size_t pi)
+{
+    nd__rblock *r = &s->r;
+    if (r->pindex == pi) return ND_OK;
+    if (r->index == pi) {
+        unsigned char *z = r->pz;
+        size_t cap = r->pz_cap;
+        r->pz = r->z;
+        r->pz_cap = r->z_cap;
+        r->z = z;
+        r->z_cap = cap;
+        r->psigs = r->sigs;
+        r->pnsigs = r->nsigs;
+        r->index = SIZE_MAX;
+        r->pindex = pi;
+        return ND_OK;
+    }
+    r->pindex = SIZE_MAX;
+    const nd__blockref *b = &s->blocks[pi];
+    uint32_t zlen;
+    int rc = nd__read_into(s, b, &r->pz, &r->pz_cap);
+    if (!rc) rc = nd__sections(s, b, r->pz, &zlen, &r->pnsigs);
+    if (rc) return rc;
+    r->psigs = r->pz + 4 + zlen;
+    r->pindex = pi;
     return ND_OK;
 }
 
@@ -1437,9 +1682,12 @@ static int nd__load_block(nd_store *s, size_t bi)
 {
     nd__rblock *r = &s->r;
     if (r->index == bi) return ND_OK;
-    r->index = SIZE_MAX;
     const nd__blockref *b = &s->blocks[bi];
-    int rc = nd__read_content(s, b);
+    int rc = ND_OK;
+    r->has_prev = (b->flags & ND__FRAME_PREV) != 0;
+    if (r->has_prev && (rc = nd__load_prev(s, b->prev))) return rc;
+    r->index = SIZE_MAX;
+    rc = nd__read_content(s, b);
     if (!rc) rc = nd__reserve(&s->al, (void **)&r->raw, &r->raw_cap, b->raw_size, 1);
     if (rc) return rc == ND_E_NOMEM ? nd__fail(s, rc, "out of memory") : rc;
     if ((rc = nd__inflate(s, b)) || (rc = nd__r_parse_block(s, b))) return rc;
@@ -1465,6 +1713,41 @@ static int nd__find_block(nd_store *s, uint64_t i, size_t *out)
     return ND_OK;
 }
 
+/* The K values of a signature reference, widened to uint32. */
+static void nd__r_widen(nd_store *s, uint32_t ref, uint32_t *out)
+{
+    const nd__rblock *r = &s->r;
+    size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
+    const unsigned char *src = ref & ND__REF_PREV ? r->psigs + (size_t)(ref & ~ND__REF_PREV) * nb
+                                                  : r->sigs + (size_t)ref * nb;
+    nd__sig_unpack(out, src, s->p.num_perm, s->p.sig_bits);
+}
+
+/* Widens the record's paragraph signatures and its document signature into
+ * r->wide and points the record at them. A derived document signature
+ * takes value j from the content paragraph its j-th number names.
+ * @return 0 or -2 (out of memory). */
+static int nd__r_widen_record(nd_store *s, nd_store_record *out, const nd__docsig *ds)
+{
+    nd__rblock *r = &s->r;
+    const size_t k = s->p.num_perm, n = out->count;
+    size_t c = 0;
+    if (nd__reserve(&s->al, (void **)&r->wide, &r->wide_cap, (n + 1) * k, sizeof *r->wide)
+        || nd__reserve(&s->al, (void **)&r->cidx, &r->cidx_cap, n, sizeof *r->cidx))
+        return -2;
+    for (size_t j = 0; j < n; j++) {
+        nd__r_widen(s, r->pidx[j], r->wide + j * k);
+        r->paras[j].signature = r->wide + j * k;
+        if (r->paras[j].kind == ND_KIND_CONTENT) r->cidx[c++] = (uint32_t)j;
+    }
+    uint32_t *doc = r->wide + n * k;
+    if (!ds->bits) nd__r_widen(s, ds->ref, doc);
+    for (size_t j = 0; ds->bits && j < k; j++) /* the numbers were checked: below c */
+        doc[j] = r->wide[(size_t)r->cidx[ds->b ? nd__bits_get(ds->bits, j * ds->b, ds->b) : 0] * k + j];
+    out->signature = doc;
+    return 0;
+}
+
 int nd_store_get(nd_store *s, size_t i, nd_store_record *out)
 {
     if (!s || !out) return ND_E_INVALID;
@@ -1477,13 +1760,12 @@ int nd_store_get(nd_store *s, size_t i, nd_store_record *out)
     nd__rblock *r = &s->r;
     const nd__recpos *pos = &r->recs[i - s->blocks[bi].first_doc];
     nd__cursor c = { r->raw + pos->off, r->raw + r->raw_len, pos->def0, pos->src0, pos->time0 };
-    uint32_t si, src;
+    nd__docsig ds;
+    uint32_t src;
     uint64_t extent;
-    rc = nd__r_record(s, &c, out, &si, &src, &extent);
+    rc = nd__r_record(s, &c, out, &ds, &src, &extent);
+    if (!rc) rc = nd__r_widen_record(s, out, &ds);
     if (rc) return nd__fail(s, rc == -2 ? ND_E_NOMEM : ND_E_CORRUPT, "decoding document %zu", i);
-    const size_t k = s->p.num_perm;
-    for (size_t j = 0; j < out->count; j++) r->paras[j].signature = r->wide + (size_t)r->pidx[j] * k;
-    out->signature = r->wide + (size_t)si * k;
     out->source = (const char *)r->raw + r->srcs[src];
     out->source_len = r->src_lens[src];
     return ND_OK;
@@ -1513,7 +1795,7 @@ static int nd__verify_frame(nd_store *s, size_t bi, nd_store_stats *st, uint64_t
 {
     const nd__blockref *b = &s->blocks[bi];
     if (b->type != ND__FRAME_RECORDS) return nd__read_content(s, b);
-    s->r.index = SIZE_MAX; /* re-read: a cached block would skip the checks */
+    if (s->r.index == bi) s->r.index = SIZE_MAX; /* re-read: a cached block would skip the checks */
     int rc = nd__load_block(s, bi);
     if (rc) return rc;
     st->blocks++;
@@ -1541,5 +1823,331 @@ int nd_store_verify(nd_store *s, nd_store_stats *out)
     if (!rc && (st.documents != s->slot.docs || st.paragraphs != s->slot.paras || text != s->slot.text))
         rc = nd__fail(s, ND_E_CORRUPT, "the blocks' totals differ from the commit's");
     if (out) *out = st;
+    return rc;
+}
+
+/* ---- Probes: loading only what can matter to a few documents ------------------------------ */
+
+#define ND__PROBE_FLOOR 0.15   /* estimated Jaccard at which a band hit counts */
+#define ND__PROBE_KEY_BITS 16  /* bits of values in a band key at least, round 0 */
+#define ND__PROBE_WIDE_BITS 32 /* the same, round 1 (see nd_store_probe_create) */
+#define ND__PROBE_FILTER_MIN 12 /* log2 of the bits of a filter in front of the table, at least */
+#define ND__PROBE_FILTER_MAX 28 /* and at most (32 MiB) */
+#define ND__PROBE_VERIFY 16    /* owners of one band verified per lookup at most */
+/* Kinds of band keys, the top byte of a key: paragraph or document
+ * signature, plus WIDE for round 1's banding. */
+#define ND__PROBE_PARA 1u
+#define ND__PROBE_DOC 2u
+#define ND__PROBE_WIDE 4u
+
+/* A band key of the table: its owners (a chain of entries) and how many
+ * stored documents it has taken. */
+typedef struct nd__pkey {
+    uint64_t key;
+    uint32_t head;      /* first entry + 1; 0 = empty slot */
+    uint32_t taken;     /* documents selected through it */
+    uint64_t stamp;     /* the last document that hit it, + 1 */
+} nd__pkey;
+
+struct nd_store_probe {
+    nd_allocator al;
+    unsigned k, bits;
+    unsigned rows[2], bands[2]; /* banding of round 0 and round 1 owners */
+    uint32_t mask;
+    size_t per_key;
+    uint32_t *sigs;     /* the owners' signatures, K values cut to sig_bits each */
+    uint8_t *round;     /* per owner: 0 given, 1 from a document found through round 0 */
+    size_t nowners, sigs_cap, round_cap;
+    nd__pkey *tab;      /* open addressing, a power of two, at most half full */
+    size_t slots, used;
+    uint32_t *e_owner, *e_next; /* entries: owner and next entry of the same key */
+    size_t nent, e_owner_cap, e_next_cap;
+    uint64_t *filter;   /* per stream: bit nd__probe_bit(key) set for every key of the round
+                           looked up, sized to ~16 bits per key so that it stays in cache */
+    unsigned fbits;     /* log2 of its bits */
+    uint32_t *hits;     /* the slots a record hit */
+    size_t nhits, hits_cap;
+};
+
+int nd_store_probe_create(nd_store_probe **out, const nd_ctx *ctx, size_t per_key)
+{
+    if (!out) return ND_E_INVALID;
+    *out = NULL;
+    if (!ctx) return ND_E_INVALID;
+    nd_store_probe *p = nd__calloc(&ctx->alloc, 1, sizeof *p);
+    if (!p) return ND_E_NOMEM;
+    p->al = ctx->alloc;
+    p->k = ctx->params.num_perm;
+    p->bits = ctx->params.sig_bits;
+    p->mask = p->bits == 32 ? UINT32_MAX : (1u << p->bits) - 1;
+    /* Round 0 (the probe's own documents, few): bands of 16 bits at least,
+     * so that a pair at Jaccard 0.5 shares one with probability 0.99 at K =
+     * 32 and 8 bits, and chance collisions stay rare (1 in 65536 per band);
+     * verification removes them. Round 1 (the paragraphs of every document
+     * found, many, and only wanted for families at the repeat threshold,
+     * 0.75): bands of 32 bits, or their chance collisions would hit most
+     * lookups. */
+    const unsigned want[2] = { ND__PROBE_KEY_BITS, ND__PROBE_WIDE_BITS };
+    for (int r = 0; r < 2; r++) {
+        p->rows[r] = (want[r] + p->bits - 1) / p->bits;
+        if (p->rows[r] > p->k) p->rows[r] = p->k;
+        p->bands[r] = p->k / p->rows[r];
+    }
+    size_t floor_cap = 16 * (size_t)ctx->params.min_stories;
+    p->per_key = per_key ? per_key : floor_cap > 64 ? floor_cap : 64;
+    *out = p;
+    return ND_OK;
+}
+
+void nd_store_probe_free(nd_store_probe *p)
+{
+    if (!p) return;
+    const nd_allocator al = p->al;
+    void *bufs[] = { p->sigs, p->round, p->tab, p->e_owner, p->e_next, p->filter, p->hits };
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) nd__free(&al, bufs[i]);
+    nd__free(&al, p);
+}
+
+/* A band key, exact rather than hashed (a band holds at most 32 bits of
+ * values): kind << 56 | band << 40 | the band's values side by side. */
+static uint64_t nd__probe_key(const nd_store_probe *p, const uint32_t *sig, unsigned band, unsigned kind,
+                              unsigned rows)
+{
+    uint64_t u = 0;
+    for (unsigned r = 0; r < rows; r++) u |= (uint64_t)(sig[band * rows + r] & p->mask) << (r * p->bits);
+    return (uint64_t)kind << 56 | (uint64_t)band << 40 | u;
+}
+
+/* The filter of a key: two bits of one 64-bit word (a blocked Bloom
+ * filter: one memory access, a third of the false hits of one bit), from a
+ * multiplicative hash, cheaper than the table's, for the many lookups that
+ * miss. @return the word's index; *bits the two bits. */
+static size_t nd__probe_bits(const nd_store_probe *p, uint64_t key, uint64_t *bits)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    *bits = (uint64_t)1 << (h & 63) | (uint64_t)1 << (h >> 6 & 63);
+    return (size_t)(h >> (64 - (p->fbits - 6)));
+}
+
+/* Builds the filter of the keys of one round's banding, before a stream. */
+static int nd__probe_filter(nd_store_probe *p, unsigned round)
+{
+    size_t keys = 0;
+    uint64_t wide = (uint64_t)ND__PROBE_WIDE << 56;
+    for (size_t i = 0; i < p->slots; i++) keys += p->tab[i].head && !(p->tab[i].key & wide) == !round;
+    p->fbits = ND__PROBE_FILTER_MIN;
+    while (p->fbits < ND__PROBE_FILTER_MAX && ((size_t)1 << p->fbits) < 16 * keys) p->fbits++;
+    nd__free(&p->al, p->filter);
+    p->filter = nd__calloc(&p->al, ((size_t)1 << p->fbits) / 64, sizeof *p->filter);
+    if (!p->filter) return ND_E_NOMEM;
+    for (size_t i = 0; i < p->slots; i++)
+        if (p->tab[i].head && !(p->tab[i].key & wide) == !round) {
+            uint64_t bits;
+            size_t w = nd__probe_bits(p, p->tab[i].key, &bits);
+            p->filter[w] |= bits;
+        }
+    return ND_OK;
+}
+
+/* The slot of key, or of the empty place where it would go. */
+static size_t nd__probe_slot(const nd_store_probe *p, uint64_t key)
+{
+    size_t i = (size_t)nd__mix64(key) & (p->slots - 1);
+    while (p->tab[i].head && p->tab[i].key != key) i = (i + 1) & (p->slots - 1);
+    return i;
+}
+
+static int nd__probe_grow(nd_store_probe *p)
+{
+    size_t n = p->slots ? 2 * p->slots : 1024;
+    nd__pkey *tab = nd__calloc(&p->al, n, sizeof *tab), *old = p->tab;
+    if (!tab) return ND_E_NOMEM;
+    size_t old_slots = p->slots;
+    p->tab = tab;
+    p->slots = n;
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i].head) p->tab[nd__probe_slot(p, old[i].key)] = old[i];
+    nd__free(&p->al, old);
+    return ND_OK;
+}
+
+/* Whether an owner of the key at slot `at` already has these values, or,
+ * with near set, values at an estimated Jaccard of 0.9 or more (a page's
+ * copies, which would add owners finding the same pages). Walks a few
+ * owners at most. */
+static int nd__probe_has(const nd_store_probe *p, size_t at, const uint32_t *sig, int near)
+{
+    unsigned seen = 0;
+    for (uint32_t e = p->tab[at].head; e && seen++ < ND__PROBE_VERIFY; e = p->e_next[e - 1]) {
+        const uint32_t *o = p->sigs + (size_t)p->e_owner[e - 1] * p->k;
+        if (!memcmp(o, sig, p->k * sizeof *sig)
+            || (near && nd_signature_similarity_bits(o, sig, p->k, p->bits) >= 0.9))
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds a signature (K values) as an owner of its bands; an owner equal to
+ * one there already is left out, so that chrome repeated on many pages
+ * costs one owner. */
+static int nd__probe_owner(nd_store_probe *p, const uint32_t *sig, unsigned kind, uint8_t round)
+{
+    const size_t k = p->k, o = p->nowners;
+    const unsigned bands = p->bands[round], rows = p->rows[round];
+    if (round) kind |= ND__PROBE_WIDE;
+    if (o >= (size_t)INT32_MAX || p->nent + bands >= (size_t)INT32_MAX) return ND_E_TOO_LARGE;
+    int rc = nd__reserve(&p->al, (void **)&p->sigs, &p->sigs_cap, (o + 1) * k, sizeof *p->sigs);
+    if (!rc) rc = nd__reserve(&p->al, (void **)&p->round, &p->round_cap, o + 1, 1);
+    if (!rc) rc = nd__reserve(&p->al, (void **)&p->e_owner, &p->e_owner_cap, p->nent + bands, sizeof *p->e_owner);
+    if (!rc) rc = nd__reserve(&p->al, (void **)&p->e_next, &p->e_next_cap, p->nent + bands, sizeof *p->e_next);
+    while (!rc && 2 * (p->used + bands) > p->slots) rc = nd__probe_grow(p);
+    if (rc) return rc;
+    uint32_t *mine = p->sigs + o * k;
+    for (size_t j = 0; j < k; j++) mine[j] = sig[j] & p->mask;
+    /* a near copy of an owner shares a band with it; the first two bands
+     * find most (at Jaccard 0.9 and 4 rows, 1 - (1 - 0.66)^2 = 0.88) */
+    for (unsigned b = 0; b < bands && b < 2u - !round; b++) {
+        size_t at = nd__probe_slot(p, nd__probe_key(p, mine, b, kind, rows));
+        if (p->tab[at].head && nd__probe_has(p, at, mine, round)) return ND_OK;
+    }
+    for (unsigned b = 0; b < bands; b++) {
+        uint64_t key = nd__probe_key(p, mine, b, kind, rows);
+        size_t at = nd__probe_slot(p, key);
+        if (!p->tab[at].head) {
+            p->tab[at].key = key;
+            p->used++;
+        }
+        p->e_owner[p->nent] = (uint32_t)o;
+        p->e_next[p->nent] = p->tab[at].head;
+        p->tab[at].head = (uint32_t)++p->nent;
+    }
+    p->round[o] = round;
+    p->nowners++;
+    return ND_OK;
+}
+
+int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc)
+{
+    if (!p || !doc) return ND_E_INVALID;
+    uint32_t sig[ND_MAX_NUM_PERM];
+    int rc = nd_doc_signature(doc, sig);
+    if (!rc && nd_doc_count(doc)) rc = nd__probe_owner(p, sig, ND__PROBE_DOC, 0);
+    for (size_t i = 0; i < nd_doc_count(doc) && !rc; i++)
+        rc = nd__probe_owner(p, nd_doc_para_signature(doc, i), ND__PROBE_PARA, 0);
+    return rc;
+}
+
+/* Looks one stored signature's bands of one round's banding up. */
+static int nd__probe_lookup_round(nd_store_probe *p, const uint32_t *sig, unsigned kind, unsigned round,
+                                  unsigned max_round, uint64_t stamp, int *given)
+{
+    if (round) kind |= ND__PROBE_WIDE;
+    for (unsigned b = 0; b < p->bands[round]; b++) {
+        uint64_t key = nd__probe_key(p, sig, b, kind, p->rows[round]);
+        uint64_t bits;
+        size_t w = nd__probe_bits(p, key, &bits);
+        if ((p->filter[w] & bits) != bits) continue;
+        nd__pkey *t = &p->tab[nd__probe_slot(p, key)];
+        if (!t->head || t->stamp == stamp || t->taken >= p->per_key) continue;
+        unsigned verified = 0;
+        for (uint32_t e = t->head; e && verified < ND__PROBE_VERIFY; e = p->e_next[e - 1]) {
+            uint32_t o = p->e_owner[e - 1];
+            if (p->round[o] > max_round) continue;
+            verified++;
+            if (nd_signature_similarity_bits(sig, p->sigs + (size_t)o * p->k, p->k, p->bits) < ND__PROBE_FLOOR)
+                continue;
+            int rc = nd__reserve(&p->al, (void **)&p->hits, &p->hits_cap, p->nhits + 1, sizeof *p->hits);
+            if (rc) return rc;
+            p->hits[p->nhits++] = (uint32_t)(t - p->tab);
+            t->stamp = stamp;
+            *given |= p->round[o] == 0;
+            break;
+        }
+    }
+    return ND_OK;
+}
+
+/* Looks one stored signature's bands up, in the banding of rounds
+ * min_round..max_round; each band whose key has an owner of round <=
+ * max_round estimated at least ND__PROBE_FLOOR from it, and not yet full,
+ * is noted in p->hits (once per document `stamp`). *given is set when an
+ * owner of round 0 was met. */
+static int nd__probe_lookup(nd_store_probe *p, const uint32_t *sig, unsigned kind, unsigned min_round,
+                            unsigned max_round, uint64_t stamp, int *given)
+{
+    for (unsigned round = min_round; round <= max_round; round++) {
+        int rc = nd__probe_lookup_round(p, sig, kind, round, max_round, stamp, given);
+        if (rc) return rc;
+    }
+    return ND_OK;
+}
+
+/* Whether the stored record has a paragraph or content signature near an
+ * owner of `round` (in that round's banding): *out 1 (and every band it
+ * hit takes one more document), 2 when that was round 0, else 0. */
+static int nd__probe_match(nd_store_probe *p, const nd_store_record *rec, unsigned round,
+                           uint64_t stamp, int *out)
+{
+    int given = 0, rc = ND_OK;
+    p->nhits = 0;
+    /* round 1 owners are paragraphs only */
+    if (round == 0) rc = nd__probe_lookup(p, rec->signature, ND__PROBE_DOC, 0, 0, stamp, &given);
+    for (size_t i = 0; i < rec->count && !rc; i++)
+        rc = nd__probe_lookup(p, rec->paras[i].signature, ND__PROBE_PARA, round, round, stamp, &given);
+    for (size_t i = 0; i < p->nhits; i++) p->tab[p->hits[i]].taken++;
+    *out = p->nhits ? 1 + given : 0;
+    return rc;
+}
+
+/* Stream 1: marks the documents near the given signatures, and makes the
+ * content paragraphs of those found through them owners of round 1. */
+static int nd__probe_first(nd_store *s, nd_store_probe *p, unsigned char *mark)
+{
+    if (nd__probe_filter(p, 0)) return nd__fail(s, ND_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->slot.docs; i++) {
+        nd_store_record rec;
+        int m = 0, rc = nd_store_get(s, i, &rec);
+        if (!rc) rc = nd__probe_match(p, &rec, 0, (uint64_t)i + 1, &m);
+        for (size_t j = 0; j < rec.count && !rc && m == 2; j++)
+            if (rec.paras[j].kind == ND_KIND_CONTENT)
+                rc = nd__probe_owner(p, rec.paras[j].signature, ND__PROBE_PARA, 1);
+        if (rc) return rc == ND_E_NOMEM ? nd__fail(s, rc, "out of memory") : rc;
+        mark[i] = m != 0;
+    }
+    return ND_OK;
+}
+
+int nd_store_load_probed(nd_store *s, nd_corpus *c, nd_store_probe *p, size_t *out_loaded)
+{
+    if (out_loaded) *out_loaded = 0;
+    if (!s || !c || !p) return ND_E_INVALID;
+    if (!nd__usable(s)) return ND_E_STATE;
+    nd__sigparams cp;
+    nd__sigparams_of(&cp, &c->ctx->params);
+    int rc = nd__params_differ(s, &s->p, &cp, "the collection's context");
+    if (rc) return rc;
+    if (p->k != s->p.num_perm || p->bits != s->p.sig_bits)
+        return nd__fail(s, ND_E_PARAM_MISMATCH, "the probe's num_perm or sig_bits differ from the store's");
+    unsigned char *mark = nd__calloc(&s->al, s->slot.docs ? (size_t)s->slot.docs : 1, 1);
+    if (!mark) return nd__fail(s, ND_E_NOMEM, "out of memory");
+    rc = nd__probe_first(s, p, mark);
+    if (!rc && nd__probe_filter(p, 1)) rc = nd__fail(s, ND_E_NOMEM, "out of memory");
+    /* stream 2: the documents near those found, then every one marked,
+     * added in store order as nd_store_load_into would */
+    for (size_t i = 0; i < s->slot.docs && !rc; i++) {
+        nd_store_record rec;
+        int m = mark[i];
+        if ((rc = nd_store_get(s, i, &rec))) break;
+        if (!m && (rc = nd__probe_match(p, &rec, 1, (uint64_t)i + 1, &m))) {
+            nd__fail(s, rc, "out of memory");
+            break;
+        }
+        if (!m) continue;
+        rc = nd_corpus_add_signed(c, rec.id, rec.id_len, rec.source, rec.source_len, rec.paras,
+                                  rec.count, s->p.sig_bits == 32 ? NULL : rec.signature, NULL);
+        if (rc) nd__fail(s, rc, "adding document %zu to the collection: %s", i, nd_strerror(rc));
+        else if (out_loaded) (*out_loaded)++;
+    }
+    nd__free(&s->al, mark);
     return rc;
 }

@@ -35,6 +35,9 @@
 /* Frame types: < 0x80 must be understood, >= 0x80 may be skipped. */
 #define ND__FRAME_RECORDS 0x01u
 #define ND__FRAME_SKIPPABLE 0x80u
+/* Frame_Flags of a record block (version 2): its records reference
+ * signatures of the previous record block. */
+#define ND__FRAME_PREV 0x01u
 
 /* ---- codec.c: little-endian loads and stores ----------------------------- */
 void nd__le16_put(unsigned char *p, uint16_t v);
@@ -55,6 +58,12 @@ int nd__varint_get(const unsigned char **p, const unsigned char *end, uint64_t *
  * complement wrap-around, so any pair of int64 has a delta). */
 uint64_t nd__zigzag(uint64_t delta);
 uint64_t nd__unzigzag(uint64_t v);
+
+/* ---- codec.c: bit fields -------------------------------------------------- */
+/* Numbers of n bits (0..32) packed least significant bit first: the number
+ * at bit offset `bit` of p. put ORs into bytes that start zeroed. */
+uint32_t nd__bits_get(const unsigned char *p, size_t bit, unsigned n);
+void nd__bits_put(unsigned char *p, size_t bit, unsigned n, uint32_t v);
 
 /* ---- codec.c: b-bit signatures ------------------------------------------- */
 /* Bytes of a signature of k values of `bits` bits (8, 16 or 32). */

@@ -123,7 +123,8 @@ static void make_rec(test_rec *t, unsigned k, uint64_t seed, size_t n, int64_t t
     size_t off = (size_t)(rng_next(&st) % 5);
     for (size_t i = 0; i < n; i++) {
         nd_para_sig *p = &t->paras[i];
-        for (unsigned j = 0; j < k; j++) t->psig[i][j] = (uint32_t)rng_next(&st);
+        uint64_t pair = seed / 4; /* four records in a row share paragraph 0's signature */
+        for (unsigned j = 0; j < k; j++) t->psig[i][j] = (uint32_t)rng_next(i ? &st : &pair);
         p->offset = off;
         p->length = 1 + (size_t)(rng_next(&st) % 300);
         p->tokens = (size_t)(rng_next(&st) % 60);
@@ -141,6 +142,10 @@ static void make_rec(test_rec *t, unsigned k, uint64_t seed, size_t n, int64_t t
         off += p->length + 1 + (size_t)(rng_next(&st) % 3);
     }
     for (unsigned j = 0; j < k; j++) t->dsig[j] = (uint32_t)rng_next(&st);
+    if (seed % 3 == 0) /* as analyzed: the minimum of the content paragraphs' */
+        for (size_t i = 0; i < n; i++)
+            for (unsigned j = 0; j < k && t->paras[i].kind == ND_KIND_CONTENT; j++)
+                t->dsig[j] = i == 0 || t->psig[i][j] < t->dsig[j] ? t->psig[i][j] : t->dsig[j];
     nd_store_record r = { t->id, strlen(t->id), t->source, strlen(t->source), time, t->paras, n, t->dsig };
     t->r = r;
 }
@@ -297,7 +302,7 @@ static void test_sig_pack_vectors(void **state)
  * (docs/FORMAT.md "Header", "Commit slots"). The checksums are XXH64, seed 0. */
 static const unsigned char golden_header[88 + 96] = {
     0xF9, 0x6E, 0x64, 0x73,             /* magic number */
-    0x01, 0x01, 0x00, 0x00,             /* write version 1, read version 1, flags 0 */
+    0x02, 0x02, 0x00, 0x00,             /* write version 2, read version 2, flags 0 */
     0x40, 0x00, 0x00, 0x00,             /* parameter block: 64 bytes */
     0x00, 0x00, 0x00, 0x00,             /* reserved */
     0x01, 0x04, 0x01, 0x00, 0x00, 0x00, /* hash_scheme 1 */
@@ -310,7 +315,7 @@ static const unsigned char golden_header[88 + 96] = {
     0x08, 0x04, 0x08, 0x00, 0x00, 0x00, /* sig_bits 8 */
     0x81, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, /* optional: LSH bands 0, rows 0 */
     0x00, 0x00,                         /* end */
-    0xA8, 0x3B, 0xCF, 0x07, 0x01, 0x2E, 0xB3, 0x66, /* header checksum */
+    0x97, 0x53, 0x28, 0x9E, 0xD0, 0x89, 0xFD, 0x1C, /* header checksum */
     /* commit slots 0 and 1: sequence 0, end 184, 0 documents, 0 paragraphs, 0 bytes */
     0, 0, 0, 0, 0, 0, 0, 0, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, 0xBA, 0x9F, 0x16, 0x7C, 0x1E, 0x4E, 0x85,
@@ -341,9 +346,39 @@ static void test_golden_header(void **state)
     nd_ctx_free(ctx);
 }
 
-/* The record block layout (docs/FORMAT.md "Record block"): two records,
- * K = 4, 8 bits; the inflated records and the signature section compared
- * byte for byte. */
+/* Rewrites the header checksum of a store image after a patch. */
+static void fix_header_checksum(unsigned char *b)
+{
+    size_t n = 16 + nd__le32_get(b + 8);
+    nd__le64_put(b + n, XXH64(b, n, 0));
+}
+
+/* Inflates the record block frame at f (records and signature section). */
+static void golden_frame(const unsigned char *f, const unsigned char *want, size_t want_len,
+                         const unsigned char *want_sigs, size_t sigs_len, uint32_t ndocs, unsigned flags)
+{
+    assert_int_equal(f[0], ND__FRAME_RECORDS);
+    assert_int_equal(f[1], flags);
+    assert_int_equal(f[2] | f[3], 0);
+    uint32_t csize = nd__le32_get(f + 4), zlen = nd__le32_get(f + 32);
+    assert_int_equal(nd__le32_get(f + 8), want_len);
+    assert_int_equal(nd__le32_get(f + 12), ndocs);
+    assert_true(nd__le64_get(f + 16) == XXH64(f + 32, csize, 0));
+    assert_true(nd__le64_get(f + 24) == XXH64(f, 24, 0));
+    assert_int_equal(csize, 4 + zlen + sigs_len);
+    unsigned char raw[256];
+    uLongf rawlen = sizeof raw;
+    assert_int_equal(uncompress(raw, &rawlen, f + 36, zlen), Z_OK);
+    assert_int_equal(rawlen, want_len);
+    assert_memory_equal(raw, want, want_len);
+    if (sigs_len) assert_memory_equal(f + 36 + zlen, want_sigs, sigs_len);
+}
+
+/* The record block layout (docs/FORMAT.md "Record block"): K = 4, 8 bits;
+ * three records in a first block (a defined document signature, a
+ * reference, one derived from the paragraphs), one in a second block that
+ * references the first block's signatures; the inflated records and the
+ * signature sections compared byte for byte. */
 static void test_golden_payload(void **state)
 {
     (void)state;
@@ -351,63 +386,166 @@ static void test_golden_payload(void **state)
         0x02, 'a', '1',                   /* id */
         0x00, 0x04, 'f', 'e', 'e', 'd',   /* source, defined */
         0xD0, 0x0F,                       /* time 1000: zigzag 2000 */
-        0x00,                             /* document signature: definition 1 */
         0x02,                             /* 2 paragraphs */
         0x00, 0x0A, 0x00, 0x07, 0x00,    /* offset +0, length 10, content, 7 tokens, shingles as expected */
-        0x00,                             /* its signature: definition 2 */
+        0x00,                             /* its signature: definition 0 */
         0x02, 0x0A, 0x01,                /* offset +1, length 10, repeat of 0 */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xEA, 0x3F, /* its similarity 0.8125 (binary64) */
         0x07, 0x06,                       /* 7 tokens, shingles +3 */
-        0x02,                             /* signature: reference to definition 2 */
+        0x02,                             /* signature: reference to definition 0 */
+        0x00, 0x00,                       /* document signature: a Signature_Ref, definition 1 */
         0x00,                             /* no extension */
         0x01, 'b',                        /* id */
         0x01,                             /* source: reference to source 0 */
         0x13,                             /* time 990: delta -10, zigzag 19 */
-        0x02,                             /* signature: reference to definition 2 */
         0x00,                             /* no paragraphs */
+        0x00, 0x02,                       /* document signature: reference to definition 0 */
+        0x00,                             /* no extension */
+        0x01, 'c', 0x01, 0x00,            /* id, source 0, time 990 */
+        0x02,                             /* 2 paragraphs */
+        0x00, 0x05, 0x00, 0x05, 0x00, 0x00, /* 5 tokens (1 shingle), definition 2 */
+        0x00, 0x05, 0x00, 0x05, 0x00, 0x00, /* the same span lengths, definition 3 */
+        0x01, 0x05,                       /* document signature derived: 1 bit per value, 1 0 1 0 */
         0x00,                             /* no extension */
     };
-    static const unsigned char want_sigs[] = { 0x11, 0x22, 0x33, 0x44, 0x01, 0x02, 0x03, 0x04 };
+    static const unsigned char want_sigs[] = { 0x01, 0x02, 0x03, 0x04, 0x11, 0x22, 0x33, 0x44,
+                                               0x05, 0x01, 0x07, 0x02, 0x03, 0x06, 0x01, 0x04 };
+    static const unsigned char want2[] = {
+        0x01, 'd', 0x00, 0x04, 'f', 'e', 'e', 'd', /* id; a new block defines its sources anew */
+        0xBC, 0x0F,                       /* time 990: zigzag 1980 */
+        0x01,                             /* 1 paragraph */
+        0x00, 0x0A, 0x00, 0x07, 0x00,
+        0x01, 0x00,                       /* signature: the previous block's definition 0 */
+        0x00, 0x01, 0x00,                 /* document signature: the same reference */
+        0x00,                             /* no extension */
+    };
     nd_ctx *ctx = make_ctx(4, 8);
     const uint32_t dsig[4] = { 0x11, 0x22, 0x33, 0x44 }, psig[4] = { 0x101, 0x202, 0x303, 0x404 };
+    const uint32_t a[4] = { 5, 1, 7, 2 }, b4[4] = { 3, 6, 1, 4 }, ab[4] = { 3, 1, 1, 2 };
     nd_para_sig paras[2] = { { 0, 10, ND_KIND_CONTENT, 0, 3, 7, psig, 0.0 },
                              { 11, 10, ND_KIND_REPEAT, 0, 6, 7, psig, 0.8125 } };
+    nd_para_sig paras3[2] = { { 0, 5, ND_KIND_CONTENT, 0, 1, 5, a, 0.0 },
+                              { 5, 5, ND_KIND_CONTENT, 1, 1, 5, b4, 0.0 } };
     nd_store_record r1 = { "a1", 2, "feed", 4, 1000, paras, 2, dsig };
     nd_store_record r2 = { "b", 1, "feed", 4, 990, NULL, 0, psig };
+    nd_store_record r3 = { "c", 1, "feed", 4, 990, paras3, 2, ab };
+    nd_store_record r4 = { "d", 1, "feed", 4, 990, paras, 1, psig };
     const char *path = path_of("payload.store");
     nd_store *s;
     unlink(path);
     assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
     assert_int_equal(nd_store_append_record(s, &r1), ND_OK);
     assert_int_equal(nd_store_append_record(s, &r2), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &r3), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    assert_int_equal(nd_store_append_record(s, &r4), ND_OK);
     assert_int_equal(nd_store_commit(s), ND_OK);
     nd_store_close(s);
     size_t len;
     unsigned char *b = read_file(path, &len);
     const unsigned char *f = b + 184; /* the first frame: header, records' length, zlib, signatures */
-    assert_int_equal(f[0], ND__FRAME_RECORDS);
-    assert_int_equal(f[1] | f[2] | f[3], 0);
-    uint32_t csize = nd__le32_get(f + 4), zlen = nd__le32_get(f + 32);
-    assert_int_equal(nd__le32_get(f + 8), sizeof want);
-    assert_int_equal(nd__le32_get(f + 12), 2);
-    assert_true(nd__le64_get(f + 16) == XXH64(f + 32, csize, 0));
-    assert_true(nd__le64_get(f + 24) == XXH64(f, 24, 0));
-    assert_int_equal(csize, 4 + zlen + sizeof want_sigs);
-    assert_int_equal(len, 184 + 32 + csize);
-    unsigned char raw[sizeof want + 16];
-    uLongf rawlen = sizeof raw;
-    assert_int_equal(uncompress(raw, &rawlen, f + 36, zlen), Z_OK);
-    assert_int_equal(rawlen, sizeof want);
-    assert_memory_equal(raw, want, sizeof want);
-    assert_memory_equal(f + 36 + zlen, want_sigs, sizeof want_sigs);
-    /* the commit went to slot 1: sequence 1, end, 2 documents, 2 paragraphs, 21 bytes of text */
-    const unsigned char *slot = b + 88 + 48;
-    assert_int_equal(nd__le64_get(slot), 1);
+    golden_frame(f, want, sizeof want, want_sigs, sizeof want_sigs, 3, 0);
+    const unsigned char *f2 = f + 32 + nd__le32_get(f + 4);
+    golden_frame(f2, want2, sizeof want2, NULL, 0, 1, 0x01);
+    assert_int_equal(len, (size_t)(f2 - b) + 32 + nd__le32_get(f2 + 4));
+    /* the second commit went to slot 0: sequence 2, end, 4 documents, 5 paragraphs, 41 bytes of text */
+    const unsigned char *slot = b + 88;
+    assert_int_equal(nd__le64_get(slot), 2);
     assert_int_equal(nd__le64_get(slot + 8), len);
-    assert_int_equal(nd__le64_get(slot + 16), 2);
-    assert_int_equal(nd__le64_get(slot + 24), 2);
-    assert_int_equal(nd__le64_get(slot + 32), 21);
+    assert_int_equal(nd__le64_get(slot + 16), 4);
+    assert_int_equal(nd__le64_get(slot + 24), 5);
+    assert_int_equal(nd__le64_get(slot + 32), 41);
+    /* and it reads back: the derived signature is the paragraphs' minimum */
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    nd_store_record got;
+    assert_int_equal(nd_store_get(s, 3, &got), ND_OK);
+    assert_rec_equal(&got, &r4, 4, 8);
+    assert_int_equal(nd_store_get(s, 2, &got), ND_OK);
+    assert_rec_equal(&got, &r3, 4, 8);
+    assert_int_equal(nd_store_get(s, 0, &got), ND_OK);
+    assert_rec_equal(&got, &r1, 4, 8);
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
     free(b);
+    nd_ctx_free(ctx);
+}
+
+/* A version 1 file (records as libneardup 0.1 wrote them: the document
+ * signature before the paragraphs, references R >= 1 to definition R-1),
+ * built byte by byte: read, verified, and refused for appending. */
+static void test_reads_version_1(void **state)
+{
+    (void)state;
+    static const unsigned char v1[] = {
+        0x02, 'a', '1', 0x00, 0x04, 'f', 'e', 'e', 'd', 0xD0, 0x0F,
+        0x00,                             /* document signature: definition 1 */
+        0x02,
+        0x00, 0x0A, 0x00, 0x07, 0x00, 0x00,
+        0x02, 0x0A, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xEA, 0x3F, 0x07, 0x06,
+        0x02,                             /* reference to definition 2 */
+        0x00,
+        0x01, 'b', 0x01, 0x13,
+        0x02,                             /* document signature: reference to definition 2 */
+        0x00, 0x00,
+    };
+    static const unsigned char sigs[] = { 0x11, 0x22, 0x33, 0x44, 0x01, 0x02, 0x03, 0x04 };
+    nd_ctx *ctx = make_ctx(4, 8);
+    const char *path = path_of("v1.store");
+    nd_store *s;
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    nd_store_close(s);
+    size_t hlen;
+    unsigned char *h = read_file(path, &hlen);
+    assert_int_equal(hlen, 184);
+    unsigned char file[1024];
+    memcpy(file, h, 184);
+    free(h);
+    file[4] = file[5] = 1;
+    fix_header_checksum(file);
+    unsigned char *f = file + 184;
+    uLongf zlen = sizeof file - 184 - 36 - sizeof sigs;
+    assert_int_equal(compress2(f + 36, &zlen, v1, sizeof v1, 6), Z_OK);
+    uint32_t csize = (uint32_t)(4 + zlen + sizeof sigs);
+    nd__le32_put(f + 32, (uint32_t)zlen);
+    memcpy(f + 36 + zlen, sigs, sizeof sigs);
+    memset(f, 0, 32);
+    f[0] = ND__FRAME_RECORDS;
+    nd__le32_put(f + 4, csize);
+    nd__le32_put(f + 8, sizeof v1);
+    nd__le32_put(f + 12, 2);
+    nd__le64_put(f + 16, XXH64(f + 32, csize, 0));
+    nd__le64_put(f + 24, XXH64(f, 24, 0));
+    size_t len = 184 + 32 + csize;
+    unsigned char *slot = file + 88 + 48; /* commit 1 in slot 1 */
+    nd__le64_put(slot, 1);
+    nd__le64_put(slot + 8, len);
+    nd__le64_put(slot + 16, 2);
+    nd__le64_put(slot + 24, 2);
+    nd__le64_put(slot + 32, 21);
+    nd__le64_put(slot + 40, XXH64(slot, 40, 0));
+    write_file(path, file, len);
+
+    const uint32_t dsig[4] = { 0x11, 0x22, 0x33, 0x44 }, psig[4] = { 0x01, 0x02, 0x03, 0x04 };
+    nd_para_sig paras[2] = { { 0, 10, ND_KIND_CONTENT, 0, 3, 7, psig, 0.0 },
+                             { 11, 10, ND_KIND_REPEAT, 0, 6, 7, psig, 0.8125 } };
+    nd_store_record r1 = { "a1", 2, "feed", 4, 1000, paras, 2, dsig };
+    nd_store_record r2 = { "b", 1, "feed", 4, 990, NULL, 0, psig };
+    nd_store_info info;
+    nd_store_record got;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_describe(s, &info), ND_OK);
+    assert_int_equal(info.write_version, 1);
+    assert_int_equal(nd_store_count(s), 2);
+    assert_int_equal(nd_store_get(s, 0, &got), ND_OK);
+    assert_rec_equal(&got, &r1, 4, 8);
+    assert_int_equal(nd_store_get(s, 1, &got), ND_OK);
+    assert_rec_equal(&got, &r2, 4, 8);
+    assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_VERSION);
+    assert_non_null(strstr(nd_store_errmsg(s), "merge"));
+    nd_store_close(s);
     nd_ctx_free(ctx);
 }
 
@@ -421,6 +559,12 @@ static void roundtrip_bits(unsigned bits)
     const char *path = path_of("rt.store");
     /* small blocks and several commits: records span many blocks */
     write_store(path, ctx, recs, N, 70, 2000);
+    size_t flen, flagged = 0;
+    unsigned char *file = read_file(path, &flen);
+    for (size_t pos = 184; pos + 32 <= flen; pos += 32 + nd__le32_get(file + pos + 4))
+        flagged += file[pos + 1] == ND__FRAME_PREV; /* blocks that reference the previous one */
+    assert_true(flagged > 0);
+    free(file);
     nd_store *s;
     assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
     assert_int_equal(nd_store_count(s), N);
@@ -600,13 +744,8 @@ static void test_append_doc(void **state)
 
 /* ---- parameters, versions, unknown fields --------------------------------------------- */
 
-/* Rewrites the header checksum of the file at path after a patch. */
-static void fix_header_checksum(unsigned char *b)
-{
-    size_t n = 16 + nd__le32_get(b + 8);
-    nd__le64_put(b + n, XXH64(b, n, 0));
-}
-
+/* Overwrites n bytes at off of the file at path; fix: then rewrites the
+ * header checksum. */
 static void patch_file(const char *path, size_t off, const unsigned char *bytes, size_t n, int fix)
 {
     size_t len;
@@ -729,11 +868,11 @@ static void test_versions(void **state)
     nd_store_info info;
     /* newer write version: read-only, readable */
     write_store(path, ctx, recs, 2, 10, 0);
-    unsigned char v2 = 2;
+    unsigned char v2 = ND_STORE_WRITE_VERSION + 1;
     patch_file(path, 4, &v2, 1, 1);
     assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
     assert_int_equal(nd_store_describe(s, &info), ND_OK);
-    assert_int_equal(info.write_version, 2);
+    assert_int_equal(info.write_version, ND_STORE_WRITE_VERSION + 1);
     assert_int_equal(info.read_only, 1);
     assert_int_equal(nd_store_count(s), 2);
     nd_store_close(s);
@@ -743,7 +882,7 @@ static void test_versions(void **state)
     /* newer read version: refused */
     patch_file(path, 5, &v2, 1, 1);
     assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_VERSION);
-    assert_non_null(strstr(nd_store_errmsg(s), "version 2"));
+    assert_non_null(strstr(nd_store_errmsg(s), "version 3"));
     nd_store_close(s);
     /* reserved flags must be 0 */
     write_store(path, ctx, recs, 2, 10, 0);
@@ -1195,6 +1334,169 @@ typedef struct counter {
     size_t allocs, live, fail_at;
 } counter;
 
+/* ---- query: loading only what can matter ------------------------------------------------- */
+
+/* n random words of a vocabulary of 5000, appended to text. */
+static void add_words(char *text, size_t cap, uint64_t *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t w = rng_next(st) % 5000;
+        char word[16];
+        snprintf(word, sizeof word, "%c%c%c%c ", 'a' + (int)(w % 26), 'a' + (int)(w / 26 % 26),
+                 'a' + (int)(w / 676 % 26), 'a' + (int)(w / 17576 % 26));
+        strncat(text, word, cap - strlen(text) - 1);
+    }
+}
+
+/* A page of feed f: its chrome, 4 story paragraphs from the seed
+ * `tale` (word `change` of each changed when not 0), its footer. */
+static void make_page(char *text, size_t cap, unsigned f, uint64_t tale, unsigned change)
+{
+    snprintf(text, cap, "Feed %u home | sections | subscribe today\nFeed %u weather and traffic updates\n", f, f);
+    for (int p = 0; p < 4; p++) {
+        uint64_t st = tale * 8 + (uint64_t)p;
+        size_t at = strlen(text);
+        add_words(text, cap, &st, 30);
+        if (change) text[at + 5 * change] = text[at + 5 * change] == 'z' ? 'y' : 'z';
+        strncat(text, "\n", cap - strlen(text) - 1);
+    }
+    snprintf(text + strlen(text), cap - strlen(text), "Copyright feed %u all rights reserved\n", f);
+}
+
+typedef struct probe_input {
+    char text[2048];
+    char source[16];
+} probe_input;
+
+/* The verdicts on the inputs with the store loaded whole or probed. */
+static nd_corpus *judge(nd_store *s, nd_ctx *ctx, const probe_input *in, size_t n, int probed,
+                        size_t *loaded)
+{
+    nd_corpus *c;
+    nd_doc *doc;
+    nd_store_probe *p = NULL;
+    assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    if (probed) {
+        assert_int_equal(nd_store_probe_create(&p, ctx, 0), ND_OK);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(nd_doc_analyze(doc, in[i].text, strlen(in[i].text)), ND_OK);
+            assert_int_equal(nd_store_probe_add(p, doc), ND_OK);
+        }
+        assert_int_equal(nd_store_load_probed(s, c, p, loaded), ND_OK);
+        nd_store_probe_free(p);
+    } else {
+        assert_int_equal(nd_store_load_into(s, c), ND_OK);
+        *loaded = nd_corpus_count(c);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "in%zu", i);
+        assert_int_equal(nd_doc_analyze(doc, in[i].text, strlen(in[i].text)), ND_OK);
+        assert_int_equal(nd_corpus_add(c, doc, id, strlen(id), in[i].source, strlen(in[i].source), NULL), ND_OK);
+    }
+    assert_int_equal(nd_corpus_finish(c), ND_OK);
+    nd_doc_free(doc);
+    return c;
+}
+
+static void assert_same_id(const nd_corpus *a, size_t ia, const nd_corpus *b, size_t ib)
+{
+    const char *x, *y;
+    size_t xl, yl;
+    assert_int_equal(ia == ND_NONE, ib == ND_NONE);
+    if (ia == ND_NONE) return;
+    assert_int_equal(nd_corpus_doc_id(a, ia, &x, &xl), ND_OK);
+    assert_int_equal(nd_corpus_doc_id(b, ib, &y, &yl), ND_OK);
+    assert_int_equal(xl, yl);
+    assert_memory_equal(x, y, xl);
+}
+
+/* Three feeds of stories with their chrome, stories syndicated across
+ * feeds, and a larger feed of unrelated pages: a probe for a few new pages
+ * loads a part of the store only, and the verdicts on the new pages are
+ * those of loading every stored document. */
+static void test_probe_gives_the_verdicts_of_loading_all(void **state)
+{
+    (void)state;
+    nd_params prm;
+    nd_params_init(&prm, ND_PARAMS_VERSION);
+    prm.num_perm = 32;
+    prm.sig_bits = 8;
+    nd_ctx *ctx = make_ctx_params(&prm);
+    const char *path = path_of("probe.store");
+    nd_store *s;
+    nd_doc *doc;
+    static char text[2048];
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    nd__store_set_block_target(s, 20000); /* many blocks */
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    size_t stored = 0;
+    for (unsigned i = 0; i < 400; i++) {
+        unsigned f = i < 150 ? i % 3 : 3 + i % 5; /* feeds 3..7: unrelated pages */
+        uint64_t tale = i < 150 && i % 7 == 6 ? i - 3 : i; /* every 7th page syndicates another's */
+        make_page(text, sizeof text, f, tale, tale != i ? 3 : 0);
+        char id[32], src[32];
+        snprintf(id, sizeof id, "s%u", i);
+        snprintf(src, sizeof src, "feed%u", f);
+        assert_int_equal(nd_doc_analyze(doc, text, strlen(text)), ND_OK);
+        assert_int_equal(nd_store_append_doc(s, doc, id, strlen(id), src, strlen(src), i), ND_OK);
+        stored++;
+    }
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    nd_doc_free(doc);
+
+    static probe_input in[4];
+    make_page(in[0].text, sizeof in[0].text, 0, 9, 5);    /* a copy of a stored story, feed 0's chrome */
+    snprintf(in[0].source, sizeof in[0].source, "feed0");
+    make_page(in[1].text, sizeof in[1].text, 1, 1000, 0); /* a new story of feed 1 */
+    snprintf(in[1].source, sizeof in[1].source, "feed1");
+    make_page(in[2].text, sizeof in[2].text, 9, 30, 0);   /* a stored story in a new feed */
+    snprintf(in[2].source, sizeof in[2].source, "feed9");
+    make_page(in[3].text, sizeof in[3].text, 2, 2000, 0);
+    snprintf(in[3].source, sizeof in[3].source, "feed2");
+
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    size_t all_n, probed_n;
+    nd_corpus *all = judge(s, ctx, in, 4, 0, &all_n);
+    nd_corpus *probed = judge(s, ctx, in, 4, 1, &probed_n);
+    assert_int_equal(all_n, stored);
+    assert_true(probed_n > 0 && probed_n < stored / 2); /* the unrelated feeds stay out */
+    size_t copies = 0, boilerplate = 0;
+    for (size_t i = 0; i < 4; i++) {
+        nd_doc_info a, b;
+        assert_int_equal(nd_corpus_doc(all, all_n + i, &a), ND_OK);
+        assert_int_equal(nd_corpus_doc(probed, probed_n + i, &b), ND_OK);
+        assert_int_equal(a.paragraphs, b.paragraphs);
+        assert_int_equal(a.repeats, b.repeats);
+        assert_int_equal(a.boilerplate, b.boilerplate);
+        assert_same_id(all, a.duplicate_of, probed, b.duplicate_of);
+        assert_same_id(all, a.cluster, probed, b.cluster);
+        assert_true(a.similarity == b.similarity && a.containment == b.containment);
+        copies += a.duplicate_of != ND_NONE;
+        boilerplate += a.boilerplate;
+        for (size_t j = 0; j < a.paragraphs; j++) {
+            nd_para_info pa, pb;
+            assert_int_equal(nd_corpus_para(all, all_n + i, j, &pa), ND_OK);
+            assert_int_equal(nd_corpus_para(probed, probed_n + i, j, &pb), ND_OK);
+            assert_int_equal(pa.kind, pb.kind);
+            if (pa.kind == ND_KIND_BOILERPLATE) {
+                assert_same_id(all, pa.of_doc, probed, pb.of_doc);
+                assert_int_equal(pa.of, pb.of);
+            }
+        }
+    }
+    print_message("probe: %zu of %zu stored documents; %zu copies, %zu boilerplate\n", probed_n, stored, copies,
+                  boilerplate);
+    assert_true(copies >= 2 && boilerplate > 0); /* the case is not trivial */
+    nd_corpus_free(all);
+    nd_corpus_free(probed);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
 static void *counting_alloc(void *opaque, size_t size)
 {
     counter *c = opaque;
@@ -1275,6 +1577,7 @@ int main(void)
         cmocka_unit_test(test_sig_pack_vectors),
         cmocka_unit_test(test_golden_header),
         cmocka_unit_test(test_golden_payload),
+        cmocka_unit_test(test_reads_version_1),
         cmocka_unit_test(test_roundtrip_8),
         cmocka_unit_test(test_roundtrip_16),
         cmocka_unit_test(test_roundtrip_32),
@@ -1292,6 +1595,7 @@ int main(void)
         cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_concurrent_appenders),
         cmocka_unit_test(test_load_into_finds_copies_and_boilerplate),
+        cmocka_unit_test(test_probe_gives_the_verdicts_of_loading_all),
         cmocka_unit_test(test_allocator_used_and_failures_survived),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

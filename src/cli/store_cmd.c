@@ -33,7 +33,8 @@ enum {
     G_REPORT = 32, /* --json, --exit-status */
     G_PRUNE = 64,  /* --before, --keep */
     G_VERIFY = 128,
-    G_TIME = 256
+    G_TIME = 256,
+    G_LOAD = 512   /* --load-all */
 };
 
 /* Which nd_params fields were given on the command line. */
@@ -50,7 +51,7 @@ typedef struct sc_opts {
     unsigned set;
     cli_input_opts in;
     const char *store, *out;
-    int json, exit_status, quiet, verify, force, have_before, have_keep, have_time;
+    int json, exit_status, quiet, verify, force, have_before, have_keep, have_time, load_all;
     long long before, time;
     unsigned long long keep;
     char **args;           /* INPUTs or STOREs */
@@ -173,9 +174,10 @@ static int sc_flag(sc_opts *o, const char *n)
 {
     unsigned g = o->groups;
     if (!strcmp(n, "-q") || !strcmp(n, "--quiet")) o->quiet = 1;
-    else if ((g & G_REPORT) && !strcmp(n, "--json")) o->json = 1;
+    else if ((g & (G_REPORT | G_VERIFY)) && !strcmp(n, "--json")) o->json = 1;
     else if ((g & G_REPORT) && !strcmp(n, "--exit-status")) o->exit_status = 1;
     else if ((g & G_VERIFY) && !strcmp(n, "--verify")) o->verify = 1;
+    else if ((g & G_LOAD) && !strcmp(n, "--load-all")) o->load_all = 1;
     else if ((g & G_OUT) && (!strcmp(n, "-f") || !strcmp(n, "--force"))) o->force = 1;
     else if ((g & G_IN) && !strcmp(n, "--jsonl")) o->in.force_jsonl = 1;
     else if ((g & G_IN) && !strcmp(n, "--binary")) o->in.skip_binary = 0;
@@ -278,7 +280,12 @@ static void sc_help(const sc_opts *o, const char *usage, const char *about)
     if (o->groups & G_REPORT)
         printf("  --json                 write JSON Lines (see docs/JSON.md)\n"
                "  --exit-status          exit with 3 when something was found\n");
-    if (o->groups & G_VERIFY) printf("  --verify               read every block and check every checksum\n");
+    if (o->groups & G_LOAD)
+        printf("  --load-all             load every stored document, not only those that can matter\n"
+               "                         to the inputs (slower; verdicts may differ in rare cases)\n");
+    if (o->groups & G_VERIFY)
+        printf("  --verify               read every block and check every checksum\n"
+               "  --json                 write one JSON object (see docs/JSON.md)\n");
     printf("  -q, --quiet            no warnings, no summary on stderr\n"
            "  -h, --help             this help\n");
 }
@@ -454,6 +461,7 @@ typedef struct sc_query {
     nd_ctx *ctx;
     nd_doc *doc;
     nd_corpus *corpus;
+    nd_store_probe *probe;
     size_t base;           /* corpus index of the first input document */
     size_t docs, paras, repeats, boilerplate, copies;
     int failed, changed;
@@ -567,13 +575,10 @@ static void sc_quiet(int severity, const char *input, size_t line, const char *m
     (void)severity; (void)input; (void)line; (void)message; (void)payload;
 }
 
-/* Reads the inputs twice like `scan`: once into the collection, then, after
- * the passes, to report them. */
-static long sc_query_inputs(sc_query *q)
+/* Reads the inputs like `scan`: once into the collection, then, after the
+ * passes, to report them. */
+static long sc_query_inputs(sc_query *q, cli_inputs *in)
 {
-    const sc_opts *o = q->run.o;
-    cli_inputs *in = cli_inputs_open(o->args, o->nargs, &o->in, 1);
-    if (!in) return 1;
     long errors = cli_inputs_read(in, sc_query_add, sc_input_error, q);
     int rc = nd_corpus_finish(q->corpus);
     if (rc) {
@@ -583,8 +588,39 @@ static long sc_query_inputs(sc_query *q)
         fputs("neardup: the input changed between the two passes; output is incomplete\n", stderr);
         q->failed = 1;
     }
-    cli_inputs_close(in);
     return errors < 0 ? 1 : errors;
+}
+
+static int sc_probe_doc(const cli_doc *d, void *payload)
+{
+    sc_query *q = payload;
+    int rc = nd_doc_analyze(q->doc, d->text, d->text_len);
+    if (!rc) rc = nd_store_probe_add(q->probe, q->doc);
+    return rc == ND_E_NOMEM; /* other failures are reported when the document is added */
+}
+
+/* Loads what of the store can matter to the inputs: their signatures go
+ * into a probe (a first reading of the inputs), then the store's blocks are
+ * streamed (nd_store_load_probed). --load-all loads every document. */
+static int sc_query_load(sc_query *q, nd_store *s, cli_inputs *in)
+{
+    const sc_opts *o = q->run.o;
+    size_t loaded = nd_store_count(s);
+    if (o->load_all) {
+        int rc = nd_store_load_into(s, q->corpus);
+        if (rc) sc_store_error(o, s);
+        return rc;
+    }
+    int rc = nd_store_probe_create(&q->probe, q->ctx, 0);
+    if (!rc && cli_inputs_read(in, sc_probe_doc, sc_quiet, q) < 0) rc = ND_E_NOMEM;
+    if (rc) fprintf(stderr, "neardup %s: %s\n", o->cmd, nd_strerror(rc));
+    else if ((rc = nd_store_load_probed(s, q->corpus, q->probe, &loaded))) sc_store_error(o, s);
+    if (!rc && !o->quiet)
+        fprintf(stderr, "neardup %s: %zu of %zu stored documents can matter to the inputs\n", o->cmd,
+                loaded, nd_store_count(s));
+    nd_store_probe_free(q->probe);
+    q->probe = NULL;
+    return rc;
 }
 
 static int sc_query_run(const sc_opts *o)
@@ -598,13 +634,15 @@ static int sc_query_run(const sc_opts *o)
     if (!rc && !(q.ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
     if (!rc) rc = nd_doc_create(&q.doc, q.ctx);
     if (!rc) rc = nd_corpus_create(&q.corpus, q.ctx);
-    if (!rc && (rc = nd_store_load_into(s, q.corpus))) sc_store_error(o, s);
+    cli_inputs *in = rc ? NULL : cli_inputs_open(o->args, o->nargs, &o->in, 1);
+    if (!rc && !in) rc = ND_E_NOMEM;
+    if (!rc) rc = sc_query_load(&q, s, in);
     int status = rc == ND_E_PARAM ? SC_USAGE : sc_status(rc, 1);
     nd_store_close(s);
     long errors = 0;
     if (!rc) {
         q.base = nd_corpus_count(q.corpus);
-        errors = sc_query_inputs(&q);
+        errors = sc_query_inputs(&q, in);
         if (!o->json)
             printf("total: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
                    q.docs, q.paras, q.repeats, q.boilerplate, q.copies);
@@ -612,6 +650,7 @@ static int sc_query_run(const sc_opts *o)
         status = errors || q.failed ? SC_INPUT
                : o->exit_status && (q.repeats || q.boilerplate || q.copies) ? SC_FOUND : SC_OK;
     }
+    cli_inputs_close(in);
     nd_corpus_free(q.corpus);
     nd_doc_free(q.doc);
     nd_ctx_free(q.ctx);
@@ -901,7 +940,8 @@ static void sc_info_print(const char *path, const nd_params *p, const nd_store_i
 {
     printf("store: %s\n", path);
     printf("format: write version %u, read version %u%s\n", in->write_version, in->read_version,
-           in->read_only && in->write_version > 1 ? " (newer format: read-only)" : "");
+           in->write_version > ND_STORE_WRITE_VERSION ? " (newer format: read-only)"
+           : in->write_version < ND_STORE_WRITE_VERSION ? " (older format: read-only; 'merge' rewrites it)" : "");
     printf("parameters: num_perm %u, sig_bits %u, shingle_size %u, seed %llu, paragraphs %s,\n"
            "            normalization_version %u, hash_scheme %u, minhash_scheme %u",
            p->num_perm, p->sig_bits, p->shingle_size, (unsigned long long)p->seed,
@@ -932,25 +972,89 @@ static void sc_stats_print(const nd_store_stats *st, unsigned sig_bytes)
            (unsigned long long)st->signatures_referenced);
 }
 
+static void sc_json_u64(const char *name, uint64_t v, int first)
+{
+    printf("%s\"%s\":%llu", first ? "" : ",", name, (unsigned long long)v);
+}
+
+/* The "parameters" object of `info --json`. The seed is a string: it
+ * exceeds 2^53, past which JSON readers that parse numbers as doubles
+ * would round it. */
+static void sc_info_json_params(const nd_params *p, const nd_store_info *in)
+{
+    fputs(",\"parameters\":{", stdout);
+    sc_json_u64("num_perm", p->num_perm, 1);
+    sc_json_u64("sig_bits", p->sig_bits, 0);
+    sc_json_u64("shingle_size", p->shingle_size, 0);
+    printf(",\"seed\":\"%llu\",\"paragraphs\":\"%s\"", (unsigned long long)p->seed,
+           sc_seg_name(p->seg_mode));
+    sc_json_u64("normalization_version", in->normalization_version, 0);
+    sc_json_u64("hash_scheme", in->hash_scheme, 0);
+    sc_json_u64("minhash_scheme", in->minhash_scheme, 0);
+    sc_json_u64("lsh_bands", p->lsh_bands, 0);
+    sc_json_u64("lsh_rows", p->lsh_rows, 0);
+    putchar('}');
+}
+
+/* `info --json`: one object (docs/JSON.md, "info"); `verify` is NULL
+ * without --verify, and `vrc` its result. */
+static void sc_info_json(const sc_opts *o, const nd_store *s, const nd_params *p,
+                         const nd_store_info *in, const nd_store_stats *verify, int vrc)
+{
+    fputs("{\"type\":\"info\",\"store\":", stdout);
+    cli_json_write_string(stdout, o->args[0], strlen(o->args[0]));
+    printf(",\"format\":{\"write_version\":%u,\"read_version\":%u,\"appendable\":%s}",
+           in->write_version, in->read_version,
+           in->write_version == ND_STORE_WRITE_VERSION ? "true" : "false");
+    sc_info_json_params(p, in);
+    sc_json_u64("documents", in->documents, 0);
+    sc_json_u64("paragraphs", in->paragraphs, 0);
+    sc_json_u64("blocks", in->blocks, 0);
+    sc_json_u64("commit", in->commit, 0);
+    sc_json_u64("file_bytes", in->file_bytes, 0);
+    sc_json_u64("text_bytes", in->text_bytes, 0);
+    sc_json_u64("document_signature_bytes", (uint64_t)p->num_perm * p->sig_bits / 8, 0);
+    fputs(",\"store_share_of_text\":", stdout);
+    cli_json_write_double(stdout, sc_per(in->file_bytes, in->text_bytes), 4);
+    sc_json_u64("torn_bytes", in->torn_bytes, 0);
+    printf(",\"recovered\":%s", in->recovered ? "true" : "false");
+    if (o->verify) {
+        printf(",\"verify\":{\"ok\":%s", vrc ? "false" : "true");
+        if (vrc) {
+            fputs(",\"error\":", stdout);
+            cli_json_write_string(stdout, nd_store_errmsg(s), strlen(nd_store_errmsg(s)));
+        } else {
+            sc_json_u64("blocks", verify->blocks, 0);
+            sc_json_u64("raw_bytes", verify->raw_bytes, 0);
+            sc_json_u64("compressed_bytes", verify->compressed_bytes, 0);
+            sc_json_u64("signature_bytes", verify->signature_bytes, 0);
+            sc_json_u64("signatures_stored", verify->signatures_stored, 0);
+            sc_json_u64("signatures_referenced", verify->signatures_referenced, 0);
+        }
+        putchar('}');
+    }
+    fputs("}\n", stdout);
+}
+
 static int sc_info_run(const sc_opts *o)
 {
     if (o->nargs != 1) return sc_usage(o, "give one store", NULL);
     nd_params p;
     nd_store_info in;
-    nd_store *s = NULL;
-    int rc = sc_store_params(o, o->args[0], &s, &p);
-    if (!rc) rc = nd_store_describe(s, &in);
-    if (!rc) sc_info_print(o->args[0], &p, &in);
     nd_store_stats st;
+    nd_store *s = NULL;
+    int rc = sc_store_params(o, o->args[0], &s, &p), vrc = ND_OK;
+    if (!rc) rc = nd_store_describe(s, &in);
+    if (!rc && !o->json) sc_info_print(o->args[0], &p, &in);
     if (!rc && o->verify) {
-        if ((rc = nd_store_verify(s, &st))) {
-            printf("verify: FAILED: %s\n", nd_store_errmsg(s));
-            sc_store_error(o, s);
-        } else {
-            sc_stats_print(&st, p.num_perm * p.sig_bits / 8);
-        }
+        memset(&st, 0, sizeof st);
+        if ((vrc = nd_store_verify(s, &st))) sc_store_error(o, s);
+        if (vrc && !o->json) printf("verify: FAILED: %s\n", nd_store_errmsg(s));
+        else if (!o->json) sc_stats_print(&st, p.num_perm * p.sig_bits / 8);
     }
+    if (!rc && o->json) sc_info_json(o, s, &p, &in, &st, vrc);
     nd_store_close(s);
+    if (!rc) rc = vrc;
     if (fflush(stdout)) rc = ND_E_IO;
     return rc ? SC_INPUT : SC_OK;
 }
@@ -1004,11 +1108,13 @@ int cli_cmd_index(int argc, char **argv)
 
 int cli_cmd_query(int argc, char **argv)
 {
-    return sc_main(argc, argv, G_SIG | G_DET | G_IN | G_STORE | G_REPORT, "-s STORE [options] INPUT...",
+    return sc_main(argc, argv, G_SIG | G_DET | G_IN | G_STORE | G_REPORT | G_LOAD, "-s STORE [options] INPUT...",
                    "Reports, like 'scan', every input document and paragraph, judged together with\n"
-                   "every document of STORE: a copy of a stored document names its id as\n"
+                   "the documents of STORE: a copy of a stored document names its id as\n"
                    "duplicate_of, and paragraphs recurring in the store's stories are boilerplate.\n"
-                   "Only the input documents are reported; the store is not changed.\n",
+                   "Only the input documents are reported; the store is not changed. The store's\n"
+                   "blocks are streamed and only the stored documents that can matter to the inputs\n"
+                   "are loaded (docs/FORMAT.md, \"Queries\").\n",
                    sc_query_main);
 }
 
@@ -1040,8 +1146,9 @@ int cli_cmd_prune(int argc, char **argv)
 
 int cli_cmd_info(int argc, char **argv)
 {
-    return sc_main(argc, argv, G_VERIFY, "[--verify] STORE",
+    return sc_main(argc, argv, G_VERIFY, "[--verify] [--json] STORE",
                    "Prints the store's format versions, parameters, counts and sizes; with\n"
-                   "--verify, reads every block and checks every checksum (exit 1 on failure).\n",
+                   "--verify, reads every block and checks every checksum (exit 1 on failure);\n"
+                   "with --json, as one JSON object.\n",
                    sc_info_run);
 }

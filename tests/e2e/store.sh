@@ -57,6 +57,27 @@ check "the refusal names sig_bits" grep -q sig_bits "$TMP/err"
 "$ND" query -s "$TMP/missing.store" "$D/new/copy.txt" > /dev/null 2> "$TMP/err"
 check "query of a missing store exits 1" [ $? -eq 1 ]
 
+# ---- query streams the store and loads only what can matter: the same
+# verdicts as loading every stored document
+Q=$TMP/q.store
+"$ND" index -q -s "$Q" --time 2024-01-01 "$ROOT/corpus/feeds" 2>/dev/null
+if [ -e "$SHARED/corpus/seed-article.txt" ]; then
+    "$ND" index -q -s "$Q" --time 2024-01-02 "$SHARED/corpus/seed-article.txt" 2>/dev/null
+fi
+same=0; total=0
+for f in "$ROOT"/corpus/feeds/*/*.txt "$D/new/copy.txt"; do
+    total=$((total + 1))
+    "$ND" query -q -s "$Q" --json --source "$(dirname "$f")" "$f" > "$TMP/stream.jsonl" 2>/dev/null
+    "$ND" query -q -s "$Q" --json --source "$(dirname "$f")" --load-all "$f" > "$TMP/all.jsonl" 2>/dev/null
+    cmp -s "$TMP/stream.jsonl" "$TMP/all.jsonl" && [ -s "$TMP/all.jsonl" ] && same=$((same + 1))
+done
+check "query gives the verdicts of --load-all for each of $total documents" [ "$same" -eq "$total" ]
+"$ND" query -q -s "$Q" --json "$ROOT"/corpus/feeds/metrowire "$D/new" > "$TMP/stream.jsonl" 2>/dev/null
+"$ND" query -q -s "$Q" --json --load-all "$ROOT"/corpus/feeds/metrowire "$D/new" > "$TMP/all.jsonl" 2>/dev/null
+check "and for several documents at once" cmp -s "$TMP/stream.jsonl" "$TMP/all.jsonl"
+"$ND" query -s "$S" "$D/new/copy.txt" > /dev/null 2> "$TMP/err"
+check "query says how many stored documents it loaded" grep -q 'of 4 stored documents can matter' "$TMP/err"
+
 # ---- compare
 B=$TMP/b.store
 "$ND" index -q -s "$B" "$D/new" 2>/dev/null
@@ -99,12 +120,29 @@ check "prune with a bad date exits 2" [ $? -eq 2 ]
 "$ND" info --verify "$S" > "$TMP/info"
 check "info --verify exits 0" [ $? -eq 0 ]
 check "info --verify says ok" grep -q '^verify: ok$' "$TMP/info"
+"$ND" info --json "$S" > "$TMP/info.json"
+check "info --json exits 0" [ $? -eq 0 ]
+check "info --json writes one line" [ "$(wc -l < "$TMP/info.json")" -eq 1 ]
+check "info --json has the counts" grep -q '"documents":4,"paragraphs":[0-9]*,"blocks":[0-9]*,"commit":2,' "$TMP/info.json"
+check "info --json has the parameters" \
+    grep -q '"parameters":{"num_perm":32,"sig_bits":8,"shingle_size":5,"seed":"[0-9]*","paragraphs":"auto",' "$TMP/info.json"
+check "info --json has the sizes" grep -q "\"file_bytes\":$(wc -c < "$S"),\"text_bytes\":[0-9]*," "$TMP/info.json"
+check "info --json without --verify has no verify member" sh -c "! grep -q '\"verify\"' '$TMP/info.json'"
+"$ND" info --json --verify "$S" > "$TMP/info.json"
+check "info --json --verify reports ok" grep -q '"verify":{"ok":true,"blocks":[0-9]*,' "$TMP/info.json"
+check "the object is closed" grep -q '}}$' "$TMP/info.json"
+if command -v python3 > /dev/null; then
+    check "info --json is valid JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/info.json"
+fi
 size=$(wc -c < "$S")
 cp "$S" "$TMP/flip.store"
 printf 'X' | dd of="$TMP/flip.store" bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
 "$ND" info --verify "$TMP/flip.store" > "$TMP/info" 2> "$TMP/err"
 check "a damaged block fails verification (exit 1)" [ $? -eq 1 ]
 check "the failure is named" grep -q 'checksum' "$TMP/err"
+"$ND" info --json --verify "$TMP/flip.store" > "$TMP/info.json" 2>/dev/null
+check "info --json --verify of a damaged store exits 1" [ $? -eq 1 ]
+check "info --json names the failure" grep -q '"verify":{"ok":false,"error":".*checksum' "$TMP/info.json"
 head -c $((size - 10)) "$S" > "$TMP/cut.store"
 "$ND" info "$TMP/cut.store" > "$TMP/info" 2> "$TMP/err"
 check "a store cut short still opens" [ $? -eq 0 ]
