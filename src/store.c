@@ -1842,12 +1842,12 @@ int nd_store_verify(nd_store *s, nd_store_stats *out)
 
 /* A band key of the table: its owners (a chain of entries) and how many
  * stored documents it has taken. */
-typedef struct nd__pkey {
+typedef struct nd__probe_bucket {
     uint64_t key;
     uint32_t head;      /* first entry + 1; 0 = empty slot */
     uint32_t taken;     /* documents selected through it */
     uint64_t stamp;     /* the last document that hit it, + 1 */
-} nd__pkey;
+} nd__probe_bucket;
 
 struct nd_store_probe {
     nd_allocator al;
@@ -1858,7 +1858,7 @@ struct nd_store_probe {
     uint32_t *sigs;     /* the owners' signatures, K values cut to sig_bits each */
     uint8_t *round;     /* per owner: 0 given, 1 from a document found through round 0 */
     size_t nowners, sigs_cap, round_cap;
-    nd__pkey *tab;      /* open addressing, a power of two, at most half full */
+    nd__probe_bucket *tab;      /* open addressing, a power of two, at most half full */
     size_t slots, used;
     uint32_t *e_owner, *e_next; /* entries: owner and next entry of the same key */
     size_t nent, e_owner_cap, e_next_cap;
@@ -1960,7 +1960,7 @@ static size_t nd__probe_slot(const nd_store_probe *p, uint64_t key)
 static int nd__probe_grow(nd_store_probe *p)
 {
     size_t n = p->slots ? 2 * p->slots : 1024;
-    nd__pkey *tab = nd__calloc(&p->al, n, sizeof *tab), *old = p->tab;
+    nd__probe_bucket *tab = nd__calloc(&p->al, n, sizeof *tab), *old = p->tab;
     if (!tab) return ND_E_NOMEM;
     size_t old_slots = p->slots;
     p->tab = tab;
@@ -2047,7 +2047,7 @@ static int nd__probe_lookup_round(nd_store_probe *p, const uint32_t *sig, unsign
         uint64_t bits;
         size_t w = nd__probe_bits(p, key, &bits);
         if ((p->filter[w] & bits) != bits) continue;
-        nd__pkey *t = &p->tab[nd__probe_slot(p, key)];
+        nd__probe_bucket *t = &p->tab[nd__probe_slot(p, key)];
         if (!t->head || t->stamp == stamp || t->taken >= p->per_key) continue;
         unsigned verified = 0;
         for (uint32_t e = t->head; e && verified < ND__PROBE_VERIFY; e = p->e_next[e - 1]) {
