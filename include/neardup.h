@@ -363,6 +363,13 @@ ND_API int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, con
                                 size_t source_len, const nd_para_sig *paras, size_t count,
                                 const uint32_t *signature, size_t *out_index);
 
+/*! nd_corpus_set_threads() : nd_corpus_finish() may use up to `threads`
+ *  threads (default 1: the caller's only) for the parts of its passes that
+ *  split: the LSH chains (by band) and document signatures (by document).
+ *  The verdicts are the same for any value. @return ND_OK, ND_E_INVALID for
+ *  0 or NULL. */
+ND_API int nd_corpus_set_threads(nd_corpus *c, unsigned threads);
+
 /*! nd_corpus_finish() : runs the passes. Call once, after the last add.
  *  @return ND_OK, ND_E_NOMEM, ND_E_STATE if already finished. */
 ND_API int nd_corpus_finish(nd_corpus *c);

@@ -18,6 +18,7 @@ int nd_corpus_create(nd_corpus **out, const nd_ctx *ctx)
     c->al = &ctx->alloc;
     c->k = ctx->params.num_perm;
     c->nkeys = nd__ctx_nkeys(ctx);
+    c->threads = 1;
     *out = c;
     return ND_OK;
 }
@@ -229,6 +230,13 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
         c->docs[c->ndocs].fixed_sig = c->nfsig++;
     }
     nd__commit(c, out_index);
+    return ND_OK;
+}
+
+int nd_corpus_set_threads(nd_corpus *c, unsigned threads)
+{
+    if (!c || threads == 0) return ND_E_INVALID;
+    c->threads = threads;
     return ND_OK;
 }
 

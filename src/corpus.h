@@ -65,6 +65,7 @@ struct nd_corpus {
     size_t src_names_len, src_names_cap;
     uint32_t *fam;           /* per paragraph: global index of its family's first paragraph */
     uint32_t *uf;            /* union-find parents over documents */
+    unsigned threads;        /* nd_corpus_set_threads */
     int finished;
 };
 

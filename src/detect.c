@@ -117,7 +117,8 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigne
         rc = ch->prev ? ND_OK : ND_E_NOMEM;
     }
     nd__key_rows rows = { c, key0 };
-    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &rows, bands, ch->items, salts, ch->n, ch->prev);
+    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &rows, bands, ch->items, salts, ch->n, ch->prev,
+                                c->threads);
     nd__free(c->al, salts);
     return rc;
 }
@@ -252,33 +253,56 @@ static int nd__excluded(const nd_corpus *c, const nd__families *f, size_t g)
     return c->paras[g].kind == ND_KIND_REPEAT || f->bp[c->fam[g]];
 }
 
-/* Content signature of each document, and the number of shingles of its
+/* Documents per task when signatures are computed on several threads. */
+#define ND__SIGN_TASK 512u
+
+typedef struct nd__sign_job {
+    nd_corpus *c;
+    const nd__families *f;
+    void (*sign)(nd_corpus *c, const nd__families *f, size_t d);
+} nd__sign_job;
+
+static void nd__sign_range(void *arg, size_t t)
+{
+    const nd__sign_job *job = arg;
+    size_t end = (t + 1) * ND__SIGN_TASK < job->c->ndocs ? (t + 1) * ND__SIGN_TASK : job->c->ndocs;
+    for (size_t d = t * ND__SIGN_TASK; d < end; d++) job->sign(job->c, job->f, d);
+}
+
+/* sign(c, f, d) for every document, on the collection's threads (each
+ * writes only document d's own fields). */
+static void nd__sign_all(nd_corpus *c, const nd__families *f,
+                         void (*sign)(nd_corpus *, const nd__families *, size_t))
+{
+    nd__sign_job job = { c, f, sign };
+    nd__run_tasks(c->threads, (c->ndocs + ND__SIGN_TASK - 1) / ND__SIGN_TASK, nd__sign_range, &job);
+}
+
+/* Content signature of document d, and the number of shingles of its
  * content paragraphs that have a full shingle (the denominator of
  * containment). A document whose every paragraph is excluded (a page of pure
  * chrome) is signed whole, so that such pages still compare with each other. */
-static void nd__sign_docs(nd_corpus *c, const nd__families *f)
+static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
 {
-    for (size_t d = 0; d < c->ndocs; d++) {
-        nd__cdoc *doc = &c->docs[d];
-        uint32_t *sig = c->dsig + d * c->k;
-        for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
-        doc->content_shingles = 0;
-        int any = 0;
-        if (doc->fixed_sig != ND_NONE) { /* as signed when stored: see nd_corpus_add_signed */
-            memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+    nd__cdoc *doc = &c->docs[d];
+    uint32_t *sig = c->dsig + d * c->k;
+    for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
+    doc->content_shingles = 0;
+    int any = 0;
+    if (doc->fixed_sig != ND_NONE) { /* as signed when stored: see nd_corpus_add_signed */
+        memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+        any = 1;
+        for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
+            if (!nd__excluded(c, f, g) && !c->paras[g].is_short)
+                doc->content_shingles += c->paras[g].shingles;
+    }
+    for (int pass = 0; pass < 2 && !any; pass++) {
+        for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
+            if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
+                continue;
             any = 1;
-            for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
-                if (!nd__excluded(c, f, g) && !c->paras[g].is_short)
-                    doc->content_shingles += c->paras[g].shingles;
-        }
-        for (int pass = 0; pass < 2 && !any; pass++) {
-            for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
-                if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
-                    continue;
-                any = 1;
-                nd_signature_merge(sig, nd__psig(c, g), c->k);
-                if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
-            }
+            nd_signature_merge(sig, nd__psig(c, g), c->k);
+            if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
         }
     }
 }
@@ -482,22 +506,22 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     return rc;
 }
 
-/* Whole-page signatures: every paragraph but repeats, whatever its status. */
-static void nd__sign_pages(nd_corpus *c)
+/* Whole-page signature of document d: every paragraph but repeats, whatever
+ * its status. */
+static void nd__sign_page(nd_corpus *c, const nd__families *f, size_t d)
 {
-    for (size_t d = 0; d < c->ndocs; d++) {
-        const nd__cdoc *doc = &c->docs[d];
-        uint32_t *sig = c->wsig + d * c->k;
-        for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
-        /* values cut to sig_bits when stored cannot be merged again; the
-         * stored signature is the page's own (every paragraph but repeats) */
-        if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) {
-            memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
-            continue;
-        }
-        for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
-            if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, nd__psig(c, g), c->k);
+    (void)f;
+    const nd__cdoc *doc = &c->docs[d];
+    uint32_t *sig = c->wsig + d * c->k;
+    for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
+    /* values cut to sig_bits when stored cannot be merged again; the
+     * stored signature is the page's own (every paragraph but repeats) */
+    if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) {
+        memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+        return;
     }
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
+        if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, nd__psig(c, g), c->k);
 }
 
 /* Chains over the documents' page signatures (items are document indexes). */
@@ -517,7 +541,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
         nd__lsh_keys(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
     }
     nd__flat_rows flat = { keys, bands };
-    int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev);
+    int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev, c->threads);
     nd__free(c->al, keys);
     return rc;
 }
@@ -560,7 +584,7 @@ static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
 static int nd__stories(nd_corpus *c, const nd__families *f, const nd__chains *copies,
                        const nd__chains *pages)
 {
-    nd__sign_docs(c, f);
+    nd__sign_all(c, f, nd__sign_doc);
     int rc = nd__cluster_docs(c, f, copies);
     if (!rc) rc = nd__same_pages(c, pages);
     for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
@@ -658,7 +682,7 @@ int nd_corpus_finish(nd_corpus *c)
     memset(&pages, 0, sizeof pages);
     if (!rc) {
         unsigned bands, rows;
-        nd__sign_pages(c);
+        nd__sign_all(c, &f, nd__sign_page);
         nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
         rc = nd__chains_build(c, &copies, c->ctx->para_bands, c->ctx->doc_bands, 0, nd__copy_candidate, NULL);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);

@@ -161,11 +161,14 @@ void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *
  * or ND__LSH_END. Each band's links are built band-major, in cache, then
  * stored item-major, so that an item's first links (what a lookup reads)
  * share a cache line. Keys
- * are 32-bit: a collision only adds a candidate, which callers verify. Costs
- * about 4 * 16 + 8 bytes per item while it runs. */
+ * are 32-bit: a collision only adds a candidate, which callers verify. Band
+ * groups are built on up to `threads` threads (nd__run_tasks), each costing
+ * about 4 * 16 + 8 bytes per item while it runs; row must then be safe to
+ * call from several threads. */
 typedef const uint32_t *(*nd__row_fn)(const void *arg, uint32_t item);
 int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
-                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev);
+                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev,
+                  unsigned threads);
 
 /* An nd__row_fn over keys stored contiguously, `stride` per item. */
 typedef struct nd__flat_rows {
@@ -173,6 +176,13 @@ typedef struct nd__flat_rows {
     size_t stride;
 } nd__flat_rows;
 const uint32_t *nd__flat_row(const void *arg, uint32_t item);
+
+/* ---- thread.c ---- */
+typedef void (*nd__task_fn)(void *arg, size_t task);
+/* Runs fn(arg, t) for every t < ntasks, on up to `threads` threads, the
+ * caller's included; returns when all are done. Every task runs even when
+ * no thread can be started, so results never depend on the thread count. */
+void nd__run_tasks(unsigned threads, size_t ntasks, nd__task_fn fn, void *arg);
 
 /* ---- the context ---- */
 struct nd_ctx {

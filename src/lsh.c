@@ -310,37 +310,66 @@ const uint32_t *nd__flat_row(const void *arg, uint32_t item)
     return r->keys + (size_t)item * r->stride;
 }
 
-int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
-                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev)
+typedef struct nd__chain_job {
+    const nd_allocator *al;
+    nd__row_fn row;
+    const void *arg;
+    unsigned bands, group;     /* bands per task */
+    const uint32_t *items, *salts;
+    size_t n;
+    uint32_t *prev;
+    int *rc;                   /* per task */
+} nd__chain_job;
+
+/* Task t: bands [t * group, t * group + group) with their own buffers. */
+static void nd__chain_group(void *arg, size_t t)
 {
-    if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
+    const nd__chain_job *job = arg;
+    const size_t n = job->n;
+    const unsigned b0 = (unsigned)t * job->group;
+    const unsigned nb = job->bands - b0 < job->group ? job->bands - b0 : job->group;
     nd__chainer ch;
     memset(&ch, 0, sizeof ch);
-    ch.al = al;
+    ch.al = job->al;
     ch.n = n;
     while (ch.bits < 16 && (n >> ch.bits) > ND__CHAIN_BUCKET) ch.bits++;
     size_t m = n ? n : 1;
-    uint32_t *gather = nd__alloc(al, m * ND__CHAIN_GROUP * sizeof *gather);
-    ch.part = nd__alloc(al, m * sizeof *ch.part);
-    ch.count = nd__alloc(al, (((size_t)1 << ch.bits) + 1) * sizeof *ch.count);
+    uint32_t *gather = nd__alloc(ch.al, m * nb * sizeof *gather);
+    ch.part = nd__alloc(ch.al, m * sizeof *ch.part);
+    ch.count = nd__alloc(ch.al, (((size_t)1 << ch.bits) + 1) * sizeof *ch.count);
     int rc = (gather && ch.part && ch.count) ? ND_OK : ND_E_NOMEM;
-    for (unsigned b0 = 0; b0 < bands && !rc; b0 += ND__CHAIN_GROUP) {
-        unsigned nb = bands - b0 < ND__CHAIN_GROUP ? bands - b0 : ND__CHAIN_GROUP;
-        /* band-major copies of this group's keys, read once per item */
+    if (!rc) /* band-major copies of this group's keys, read once per item */
         for (size_t i = 0; i < n; i++) {
-            const uint32_t *k = row(arg, items[i]) + b0;
-            uint32_t salt = salts ? salts[i] : 0;
+            const uint32_t *k = job->row(job->arg, job->items[i]) + b0;
+            uint32_t salt = job->salts ? job->salts[i] : 0;
             for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
         }
-        /* each band's links replace its keys, which the partition consumed */
-        for (unsigned b = 0; b < nb && !rc; b++)
-            rc = nd__chain_band(&ch, gather + (size_t)b * n, gather + (size_t)b * n);
-        for (size_t i = 0; i < n && !rc; i++) /* to item-major: one line written per item */
-            for (unsigned b = 0; b < nb; b++) prev[i * bands + b0 + b] = gather[(size_t)b * n + i];
-    }
-    nd__free(al, gather);
-    nd__free(al, ch.part);
-    nd__free(al, ch.count);
-    nd__free(al, ch.tab);
-    return rc;
+    /* each band's links replace its keys, which the partition consumed */
+    for (unsigned b = 0; b < nb && !rc; b++)
+        rc = nd__chain_band(&ch, gather + (size_t)b * n, gather + (size_t)b * n);
+    for (size_t i = 0; i < n && !rc; i++) /* to item-major: one line written per item */
+        for (unsigned b = 0; b < nb; b++) job->prev[i * job->bands + b0 + b] = gather[(size_t)b * n + i];
+    nd__free(ch.al, gather);
+    nd__free(ch.al, ch.part);
+    nd__free(ch.al, ch.count);
+    nd__free(ch.al, ch.tab);
+    job->rc[t] = rc;
+}
+
+int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
+                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev,
+                  unsigned threads)
+{
+    if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
+    if (!bands) return ND_OK;
+    /* with more threads, smaller groups: a collection's 16 family bands
+     * still make two tasks */
+    const unsigned group = threads > 1 ? ND__CHAIN_GROUP / 2 : ND__CHAIN_GROUP;
+    const size_t ntasks = (bands + group - 1) / group;
+    int rcs[ND_MAX_NUM_PERM];
+    nd__chain_job job = { al, row, arg, bands, group, items, salts, n, prev, rcs };
+    nd__run_tasks(threads, ntasks, nd__chain_group, &job);
+    for (size_t t = 0; t < ntasks; t++)
+        if (rcs[t]) return rcs[t];
+    return ND_OK;
 }

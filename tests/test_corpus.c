@@ -794,7 +794,15 @@ static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint
     for (size_t i = 0; i < ns; i++) nd__lsh_keys(bands, rows, mask, sigs + i * k, keys + i * bands);
     for (size_t i = 0; i < n; i++) s32[i] = salts ? salt32(salts[i]) : 0;
     nd__flat_rows flat = { keys, bands };
-    int rc = nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n, prev);
+    int rc = nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n, prev, 1);
+    /* the same links on several threads (band groups as separate tasks) */
+    uint32_t *again = tmalloc((n ? n : 1) * bands * sizeof *again);
+    for (unsigned threads = 2; threads <= 5 && rc == ND_OK; threads += 3) {
+        assert_int_equal(nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n,
+                                       again, threads), ND_OK);
+        if (n) assert_memory_equal(again, prev, n * bands * sizeof *prev);
+    }
+    tfree(again);
     tfree(keys);
     tfree(s32);
     return rc;

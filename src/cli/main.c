@@ -706,6 +706,7 @@ static int cli_run_command(const cli_opts *o)
     int rc = nd_ctx_create(&r.ctx, &o->params, NULL);
     if (!rc) rc = nd_doc_create(&r.doc, r.ctx);
     if (!rc) rc = nd_corpus_create(&r.corpus, r.ctx);
+    if (!rc) rc = nd_corpus_set_threads(r.corpus, o->threads ? o->threads : 1);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
         nd_doc_free(r.doc);

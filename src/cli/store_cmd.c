@@ -20,6 +20,7 @@
 #include "json.h"
 #include "store_cmd.h"
 #include "args.h"
+#include "parallel.h"
 
 enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3 };
 
@@ -634,6 +635,7 @@ static int sc_query_run(const sc_opts *o)
     if (!rc && !(q.ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
     if (!rc) rc = nd_doc_create(&q.doc, q.ctx);
     if (!rc) rc = nd_corpus_create(&q.corpus, q.ctx);
+    if (!rc) rc = nd_corpus_set_threads(q.corpus, cli_cpu_count()); /* same verdicts for any count */
     cli_inputs *in = rc ? NULL : cli_inputs_open(o->args, o->nargs, &o->in, 1);
     if (!rc && !in) rc = ND_E_NOMEM;
     if (!rc) rc = sc_query_load(&q, s, in);
@@ -740,6 +742,7 @@ static int sc_compare_run(const sc_opts *o)
     x.bits = base.sig_bits;
     if (!rc && !(x.sig = malloc(x.k * sizeof *x.sig))) rc = ND_E_NOMEM;
     if (!rc) rc = nd_corpus_create(&x.corpus, ctx);
+    if (!rc) rc = nd_corpus_set_threads(x.corpus, cli_cpu_count()); /* same verdicts for any count */
     if (!rc && (rc = nd_store_load_into(x.a, x.corpus))) sc_store_error(o, x.a);
     x.na = nd_corpus_count(x.corpus);
     if (!rc && (rc = nd_store_load_into(x.b, x.corpus))) sc_store_error(o, x.b);
