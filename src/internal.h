@@ -154,6 +154,11 @@ static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l
 /* The 32-bit band keys of sig (bands of `rows` values, bits outside mask
  * ignored) into out[0..bands-1]: the top half of nd__lsh_band_key. */
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out);
+typedef void (*nd__keys_fn)(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig,
+                            uint32_t *out);
+/* The fastest nd__lsh_keys kernel this CPU runs (the portable one when
+ * asked): all give the same keys. */
+nd__keys_fn nd__lsh_pick_keys(int portable);
 
 /* Batch banding for a whole collection, without a shared hash table: item
  * i's key of band b is row(arg, items[i])[b] xor salts[i] (salts may be
@@ -191,6 +196,7 @@ struct nd_ctx {
     nd__minhash mh;
     unsigned repeat_bands, repeat_rows;
     int repeat_shares_keys;  /* repeats are indexed by the copy bands (nd__ctx_keys) */
+    nd__keys_fn keys_fn;     /* nd__lsh_pick_keys() */
     unsigned para_bands, para_rows;
     unsigned doc_bands, doc_rows;
 };

@@ -123,16 +123,55 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
     return nd__band_hash(sig, l->rows, l->mask, band);
 }
 
+/* nd__lsh_keys for many bands at once: the same arithmetic as
+ * nd__band_hash (whose result's top half is the key), with the loop over
+ * bands innermost so that it vectorises, 64-bit multiplies included, where
+ * the instruction set has them. Compiled for AVX2 and plain targets; the
+ * context picks one (tests/test_lsh.c checks they agree). */
+#define ND__KEYS_KERNEL(name, attr)                                                        \
+    attr static void name(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, \
+                          uint32_t *out)                                                   \
+    {                                                                                      \
+        uint64_t h[ND_MAX_NUM_PERM];                                                       \
+        const uint64_t m = mask | (uint64_t)mask << 32;                                    \
+        unsigned r = 0;                                                                    \
+        for (unsigned b = 0; b < bands; b++) h[b] = (b + 1) * 0x9e3779b97f4a7c15ull;       \
+        for (; r + 2 <= rows; r += 2)                                                      \
+            for (unsigned b = 0; b < bands; b++) {                                         \
+                const uint32_t *v = sig + (size_t)b * rows + r;                            \
+                h[b] = nd__mix64(h[b] ^ (((uint64_t)v[0] | (uint64_t)v[1] << 32) & m));    \
+            }                                                                              \
+        if (r < rows)                                                                      \
+            for (unsigned b = 0; b < bands; b++)                                           \
+                h[b] = nd__mix64(h[b] ^ (sig[(size_t)b * rows + r] & mask));               \
+        for (unsigned b = 0; b < bands; b++) out[b] = (uint32_t)(h[b] >> 32);              \
+    }
+
+ND__KEYS_KERNEL(nd__keys_portable, )
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+ND__KEYS_KERNEL(nd__keys_avx2, __attribute__((target("avx2"))))
+#endif
+
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out)
 {
-    for (unsigned b = 0; b < bands; b++) out[b] = (uint32_t)(nd__band_hash(sig, rows, mask, b) >> 32);
+    nd__keys_portable(bands, rows, mask, sig, out);
+}
+
+nd__keys_fn nd__lsh_pick_keys(int portable)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!portable && __builtin_cpu_supports("avx2")) return nd__keys_avx2;
+#endif
+    (void)portable;
+    return nd__keys_portable;
 }
 
 void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)
 {
     uint32_t mask = nd__ctx_key_mask(ctx);
-    nd__lsh_keys(ctx->para_bands, ctx->para_rows, mask, sig, out);
-    nd__lsh_keys(ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
+    ctx->keys_fn(ctx->para_bands, ctx->para_rows, mask, sig, out);
+    ctx->keys_fn(ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
 }
 
 static size_t nd__slot(const nd__lsh *l, uint64_t key)

@@ -127,6 +127,7 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
         ctx->repeat_rows = ctx->doc_rows;
         ctx->repeat_shares_keys = 1;
     }
+    ctx->keys_fn = nd__lsh_pick_keys(0);
     *out = ctx;
     return ND_OK;
 }

@@ -194,6 +194,39 @@ static void random_sig(uint64_t *rs, uint32_t *sig, unsigned k)
     for (unsigned i = 0; i < k; i++) sig[i] = (uint32_t)rng_next(rs);
 }
 
+/* The 32-bit keys of a whole signature (what a collection keeps) are the top
+ * halves of the band keys, from the portable kernel and from the one this
+ * CPU gets, for any shape and mask. */
+static void test_keys_kernels_agree(void **state)
+{
+    (void)state;
+    static const unsigned shapes[][2] = { { 1, 1 }, { 42, 3 }, { 16, 8 }, { 32, 2 }, { 7, 5 },
+                                          { 128, 1 }, { 1, 128 }, { 3, 9 } };
+    static const uint32_t masks[] = { UINT32_MAX, 0xFFFF, 0xFF };
+    uint64_t rs = 77;
+    uint32_t sig[128], want[128], got[128];
+    nd__keys_fn best = nd__lsh_pick_keys(0), portable = nd__lsh_pick_keys(1);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (size_t m = 0; m < 3; m++)
+            for (int round = 0; round < 20; round++) {
+                unsigned bands = shapes[s][0], rows = shapes[s][1];
+                random_sig(&rs, sig, 128);
+                if (round == 0) sig[0] = ND__SIG_EMPTY;
+                nd__lsh l;
+                nd__lsh_init(&l, nd__default_allocator(), bands, rows);
+                l.mask = masks[m];
+                for (unsigned b = 0; b < bands; b++) want[b] = (uint32_t)(nd__lsh_band_key(&l, sig, b) >> 32);
+                nd__lsh_free(&l);
+                nd__lsh_keys(bands, rows, masks[m], sig, got);
+                assert_memory_equal(got, want, bands * sizeof *got);
+                memset(got, 0, sizeof got);
+                best(bands, rows, masks[m], sig, got);
+                assert_memory_equal(got, want, bands * sizeof *got);
+                portable(bands, rows, masks[m], sig, got);
+                assert_memory_equal(got, want, bands * sizeof *got);
+            }
+}
+
 static void test_identical_signatures_share_buckets(void **state)
 {
     (void)state;
@@ -429,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_for_recall),
         cmocka_unit_test(test_context_bands),
         cmocka_unit_test(test_band_key),
+        cmocka_unit_test(test_keys_kernels_agree),
         cmocka_unit_test(test_identical_signatures_share_buckets),
         cmocka_unit_test(test_salt_separates_partitions),
         cmocka_unit_test(test_chain_newest_first),
