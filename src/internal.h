@@ -61,7 +61,7 @@ typedef struct nd__tokenizer {
     uint64_t num_hash;        /* the folded hash every all-digit token gets */
     size_t buf_len;           /* bytes of the current token in buf */
     int streaming;            /* token longer than buf: hashing through state */
-    unsigned char buf[ND__TOKBUF + 8];
+    unsigned char buf[ND__TOKBUF + 16]; /* + 16: the ASCII path stores 16 bytes at a time */
     void *state;              /* XXH3_state_t *, 64-byte aligned inside state_mem */
     void *state_mem;          /* allocated on the first long token */
     const nd_allocator *al;

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#include <ctype.h>
 #include "internal.h"
 
 #define SEED ND_DEFAULT_SEED
@@ -101,6 +102,71 @@ static void test_ascii_words(void **state)
     expect_tokens(" \t\r\n ", NULL);
     expect_tokens("***", NULL);
     expect_tokens("a", "a", NULL);
+}
+
+/* The tokens of ASCII text by the documented rules, written plainly: runs
+ * of letters and digits, lowercased; an apostrophe, backquote or period
+ * between two word characters and a comma between two digits are dropped;
+ * anything else separates. Words up to 1024 bytes. */
+static size_t reference_ascii(const char *s, size_t n, uint64_t *raw, size_t max)
+{
+    char w[1024];
+    size_t count = 0, len = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int c = i < n ? (unsigned char)s[i] : ' ';
+        int alnum = isalnum(c), prev_digit = len && isdigit((unsigned char)w[len - 1]);
+        int next_alnum = i + 1 < n && isalnum((unsigned char)s[i + 1]);
+        int next_digit = i + 1 < n && isdigit((unsigned char)s[i + 1]);
+        if (alnum) {
+            if (len < sizeof w) w[len++] = (char)tolower(c);
+            continue;
+        }
+        if (len && ((c == '\'' || c == '`' || c == '.') ? next_alnum : c == ',' && prev_digit && next_digit))
+            continue; /* dropped inside the word */
+        if (len && count < max) raw[count++] = XXH3_64bits_withSeed(w, len, SEED);
+        len = 0;
+    }
+    return count;
+}
+
+/* The ASCII path takes runs 16 bytes at a time: random texts whose words
+ * and connectors fall on every position of a 16-byte block, and words
+ * longer than the token buffer, give the reference tokens. */
+static uint64_t t_rng(uint64_t *s)
+{
+    *s += 0x9e3779b97f4a7c15ull;
+    return nd__mix64(*s);
+}
+
+static void test_ascii_path_matches_reference(void **state)
+{
+    (void)state;
+    static const char *const bits[] = { "a", "Z", "q", "7", "0", "'", "`", ".", ",", " ", "\n",
+                                        "-", "!", "{", "@", "[", "~", "\t", "abcdefghijklmnopq",
+                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "1234567890123456789" };
+    uint64_t rs = 99, want[MAX_TOK];
+    char text[2048];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = 0, target = (size_t)(t_rng(&rs) % 400);
+        while (n < target) {
+            if (t_rng(&rs) % 97 == 0) { /* a word longer than the token buffer */
+                size_t w = 250 + (size_t)(t_rng(&rs) % 20);
+                for (size_t i = 0; i < w && n < sizeof text; i++) text[n++] = (char)('a' + t_rng(&rs) % 26);
+                continue;
+            }
+            const char *b = bits[t_rng(&rs) % (sizeof bits / sizeof bits[0])];
+            size_t bl = strlen(b);
+            if (n + bl > sizeof text) break;
+            memcpy(text + n, b, bl);
+            n += bl;
+        }
+        size_t nw = reference_ascii(text, n, want, MAX_TOK);
+        toks got;
+        tokenize_n(&got, text, n, SEED);
+        assert_int_equal(got.n, nw);
+        for (size_t i = 0; i < nw; i++)
+            if (got.t[i].raw != want[i]) fail_msg("round %d: token %zu of \"%.*s\" differs", round, i, (int)n, text);
+    }
 }
 
 static void test_case_folding(void **state)
@@ -627,6 +693,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii_words),
+        cmocka_unit_test(test_ascii_path_matches_reference),
         cmocka_unit_test(test_case_folding),
         cmocka_unit_test(test_full_width),
         cmocka_unit_test(test_ligatures),
