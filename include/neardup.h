@@ -92,7 +92,10 @@ ND_API const char *nd_strerror(int code);
 /* ---- Allocator --------------------------------------------------------- */
 /* Every allocation of a handle goes through its allocator. alloc must return
  * memory aligned for any type (like malloc) or NULL; free(opaque, NULL) must be
- * harmless. Both are called from the thread that uses the handle. */
+ * harmless. Both are called from the thread that uses the handle, and, for a
+ * collection given more than one thread (nd_corpus_set_threads), from its
+ * worker threads during nd_corpus_finish(), concurrently: such an allocator
+ * must be thread-safe (malloc is). */
 typedef struct nd_allocator {
     void *(*alloc)(void *opaque, size_t size);
     void (*free)(void *opaque, void *ptr);
@@ -364,10 +367,12 @@ ND_API int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, con
                                 const uint32_t *signature, size_t *out_index);
 
 /*! nd_corpus_set_threads() : nd_corpus_finish() may use up to `threads`
- *  threads (default 1: the caller's only) for the parts of its passes that
- *  split: the LSH chains (by band) and document signatures (by document).
- *  The verdicts are the same for any value. @return ND_OK, ND_E_INVALID for
- *  0 or NULL. */
+ *  threads (default 1: the caller's only), started and joined within the
+ *  call, for the parts of its passes that split: the LSH chains (by band)
+ *  and document signatures (by document). The rest of finish is sequential.
+ *  The verdicts are the same for any value; the allocator must then be
+ *  thread-safe (see nd_allocator). @return ND_OK, ND_E_INVALID for 0 or
+ *  NULL. */
 ND_API int nd_corpus_set_threads(nd_corpus *c, unsigned threads);
 
 /*! nd_corpus_finish() : runs the passes. Call once, after the last add.

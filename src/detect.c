@@ -254,7 +254,7 @@ static int nd__excluded(const nd_corpus *c, const nd__families *f, size_t g)
 }
 
 /* Documents per task when signatures are computed on several threads. */
-#define ND__SIGN_TASK 512u
+#define ND__SIGN_TASK 64u
 
 typedef struct nd__sign_job {
     nd_corpus *c;

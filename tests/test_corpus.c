@@ -1641,6 +1641,36 @@ static void test_add_signed_parity(void **state)
     ts_free(ts);
 }
 
+/* Verdicts do not depend on the threads finish may use (chains by band
+ * group, signatures by range of ND__SIGN_TASK = 64 documents). */
+static void test_threads_same_verdicts(void **state)
+{
+    (void)state;
+    tset *ts = build_mixed();
+    assert_true(ts->n > 64); /* several signature tasks */
+    nd_params p = params_lines();
+    snap one;
+    run_snap(ts, &p, ADD_PLAIN, 32, &one);
+    for (unsigned threads = 2; threads <= 7; threads += 5) {
+        coll h;
+        coll_open(&h, &p);
+        assert_int_equal(nd_corpus_set_threads(h.c, threads), ND_OK);
+        coll_run(&h, ts, ADD_PLAIN, 32);
+        snap many;
+        snap_take(&many, h.c);
+        coll_close(&h);
+        snap_compare(&one, &many, SAME_ALL, threads == 2 ? "2 threads vs 1" : "7 threads vs 1");
+        snap_free(&many);
+    }
+    coll h;
+    coll_open(&h, &p);
+    assert_int_equal(nd_corpus_set_threads(h.c, 0), ND_E_INVALID);
+    assert_int_equal(nd_corpus_set_threads(NULL, 2), ND_E_INVALID);
+    coll_close(&h);
+    snap_free(&one);
+    ts_free(ts);
+}
+
 static void test_add_signed_invalid(void **state)
 {
     (void)state;
@@ -2029,6 +2059,7 @@ int main(void)
         cmocka_unit_test_teardown(test_edited_copies, teardown),
         cmocka_unit_test_teardown(test_transitive_cluster, teardown),
         cmocka_unit_test_teardown(test_add_signed_parity, teardown),
+        cmocka_unit_test_teardown(test_threads_same_verdicts, teardown),
         cmocka_unit_test_teardown(test_add_signed_invalid, teardown),
         cmocka_unit_test_teardown(test_api_contract, teardown),
         cmocka_unit_test_teardown(test_failing_allocator, teardown),
