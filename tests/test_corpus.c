@@ -1647,7 +1647,12 @@ static void test_threads_same_verdicts(void **state)
 {
     (void)state;
     tset *ts = build_mixed();
-    assert_true(ts->n > 64); /* several signature tasks */
+    rng r = { 777 };
+    while (ts->n <= 2 * 64) { /* several signature tasks: more of the same kinds */
+        build_chrome_set(ts, &r);
+        build_truncated(ts, &r, 0);
+        build_edited(ts, &r);
+    }
     nd_params p = params_lines();
     snap one;
     run_snap(ts, &p, ADD_PLAIN, 32, &one);
