@@ -163,13 +163,13 @@ nd__keys_fn nd__lsh_pick_keys(int portable);
 /* Batch banding for a whole collection, without a shared hash table: item
  * i's key of band b is row(arg, items[i])[b] xor salts[i] (salts may be
  * NULL); prev[i * bands + b] receives the largest j < i with the same key,
- * or ND__LSH_END. Each band's links are built band-major, in cache, then
- * stored item-major, so that an item's first links (what a lookup reads)
- * share a cache line. Keys
- * are 32-bit: a collision only adds a candidate, which callers verify. Band
- * groups are built on up to `threads` threads (nd__run_tasks), each costing
- * about 4 * 16 + 8 bytes per item while it runs; row must then be safe to
- * call from several threads. */
+ * or ND__LSH_END. Each band's links are built band-major, one band at a
+ * time, then stored item-major, so that an item's first links (what a
+ * lookup reads) share a cache line. Keys are 32-bit: a collision only adds
+ * a candidate, which callers verify. Groups of bands are built on up to
+ * `threads` threads (nd__run_tasks), each costing 4 bytes per item and band
+ * of its group (16, or 8 with threads) plus a table of 12 to 24 bytes per
+ * item while it runs; row must then be safe to call from several threads. */
 typedef const uint32_t *(*nd__row_fn)(const void *arg, uint32_t item);
 int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
                   const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev,
