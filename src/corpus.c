@@ -71,9 +71,9 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
     return ND_OK;
 }
 
-/* keys: the paragraph's nd__ctx_keys under c's context, or NULL to compute
- * them here. Repeats take part in no chain and get none. */
-static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, const uint32_t *keys)
+/* Stores paragraph g with its band keys (nd__ctx_keys), computed here while
+ * its signature is in cache; repeats take part in no chain and get none. */
+static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
 {
     nd__cpara *p = &c->paras[g];
     memset(p, 0, sizeof *p);
@@ -89,7 +89,6 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in, const ui
     memcpy(nd__psig(c, g), in->signature, c->k * sizeof(uint32_t));
     uint32_t *pk = nd__pkey(c, g);
     if (in->kind == ND_KIND_REPEAT) memset(pk, 0, c->nkeys * sizeof *pk);
-    else if (keys) memcpy(pk, keys, c->nkeys * sizeof *pk);
     else nd__ctx_keys(c->ctx, in->signature, pk);
 }
 
@@ -188,14 +187,12 @@ int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len
     size_t n = nd_doc_count(doc);
     rc = nd__reserve_doc(c, id, id_len, source, source_len, n);
     if (rc) return rc;
-    /* the document's keys serve when its context bands as c's does */
-    const int own_keys = nd__same_keys(nd__doc_ctx(doc), c->ctx);
     for (size_t i = 0; i < n; i++) {
         nd_para_info info;
         nd_doc_para(doc, i, &info);
         nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
                            info.tokens, nd_doc_para_signature(doc, i), info.similarity };
-        nd__set_para(c, c->npara + i, &ps, own_keys ? nd__doc_keys(doc, i) : NULL);
+        nd__set_para(c, c->npara + i, &ps);
     }
     nd__commit(c, out_index);
     return ND_OK;
@@ -224,7 +221,7 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
         rc = nd__reserve(c->al, (void **)&c->fsig, &c->fsig_cap, (c->nfsig + 1) * c->k, sizeof *c->fsig);
     if (rc) return rc;
     for (size_t i = 0; i < count; i++)
-        nd__set_para(c, c->npara + i, &paras[i], NULL);
+        nd__set_para(c, c->npara + i, &paras[i]);
     if (signature) {
         memcpy(c->fsig + c->nfsig * c->k, signature, c->k * sizeof *c->fsig);
         c->docs[c->ndocs].fixed_sig = c->nfsig++;

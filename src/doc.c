@@ -44,8 +44,6 @@ struct nd_doc {
     size_t para_cap, n, repeats;
     uint32_t *sigs;
     size_t sig_cap;
-    uint32_t *keys;        /* per paragraph: the collection's band keys */
-    size_t key_cap;
     uint64_t *arena;
     size_t arena_len, arena_cap;
     uint32_t *stamp;       /* per paragraph: last paragraph that collected it, + 1 */
@@ -82,7 +80,6 @@ void nd_doc_free(nd_doc *d)
     nd__free(al, d->spans);
     nd__free(al, d->paras);
     nd__free(al, d->sigs);
-    nd__free(al, d->keys);
     nd__free(al, d->arena);
     nd__free(al, d->stamp);
     nd__free(al, d->hits);
@@ -161,12 +158,8 @@ static int nd__sign_paragraphs(nd_doc *d, const char *text)
  * see many more entries than will be verified. @return the count. */
 static size_t nd__collect(nd_doc *d, size_t i)
 {
-    const nd_ctx *ctx = d->ctx;
     size_t n = 0, walked = 0;
-    if (ctx->repeat_shares_keys)
-        nd__lsh_prepare_keys(&d->lsh, nd__doc_keys(d, i) + ctx->para_bands);
-    else
-        nd__lsh_prepare(&d->lsh, d->sigs + i * (size_t)ctx->params.num_perm, 0);
+    nd__lsh_prepare(&d->lsh, d->sigs + i * (size_t)d->ctx->params.num_perm, 0);
     for (unsigned band = 0; band < d->lsh.bands && walked < ND__MAX_WALK; band++) {
         uint32_t e = nd__lsh_bucket(&d->lsh, band);
         for (; e != ND__LSH_END && walked < ND__MAX_WALK; e = nd__lsh_next(&d->lsh, e), walked++) {
@@ -277,21 +270,6 @@ static int nd__find_repeats(nd_doc *d)
     return ND_OK;
 }
 
-/* The collection's band keys, computed here so that they cost nothing in
- * the collection's serial steps (documents are analyzed in parallel). When
- * the repeat index shares them they are needed before repeats are known;
- * else only the paragraphs that are not repeats get them. */
-static int nd__key_paragraphs(nd_doc *d, int all)
-{
-    const unsigned nk = nd__ctx_nkeys(d->ctx), k = d->ctx->params.num_perm;
-    int rc = nd__reserve(d->al, (void **)&d->keys, &d->key_cap, d->n * nk, sizeof *d->keys);
-    if (rc) return rc;
-    for (size_t i = 0; i < d->n; i++)
-        if (all || d->paras[i].kind != ND_KIND_REPEAT)
-            nd__ctx_keys(d->ctx, d->sigs + i * (size_t)k, d->keys + i * (size_t)nk);
-    return ND_OK;
-}
-
 int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
 {
     if (!d || (!text && size)) return ND_E_INVALID;
@@ -305,11 +283,8 @@ int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
     if (!rc) rc = nd__reserve(d->al, (void **)&d->paras, &d->para_cap, count, sizeof *d->paras);
     if (!rc) rc = nd__reserve(d->al, (void **)&d->sigs, &d->sig_cap, count * k, sizeof *d->sigs);
     d->n = count;
-    const int shared = d->ctx->repeat_shares_keys;
     if (!rc) rc = nd__sign_paragraphs(d, text);
-    if (!rc && shared) rc = nd__key_paragraphs(d, 1);
     if (!rc) rc = nd__find_repeats(d);
-    if (!rc && !shared) rc = nd__key_paragraphs(d, 0);
     if (rc) d->n = d->repeats = 0;
     return rc;
 }
@@ -372,10 +347,3 @@ int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx)
     return (a->num_perm == b->num_perm && a->shingle_size == b->shingle_size && a->seed == b->seed)
          ? ND_OK : ND_E_PARAM_MISMATCH;
 }
-
-const uint32_t *nd__doc_keys(const nd_doc *doc, size_t i)
-{
-    return doc->keys + i * (size_t)nd__ctx_nkeys(doc->ctx);
-}
-
-const nd_ctx *nd__doc_ctx(const nd_doc *doc) { return doc->ctx; }

@@ -113,8 +113,6 @@ void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsign
 /* The longest bands (fewest false candidates) that still miss a pair of
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
-/* Probability that a pair of similarity t shares no band of r rows in b. */
-double nd__lsh_miss(double t, unsigned bands, unsigned rows);
 
 typedef struct nd__lsh_slot {
     uint64_t key;        /* band key, 0 = empty */
@@ -140,8 +138,6 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band);
  * index apart, e.g. one per source) and prefetches their slots, so that the
  * lookups and the insert that follow overlap their cache misses. */
 void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt);
-/* The same with the band keys given (32-bit, from nd__lsh_keys). */
-void nd__lsh_prepare_keys(nd__lsh *l, const uint32_t *keys);
 /* Inserts item under the prepared keys. Items are numbered by the caller;
  * the link array grows to the largest item. */
 int nd__lsh_insert(nd__lsh *l, uint32_t item);
@@ -195,7 +191,6 @@ struct nd_ctx {
     nd_params params;
     nd__minhash mh;
     unsigned repeat_bands, repeat_rows;
-    int repeat_shares_keys;  /* repeats are indexed by the copy bands (nd__ctx_keys) */
     nd__keys_fn keys_fn;     /* nd__lsh_pick_keys() */
     unsigned para_bands, para_rows;
     unsigned doc_bands, doc_rows;
@@ -203,28 +198,19 @@ struct nd_ctx {
 
 /* Band keys a collection keeps per paragraph (nd__ctx_keys): the family
  * bands (para_bands of para_rows), then the copy bands (doc_bands of
- * doc_rows), computed once when the paragraph is signed. */
+ * doc_rows), computed once when the paragraph is added. */
 static inline unsigned nd__ctx_nkeys(const nd_ctx *ctx) { return ctx->para_bands + ctx->doc_bands; }
 static inline uint32_t nd__ctx_key_mask(const nd_ctx *ctx)
 {
     return ctx->params.sig_bits < 32 ? (1u << ctx->params.sig_bits) - 1 : UINT32_MAX;
 }
 void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out);
-/* Whether two contexts give the same nd__ctx_keys. */
-static inline int nd__same_keys(const nd_ctx *a, const nd_ctx *b)
-{
-    return a->para_bands == b->para_bands && a->para_rows == b->para_rows
-        && a->doc_bands == b->doc_bands && a->doc_rows == b->doc_rows
-        && a->params.sig_bits == b->params.sig_bits;
-}
 
 /* ---- doc.c, for the collection modules ---- */
 /* ND_OK when doc's signatures compare with ctx's (same K, w, seed and
  * normalization), else ND_E_PARAM_MISMATCH; ND_E_INVALID for NULL. */
 int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
-/* Paragraph i's nd__ctx_keys (undefined for repeats, which no chain holds). */
-const uint32_t *nd__doc_keys(const nd_doc *doc, size_t i);
-const nd_ctx *nd__doc_ctx(const nd_doc *doc);
+
 
 /* ---- small shared helpers ---- */
 static inline uint64_t nd__mix64(uint64_t x)

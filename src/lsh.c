@@ -57,11 +57,6 @@ void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsign
     }
 }
 
-double nd__lsh_miss(double t, unsigned bands, unsigned rows)
-{
-    return 1.0 - nd__pcand(t, bands, rows);
-}
-
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows)
 {
     /* The longest bands keep false candidates rarest; take the longest whose
@@ -187,18 +182,6 @@ void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt)
         uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
         l->cur[band] = key ? key : 1;
     }
-#if defined(__GNUC__) || defined(__clang__)
-    if (l->slots)
-        for (unsigned band = 0; band < l->bands; band++)
-            __builtin_prefetch(&l->slot[(size_t)(l->cur[band] >> 17) & (l->slots - 1)]);
-#endif
-}
-
-void nd__lsh_prepare_keys(nd__lsh *l, const uint32_t *keys)
-{
-    /* the key is doubled into 64 bits: slots are chosen from bits 17 and up */
-    for (unsigned band = 0; band < l->bands; band++)
-        l->cur[band] = keys[band] ? (uint64_t)keys[band] << 32 | keys[band] : 1;
 #if defined(__GNUC__) || defined(__clang__)
     if (l->slots)
         for (unsigned band = 0; band < l->bands; band++)
@@ -335,6 +318,7 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
                   unsigned threads)
 {
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
+    if (bands > ND_MAX_NUM_PERM) return ND_E_INVALID; /* a band holds at least one value */
     if (!bands) return ND_OK;
     /* with more threads, smaller groups: a collection's 16 family bands
      * still make two tasks */

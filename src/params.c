@@ -118,15 +118,6 @@ int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *all
     } else {
         nd__lsh_optimal_rows(0.3, params->num_perm, 0.1, 0.9, min_rows, &ctx->doc_bands, &ctx->doc_rows);
     }
-    /* When the copy bands miss a pair at the repeat threshold no more often
-     * (32 x 2 at K = 128 escape with probability 3e-12), they index repeats
-     * inside a document too, so a paragraph takes one set of band keys, not
-     * two; their extra candidates are verified exactly anyway. */
-    if (nd__lsh_miss(params->repeat_threshold, ctx->doc_bands, ctx->doc_rows) <= 1e-6) {
-        ctx->repeat_bands = ctx->doc_bands;
-        ctx->repeat_rows = ctx->doc_rows;
-        ctx->repeat_shares_keys = 1;
-    }
     ctx->keys_fn = nd__lsh_pick_keys(0);
     *out = ctx;
     return ND_OK;

@@ -15,7 +15,7 @@ typedef struct nd__pool {
     nd__task_fn fn;
     void *arg;
     size_t ntasks, next;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;        /* guards next */
 } nd__pool;
 
 static void *nd__pool_work(void *arg)
@@ -39,7 +39,15 @@ void nd__run_tasks(unsigned threads, size_t ntasks, nd__task_fn fn, void *arg)
         for (size_t t = 0; t < ntasks; t++) fn(arg, t);
         return;
     }
-    nd__pool p = { fn, arg, ntasks, 0, PTHREAD_MUTEX_INITIALIZER };
+    nd__pool p;
+    p.fn = fn;
+    p.arg = arg;
+    p.ntasks = ntasks;
+    p.next = 0;
+    if (pthread_mutex_init(&p.mu, NULL) != 0) { /* run them all here */
+        for (size_t t = 0; t < ntasks; t++) fn(arg, t);
+        return;
+    }
     pthread_t tid[ND__MAX_THREADS];
     unsigned started = 0;
     while (started + 1 < threads && pthread_create(&tid[started], NULL, nd__pool_work, &p) == 0)

@@ -107,8 +107,9 @@ static void test_ascii_words(void **state)
 /* The tokens of ASCII text by the documented rules, written plainly: runs
  * of letters and digits, lowercased; an apostrophe, backquote or period
  * between two word characters and a comma between two digits are dropped;
- * anything else separates. Words up to 1024 bytes. */
-static size_t reference_ascii(const char *s, size_t n, uint64_t *raw, size_t max)
+ * anything else separates. Words up to 1024 bytes; numeric[i] is set for a
+ * token of digits only (whose folded hash is shared by all numbers). */
+static size_t reference_ascii(const char *s, size_t n, uint64_t *raw, int *numeric, size_t max)
 {
     char w[1024];
     size_t count = 0, len = 0;
@@ -123,7 +124,11 @@ static size_t reference_ascii(const char *s, size_t n, uint64_t *raw, size_t max
         }
         if (len && ((c == '\'' || c == '`' || c == '.') ? next_alnum : c == ',' && prev_digit && next_digit))
             continue; /* dropped inside the word */
-        if (len && count < max) raw[count++] = XXH3_64bits_withSeed(w, len, SEED);
+        if (len && count < max) {
+            numeric[count] = 1;
+            for (size_t j = 0; j < len; j++) numeric[count] &= isdigit((unsigned char)w[j]) != 0;
+            raw[count++] = XXH3_64bits_withSeed(w, len, SEED);
+        }
         len = 0;
     }
     return count;
@@ -131,7 +136,9 @@ static size_t reference_ascii(const char *s, size_t n, uint64_t *raw, size_t max
 
 /* The ASCII path takes runs 16 bytes at a time: random texts whose words
  * and connectors fall on every position of a 16-byte block, and words
- * longer than the token buffer, give the reference tokens. */
+ * longer than the token buffer, give the reference tokens, raw and folded.
+ * The same texts with some spaces written as U+00A0 or U+2009 (separators
+ * after NFKC, which the fast path leaves to the general one) give them too. */
 static uint64_t t_rng(uint64_t *s)
 {
     *s += 0x9e3779b97f4a7c15ull;
@@ -160,12 +167,30 @@ static void test_ascii_path_matches_reference(void **state)
             memcpy(text + n, b, bl);
             n += bl;
         }
-        size_t nw = reference_ascii(text, n, want, MAX_TOK);
-        toks got;
+        int numeric[MAX_TOK];
+        size_t nw = reference_ascii(text, n, want, numeric, MAX_TOK);
+        /* the same text with spaces as U+00A0 (C2 A0) or U+2009 (E2 80 89) */
+        char wide[3 * sizeof text];
+        size_t wn = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t pick = text[i] == ' ' ? t_rng(&rs) % 4 : 3;
+            if (pick == 0) { memcpy(wide + wn, "\xc2\xa0", 2); wn += 2; }
+            else if (pick == 1) { memcpy(wide + wn, "\xe2\x80\x89", 3); wn += 3; }
+            else wide[wn++] = text[i];
+        }
+        toks got, got_wide;
         tokenize_n(&got, text, n, SEED);
+        tokenize_n(&got_wide, wide, wn, SEED);
         assert_int_equal(got.n, nw);
-        for (size_t i = 0; i < nw; i++)
-            if (got.t[i].raw != want[i]) fail_msg("round %d: token %zu of \"%.*s\" differs", round, i, (int)n, text);
+        assert_int_equal(got_wide.n, nw);
+        toks tn;
+        tokenize_n(&tn, "7", 1, SEED); /* every number's folded hash */
+        for (size_t i = 0; i < nw; i++) {
+            uint64_t hash = numeric[i] ? tn.t[0].hash : want[i];
+            if (got.t[i].raw != want[i] || got.t[i].hash != hash || got_wide.t[i].raw != want[i]
+                || got_wide.t[i].hash != hash)
+                fail_msg("round %d: token %zu of \"%.*s\" differs", round, i, (int)n, text);
+        }
     }
 }
 
