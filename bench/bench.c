@@ -24,7 +24,10 @@
  *              a signature store of N documents (a store's defaults: K = 32,
  *              8 bits) made of copies of the corpus varied like --index10m's,
  *              for timing `neardup query` and `info` on large stores
- * There is no --threads: libneardup has no threaded API yet.
+ * --threads N gives the collections of the corpus stage, --scale and
+ * --index10m N threads for nd_corpus_finish (nd_corpus_set_threads); the
+ * analysis is single-threaded here (the CLI's --threads, timed by run.sh,
+ * analyzes documents in parallel too).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -54,6 +57,7 @@ typedef struct bench_opts {
     const char *store_path;              /* --store-path */
     double budget;                       /* seconds per stage */
     unsigned max_runs;
+    unsigned threads;                    /* --threads: nd_corpus_set_threads */
     uint64_t seed;
 } bench_opts;
 
@@ -139,6 +143,7 @@ typedef struct bench_run {
     uint32_t *sig;           /* K values */
     uint64_t sink;           /* every result is folded in: nothing is optimised away */
     double finish_s;         /* corpus stage: time spent in nd_corpus_finish */
+    unsigned threads;        /* for nd_corpus_set_threads */
 } bench_run;
 
 /* Lists every paragraph once, as nd_doc_analyze() would segment it, so that
@@ -288,6 +293,7 @@ static int bench_end_to_end(const bench_corpus *bc, nd_doc *doc, nd_corpus *c, d
 static int bench_st_corpus(bench_run *b)
 {
     int rc = nd_corpus_create(&b->corpus, b->ctx);
+    if (!rc) rc = nd_corpus_set_threads(b->corpus, b->threads);
     if (!rc) rc = bench_end_to_end(b->bc, b->doc, b->corpus, &b->finish_s);
     b->sink += nd_corpus_count(b->corpus);
     return rc;
@@ -441,7 +447,7 @@ typedef struct bench_scale_row {
 } bench_scale_row;
 
 /* One end-to-end pass over a replica, with its time and memory. */
-static int bench_scale_pass(const bench_corpus *rep, nd_ctx *ctx, bench_scale_row *row)
+static int bench_scale_pass(const bench_corpus *rep, nd_ctx *ctx, unsigned threads, bench_scale_row *row)
 {
     nd_doc *doc = NULL;
     nd_corpus *c = NULL;
@@ -452,6 +458,7 @@ static int bench_scale_pass(const bench_corpus *rep, nd_ctx *ctx, bench_scale_ro
     double t0 = bench_now(), c0 = bench_cpu();
     int rc = nd_doc_create(&doc, ctx);
     if (!rc) rc = nd_corpus_create(&c, ctx);
+    if (!rc) rc = nd_corpus_set_threads(c, threads);
     if (!rc) rc = bench_end_to_end(rep, doc, c, &row->finish);
     row->wall = bench_now() - t0;
     row->cpu = bench_cpu() - c0;
@@ -492,7 +499,7 @@ static int bench_scale(const bench_corpus *base, const bench_opts *o)
             rc = ND_E_NOMEM;
             break;
         }
-        rc = bench_scale_pass(&rep, ctx, &row);
+        rc = bench_scale_pass(&rep, ctx, o->threads, &row);
         if (!rc) bench_scale_print(o->factors[i], &row);
         bench_corpus_free(&rep);
     }
@@ -592,6 +599,7 @@ typedef struct bench_index_job {
     unsigned k, w;
     int distinct;
     uint64_t seed;
+    unsigned threads;      /* nd_corpus_set_threads */
     nd_para_sig *tmp;      /* one document's paragraphs */
     uint32_t *vsig;        /* their varied signatures */
 } bench_index_job;
@@ -645,6 +653,7 @@ static int bench_index_size(bench_index_job *j, nd_ctx *ctx, size_t target, benc
 {
     nd_corpus *c = NULL;
     int rc = nd_corpus_create(&c, ctx);
+    if (!rc && (rc = nd_corpus_set_threads(c, j->threads)) != ND_OK) nd_corpus_free(c);
     if (rc) return rc;
     row->paras = target;
     row->base = bench_rss();
@@ -703,7 +712,7 @@ static int bench_index(const bench_corpus *bc, const bench_opts *o)
     if (!rc) rc = bench_signed_build(&s, bc, ctx);
     if (!rc) {
         const unsigned k = nd_ctx_num_perm(ctx);
-        j = (bench_index_job){ bc, &s, k, ctx->params.shingle_size, o->distinct, o->seed,
+        j = (bench_index_job){ bc, &s, k, ctx->params.shingle_size, o->distinct, o->seed, o->threads,
                                malloc(s.max_doc * sizeof *j.tmp), malloc(s.max_doc * k * sizeof *j.vsig) };
         if (!j.tmp || !j.vsig) rc = ND_E_NOMEM;
     }
@@ -776,7 +785,7 @@ static int bench_store(const bench_corpus *bc, const bench_opts *o)
     double t0 = bench_now();
     if (!rc) rc = bench_signed_build(&s, bc, ctx);
     if (!rc) {
-        j = (bench_index_job){ bc, &s, p.num_perm, p.shingle_size, o->distinct, o->seed,
+        j = (bench_index_job){ bc, &s, p.num_perm, p.shingle_size, o->distinct, o->seed, o->threads,
                                malloc(s.max_doc * sizeof *j.tmp), malloc(s.max_doc * p.num_perm * sizeof *j.vsig) };
         if (!j.tmp || !j.vsig) rc = ND_E_NOMEM;
     }
@@ -830,8 +839,9 @@ static const char *bench_usage =
     "  --budget SECONDS     time budget per stage (default 10)\n"
     "  --runs N             at most N samples per stage (default 10)\n"
     "  --seed N             seed of the variations (default 20240601)\n"
-    "  -h, --help           this help\n"
-    "(no --threads: libneardup has no threaded API yet)\n";
+    "  --threads N          threads nd_corpus_finish may use (default 1; the analysis\n"
+    "                       stays on one thread: bench/run.sh times the CLI's --threads)\n"
+    "  -h, --help           this help\n";
 
 /* Parses "1,2,4" or "1M,3M,500k" into out. @return the count, 0 when bad. */
 static size_t bench_parse_list(const char *s, size_t *out, size_t max)
@@ -917,6 +927,9 @@ static int bench_option(bench_opts *o, int argc, char **argv, int *i)
     } else if (bench_is(a, "--budget")) {
         v = bench_value(argc, argv, i, "--budget", 0);
         if (!v || (o->budget = strtod(v, NULL)) <= 0) goto bad;
+    } else if (bench_is(a, "--threads")) {
+        v = bench_value(argc, argv, i, "--threads", 0);
+        if (!v || (o->threads = (unsigned)strtoul(v, NULL, 10)) == 0 || o->threads > 256) goto bad;
     } else if (bench_is(a, "--runs")) {
         v = bench_value(argc, argv, i, "--runs", 0);
         if (!v || (o->max_runs = (unsigned)strtoul(v, NULL, 10)) == 0) goto bad;
@@ -957,6 +970,7 @@ static int bench_parse(bench_opts *o, int argc, char **argv)
     o->path = "bench-corpus/news.jsonl";
     o->budget = 10.0;
     o->max_runs = 10;
+    o->threads = 1;
     o->seed = 20240601;
     int have_path = 0;
     for (int i = 1; i < argc; i++) {
@@ -981,8 +995,9 @@ static int bench_parse(bench_opts *o, int argc, char **argv)
 static void bench_header(const bench_run *b, const bench_opts *o, double load_s)
 {
     const nd_ctx *ctx = b->ctx;
-    printf("# nd_bench: libneardup %s, %s kernel, K=%u, w=%u\n", nd_version_string(), nd_ctx_isa(ctx),
-           ctx->params.num_perm, ctx->params.shingle_size);
+    printf("# nd_bench: libneardup %s, %s kernel, K=%u, w=%u, finish on %u thread%s\n",
+           nd_version_string(), nd_ctx_isa(ctx), ctx->params.num_perm, ctx->params.shingle_size,
+           o->threads, o->threads == 1 ? "" : "s");
     printf("LSH bands x rows: repeats %ux%u, families %ux%u, copies %ux%u\n", ctx->repeat_bands,
            ctx->repeat_rows, ctx->para_bands, ctx->para_rows, ctx->doc_bands, ctx->doc_rows);
     printf("corpus: %s: %.1f MB of text, %zu documents, %zu paragraphs", o->path, bench_mb(b->bc->text_len),
@@ -1008,6 +1023,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = bench_run_init(&b, &bc);
+    b.threads = o.threads;
     if (rc) {
         fprintf(stderr, "nd_bench: %s\n", nd_strerror(rc));
         return 1;
