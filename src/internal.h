@@ -114,6 +114,9 @@ void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsign
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
 
+typedef void (*nd__keys_fn)(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig,
+                            uint32_t *out);
+
 typedef struct nd__lsh_slot {
     uint64_t key;        /* band key, 0 = empty */
     uint32_t head;       /* newest entry of the bucket */
@@ -128,6 +131,7 @@ typedef struct nd__lsh {
     uint32_t *next;      /* per entry (item * bands + band): next entry in chain */
     size_t entries, next_cap;
     uint64_t cur[ND_MAX_NUM_PERM]; /* band keys of the signature being looked up */
+    nd__keys_fn keys_fn;  /* nd__lsh_pick_keys() */
 } nd__lsh;
 
 int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows);
@@ -150,8 +154,6 @@ static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l
 /* The 32-bit band keys of sig (bands of `rows` values, bits outside mask
  * ignored) into out[0..bands-1]: the top half of nd__lsh_band_key. */
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out);
-typedef void (*nd__keys_fn)(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig,
-                            uint32_t *out);
 /* The fastest nd__lsh_keys kernel this CPU runs (the portable one when
  * asked): all give the same keys. */
 nd__keys_fn nd__lsh_pick_keys(int portable);

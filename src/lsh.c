@@ -78,6 +78,7 @@ int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned ro
     l->bands = bands;
     l->rows = rows;
     l->mask = UINT32_MAX;
+    l->keys_fn = nd__lsh_pick_keys(0);
     return ND_OK;
 }
 
@@ -178,8 +179,12 @@ static size_t nd__slot(const nd__lsh *l, uint64_t key)
 
 void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt)
 {
+    /* the 32-bit keys of the vectorised kernel, doubled into 64 bits (slots
+     * are chosen from bits 17 and up): a collision only adds a candidate */
+    uint32_t k32[ND_MAX_NUM_PERM];
+    l->keys_fn(l->bands, l->rows, l->mask, sig, k32);
     for (unsigned band = 0; band < l->bands; band++) {
-        uint64_t key = nd__lsh_band_key(l, sig, band) ^ salt;
+        uint64_t key = ((uint64_t)k32[band] << 32 | k32[band]) ^ salt;
         l->cur[band] = key ? key : 1;
     }
 #if defined(__GNUC__) || defined(__clang__)
