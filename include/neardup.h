@@ -319,9 +319,10 @@ typedef struct nd_doc_info {
  *   4. stories: copies by similarity or containment, clustered (union-find);
  *   5. boilerplate confirmed: candidate families in min_stories or more
  *      distinct stories; then 3 and 4 again with the confirmed set.
- * The corpus keeps per paragraph its span, signature and verdict (K*4 + 32
- * bytes), per document its id, source and signature; never the text.
- * One thread at a time. */
+ * The corpus keeps per paragraph its span, signature, LSH band keys and
+ * verdict (K*4 + 4 * (family + copy bands) + 32 bytes: 736 at the default
+ * K = 128), per document its id, source and signature; never the text.
+ * One thread at a time (see nd_corpus_set_threads for finish). */
 typedef struct nd_corpus nd_corpus;
 
 /*! nd_corpus_create() : an empty collection bound to ctx (must outlive it).
