@@ -429,8 +429,9 @@ typedef struct nd_stream_doc {
     size_t cluster_id_len;
 } nd_stream_doc;
 
-/*! nd_stream_create() : window >= 2 documents (0 for 20000; about 50 KB each for
- *  news pages of 6 KB: 27 paragraphs of signatures, spans and index entries).
+/*! nd_stream_create() : window >= 2 documents (0 for 20000; about 75 KB each for
+ *  news pages of 6 KB, peak RSS: 27 paragraphs of signatures, spans and index
+ *  entries, and index tables that grow by doubling).
  *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
 ND_API int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window);
 

@@ -118,7 +118,7 @@ typedef void (*nd__keys_fn)(unsigned bands, unsigned rows, uint32_t mask, const 
                             uint32_t *out);
 
 typedef struct nd__lsh_slot {
-    uint64_t key;        /* band key, 0 = empty */
+    uint32_t key;        /* 32-bit band key, 0 = empty */
     uint32_t head;       /* newest entry of the bucket */
 } nd__lsh_slot;
 
@@ -126,11 +126,11 @@ typedef struct nd__lsh {
     const nd_allocator *al;
     unsigned bands, rows;
     uint32_t mask;       /* bits of each value that take part in band keys */
-    nd__lsh_slot *slot;  /* open addressing, linear probing; key and head share a line */
+    nd__lsh_slot *slot;  /* open addressing, linear probing; 8 bytes a slot */
     size_t slots, used;  /* slots is a power of two */
     uint32_t *next;      /* per entry (item * bands + band): next entry in chain */
     size_t entries, next_cap;
-    uint64_t cur[ND_MAX_NUM_PERM]; /* band keys of the signature being looked up */
+    uint32_t cur[ND_MAX_NUM_PERM]; /* band keys of the signature being looked up */
     nd__keys_fn keys_fn;  /* nd__lsh_pick_keys() */
 } nd__lsh;
 

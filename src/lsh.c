@@ -170,27 +170,29 @@ void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)
     ctx->keys_fn(ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
 }
 
-static size_t nd__slot(const nd__lsh *l, uint64_t key)
+/* Keys are uniform 32-bit hashes (xor a salt), so their low bits pick the
+ * slot. */
+static size_t nd__slot(const nd__lsh *l, uint32_t key)
 {
-    size_t mask = l->slots - 1, i = (size_t)(key >> 17) & mask;
+    size_t mask = l->slots - 1, i = key & mask;
     while (l->slot[i].key && l->slot[i].key != key) i = (i + 1) & mask;
     return i;
 }
 
 void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt)
 {
-    /* the 32-bit keys of the vectorised kernel, doubled into 64 bits (slots
-     * are chosen from bits 17 and up): a collision only adds a candidate */
-    uint32_t k32[ND_MAX_NUM_PERM];
-    l->keys_fn(l->bands, l->rows, l->mask, sig, k32);
+    /* 32-bit keys (the vectorised kernel's), so that a slot takes 8 bytes:
+     * two keys collide once in 2^32, which only adds a candidate */
+    const uint32_t salt32 = (uint32_t)(salt ^ salt >> 32);
+    l->keys_fn(l->bands, l->rows, l->mask, sig, l->cur);
     for (unsigned band = 0; band < l->bands; band++) {
-        uint64_t key = ((uint64_t)k32[band] << 32 | k32[band]) ^ salt;
+        uint32_t key = l->cur[band] ^ salt32;
         l->cur[band] = key ? key : 1;
     }
 #if defined(__GNUC__) || defined(__clang__)
     if (l->slots)
         for (unsigned band = 0; band < l->bands; band++)
-            __builtin_prefetch(&l->slot[(size_t)(l->cur[band] >> 17) & (l->slots - 1)]);
+            __builtin_prefetch(&l->slot[l->cur[band] & (l->slots - 1)]);
 #endif
 }
 
