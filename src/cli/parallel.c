@@ -225,11 +225,12 @@ int cli_pool_flush(cli_pool *p)
 {
     if (p->batch[p->filling].n) cli_rotate(p);
     cli_finish_inflight(p);
-    if (p->inflight >= 0) {
-        cli_add_batch(p, &p->batch[p->inflight]);
+    int last = p->inflight;
+    if (last >= 0) { /* out of the workers' sight before it is emptied */
         pthread_mutex_lock(&p->mu);
         p->inflight = -1;
         pthread_mutex_unlock(&p->mu);
+        cli_add_batch(p, &p->batch[last]);
     }
     return p->fatal;
 }
