@@ -45,7 +45,7 @@ typedef struct cli_run {
     nd_ctx *ctx;
     nd_doc *doc;
     nd_corpus *corpus;
-    nd_stream *stream;     /* --stream: labels on arrival instead of two passes */
+    nd_stream *stream;     /* --stream: labels on arrival, not after the whole input */
     nd_stream_doc last;    /* the stream's verdict on the current document */
     cli_pool *pool;        /* --threads > 1: the first pass's workers */
     size_t docs, paras, repeats, boilerplate, copies;
