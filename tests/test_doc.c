@@ -576,6 +576,54 @@ static void test_similar_captions_then_a_repeat(void **state)
     release(text);
 }
 
+/* The repeat index has its own bands (chosen for recall at
+ * repeat_threshold): the bands a user sets for the collection's copy index
+ * (lsh_bands, lsh_rows) must not change which paragraphs are repeats. */
+static void test_repeats_independent_of_lsh_bands(void **state)
+{
+    (void)state;
+    /* 400 captions sharing a long credit line (J about 0.73 between any two:
+     * not repeats), a few exact and near copies among them */
+    const size_t n = 400;
+    char *text = hold(malloc(n * 300 + 1));
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t own = i % 50 == 49 ? i - 40 : i; /* every 50th repeats an earlier caption */
+        for (int w = 0; w < 4; w++) len += (size_t)sprintf(text + len, "c%zuw%d ", own, w);
+        len += (size_t)sprintf(text + len, "%s%s\n",
+                               "vehicles made by militants are seen at Federal Police Headquarters "
+                               "after being confiscated in Mosul Iraq July 13 2017 REUTERS Thaier ",
+                               i % 100 == 99 ? "Al Sudani TPX IMAGES OF THE DAY" : "Al Sudani TPX IMAGES OF");
+    }
+    static const unsigned shapes[][2] = { { 0, 0 }, { 128, 1 }, { 4, 32 }, { 64, 2 } };
+    size_t want_repeats = 0;
+    nd_para_info want[400];
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        nd_params p;
+        nd_params_init(&p, ND_PARAMS_VERSION);
+        p.seg_mode = ND_SEG_LINES;
+        p.lsh_bands = shapes[s][0];
+        p.lsh_rows = shapes[s][1];
+        fixture f;
+        open_params(&f, &p);
+        assert_int_equal(nd_doc_analyze(f.doc, text, len), ND_OK);
+        assert_int_equal(nd_doc_count(f.doc), n);
+        if (s == 0) {
+            want_repeats = nd_doc_repeats(f.doc);
+            assert_true(want_repeats >= 7); /* the planted copies */
+            for (size_t i = 0; i < n; i++) want[i] = para(&f, i);
+        }
+        assert_int_equal(nd_doc_repeats(f.doc), want_repeats);
+        for (size_t i = 0; i < n; i++) {
+            nd_para_info got = para(&f, i);
+            if (got.kind != want[i].kind || got.of != want[i].of)
+                fail_msg("lsh_bands %u x %u: paragraph %zu differs", shapes[s][0], shapes[s][1], i);
+        }
+        close_fixture(&f);
+    }
+    release(text);
+}
+
 static void test_verdict_independent_of_seed_near_threshold(void **state)
 {
     (void)state;
@@ -782,6 +830,8 @@ int main(void)
         cmocka_unit_test_teardown(test_ten_thousand_copies, teardown),
         cmocka_unit_test_teardown(test_numbered_captions_then_a_repeat, teardown),
         cmocka_unit_test_teardown(test_similar_captions_then_a_repeat, teardown),
+        cmocka_unit_test_teardown(test_repeats_independent_of_lsh_bands, teardown),
+
         cmocka_unit_test_teardown(test_verdict_independent_of_seed_near_threshold, teardown),
         cmocka_unit_test_teardown(test_seed_article, teardown),
         cmocka_unit_test_teardown(test_seed_article_any_seed, teardown),
