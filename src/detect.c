@@ -538,7 +538,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
     if (!keys) return ND_E_NOMEM;
     for (size_t d = 0; d < c->ndocs; d++) {
         ch->items[d] = (uint32_t)d;
-        nd__lsh_keys(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
+        c->ctx->keys_fn(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
     }
     nd__flat_rows flat = { keys, bands };
     int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev, c->threads);

@@ -137,6 +137,8 @@ typedef struct nd__lsh {
 int nd__lsh_init(nd__lsh *l, const nd_allocator *al, unsigned bands, unsigned rows);
 void nd__lsh_clear(nd__lsh *l);
 void nd__lsh_free(nd__lsh *l);
+/* One band's 64-bit key, by definition (lsh.c); the indexes use the
+ * kernels of nd__lsh_pick_keys, which give its top half. */
 uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band);
 /* Computes the band keys of sig (xor salt: a salt keeps partitions of one
  * index apart, e.g. one per source) and prefetches their slots, so that the

@@ -101,9 +101,11 @@ void nd__lsh_free(nd__lsh *l)
  * 64-bit word and folded by a bijective mix (splitmix64's finalizer), so a
  * band of one or two values never collides and longer bands collide as
  * random 64-bit keys would: rarely, and only ever adding a candidate that
- * is verified. Inlined, this is several times cheaper than a general hash
- * over a few bytes, and every paragraph takes about a hundred band keys.
- * Never 0 (0 marks an empty slot). */
+ * is verified; a mix is several times cheaper than a general hash over a
+ * few bytes, and every paragraph takes about a hundred band keys. This is
+ * the definition, one band at a time; the indexes use the kernels below,
+ * which compute its top half for all bands at once (tests/test_lsh.c checks
+ * them against it). Never 0 (0 marks an empty slot). */
 static inline uint64_t nd__band_hash(const uint32_t *sig, unsigned rows, uint32_t mask, unsigned band)
 {
     const uint32_t *v = sig + (size_t)band * rows;
