@@ -307,6 +307,9 @@ typedef struct nd_doc_info {
     double similarity;     /* estimated Jaccard similarity of content with duplicate_of */
     double containment;    /* share of the smaller one's content found in the other */
     size_t cluster;        /* earliest document of its cluster of copies (itself if unique) */
+    size_t site;           /* earliest document of the site it was taken for: pages sharing
+                              a template (header and footer) around stories of their own,
+                              within its source (itself when it shares none) */
 } nd_doc_info;
 
 /* A collection of analyzed documents. Documents are added in input order

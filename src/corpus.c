@@ -43,6 +43,7 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->src_names);
     nd__free(al, c->fam);
     nd__free(al, c->uf);
+    nd__free(al, c->site);
     nd__free(al, c);
 }
 
@@ -268,6 +269,7 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
     out->similarity = d->dup_of == ND_NONE ? 0.0 : d->sim;
     out->containment = d->dup_of == ND_NONE ? 0.0 : d->cont;
     out->cluster = d->cluster;
+    out->site = c->site[i];
     return ND_OK;
 }
 

@@ -65,6 +65,7 @@ struct nd_corpus {
     size_t src_names_len, src_names_cap;
     uint32_t *fam;           /* per paragraph: global index of its family's first paragraph */
     uint32_t *uf;            /* union-find parents over documents */
+    uint32_t *site;          /* per document: first document of its inferred site */
     unsigned threads;        /* nd_corpus_set_threads */
     int finished;
 };
@@ -78,5 +79,9 @@ static inline uint32_t *nd__pkey(const nd_corpus *c, size_t g)
 {
     return c->chunks[g >> ND__CHUNK_SHIFT].key + (g & (ND__CHUNK - 1)) * c->nkeys;
 }
+
+/* site.c: per document, the first document of the site it was inferred to
+ * belong to (see site.c); needs c->fam. */
+int nd__infer_sites(nd_corpus *c, uint32_t *site);
 
 #endif

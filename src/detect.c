@@ -8,17 +8,19 @@
  *                 joins the family of the most similar earlier root (of its
  *                 scope) whose estimated Jaccard similarity is at least
  *                 repeat_threshold, or starts a family (becomes a root).
- *   2. candidates families found in min_stories or more documents (with
- *                 ND_SCOPE_ALL, of one source, for what is left out in 3).
- *   3. stories    document signatures = merge of paragraphs that are neither
+ *   2. sites      pages grouped by the template they share (site.c), within
+ *                 each source.
+ *   3. candidates families found in min_stories or more documents; those
+ *                 found in min_stories pages of one site are left out in 4.
+ *   4. stories    document signatures = merge of paragraphs that are neither
  *                 repeats nor candidates; copies found through those
  *                 paragraphs (containment >= containment_threshold, or
  *                 Jaccard >= doc_threshold), and near-identical whole pages;
  *                 union-find.
- *   4. confirm    a candidate family is boilerplate when its documents span
+ *   5. confirm    a candidate family is boilerplate when its documents span
  *                 min_stories or more distinct stories: a wire story
  *                 republished fifty times is one story, not boilerplate.
- *   5. stories again, leaving out only the confirmed boilerplate, so that a
+ *   6. stories again, leaving out only the confirmed boilerplate, so that a
  *      story's own recurring paragraphs count toward its copies.
  */
 #include <stdlib.h>
@@ -31,8 +33,9 @@ typedef struct nd__families {
     uint32_t *last;     /* per root: last document counted */
     uint32_t *stamp;    /* per root: last paragraph that verified it */
     uint8_t *cand;      /* per root: in min_stories documents of its scope */
-    uint8_t *bp;        /* per root: left out of content (candidates of one
-                           source at first, then the confirmed boilerplate) */
+    uint8_t *bp;        /* per paragraph: left out of content (candidates
+                           recurring in one site at first, then the
+                           confirmed boilerplate) */
 } nd__families;
 
 /* Similarity of two signatures under the context's sig_bits. */
@@ -184,48 +187,98 @@ static int nd__build_families(nd_corpus *c, nd__families *f)
 
 /* ---- candidates -------------------------------------------------------------- */
 
-typedef struct nd__fsd {
-    uint32_t fam, src, doc;
-} nd__fsd;
+/* A candidate paragraph: its family, the site it is counted in (0 for
+ * ND_SCOPE_ALL), the unit counted (document or story) and itself. */
+typedef struct nd__fsu {
+    uint32_t fam, site, unit, para;
+} nd__fsu;
 
-static int nd__cmp_fsd(const void *a, const void *b)
+static int nd__cmp_fsu(const void *a, const void *b)
 {
-    const nd__fsd *x = a, *y = b;
+    const nd__fsu *x = a, *y = b;
     if (x->fam != y->fam) return x->fam < y->fam ? -1 : 1;
-    if (x->src != y->src) return x->src < y->src ? -1 : 1;
-    return (x->doc > y->doc) - (x->doc < y->doc);
+    if (x->site != y->site) return x->site < y->site ? -1 : 1;
+    return (x->unit > y->unit) - (x->unit < y->unit);
+}
+
+/*
+ * A page whose site has fewer than min_stories pages (a single page of a
+ * crawl, or a page whose template matched no other) cannot show recurrence
+ * around its site's stories: it takes the verdict its family has in the
+ * sites that can (t sorted by family, out[] marked for those).
+ */
+static int nd__mark_small_sites(nd_corpus *c, const nd__fsu *t, size_t m, uint8_t *out)
+{
+    uint32_t *pages = nd__calloc(c->al, c->ndocs ? c->ndocs : 1, sizeof *pages);
+    if (!pages) return ND_E_NOMEM;
+    for (size_t d = 0; d < c->ndocs; d++) pages[c->site[d]]++;
+    const unsigned n = c->ctx->params.min_stories;
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        uint8_t marked = 0;
+        for (; j < m && t[j].fam == t[i].fam; j++) marked |= out[t[j].para];
+        for (size_t k = i; k < j && marked; k++)
+            if (pages[t[k].site] < n) out[t[k].para] = 1;
+        i = j;
+    }
+    nd__free(c->al, pages);
+    return ND_OK;
+}
+
+/*
+ * Marks in out[] the paragraphs of candidate families that recur in
+ * min_stories distinct units (documents, or stories when by_story) of their
+ * own site: chrome is a site's, and recurs around different stories of that
+ * site. A paragraph of one site's body that pages of other sites happen to
+ * carry too (an invisible spacer, a gallery widget) is not that site's
+ * chrome. Sites come from site.c (within each source); with ND_SCOPE_ALL,
+ * stories are counted in the whole collection as one site. Quadruples are sorted and counted, so the
+ * cost is O(p log p) in candidate paragraphs.
+ */
+static int nd__mark_recurring(nd_corpus *c, const nd__families *f, int by_story, uint8_t *out)
+{
+    /* with ND_SCOPE_ALL, stories are counted over the whole collection; what
+     * pass 1 leaves out is still what recurs in one site */
+    const int all = by_story && c->ctx->params.boilerplate_scope == ND_SCOPE_ALL;
+    size_t m = 0;
+    for (size_t g = 0; g < c->npara; g++) m += f->cand[c->fam[g]];
+    nd__fsu *t = nd__alloc(c->al, (m ? m : 1) * sizeof *t);
+    if (!t) return ND_E_NOMEM;
+    m = 0;
+    for (size_t g = 0; g < c->npara; g++) {
+        uint32_t d = c->paras[g].doc;
+        out[g] = 0;
+        if (f->cand[c->fam[g]])
+            t[m++] = (nd__fsu){ c->fam[g], all ? 0 : c->site[d],
+                                by_story ? (uint32_t)c->docs[d].cluster : d, (uint32_t)g };
+    }
+    qsort(t, m, sizeof *t, nd__cmp_fsu);
+    const unsigned n = c->ctx->params.min_stories;
+    for (size_t i = 0; i < m;) {
+        size_t j = i, units = 0;
+        for (; j < m && t[j].fam == t[i].fam && t[j].site == t[i].site; j++)
+            units += j == i || t[j].unit != t[j - 1].unit;
+        for (size_t k = i; k < j && units >= n; k++) out[t[k].para] = 1;
+        i = j;
+    }
+    int rc = all ? ND_OK : nd__mark_small_sites(c, t, m, out);
+    nd__free(c->al, t);
+    return rc;
 }
 
 /*
  * Candidates are left out of the first stories pass because they may be the
- * chrome that would make every page of a site a copy of every other. Chrome
- * recurs within one site, so with ND_SCOPE_ALL a family is a candidate only
- * when min_stories documents of one source hold it: a wire story republished
- * by many sources stays available to match its copies (and is then one
- * story, not boilerplate).
+ * chrome that would make every page of a site a copy of every other: those
+ * recurring in min_stories pages of their site. A wire story republished by
+ * many sites stays available to match its copies, and is then one story, not
+ * boilerplate. Every family in min_stories documents is a candidate that
+ * nd__confirm judges by stories.
  */
 static int nd__candidates(nd_corpus *c, nd__families *f)
 {
-    const unsigned n = c->ctx->params.min_stories;
-    for (size_t g = 0; g < c->npara; g++) f->cand[g] = f->bp[g] = c->fam[g] == g && f->ndocs[g] >= n;
-    if (c->ctx->params.boilerplate_scope != ND_SCOPE_ALL) return ND_OK;
-    size_t m = 0;
-    for (size_t g = 0; g < c->npara; g++) m += f->cand[c->fam[g]];
-    nd__fsd *t = nd__alloc(c->al, (m ? m : 1) * sizeof *t);
-    if (!t) return ND_E_NOMEM;
-    m = 0;
     for (size_t g = 0; g < c->npara; g++)
-        if (f->cand[c->fam[g]])
-            t[m++] = (nd__fsd){ c->fam[g], c->docs[c->paras[g].doc].source, c->paras[g].doc };
-    qsort(t, m, sizeof *t, nd__cmp_fsd);
-    for (size_t g = 0; g < c->npara; g++) f->bp[g] = 0;
-    for (size_t i = 0, run = 0; i < m; i++) { /* run: distinct documents of one (family, source) */
-        int same_group = i > 0 && t[i].fam == t[i - 1].fam && t[i].src == t[i - 1].src;
-        run = same_group ? run + (t[i].doc != t[i - 1].doc) : 1;
-        if (run >= n) f->bp[t[i].fam] = 1;
-    }
-    nd__free(c->al, t);
-    return ND_OK;
+        f->cand[g] = c->fam[g] == g && f->ndocs[g] >= c->ctx->params.min_stories;
+    return nd__mark_recurring(c, f, 0, f->bp);
 }
 
 /* ---- stories -------------------------------------------------------------- */
@@ -250,7 +303,7 @@ static void nd__uf_union(uint32_t *uf, uint32_t a, uint32_t b)
 
 static int nd__excluded(const nd_corpus *c, const nd__families *f, size_t g)
 {
-    return c->paras[g].kind == ND_KIND_REPEAT || f->bp[c->fam[g]];
+    return c->paras[g].kind == ND_KIND_REPEAT || f->bp[g];
 }
 
 /* Documents per task when signatures are computed on several threads. */
@@ -593,38 +646,18 @@ static int nd__stories(nd_corpus *c, const nd__families *f, const nd__chains *co
 
 /* ---- boilerplate ------------------------------------------------------------ */
 
-static int nd__cmp_pair(const void *a, const void *b)
-{
-    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Keeps as boilerplate only the candidate families whose documents span
- * min_stories distinct clusters. Pairs (family, story) are sorted and
- * counted, so the cost is O(p log p) in candidate paragraphs. */
+/* Keeps as boilerplate only the candidate paragraphs whose family spans
+ * min_stories distinct stories of their site. */
 static int nd__confirm(nd_corpus *c, nd__families *f, int *changed)
 {
-    size_t n = 0;
-    for (size_t g = 0; g < c->npara; g++) n += f->cand[c->fam[g]];
-    uint64_t *pairs = nd__alloc(c->al, (n ? n : 1) * sizeof *pairs);
-    if (!pairs) return ND_E_NOMEM;
-    n = 0;
-    for (size_t g = 0; g < c->npara; g++)
-        if (f->cand[c->fam[g]])
-            pairs[n++] = ((uint64_t)c->fam[g] << 32) | c->docs[c->paras[g].doc].cluster;
-    qsort(pairs, n, sizeof *pairs, nd__cmp_pair);
-    for (size_t i = 0; i < n;) {
-        uint32_t fam = (uint32_t)(pairs[i] >> 32), stories = 0;
-        size_t j = i;
-        for (; j < n && (uint32_t)(pairs[j] >> 32) == fam; j++)
-            stories += (j == i || pairs[j] != pairs[j - 1]);
-        uint8_t keep = stories >= c->ctx->params.min_stories;
-        *changed |= keep != f->bp[fam];
-        f->bp[fam] = keep;
-        i = j;
+    uint8_t *keep = nd__alloc(c->al, c->npara ? c->npara : 1);
+    int rc = keep ? nd__mark_recurring(c, f, 1, keep) : ND_E_NOMEM;
+    for (size_t g = 0; g < c->npara && !rc; g++) {
+        *changed |= keep[g] != f->bp[g];
+        f->bp[g] = keep[g];
     }
-    nd__free(c->al, pairs);
-    return ND_OK;
+    nd__free(c->al, keep);
+    return rc;
 }
 
 static void nd__label(nd_corpus *c, const nd__families *f)
@@ -634,7 +667,7 @@ static void nd__label(nd_corpus *c, const nd__families *f)
         nd__cpara *p = &c->paras[g];
         nd__cdoc *doc = &c->docs[p->doc];
         uint32_t r = c->fam[g];
-        if (f->bp[r]) {
+        if (f->bp[g]) {
             p->kind = ND_KIND_BOILERPLATE;
             p->sim = (float)nd__sim(c, nd__psig(c, g), nd__psig(c, r));
             doc->boilerplate++;
@@ -669,13 +702,16 @@ int nd_corpus_finish(nd_corpus *c)
     nd__free(c->al, c->uf);
     nd__free(c->al, c->dsig);
     nd__free(c->al, c->wsig);
+    nd__free(c->al, c->site);
+    c->site = nd__alloc(c->al, nd * sizeof *c->site);
     c->fam = nd__alloc(c->al, np * sizeof *c->fam);
     c->uf = nd__alloc(c->al, nd * sizeof *c->uf);
     c->dsig = nd__alloc(c->al, nd * c->k * sizeof *c->dsig);
     c->wsig = nd__alloc(c->al, nd * c->k * sizeof *c->wsig);
-    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig)
+    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig && c->site)
            ? ND_OK : ND_E_NOMEM;
     if (!rc) rc = nd__build_families(c, &f);
+    if (!rc) rc = nd__infer_sites(c, c->site);
     if (!rc) rc = nd__candidates(c, &f);
     nd__chains copies, pages;
     memset(&copies, 0, sizeof copies);

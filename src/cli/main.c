@@ -259,6 +259,8 @@ typedef struct cli_view {
     double similarity, containment;
     const char *cl_id;
     size_t cl_len;
+    const char *site_id;      /* NULL when not known (a stream) */
+    size_t site_len;
 } cli_view;
 
 static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
@@ -288,6 +290,7 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
         v->containment = info.containment;
     }
     nd_corpus_doc_id(r->corpus, info.cluster, &v->cl_id, &v->cl_len);
+    nd_corpus_doc_id(r->corpus, info.site, &v->site_id, &v->site_len);
 }
 
 static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_info *p,
@@ -309,6 +312,10 @@ static void cli_write_json_doc(const cli_doc *d, const cli_view *v)
     cli_json_write_string(stdout, d->id, d->id_len);
     fputs(",\"source\":", stdout);
     cli_json_write_string(stdout, d->source, d->source_len);
+    if (v->site_id) {
+        fputs(",\"site\":", stdout);
+        cli_json_write_string(stdout, v->site_id, v->site_len);
+    }
     fputs(",\"paragraphs\":", stdout);
     cli_json_write_size(stdout, v->paragraphs);
     fputs(",\"repeats\":", stdout);
