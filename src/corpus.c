@@ -44,6 +44,7 @@ void nd_corpus_free(nd_corpus *c)
     nd__free(al, c->fam);
     nd__free(al, c->uf);
     nd__free(al, c->site);
+    nd__free(al, c->pooled);
     nd__free(al, c);
 }
 

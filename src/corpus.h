@@ -66,6 +66,7 @@ struct nd_corpus {
     uint32_t *fam;           /* per paragraph: global index of its family's first paragraph */
     uint32_t *uf;            /* union-find parents over documents */
     uint32_t *site;          /* per document: first document of its inferred site */
+    uint8_t *pooled;         /* per document: its site is its source's pool (site.c) */
     unsigned threads;        /* nd_corpus_set_threads */
     int finished;
 };
@@ -81,7 +82,8 @@ static inline uint32_t *nd__pkey(const nd_corpus *c, size_t g)
 }
 
 /* site.c: per document, the first document of the site it was inferred to
- * belong to (see site.c); needs c->fam. */
-int nd__infer_sites(nd_corpus *c, uint32_t *site);
+ * belong to, and whether that is its source's pool of pages tied to no
+ * template of min_stories pages (see site.c); needs c->fam. */
+int nd__infer_sites(nd_corpus *c, uint32_t *site, uint8_t *pooled);
 
 #endif

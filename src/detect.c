@@ -202,27 +202,22 @@ static int nd__cmp_fsu(const void *a, const void *b)
 }
 
 /*
- * A page whose site has fewer than min_stories pages (a single page of a
- * crawl, or a page whose template matched no other) cannot show recurrence
- * around its site's stories: it takes the verdict its family has in the
- * sites that can (t sorted by family, out[] marked for those).
+ * A page of its source's pool (a single page of a crawl, a site seen once or
+ * twice, a page whose template matched no other) cannot show recurrence
+ * around its own site's stories: besides what recurs in the pool, it takes
+ * the verdict its family has in the sites that can (t sorted by family,
+ * out[] marked for those).
  */
-static int nd__mark_small_sites(nd_corpus *c, const nd__fsu *t, size_t m, uint8_t *out)
+static void nd__mark_pooled(const nd_corpus *c, const nd__fsu *t, size_t m, uint8_t *out)
 {
-    uint32_t *pages = nd__calloc(c->al, c->ndocs ? c->ndocs : 1, sizeof *pages);
-    if (!pages) return ND_E_NOMEM;
-    for (size_t d = 0; d < c->ndocs; d++) pages[c->site[d]]++;
-    const unsigned n = c->ctx->params.min_stories;
     for (size_t i = 0; i < m;) {
         size_t j = i;
         uint8_t marked = 0;
         for (; j < m && t[j].fam == t[i].fam; j++) marked |= out[t[j].para];
         for (size_t k = i; k < j && marked; k++)
-            if (pages[t[k].site] < n) out[t[k].para] = 1;
+            if (c->pooled[c->paras[t[k].para].doc]) out[t[k].para] = 1;
         i = j;
     }
-    nd__free(c->al, pages);
-    return ND_OK;
 }
 
 /*
@@ -261,9 +256,9 @@ static int nd__mark_recurring(nd_corpus *c, const nd__families *f, int by_story,
         for (size_t k = i; k < j && units >= n; k++) out[t[k].para] = 1;
         i = j;
     }
-    int rc = all ? ND_OK : nd__mark_small_sites(c, t, m, out);
+    if (!all) nd__mark_pooled(c, t, m, out);
     nd__free(c->al, t);
-    return rc;
+    return ND_OK;
 }
 
 /*
@@ -391,6 +386,7 @@ typedef struct nd__copyscan {
     uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
     uint32_t *doc_stamp;    /* per document: (d + 1) when touched by d */
     uint32_t *gstamp;       /* per document: last paragraph of d counted toward it */
+    uint32_t *copy;         /* per document: (d + 1) when d copies it */
     uint64_t *share_d, *share_e;
     uint32_t *touched;
     size_t ntouched;
@@ -488,7 +484,7 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
         int copy = sim >= p->doc_threshold
                 || (cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained);
         if (!copy) continue;
-        nd__uf_union(c->uf, d, e);
+        s->copy[e] = d + 1;
         double score = sim > cont ? sim : cont;
         if (score > best || (score == best && e < doc->dup_of)) {
             best = score;
@@ -496,6 +492,20 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
             doc->sim = sim;
             doc->cont = cont;
         }
+    }
+    /* d joins the cluster of the one document it copies most, never two:
+     * a page that merges two stories (one with a paragraph of another
+     * added) would otherwise chain their clusters into one. */
+    if (doc->dup_of == ND_NONE) return;
+    nd__uf_union(c->uf, d, (uint32_t)doc->dup_of);
+    /* other clusters it copies are joined only through their earliest
+     * document, the story as first seen */
+    for (size_t i = 0; i < s->ntouched; i++) {
+        uint32_t e = s->touched[i];
+        if (s->copy[e] != d + 1) continue;
+        uint32_t r = nd__uf_find(c->uf, e);
+        if (r != nd__uf_find(c->uf, d) && s->doc_stamp[r] == d + 1 && s->copy[r] == d + 1)
+            nd__uf_union(c->uf, d, r);
     }
 }
 
@@ -528,6 +538,7 @@ static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
     nd__free(al, s->para_stamp);
     nd__free(al, s->doc_stamp);
     nd__free(al, s->gstamp);
+    nd__free(al, s->copy);
     nd__free(al, s->share_d);
     nd__free(al, s->share_e);
     nd__free(al, s->touched);
@@ -547,11 +558,12 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
     s.doc_stamp = nd__calloc(c->al, nd, sizeof *s.doc_stamp);
     s.gstamp = nd__calloc(c->al, nd, sizeof *s.gstamp);
+    s.copy = nd__calloc(c->al, nd, sizeof *s.copy);
     s.share_d = nd__calloc(c->al, nd, sizeof *s.share_d);
     s.share_e = nd__calloc(c->al, nd, sizeof *s.share_e);
     s.touched = nd__calloc(c->al, nd, sizeof *s.touched);
     if (!rc && !(s.root && s.next && s.root_stamp && s.para_stamp && s.doc_stamp && s.gstamp
-                 && s.share_d && s.share_e && s.touched))
+                 && s.share_d && s.share_e && s.touched && s.copy))
         rc = ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);
@@ -703,15 +715,17 @@ int nd_corpus_finish(nd_corpus *c)
     nd__free(c->al, c->dsig);
     nd__free(c->al, c->wsig);
     nd__free(c->al, c->site);
+    nd__free(c->al, c->pooled);
     c->site = nd__alloc(c->al, nd * sizeof *c->site);
+    c->pooled = nd__alloc(c->al, nd);
     c->fam = nd__alloc(c->al, np * sizeof *c->fam);
     c->uf = nd__alloc(c->al, nd * sizeof *c->uf);
     c->dsig = nd__alloc(c->al, nd * c->k * sizeof *c->dsig);
     c->wsig = nd__alloc(c->al, nd * c->k * sizeof *c->wsig);
-    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig && c->site)
+    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig && c->site && c->pooled)
            ? ND_OK : ND_E_NOMEM;
     if (!rc) rc = nd__build_families(c, &f);
-    if (!rc) rc = nd__infer_sites(c, c->site);
+    if (!rc) rc = nd__infer_sites(c, c->site, c->pooled);
     if (!rc) rc = nd__candidates(c, &f);
     nd__chains copies, pages;
     memset(&copies, 0, sizeof copies);

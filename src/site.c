@@ -207,7 +207,7 @@ static void nd__link_page(nd__sites *s, uint32_t d, uint64_t *peers)
  * inferred: that pool is the source's residual site. `count` is scratch of
  * ndocs + 1 entries.
  */
-static int nd__pool_small_sites(nd_corpus *c, uint32_t *site, uint32_t *count)
+static int nd__pool_small_sites(nd_corpus *c, uint32_t *site, uint8_t *pooled, uint32_t *count)
 {
     const unsigned n = c->ctx->params.min_stories;
     uint32_t *pool = nd__alloc(c->al, (c->nsources ? c->nsources : 1) * sizeof *pool);
@@ -216,7 +216,8 @@ static int nd__pool_small_sites(nd_corpus *c, uint32_t *site, uint32_t *count)
     memset(count, 0, (c->ndocs + 1) * sizeof *count);
     for (uint32_t d = 0; d < c->ndocs; d++) count[site[d]]++;
     for (uint32_t d = 0; d < c->ndocs; d++) {
-        if (count[site[d]] >= n) continue;
+        pooled[d] = count[site[d]] < n;
+        if (!pooled[d]) continue;
         uint32_t *p = &pool[c->docs[d].source];
         if (*p == UINT32_MAX) *p = d;
         site[d] = *p;
@@ -225,7 +226,7 @@ static int nd__pool_small_sites(nd_corpus *c, uint32_t *site, uint32_t *count)
     return ND_OK;
 }
 
-int nd__infer_sites(nd_corpus *c, uint32_t *site)
+int nd__infer_sites(nd_corpus *c, uint32_t *site, uint8_t *pooled)
 {
     nd__sites s;
     memset(&s, 0, sizeof s);
@@ -237,7 +238,7 @@ int nd__infer_sites(nd_corpus *c, uint32_t *site)
     int rc = s.mark && peers ? nd__collect_edges(&s) : ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) nd__link_page(&s, d, peers);
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) site[d] = nd__site_find(site, d);
-    if (!rc) rc = nd__pool_small_sites(c, site, s.mark);
+    if (!rc) rc = nd__pool_small_sites(c, site, pooled, s.mark);
     nd__free(c->al, peers);
     nd__free(c->al, s.mark);
     nd__free(c->al, s.edges);
