@@ -295,6 +295,22 @@ ND_API const uint32_t *nd_doc_para_signature(const nd_doc *doc, size_t i);
  *  @return ND_OK, ND_E_INVALID. */
 ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out);
 
+/* ---- Document metadata ---------------------------------------------------- */
+
+/*! nd_url_host() : the source a URL names: its host, lowercased, without a
+ *  leading "www.", port or userinfo ("https://WWW.Example.com:8080/a" ->
+ *  "example.com"). Writes it to out (not NUL-terminated), its length to
+ *  *out_len (also when capacity is too small).
+ *  @return ND_OK, ND_E_INVALID (NULL arguments, or no "scheme://host"),
+ *  ND_E_TOO_LARGE when capacity < *out_len. */
+ND_API int nd_url_host(const char *url, size_t size, char *out, size_t capacity, size_t *out_len);
+
+/*! nd_date_parse() : an ISO 8601 date ("2019-11-18") or date and time
+ *  ("2019-11-18T09:30:00Z", "2019-11-18 09:30+02:00"; no zone = UTC;
+ *  fractions of a second dropped), surrounding blanks ignored, as seconds
+ *  since 1970-01-01 UTC. @return ND_OK, or ND_E_INVALID for anything else. */
+ND_API int nd_date_parse(const char *text, size_t size, int64_t *out);
+
 /* ---- Collections: boilerplate and syndicated copies -------------------- */
 
 /* "No document": the value of nd_doc_info.duplicate_of for a unique one. */
@@ -393,6 +409,14 @@ ND_API int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out);
 /*! nd_corpus_doc_id() : the id given to nd_corpus_add, not NUL-terminated;
  *  valid while the corpus lives. @return ND_OK or ND_E_INVALID. */
 ND_API int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
+
+/*! nd_corpus_set_date() : the date document i was published, in seconds
+ *  since 1970-01-01 UTC (nd_date_parse reads ISO 8601). Before finish. The
+ *  earliest dated document of a cluster is its representative (its
+ *  `cluster`); input order breaks ties, and is the rule for documents
+ *  without a date, which come after dated ones.
+ *  @return ND_OK, ND_E_INVALID, ND_E_STATE after finish. */
+ND_API int nd_corpus_set_date(nd_corpus *c, size_t i, int64_t date);
 
 /*! nd_corpus_doc_source() : the source given to nd_corpus_add, not
  *  NUL-terminated; valid while the corpus lives. Each source is kept once,

@@ -165,6 +165,7 @@ static int nd__reserve_doc(nd_corpus *c, const char *id, size_t id_len, const ch
     d->id_len = id_len;
     if (id_len) memcpy(c->ids + c->ids_len, id, id_len);
     d->source = src;
+    d->date = INT64_MAX;
     d->para0 = c->npara;
     d->npara = (uint32_t)n;
     d->dup_of = ND_NONE;
@@ -246,6 +247,14 @@ int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size_t *out
     if (!c || i >= c->ndocs || !out || !out_len) return ND_E_INVALID;
     *out = c->ids + c->docs[i].id_off;
     *out_len = c->docs[i].id_len;
+    return ND_OK;
+}
+
+int nd_corpus_set_date(nd_corpus *c, size_t i, int64_t date)
+{
+    if (!c || i >= c->ndocs) return ND_E_INVALID;
+    if (c->finished) return ND_E_STATE;
+    c->docs[i].date = date;
     return ND_OK;
 }
 

@@ -23,6 +23,7 @@ typedef struct nd__cdoc {
     size_t dup_of, cluster;
     double sim, cont;
     size_t fixed_sig;        /* index in fsig of a signature given with the document, or ND_NONE */
+    int64_t date;            /* nd_corpus_set_date, or INT64_MAX */
 } nd__cdoc;
 
 /*

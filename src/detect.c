@@ -287,13 +287,22 @@ static uint32_t nd__uf_find(uint32_t *uf, uint32_t x)
     return x;
 }
 
-/* The earlier document becomes the root, so a cluster's root is its earliest. */
-static void nd__uf_union(uint32_t *uf, uint32_t a, uint32_t b)
+/* Whether document a comes before b: the earlier date, then input order. */
+static int nd__earlier(const nd_corpus *c, uint32_t a, uint32_t b)
 {
-    a = nd__uf_find(uf, a);
-    b = nd__uf_find(uf, b);
-    if (a < b) uf[b] = a;
-    else if (b < a) uf[a] = b;
+    int64_t x = c->docs[a].date, y = c->docs[b].date;
+    return x != y ? x < y : a < b;
+}
+
+/* The earlier document becomes the root, so a cluster's root is its
+ * representative: the earliest dated, else the first in input order. */
+static void nd__uf_union(const nd_corpus *c, uint32_t a, uint32_t b)
+{
+    a = nd__uf_find(c->uf, a);
+    b = nd__uf_find(c->uf, b);
+    if (a == b) return;
+    if (nd__earlier(c, a, b)) c->uf[b] = a;
+    else c->uf[a] = b;
 }
 
 static int nd__excluded(const nd_corpus *c, const nd__families *f, size_t g)
@@ -497,7 +506,7 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
      * a page that merges two stories (one with a paragraph of another
      * added) would otherwise chain their clusters into one. */
     if (doc->dup_of == ND_NONE) return;
-    nd__uf_union(c->uf, d, (uint32_t)doc->dup_of);
+    nd__uf_union(c, d, (uint32_t)doc->dup_of);
     /* other clusters it copies are joined only through their earliest
      * document, the story as first seen */
     for (size_t i = 0; i < s->ntouched; i++) {
@@ -505,7 +514,7 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
         if (s->copy[e] != d + 1) continue;
         uint32_t r = nd__uf_find(c->uf, e);
         if (r != nd__uf_find(c->uf, d) && s->doc_stamp[r] == d + 1 && s->copy[r] == d + 1)
-            nd__uf_union(c->uf, d, r);
+            nd__uf_union(c, d, r);
     }
 }
 
@@ -635,7 +644,7 @@ static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
                 uint32_t e = ch.items[q];
                 double sim = nd__sim(c, c->wsig + (size_t)d * c->k, c->wsig + (size_t)e * c->k);
                 if (sim < ND__SAME_PAGE) continue;
-                nd__uf_union(c->uf, d, e);
+                nd__uf_union(c, d, e);
                 if (doc->dup_of == ND_NONE) {
                     doc->dup_of = e;
                     doc->sim = doc->cont = sim;

@@ -18,6 +18,8 @@ foreach(nd_cli_test test_cli_json test_cli_input)
   target_link_libraries(${nd_cli_test} PRIVATE ${CMOCKA_LIBRARY} ZLIB::ZLIB)
   add_test(NAME ${nd_cli_test} COMMAND ${nd_cli_test})
 endforeach()
+# the reader takes sources from URLs and dates through the library (meta.c)
+target_link_libraries(test_cli_input PRIVATE neardup_static)
 
 # test_cli_input writes ~100 MB under $TMPDIR (default /tmp) for its
 # long-line case and forks writer processes for the standard-input cases.

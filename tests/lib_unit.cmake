@@ -10,3 +10,4 @@ nd_unit_test(test_params test_params.c)
 # Counts calls of the C library's allocator made while a handle has its own.
 target_link_options(test_params PRIVATE "LINKER:--wrap=malloc,--wrap=calloc,--wrap=realloc")
 nd_unit_test(test_doc test_doc.c)
+nd_unit_test(test_meta test_meta.c)

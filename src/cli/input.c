@@ -26,6 +26,7 @@
 
 #include "input.h"
 #include "json.h"
+#include "neardup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,8 +76,8 @@ struct cli_inputs {
     char **inputs;
     size_t count;
     cli_input_opts opts; /* defaults applied; its strings point to `owned` */
-    char *owned[4];
-    size_t id_field_len, text_field_len, source_field_len;
+    char *owned[6];
+    size_t id_field_len, text_field_len, source_field_len, url_field_len, date_field_len;
     int replayable;
     spool *spools; /* one per input */
 
@@ -91,7 +92,8 @@ struct cli_inputs {
     cli_buf buf;    /* file contents, or JSONL lines being split */
     cli_buf text;   /* unescaped JSONL text */
     cli_buf id;     /* unescaped JSONL id, or "<path>:<line>" */
-    cli_buf source; /* unescaped JSONL source */
+    cli_buf source; /* unescaped JSONL source, or the host of its url */
+    cli_buf meta;   /* unescaped JSONL url or date */
     cli_buf path;   /* path of the file or directory being read */
     dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
     size_t ndirs;
@@ -504,7 +506,7 @@ static void read_text(cli_inputs *in, reader *r, const source_file *sf, int eof)
 
 /* ---- JSONL documents -------------------------------------------------- */
 
-enum { F_ID, F_TEXT, F_SOURCE, F_COUNT };
+enum { F_ID, F_TEXT, F_SOURCE, F_URL, F_DATE, F_COUNT };
 
 /* Decodes the text member into in->text. @return 0, or -1 (reported, the
  * line is skipped). */
@@ -574,7 +576,30 @@ static void jsonl_id(cli_inputs *in, const source_file *sf, const char *json,
     doc->id_len = b->len;
 }
 
-/* Sets doc->source: --source, else the string field, else the INPUT. */
+/* The host of the url field as doc->source. @return 0, or -1 when the field
+ * holds no URL with a host (a warning when it is present but unusable). */
+static int jsonl_url_source(cli_inputs *in, const source_file *sf, const char *json,
+                            const cli_json_member *m, size_t lineno, cli_doc *doc)
+{
+    size_t host_len = 0;
+    if (m->type == CLI_JSON_ABSENT || m->type == CLI_JSON_NULL)
+        return -1;
+    if (m->type != CLI_JSON_STRING || cli_json_unescape(&in->meta, json + m->off, m->len, NULL) != 0 ||
+        nd_url_host(in->meta.data, in->meta.len, NULL, 0, &host_len) != ND_E_TOO_LARGE ||
+        (in->source.len = 0, cli_buf_reserve(&in->source, host_len) != 0) ||
+        nd_url_host(in->meta.data, in->meta.len, in->source.data, host_len, &host_len) != ND_OK) {
+        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field holds no URL with a host; ignored",
+               in->opts.url_field);
+        return -1;
+    }
+    in->source.len = host_len;
+    doc->source = in->source.data;
+    doc->source_len = host_len;
+    return 0;
+}
+
+/* Sets doc->source by the documented precedence: --source, the source
+ * field, the host of the url field, the INPUT argument. */
 static void jsonl_source(cli_inputs *in, const source_file *sf, const char *json,
                          const cli_json_member *m, size_t lineno, cli_doc *doc)
 {
@@ -582,15 +607,46 @@ static void jsonl_source(cli_inputs *in, const source_file *sf, const char *json
     doc->source_len = strlen(doc->source);
     if (in->opts.source_override)
         return;
-    if (m->type == CLI_JSON_STRING &&
-        cli_json_unescape(&in->source, json + m->off, m->len, NULL) == 0) {
+    if (m[F_SOURCE].type == CLI_JSON_STRING &&
+        cli_json_unescape(&in->source, json + m[F_SOURCE].off, m[F_SOURCE].len, NULL) == 0) {
         doc->source = in->source.data;
         doc->source_len = in->source.len;
-    } else if (m->type != CLI_JSON_ABSENT && m->type != CLI_JSON_NULL &&
-               m->type != CLI_JSON_STRING) {
-        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, not a string; ignored",
-               in->opts.source_field, type_name(m->type));
+        return;
     }
+    if (m[F_SOURCE].type != CLI_JSON_ABSENT && m[F_SOURCE].type != CLI_JSON_NULL &&
+        m[F_SOURCE].type != CLI_JSON_STRING) {
+        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, not a string; ignored",
+               in->opts.source_field, type_name(m[F_SOURCE].type));
+    }
+    jsonl_url_source(in, sf, json, &m[F_URL], lineno, doc);
+}
+
+/* Sets doc->date from the date field: an ISO 8601 string, or a number of
+ * seconds since 1970 (Unix time). Absent or null: no date, silently. */
+static void jsonl_date(cli_inputs *in, const source_file *sf, const char *json,
+                       const cli_json_member *m, size_t lineno, cli_doc *doc)
+{
+    if (m->type == CLI_JSON_ABSENT || m->type == CLI_JSON_NULL)
+        return;
+    if (m->type == CLI_JSON_STRING && cli_json_unescape(&in->meta, json + m->off, m->len, NULL) == 0 &&
+        nd_date_parse(in->meta.data, in->meta.len, &doc->date) == ND_OK) {
+        doc->has_date = 1;
+        return;
+    }
+    if (m->type == CLI_JSON_NUMBER) {
+        char num[32], *end;
+        size_t n = m->len < sizeof num - 1 ? m->len : sizeof num - 1;
+        memcpy(num, json + m->off, n);
+        num[n] = '\0';
+        double v = strtod(num, &end);
+        if (*end == '\0' && v > -9.2e18 && v < 9.2e18) {
+            doc->date = (int64_t)v;
+            doc->has_date = 1;
+            return;
+        }
+    }
+    report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is not an ISO 8601 date nor a number; ignored",
+           in->opts.date_field);
 }
 
 static int line_is_blank(const char *s, size_t n)
@@ -624,6 +680,10 @@ static void jsonl_line(cli_inputs *in, const source_file *sf, const char *line, 
     m[F_TEXT].key_len = in->text_field_len;
     m[F_SOURCE].key = in->opts.source_field;
     m[F_SOURCE].key_len = in->source_field_len;
+    m[F_URL].key = in->opts.url_field;
+    m[F_URL].key_len = in->url_field_len;
+    m[F_DATE].key = in->opts.date_field;
+    m[F_DATE].key_len = in->date_field_len;
     if (cli_json_scan_object(line + bom, len - bom, m, F_COUNT, &je) != 0) {
         report(in, CLI_ERROR, sf->path, lineno, "%s at column %zu", je.reason, je.column + bom);
         return;
@@ -634,7 +694,8 @@ static void jsonl_line(cli_inputs *in, const source_file *sf, const char *line, 
         return;
     memset(&doc, 0, sizeof doc);
     jsonl_id(in, sf, line, &m[F_ID], lineno, &doc);
-    jsonl_source(in, sf, line, &m[F_SOURCE], lineno, &doc);
+    jsonl_source(in, sf, line, m, lineno, &doc);
+    jsonl_date(in, sf, line, &m[F_DATE], lineno, &doc);
     doc.text = in->text.data;
     doc.text_len = in->text.len;
     doc.input = sf->input;
@@ -932,8 +993,8 @@ static void read_input(cli_inputs *in, size_t i)
 /* Copies the options so that the caller's strings need not outlive us. */
 static int copy_opts(cli_inputs *in, const cli_input_opts *o)
 {
-    static const cli_input_opts none = { NULL, NULL, NULL, NULL, 0, 0 };
-    const char *src[4];
+    static const cli_input_opts none;
+    const char *src[6];
     int k;
 
     if (o == NULL)
@@ -942,7 +1003,9 @@ static int copy_opts(cli_inputs *in, const cli_input_opts *o)
     src[1] = o->text_field ? o->text_field : "text";
     src[2] = o->source_field ? o->source_field : "source";
     src[3] = o->source_override;
-    for (k = 0; k < 4; k++)
+    src[4] = o->url_field ? o->url_field : "url";
+    src[5] = o->date_field ? o->date_field : "date";
+    for (k = 0; k < 6; k++)
         if (src[k] && (in->owned[k] = strdup(src[k])) == NULL)
             return -1;
     in->opts = *o;
@@ -950,9 +1013,13 @@ static int copy_opts(cli_inputs *in, const cli_input_opts *o)
     in->opts.text_field = in->owned[1];
     in->opts.source_field = in->owned[2];
     in->opts.source_override = in->owned[3];
+    in->opts.url_field = in->owned[4];
+    in->opts.date_field = in->owned[5];
     in->id_field_len = strlen(in->opts.id_field);
     in->text_field_len = strlen(in->opts.text_field);
     in->source_field_len = strlen(in->opts.source_field);
+    in->url_field_len = strlen(in->opts.url_field);
+    in->date_field_len = strlen(in->opts.date_field);
     return 0;
 }
 
@@ -1024,12 +1091,13 @@ void cli_inputs_close(cli_inputs *in)
     }
     free(in->inputs);
     free(in->spools);
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 6; i++)
         free(in->owned[i]);
     cli_buf_free(&in->buf);
     cli_buf_free(&in->text);
     cli_buf_free(&in->id);
     cli_buf_free(&in->source);
+    cli_buf_free(&in->meta);
     cli_buf_free(&in->path);
     free(in);
 }

@@ -34,12 +34,14 @@
 #define ND_CLI_INPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* One document as delivered to the callback. All pointers are valid only
  * during the callback. Strings are not NUL-terminated unless stated. */
 typedef struct cli_doc {
     const char *id;      size_t id_len;      /* JSONL id (a number is given as its text), or the path */
-    const char *source;  size_t source_len;  /* JSONL source field, else the INPUT argument, or --source */
+    const char *source;  size_t source_len;  /* --source, the JSONL source field, the host of its url
+                                                field, or the INPUT argument (in that order) */
     const char *text;    size_t text_len;    /* decoded text (file bytes, or unescaped JSON string) */
     const char *input;                       /* the INPUT argument it came from, NUL-terminated */
     const char *path;                        /* the file it was read from, NUL-terminated ("-" for stdin) */
@@ -51,6 +53,8 @@ typedef struct cli_doc {
     const char *raw;     size_t raw_len;
     size_t text_value_off, text_value_len;
     size_t seq;                              /* 0-based position of the document in the whole input */
+    int64_t date;                            /* JSONL date field, seconds since 1970, if has_date */
+    int has_date;
 } cli_doc;
 
 typedef struct cli_input_opts {
@@ -58,6 +62,8 @@ typedef struct cli_input_opts {
     const char *text_field;    /* default "text" */
     const char *source_field;  /* default "source" */
     const char *source_override; /* --source NAME, or NULL */
+    const char *url_field;     /* default "url": its host is the source when there is no source field */
+    const char *date_field;    /* default "date": ISO 8601 or Unix seconds */
     int force_jsonl;           /* treat every file and stdin as JSONL */
     int skip_binary;           /* text files holding a NUL byte are reported and skipped */
 } cli_input_opts;

@@ -101,8 +101,9 @@ static const char *cli_options_text =
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
     "  --seed N               hash seed (default 7954871460759433264)\n"
     "  --jsonl                read every input (and stdin) as JSON Lines\n"
-    "  --id-field F, --text-field F, --source-field F\n"
-    "                         JSONL field names (default id, text, source)\n"
+    "  --id-field F, --text-field F, --source-field F, --url-field F, --date-field F\n"
+    "                         JSONL field names (default id, text, source, url, date);\n"
+    "                         without a source field, the url's host is the source\n"
     "  --source NAME          the source (feed) of every document\n"
     "  --binary               process files that hold NUL bytes instead of skipping them\n"
     "  --exit-status          exit with 3 when something was found\n"
@@ -178,6 +179,8 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
     if (!strcmp(name, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
     if (!strcmp(name, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
     if (!strcmp(name, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
+    if (!strcmp(name, "--url-field")) return (o->in.url_field = v) ? 0 : -1;
+    if (!strcmp(name, "--date-field")) return (o->in.date_field = v) ? 0 : -1;
     if (!strcmp(name, "--source")) return (o->in.source_override = v) ? 0 : -1;
     return 1;
 }
@@ -571,7 +574,9 @@ static int cli_pass1(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
     int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
-    if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, NULL);
+    size_t at = ND_NONE;
+    if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, &at);
+    if (!rc && d->has_date) rc = nd_corpus_set_date(r->corpus, at, d->date);
     if (rc) { /* the document is left out; later documents keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         r->io_failed = 1;

@@ -30,6 +30,8 @@
 typedef struct cli_slot {
     char *id, *source, *text, *path;
     size_t id_len, source_len, text_len;
+    int64_t date;               /* the document's date, when has_date */
+    int has_date;
     int rc;                     /* nd_doc_analyze's result */
     nd_para_sig *paras;
     size_t nparas, paras_cap;
@@ -192,9 +194,11 @@ static void cli_add_batch(cli_pool *p, cli_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         cli_slot *s = &b->slots[i];
+        size_t at = ND_NONE;
         int rc = s->rc ? s->rc
                : nd_corpus_add_signed(p->corpus, s->id, s->id_len, s->source, s->source_len,
-                                      s->paras, s->nparas, NULL, NULL);
+                                      s->paras, s->nparas, NULL, &at);
+        if (!rc && s->has_date) rc = nd_corpus_set_date(p->corpus, at, s->date);
         if (rc) {
             fprintf(stderr, "neardup: %s: %s\n", s->path, nd_strerror(rc));
             p->failed++;
@@ -250,6 +254,8 @@ int cli_pool_push(cli_pool *p, const cli_doc *d)
     s->id_len = d->id_len;
     s->source_len = d->source_len;
     s->text_len = d->text_len;
+    s->date = d->date;
+    s->has_date = d->has_date;
     b->n++;
     b->bytes += d->text_len;
     if (b->n == CLI_BATCH_DOCS || b->bytes >= CLI_BATCH_BYTES) return cli_rotate(p);

@@ -166,6 +166,8 @@ static int sc_value_option(sc_opts *o, const char *n, const char *v)
     if (!strcmp(n, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
     if (!strcmp(n, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
     if (!strcmp(n, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
+    if (!strcmp(n, "--url-field")) return (o->in.url_field = v) ? 0 : -1;
+    if (!strcmp(n, "--date-field")) return (o->in.date_field = v) ? 0 : -1;
     if (!strcmp(n, "--source")) return (o->in.source_override = v) ? 0 : -1;
     return 1;
 }
@@ -253,8 +255,9 @@ static const char sc_help_det[] =
     "  --bands B --rows R     banding of the copy index (default: derived)\n";
 static const char sc_help_in[] =
     "  --jsonl                read every input (and stdin) as JSON Lines\n"
-    "  --id-field F, --text-field F, --source-field F\n"
-    "                         JSONL field names (default id, text, source)\n"
+    "  --id-field F, --text-field F, --source-field F, --url-field F, --date-field F\n"
+    "                         JSONL field names (default id, text, source, url, date);\n"
+    "                         without a source field, the url's host is the source\n"
     "  --source NAME          the source (feed) of every document\n"
     "  --binary               process files that hold NUL bytes instead of skipping them\n";
 
@@ -548,7 +551,9 @@ static int sc_query_add(const cli_doc *d, void *payload)
 {
     sc_query *q = payload;
     int rc = nd_doc_analyze(q->doc, d->text, d->text_len);
-    if (!rc) rc = nd_corpus_add(q->corpus, q->doc, d->id, d->id_len, d->source, d->source_len, NULL);
+    size_t at = ND_NONE;
+    if (!rc) rc = nd_corpus_add(q->corpus, q->doc, d->id, d->id_len, d->source, d->source_len, &at);
+    if (!rc && d->has_date) rc = nd_corpus_set_date(q->corpus, at, d->date);
     if (rc) { /* left out; the documents after it keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         q->failed = 1;
