@@ -323,9 +323,11 @@ typedef struct nd_doc_info {
     double similarity;     /* estimated Jaccard similarity of content with duplicate_of */
     double containment;    /* share of the smaller one's content found in the other */
     size_t cluster;        /* earliest document of its cluster of copies (itself if unique) */
-    size_t site;           /* earliest document of the site it was taken for: pages sharing
-                              a template (header and footer) around stories of their own,
-                              within its source (itself when it shares none) */
+    size_t site;           /* first document of the site it was taken for: min_stories or
+                              more pages of its source sharing a template (header and
+                              footer) around stories of their own; ND_NONE when it is
+                              tied to no such site (judged with its source's other such
+                              pages) */
 } nd_doc_info;
 
 /* A collection of analyzed documents. Documents are added in input order

@@ -279,7 +279,7 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
     out->similarity = d->dup_of == ND_NONE ? 0.0 : d->sim;
     out->containment = d->dup_of == ND_NONE ? 0.0 : d->cont;
     out->cluster = d->cluster;
-    out->site = c->site[i];
+    out->site = c->pooled[i] ? ND_NONE : c->site[i];
     return ND_OK;
 }
 

@@ -17,7 +17,9 @@
  *   2. copies: its content paragraphs (one full shingle, and the first time
  *      their source shows them) are matched against copy roots, crediting the documents of
  *      the family members as detect.c does; containment and the content
- *      signatures decide, and the document joins the earliest cluster found;
+ *      signatures decide, and the document joins the earliest cluster found
+ *      (clusters cannot merge afterwards: joining the earliest keeps a story
+ *      whole where a collection would merge two clusters through it);
  *   3. stories: each family it touched counts its cluster as a story (the
  *      last ND__STORIES distinct ones are remembered), and a family with
  *      min_stories stories becomes boilerplate for good;
@@ -42,6 +44,8 @@ typedef struct nd__sdoc {
     uint64_t content;          /* shingles of content paragraphs */
     uint64_t cluster;          /* seq of its cluster's earliest document */
     size_t cl_off, cl_len;     /* that document's id, copied here */
+    uint64_t site;             /* its site's key (see nd__ssite) */
+    uint8_t pooled;            /* the site is its source's pool */
 } nd__sdoc;
 
 typedef struct nd__spara {
@@ -55,8 +59,13 @@ typedef struct nd__spara {
     uint64_t credited;         /* last document (seq + 1) it was credited to */
     uint64_t marked;           /* last document (seq + 1) that counted its story */
     uint64_t lastdoc;          /* roots: last document (seq + 1) counted */
+    uint64_t holder;           /* roots: ref of the last document that held it */
+    uint64_t edge[2];          /* roots: ref of the last document holding it at its top, bottom */
     uint32_t ndocs, nstories;  /* roots: documents and distinct stories seen */
     uint64_t stories[ND__STORIES];
+    uint64_t story_docs[ND__STORIES]; /* ref of the document each story was seen in */
+    uint64_t bp_site[2];       /* roots: sites it is boilerplate of (NONE: free) */
+    uint8_t bp_many;           /* roots: boilerplate of more sites than bp_site holds */
 } nd__spara;
 
 typedef struct nd__sgen {
@@ -228,7 +237,8 @@ static void nd__sstore(nd_stream *s, nd__sgen *g, const nd_doc *doc, const char 
         p->kind = (uint8_t)info.kind;
         p->is_short = info.tokens < s->ctx->params.shingle_size;
         p->shingles = info.shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)info.shingles;
-        p->fam = p->copy_next = ND__SREF_NONE;
+        p->fam = p->copy_next = p->holder = p->edge[0] = p->edge[1] = ND__SREF_NONE;
+        p->bp_site[0] = p->bp_site[1] = ND__SREF_NONE;
         memcpy(g->sigs + (g->npara + j) * s->k, nd_doc_para_signature(doc, j), s->k * sizeof *g->sigs);
     }
 }
@@ -276,9 +286,13 @@ static int nd__sbecome_root(nd_stream *s, size_t g, const nd__spara *from)
     if (from) {
         p->ndocs = from->ndocs;
         p->nstories = from->nstories;
-        p->bp = from->bp;
         p->lastdoc = from->lastdoc;
+        p->holder = from->holder;
+        memcpy(p->edge, from->edge, sizeof p->edge);
         memcpy(p->stories, from->stories, sizeof p->stories);
+        memcpy(p->story_docs, from->story_docs, sizeof p->story_docs);
+        memcpy(p->bp_site, from->bp_site, sizeof p->bp_site);
+        p->bp_many = from->bp_many;
     }
     return nd__lsh_insert(&cur->fam, (uint32_t)g);
 }
@@ -306,6 +320,131 @@ static int nd__sfamilies(nd_stream *s, const nd__sdoc *d, uint64_t salt)
             r->lastdoc = s->seq + 1;
             r->ndocs++;
         }
+    }
+    return ND_OK;
+}
+
+/* ---- 1b. sites --------------------------------------------------------------- *
+ *
+ * As site.c does for a collection: a document is of an earlier one's site
+ * when they share ND__SITE_MATCH families among the first ND__SITE_EDGE
+ * paragraphs of both and as many among the last, and each keeps
+ * ND__SITE_OWN shingles of its own between what they share. The earlier
+ * pages checked are, per edge family, the last one that held it at the same
+ * end. A page linked to none is in its source's pool. A site's key is the
+ * sequence number of its first page (a pooled page that a later one links to
+ * starts a site); a pool's is its source's hash with the top bit set. Unlike
+ * a collection, a stream cannot move earlier pages between sites.
+ */
+#define ND__SITE_EDGE 8
+#define ND__SITE_MATCH 3
+#define ND__SITE_OWN 20
+#define ND__SITE_POOL ((uint64_t)1 << 63)
+
+static int nd__cmp_ref(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static nd__sdoc *nd__sdoc_of(nd_stream *s, uint64_t ref, nd__sgen **g)
+{
+    nd__sgen *gen = nd__sgen_of(s, ref);
+    if (g) *g = gen;
+    return gen && (ref & 0xFFFFFFFFu) < gen->ndocs ? &gen->docs[ref & 0xFFFFFFFFu] : NULL;
+}
+
+/* The family refs of a document's paragraphs, sorted, in *out (grown). */
+static int nd__sfams(nd_stream *s, const nd__sgen *g, const nd__sdoc *d, uint64_t **out, size_t *cap)
+{
+    int rc = nd__reserve(s->al, (void **)out, cap, d->npara + 1, sizeof **out);
+    if (rc) return rc;
+    for (size_t j = 0; j < d->npara; j++) (*out)[j] = g->paras[d->para0 + j].fam;
+    qsort(*out, d->npara, sizeof **out, nd__cmp_ref);
+    return ND_OK;
+}
+
+/* Shingles of d's own paragraphs between the first and the last it shares
+ * with the sorted family refs `other` (n of them). */
+static uint64_t nd__sown_middle(const nd__sgen *g, const nd__sdoc *d, const uint64_t *other, size_t n)
+{
+    uint64_t own = 0, pending = 0;
+    int inside = 0;
+    for (size_t j = 0; j < d->npara; j++) {
+        const nd__spara *p = &g->paras[d->para0 + j];
+        if (p->kind == ND_KIND_REPEAT) continue;
+        if (bsearch(&p->fam, other, n, sizeof *other, nd__cmp_ref)) {
+            if (inside) own += pending;
+            pending = 0;
+            inside = 1;
+        } else {
+            pending += p->shingles;
+        }
+    }
+    return own;
+}
+
+static int nd__sown_middles(nd_stream *s, const nd__sdoc *d, const nd__sgen *eg, const nd__sdoc *e,
+                            int *out)
+{
+    const nd__sgen *cur = &s->gen[s->cur];
+    uint64_t *fd = NULL, *fe = NULL;
+    size_t cd = 0, ce = 0;
+    int rc = nd__sfams(s, cur, d, &fd, &cd);
+    if (!rc) rc = nd__sfams(s, eg, e, &fe, &ce);
+    if (!rc)
+        *out = nd__sown_middle(cur, d, fe, e->npara) >= ND__SITE_OWN
+            && nd__sown_middle(eg, e, fd, d->npara) >= ND__SITE_OWN;
+    nd__free(s->al, fd);
+    nd__free(s->al, fe);
+    return rc;
+}
+
+/* Earlier pages holding d's edge families at the same end, as (ref << 1 |
+ * end) in peers (room for 2 * ND__SITE_EDGE); each family now names d. */
+static size_t nd__speers(nd_stream *s, const nd__sdoc *d, uint64_t *peers)
+{
+    nd__sgen *cur = &s->gen[s->cur];
+    const uint64_t me = nd__ref(cur, (size_t)(d - cur->docs));
+    size_t n = 0;
+    for (unsigned end = 0; end < 2; end++) {
+        unsigned taken = 0;
+        for (uint32_t i = 0; i < d->npara && taken < ND__SITE_EDGE; i++) {
+            const nd__spara *p = &cur->paras[d->para0 + (end ? d->npara - 1 - i : i)];
+            if (p->kind == ND_KIND_REPEAT) continue;
+            taken++;
+            nd__spara *r = nd__spara_of(s, p->fam, NULL);
+            if (!r || r->edge[end] == me) continue; /* twice at this end */
+            if (nd__sdoc_of(s, r->edge[end], NULL)) peers[n++] = r->edge[end] << 1 | end;
+            r->edge[end] = me;
+        }
+    }
+    qsort(peers, n, sizeof *peers, nd__cmp_ref);
+    return n;
+}
+
+static int nd__ssite(nd_stream *s, nd__sdoc *d)
+{
+    uint64_t peers[2 * ND__SITE_EDGE];
+    size_t n = nd__speers(s, d, peers);
+    d->site = ND__SITE_POOL | d->src;
+    d->pooled = 1;
+    for (size_t i = 0; i < n;) {
+        uint64_t ref = peers[i] >> 1;
+        unsigned ends[2] = { 0, 0 };
+        for (; i < n && peers[i] >> 1 == ref; i++) ends[peers[i] & 1]++;
+        nd__sgen *eg;
+        nd__sdoc *e = nd__sdoc_of(s, ref, &eg);
+        if (!e || ends[0] < ND__SITE_MATCH || ends[1] < ND__SITE_MATCH || e->src != d->src) continue;
+        int own = 0, rc = nd__sown_middles(s, d, eg, e, &own);
+        if (rc) return rc;
+        if (!own) continue;
+        if (e->pooled) { /* e's template recurs: e starts a site */
+            e->site = e->seq;
+            e->pooled = 0;
+        }
+        if (d->pooled || e->site < d->site) d->site = e->site;
+        d->pooled = 0;
     }
     return ND_OK;
 }
@@ -389,6 +528,21 @@ static uint64_t nd__smatch(nd_stream *s, uint32_t g)
     return best;
 }
 
+/* Whether family root r is boilerplate for document d: of d's site, or of
+ * any site for a pooled page (which cannot show its own site's recurrence). */
+static int nd__sbp(const nd__spara *r, const nd__sdoc *d)
+{
+    if (r->bp_many || (d->pooled && r->bp_site[0] != ND__SREF_NONE)) return 1;
+    return r->bp_site[0] == d->site || r->bp_site[1] == d->site;
+}
+
+/* Whether d's site showed the family before d. */
+static int nd__sshown(nd_stream *s, const nd__spara *r, const nd__sdoc *d)
+{
+    const nd__sdoc *h = nd__sdoc_of(s, r->holder, NULL);
+    return h && h != d && h->site == d->site;
+}
+
 static int nd__scopies(nd_stream *s, nd__sdoc *d)
 {
     nd__sgen *cur = &s->gen[s->cur];
@@ -398,11 +552,11 @@ static int nd__scopies(nd_stream *s, nd__sdoc *d)
     for (size_t g = d->para0; g < d->para0 + d->npara; g++) {
         nd__spara *p = &cur->paras[g];
         const nd__spara *root = nd__spara_of(s, p->fam, NULL);
-        /* A paragraph its source has shown before is chrome or a story the
-         * source repeats: either way it is left out, as candidates are in
+        /* A paragraph its site has shown before is chrome or a story the
+         * site repeats: either way it is left out, as candidates are in
          * the batch passes, so that pages of one site are not taken for
          * copies of each other before their chrome is known. */
-        if (p->kind == ND_KIND_REPEAT || p->is_short || (root && (root->bp || root->ndocs > 1)))
+        if (p->kind == ND_KIND_REPEAT || p->is_short || (root && (nd__sbp(root, d) || nd__sshown(s, root, d))))
             continue;
         nd_signature_merge(dsig, cur->sigs + g * s->k, s->k);
         d->content += p->shingles;
@@ -495,24 +649,41 @@ static int nd__scluster_id(nd_stream *s, nd__sdoc *d, const nd__sdoc *join, cons
 
 /* ---- 3. stories, 4. labels ------------------------------------------------- */
 
-static void nd__sstory(nd_stream *s, nd__spara *r, uint64_t story)
+/* Counts d's story for family root r; the family becomes boilerplate of
+ * d's site, for good, once it has been seen in min_stories stories there
+ * (of the whole stream with ND_SCOPE_ALL). The last ND__STORIES (story,
+ * document) pairs are remembered; a document's site is read when counting,
+ * so the story of a pooled page counts for the site it later starts. */
+static void nd__sstory(nd_stream *s, nd__spara *r, const nd__sdoc *d, uint64_t me)
 {
-    size_t n = r->nstories < ND__STORIES ? r->nstories : ND__STORIES;
-    for (size_t i = 0; i < n; i++)
-        if (r->stories[i] == story) return;
-    r->stories[r->nstories % ND__STORIES] = story;
+    const int all = s->ctx->params.boilerplate_scope == ND_SCOPE_ALL;
+    size_t n = r->nstories < ND__STORIES ? r->nstories : ND__STORIES, same = 1;
+    for (size_t i = 0; i < n; i++) {
+        const nd__sdoc *e = nd__sdoc_of(s, r->story_docs[i], NULL);
+        if (!all && (!e || e->site != d->site)) continue;
+        if (r->stories[i] == d->cluster) return;
+        same++;
+    }
+    r->stories[r->nstories % ND__STORIES] = d->cluster;
+    r->story_docs[r->nstories % ND__STORIES] = me;
     r->nstories++;
-    if (r->nstories >= s->ctx->params.min_stories) r->bp = 1;
+    if (same < s->ctx->params.min_stories || nd__sbp(r, d)) return;
+    if (all) r->bp_many = 1;
+    else if (r->bp_site[0] == ND__SREF_NONE) r->bp_site[0] = d->site;
+    else if (r->bp_site[1] == ND__SREF_NONE) r->bp_site[1] = d->site;
+    else r->bp_many = 1; /* chrome of many sites: of every site from now on */
 }
 
 static void nd__sstories(nd_stream *s, const nd__sdoc *d)
 {
     nd__sgen *cur = &s->gen[s->cur];
+    const uint64_t me = nd__ref(cur, (size_t)(d - cur->docs));
     for (size_t g = d->para0; g < d->para0 + d->npara; g++) {
         nd__spara *r = nd__spara_of(s, cur->paras[g].fam, NULL);
         if (!r || r->marked == s->seq + 1) continue;
         r->marked = s->seq + 1;
-        nd__sstory(s, r, d->cluster);
+        r->holder = me;
+        nd__sstory(s, r, d, me);
     }
 }
 
@@ -529,7 +700,7 @@ static void nd__slabel(nd_stream *s, const nd__sdoc *d)
         o->kind = (nd_kind)p->kind;
         o->of_doc = d->seq;
         o->of = p->kind == ND_KIND_REPEAT ? p->of : j;
-        if (r && r->bp) {
+        if (r && nd__sbp(r, d)) {
             const nd__sdoc *rd = &rg->docs[r->doc];
             o->kind = ND_KIND_BOILERPLATE;
             o->of_doc = rd->seq;
@@ -574,6 +745,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
     const nd__sdoc *join = NULL;
     const char *join_ids = NULL;
     rc = nd__sfamilies(s, d, nd__ssalt(s, src));
+    if (!rc) rc = nd__ssite(s, d);
     if (!rc) rc = nd__scopies(s, d);
     if (!rc) nd__sjudge(s, d, &join, &join_ids);
     if (!rc) rc = nd__scluster_id(s, d, join, join_ids);

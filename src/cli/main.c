@@ -262,7 +262,8 @@ typedef struct cli_view {
     double similarity, containment;
     const char *cl_id;
     size_t cl_len;
-    const char *site_id;      /* NULL when not known (a stream) */
+    int has_site;             /* 0: not known (a stream) */
+    const char *site_id;      /* NULL: tied to no site */
     size_t site_len;
 } cli_view;
 
@@ -293,7 +294,8 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
         v->containment = info.containment;
     }
     nd_corpus_doc_id(r->corpus, info.cluster, &v->cl_id, &v->cl_len);
-    nd_corpus_doc_id(r->corpus, info.site, &v->site_id, &v->site_len);
+    v->has_site = 1;
+    if (info.site != ND_NONE) nd_corpus_doc_id(r->corpus, info.site, &v->site_id, &v->site_len);
 }
 
 static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_info *p,
@@ -315,9 +317,10 @@ static void cli_write_json_doc(const cli_doc *d, const cli_view *v)
     cli_json_write_string(stdout, d->id, d->id_len);
     fputs(",\"source\":", stdout);
     cli_json_write_string(stdout, d->source, d->source_len);
-    if (v->site_id) {
+    if (v->has_site) {
         fputs(",\"site\":", stdout);
-        cli_json_write_string(stdout, v->site_id, v->site_len);
+        if (v->site_id) cli_json_write_string(stdout, v->site_id, v->site_len);
+        else fputs("null", stdout);
     }
     fputs(",\"paragraphs\":", stdout);
     cli_json_write_size(stdout, v->paragraphs);
