@@ -502,13 +502,10 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
             doc->cont = cont;
         }
     }
-    /* d joins the cluster of the one document it copies most, never two:
-     * a page that merges two stories (one with a paragraph of another
-     * added) would otherwise chain their clusters into one. */
-    if (doc->dup_of == ND_NONE) return;
-    nd__uf_union(c, d, (uint32_t)doc->dup_of);
-    /* other clusters it copies are joined only through their earliest
-     * document, the story as first seen */
+    /* d joins the cluster of each document it copies only through the
+     * cluster's earliest document, the story as first seen: a copy of a
+     * copy at a cluster's edge (one that carries a paragraph of another
+     * story) does not chain a second story into it. */
     for (size_t i = 0; i < s->ntouched; i++) {
         uint32_t e = s->touched[i];
         if (s->copy[e] != d + 1) continue;
@@ -516,6 +513,10 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
         if (r != nd__uf_find(c->uf, d) && s->doc_stamp[r] == d + 1 && s->copy[r] == d + 1)
             nd__uf_union(c, d, r);
     }
+    /* a near-identical copy (content Jaccard at doc_threshold, symmetric,
+     * unlike containment) of the document it copies most joins its story */
+    if (doc->dup_of != ND_NONE && doc->sim >= c->ctx->params.doc_threshold)
+        nd__uf_union(c, d, (uint32_t)doc->dup_of);
 }
 
 static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
