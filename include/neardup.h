@@ -600,6 +600,17 @@ ND_API int nd_store_compatible(nd_store *s, const nd_store *other);
 ND_API int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, size_t id_len,
                                const char *source, size_t source_len, int64_t time);
 
+/*! nd_store_append_corpus() :
+ *  Appends every document of a finished collection (nd_corpus_finish; made
+ *  with a ctx of the store's parameters), in order, each with the content
+ *  signature the collection judged: its paragraphs that are neither repeats
+ *  nor boilerplate. Queries and comparisons then weigh a stored document's
+ *  content as a scan would, where nd_store_append_doc() can only store the
+ *  signature of every paragraph but repeats (a document alone cannot tell its
+ *  chrome). Not committed. @return as nd_store_append_doc(); ND_E_STATE for a
+ *  collection not finished; ND_E_PARAM_MISMATCH for other parameters. */
+ND_API int nd_store_append_corpus(nd_store *s, const nd_corpus *c, int64_t time);
+
 /*! nd_store_append_record() : like nd_store_append_doc() for a document
  *  known by its signatures, e.g. a record of another store (merge, prune).
  *  Paragraph kinds must be content or repeat, a repeat's `of` an earlier

@@ -83,6 +83,7 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
     p->len = (uint32_t)in->length;
     p->doc = (uint32_t)c->ndocs;
     p->kind = (uint8_t)in->kind;
+    p->repeat = in->kind == ND_KIND_REPEAT;
     p->of = (uint32_t)in->of;
     p->sim = in->kind == ND_KIND_REPEAT ? (float)in->similarity : 0.0f;
     p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;

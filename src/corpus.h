@@ -12,6 +12,8 @@ typedef struct nd__cpara {
     float sim;
     uint8_t kind;
     uint8_t is_short;     /* fewer tokens than a shingle */
+    uint8_t repeat;       /* a repeat inside its document, as analyzed (kind may
+                             become boilerplate) */
 } nd__cpara;
 
 typedef struct nd__cdoc {

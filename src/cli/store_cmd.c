@@ -368,40 +368,55 @@ static void sc_input_error(int severity, const char *input, size_t line, const c
 typedef struct sc_index {
     sc_run run;
     nd_store *store;
+    const nd_ctx *ctx;
     nd_doc *doc;
+    nd_corpus *batch;          /* documents read since the last commit */
     int64_t time;
-    size_t docs, since_commit;
-    unsigned long long text_bytes;
+    size_t docs;
+    unsigned long long text_bytes, batch_bytes;
     int failed, fatal;
 } sc_index;
 
-/* A commit every so many documents bounds what a crash can lose. */
+/* A commit every so many documents bounds what a crash can lose, and the
+ * memory of the collection each batch is judged in. */
 #define SC_COMMIT_EVERY 10000
+
+/* Judges the batch as a collection, so that each document is stored with
+ * the signature of its content (its chrome left out, as a scan would), then
+ * appends and commits it. */
+static int sc_index_flush(sc_index *x)
+{
+    if (!x->batch || !nd_corpus_count(x->batch)) return 0;
+    int rc = nd_corpus_finish(x->batch);
+    if (rc) {
+        fprintf(stderr, "neardup: %s: %s\n", x->run.o->store, nd_strerror(rc));
+    } else if ((rc = nd_store_append_corpus(x->store, x->batch, x->time)) || (rc = nd_store_commit(x->store))) {
+        sc_store_error(x->run.o, x->store);
+    } else {
+        x->docs += nd_corpus_count(x->batch);
+        x->text_bytes += x->batch_bytes;
+    }
+    nd_corpus_free(x->batch);
+    x->batch = NULL;
+    x->batch_bytes = 0;
+    if (rc) x->failed = x->fatal = 1;
+    return rc;
+}
 
 static int sc_index_doc(const cli_doc *d, void *payload)
 {
     sc_index *x = payload;
-    int rc = nd_doc_analyze(x->doc, d->text, d->text_len), stored = 0;
-    if (!rc) {
-        rc = nd_store_append_doc(x->store, x->doc, d->id, d->id_len, d->source, d->source_len, x->time);
-        stored = 1;
-    }
+    int rc = x->batch ? ND_OK : nd_corpus_create(&x->batch, x->ctx);
+    if (!rc) rc = nd_doc_analyze(x->doc, d->text, d->text_len);
+    if (!rc) rc = nd_corpus_add(x->batch, x->doc, d->id, d->id_len, d->source, d->source_len, NULL);
     if (rc) {
-        fprintf(stderr, "neardup: %s: %s\n", d->path, stored ? nd_store_errmsg(x->store) : nd_strerror(rc));
+        fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         x->failed = 1;
-        x->fatal = rc == ND_E_NOMEM || rc == ND_E_IO || rc == ND_E_STATE;
+        x->fatal = rc == ND_E_NOMEM;
         return x->fatal;
     }
-    x->docs++;
-    x->text_bytes += d->text_len;
-    if (++x->since_commit >= SC_COMMIT_EVERY) {
-        x->since_commit = 0;
-        if (nd_store_commit(x->store)) {
-            sc_store_error(x->run.o, x->store);
-            x->failed = x->fatal = 1;
-            return 1;
-        }
-    }
+    x->batch_bytes += d->text_len;
+    if (nd_corpus_count(x->batch) >= SC_COMMIT_EVERY && sc_index_flush(x)) return 1;
     return 0;
 }
 
@@ -437,15 +452,18 @@ static int sc_index_run(const sc_opts *o)
     x.time = o->have_time ? (int64_t)o->time : (int64_t)time(NULL);
     nd_ctx *ctx = sc_index_ctx(o, &status);
     if (!ctx) return status;
+    x.ctx = ctx;
     x.store = sc_open(o, o->store, ND_STORE_CREATE, ctx, &rc);
     if (x.store && nd_doc_create(&x.doc, ctx)) x.fatal = 1;
     cli_inputs *in = x.store && x.doc ? cli_inputs_open(o->args, o->nargs, &o->in, 0) : NULL;
     long errors = in ? cli_inputs_read(in, sc_index_doc, sc_input_error, &x) : 0;
     cli_inputs_close(in);
-    if (x.store && !x.fatal && nd_store_commit(x.store)) {
+    if (x.store && !x.fatal) sc_index_flush(&x);
+    if (x.store && !x.fatal && nd_store_commit(x.store)) { /* a new store with no document */
         sc_store_error(o, x.store);
         x.failed = 1;
     }
+    nd_corpus_free(x.batch);
     nd_store_info info;
     if (x.store && !o->quiet && !nd_store_describe(x.store, &info))
         fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
