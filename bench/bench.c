@@ -466,7 +466,7 @@ static int bench_scale_pass(const bench_corpus *rep, nd_ctx *ctx, unsigned threa
     row->after = bench_rss();
     row->paras = 0;
     for (size_t d = 0; !rc && d < nd_corpus_count(c); d++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         nd_corpus_doc(c, d, &info);
         row->paras += info.paragraphs;
     }
@@ -538,7 +538,7 @@ static int bench_signed_doc(bench_signed *s, const nd_doc *doc, unsigned k, size
         *cap = ncap;
     }
     for (size_t i = 0; i < n; i++, s->npara++) {
-        nd_para_info info;
+        nd_para_info info = ND_PARA_INFO_INIT;
         nd_doc_para(doc, i, &info);
         /* designated: fields added to nd_para_sig later start as zero */
         nd_para_sig ps = { .offset = info.offset, .length = info.length, .kind = info.kind, .of = info.of,

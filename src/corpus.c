@@ -189,7 +189,7 @@ int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
         nd_para_info info;
-        nd_doc_para(doc, i, &info);
+        nd__doc_para(doc, i, &info);
         nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
                            info.tokens, nd_doc_para_signature(doc, i), info.similarity };
         nd__set_para(c, c->npara + i, &ps);
@@ -256,10 +256,12 @@ int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t 
     return ND_OK;
 }
 
-int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
+int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *dst)
 {
-    if (!c || !out || i >= c->ndocs) return ND_E_INVALID;
+    if (!c || !dst || i >= c->ndocs) return ND_E_INVALID;
     if (!c->finished) return ND_E_STATE;
+    if (dst->size < ND__DOC_INFO_V1) return ND_E_VERSION;
+    nd_doc_info full = { 0 }, *out = &full; /* then only what dst->size covers */
     const nd__cdoc *d = &c->docs[i];
     out->paragraphs = d->npara;
     out->repeats = d->repeats;
@@ -268,12 +270,16 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
     out->similarity = d->dup_of == ND_NONE ? 0.0 : d->sim;
     out->containment = d->dup_of == ND_NONE ? 0.0 : d->cont;
     out->cluster = d->cluster;
+    nd__put_sized(dst, dst->size, &full, sizeof full);
     return ND_OK;
 }
 
-int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out)
+int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
 {
-    if (!c || !out || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
+    if (!c || !dst || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
+    if (dst->size < ND__PARA_INFO_V1) return ND_E_VERSION;
+    nd_para_info full = { 0 }, *out = &full; /* then only what dst->size covers */
+    out->of_seq = ND_SEQ_NONE;
     const nd__cpara *p = &c->paras[c->docs[i].para0 + j];
     out->offset = p->off;
     out->length = p->len;
@@ -289,5 +295,6 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out)
         out->of_doc = i;
         out->of = p->of;
     }
+    nd__put_sized(dst, dst->size, &full, sizeof full);
     return ND_OK;
 }

@@ -214,6 +214,26 @@ void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out);
 /* ND_OK when doc's signatures compare with ctx's (same K, w, seed and
  * normalization), else ND_E_PARAM_MISMATCH; ND_E_INVALID for NULL. */
 int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
+/* nd_doc_para() without the caller's size: fills every field of *out
+ * (i < nd_doc_count(doc)). */
+void nd__doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
+
+/* ---- output structs (neardup.h, "Output structs") ---- */
+/* The size of each struct's first version: a caller's size below it is
+ * refused (ND_E_VERSION). Fixed forever; fields added later lie beyond. */
+#define ND__PARA_INFO_V1 (offsetof(nd_para_info, shingles) + sizeof(size_t))
+#define ND__DOC_INFO_V1 (offsetof(nd_doc_info, cluster) + sizeof(size_t))
+#define ND__STREAM_DOC_V1 (offsetof(nd_stream_doc, cluster_id_len) + sizeof(size_t))
+
+/* Copies to the caller's struct `out` (out_size bytes, checked >= the first
+ * version by the caller) the fields of `full` (a struct of this library,
+ * full_size bytes) that lie within out_size, leaving the leading size
+ * member and any bytes past full_size alone. */
+static inline void nd__put_sized(void *out, size_t out_size, const void *full, size_t full_size)
+{
+    size_t n = out_size < full_size ? out_size : full_size;
+    memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t), n - sizeof(size_t));
+}
 
 
 /* ---- small shared helpers ---- */

@@ -80,4 +80,13 @@ void nd__store_set_block_target(nd_store *s, size_t bytes);
 /* Writes a frame of any type (tests of skippable frames). Not committed. */
 int nd__store_write_frame(nd_store *s, unsigned type, const void *content, size_t size);
 
+/* ---- Transitional: the store's sources still use the 0.1 calls ---------- */
+/* nd_doc_signature() now takes the capacity of its output, and nd_doc_para()
+ * the caller's struct size. Until the store passes them, its calls keep their
+ * 0.1 meaning: the capacity is the largest K (so a document of another K is
+ * still not refused here; compare the parameters before), and the paragraph
+ * is filled whole. Remove when the store's calls are converted. */
+#define nd_doc_signature(doc, out) nd_doc_signature(doc, out, ND_MAX_NUM_PERM)
+#define nd_doc_para(doc, i, out) nd__doc_para(doc, i, out)
+
 #endif
