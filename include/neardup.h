@@ -177,20 +177,20 @@ ND_API int nd_params_init(nd_params *out, unsigned version);
 ND_API int nd_params_check(const nd_params *params, char *msg, size_t msg_size);
 
 /* ---- Output structs ---------------------------------------------------- */
-/* Structs the library fills (nd_para_info, nd_doc_info, nd_stream_doc) may
- * gain fields at their end in later versions. Their first field, `size`, is
- * set by the caller to sizeof the struct it was compiled with, best with the
- * struct's _INIT macro:
+/* Structs the library fills (nd_para_info, nd_doc_info, nd_stream_doc, and
+ * the store's nd_store_info, nd_store_stats) may gain fields at their end in
+ * later versions. Their first field, `version`, is set by the caller to the
+ * struct's _VERSION macro of the header it was compiled with, best through
+ * the struct's _INIT macro:
  *
  *     nd_para_info p = ND_PARA_INFO_INIT;
  *     rc = nd_doc_para(doc, i, &p);
  *
- * The library then writes only the fields that lie within `size` bytes, so a
- * program built against an older header keeps working with a newer library,
- * and one built against a newer header with an older library (the fields the
- * library does not know keep the caller's values: zero with the macro). A
- * size smaller than the first version of the struct gives ND_E_VERSION and
- * writes nothing. The library never changes `size`. */
+ * The library then writes only the fields of that version, so a program
+ * built against an older header keeps working with a newer library. A
+ * version the library does not know (0, as in a struct left uninitialised,
+ * or one newer than the library) gives ND_E_VERSION and writes nothing. The
+ * library never changes `version`. */
 
 /* ---- Context ----------------------------------------------------------- */
 /* An nd_ctx holds the checked parameters and everything derived from them
@@ -285,7 +285,7 @@ ND_API const char *nd_kind_name(nd_kind kind);
  * A paragraph's family is identified by its first paragraph: `of` in the
  * document that of_doc (in a collection) or of_seq (in a stream) names. */
 typedef struct nd_para_info {
-    size_t size;         /* set by the caller: sizeof(nd_para_info) (ND_PARA_INFO_INIT) */
+    unsigned version;    /* set by the caller: ND_PARA_INFO_VERSION (ND_PARA_INFO_INIT) */
     size_t offset;       /* byte offset of the paragraph in the analyzed text */
     size_t length;       /* byte length, line terminator excluded */
     nd_kind kind;
@@ -304,7 +304,8 @@ typedef struct nd_para_info {
     size_t shingles;     /* number of shingles (positions, before deduplication) */
 } nd_para_info;
 
-#define ND_PARA_INFO_INIT { sizeof(nd_para_info), 0, 0, ND_KIND_CONTENT, 0, 0, 0, 0.0, 0, 0 }
+#define ND_PARA_INFO_VERSION 1u
+#define ND_PARA_INFO_INIT { ND_PARA_INFO_VERSION, 0, 0, ND_KIND_CONTENT, 0, 0, 0, 0.0, 0, 0 }
 
 /* An analyzed document: its paragraphs, their signatures and repeat verdicts.
  * Reusable: each nd_doc_analyze() replaces the previous result and reuses the
@@ -339,9 +340,9 @@ ND_API size_t nd_doc_repeats(const nd_doc *doc);
 /*! nd_doc_seg_mode() : the mode actually used (never ND_SEG_AUTO). */
 ND_API nd_seg_mode nd_doc_seg_mode(const nd_doc *doc);
 
-/*! nd_doc_para() : copies what is known of paragraph i into *out (out->size
+/*! nd_doc_para() : copies what is known of paragraph i into *out (out->version
  *  set by the caller). @return ND_OK, ND_E_INVALID if i >= nd_doc_count(),
- *  ND_E_VERSION for an out->size this library cannot fill. */
+ *  ND_E_VERSION for an out->version this library does not know. */
 ND_API int nd_doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
 
 /*! nd_doc_para_signature() : the K values of paragraph i, or NULL if i is out
@@ -363,7 +364,7 @@ ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out, size_t out_cap);
 /* What the library found out about one document of a collection (see
  * "Output structs"). */
 typedef struct nd_doc_info {
-    size_t size;           /* set by the caller: sizeof(nd_doc_info) (ND_DOC_INFO_INIT) */
+    unsigned version;      /* set by the caller: ND_DOC_INFO_VERSION (ND_DOC_INFO_INIT) */
     size_t paragraphs, repeats, boilerplate;
     size_t duplicate_of;   /* the earlier document it copies (most similar), or ND_NONE */
     double similarity;     /* estimated Jaccard similarity of content with duplicate_of */
@@ -371,7 +372,8 @@ typedef struct nd_doc_info {
     size_t cluster;        /* earliest document of its cluster of copies (itself if unique) */
 } nd_doc_info;
 
-#define ND_DOC_INFO_INIT { sizeof(nd_doc_info), 0, 0, 0, 0, 0.0, 0.0, 0 }
+#define ND_DOC_INFO_VERSION 1u
+#define ND_DOC_INFO_INIT { ND_DOC_INFO_VERSION, 0, 0, 0, 0, 0.0, 0.0, 0 }
 
 /* A collection of analyzed documents. Documents are added in input order
  * (their index is that order, from 0); nd_corpus_finish() then runs the
@@ -447,9 +449,9 @@ ND_API int nd_corpus_finish(nd_corpus *c);
 /*! nd_corpus_count() : number of documents added. */
 ND_API size_t nd_corpus_count(const nd_corpus *c);
 
-/*! nd_corpus_doc() : the verdict on document i (after finish), out->size set
- *  by the caller. @return ND_OK, ND_E_INVALID, ND_E_STATE before finish,
- *  ND_E_VERSION for an out->size this library cannot fill. */
+/*! nd_corpus_doc() : the verdict on document i (after finish), out->version
+ *  set by the caller. @return ND_OK, ND_E_INVALID, ND_E_STATE before finish,
+ *  ND_E_VERSION for an out->version this library does not know. */
 ND_API int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out);
 
 /*! nd_corpus_doc_id() : the id given to nd_corpus_add, not NUL-terminated;
@@ -463,7 +465,7 @@ ND_API int nd_corpus_doc_id(const nd_corpus *c, size_t i, const char **out, size
 ND_API int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
 
 /*! nd_corpus_para() : paragraph j of document i, with its final kind (after
- *  finish; before, the kinds of nd_doc_analyze); out->size set by the caller.
+ *  finish; before, the kinds of nd_doc_analyze); out->version set by the caller.
  *  @return ND_OK, ND_E_INVALID, ND_E_VERSION (as nd_doc_para). */
 ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out);
 
@@ -485,7 +487,7 @@ typedef struct nd_stream nd_stream;
  * structs"). Pointers are valid until the next nd_stream_add() or
  * nd_stream_free(). */
 typedef struct nd_stream_doc {
-    size_t size;               /* set by the caller: sizeof(nd_stream_doc) (ND_STREAM_DOC_INIT) */
+    unsigned version;          /* set by the caller: ND_STREAM_DOC_VERSION (ND_STREAM_DOC_INIT) */
     uint64_t seq;              /* 0-based position of the document in the stream */
     size_t paragraphs, repeats, boilerplate;
     uint64_t duplicate_of;     /* seq of the document it copies, or ND_SEQ_NONE */
@@ -497,8 +499,9 @@ typedef struct nd_stream_doc {
     size_t cluster_id_len;
 } nd_stream_doc;
 
+#define ND_STREAM_DOC_VERSION 1u
 #define ND_STREAM_DOC_INIT \
-    { sizeof(nd_stream_doc), 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0 }
+    { ND_STREAM_DOC_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0 }
 
 /*! nd_stream_create() : window >= 2 documents (0 for 20000; about 75 KB each for
  *  news pages of 6 KB, peak RSS: 27 paragraphs of signatures, spans and index
@@ -510,15 +513,15 @@ ND_API int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window);
 ND_API void nd_stream_free(nd_stream *s);
 
 /*! nd_stream_add() : adds an analyzed document and labels it; *out (may be
- *  NULL; out->size set by the caller) receives the verdict. @return ND_OK,
- *  ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE, ND_E_VERSION for an out->size
- *  this library cannot fill (checked first: the document is then not
+ *  NULL; out->version set by the caller) receives the verdict. @return ND_OK,
+ *  ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE, ND_E_VERSION for an out->version
+ *  this library does not know (checked first: the document is then not
  *  added). After an error the stream is unchanged. */
 ND_API int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len,
                          const char *source, size_t source_len, nd_stream_doc *out);
 
-/*! nd_stream_para() : paragraph j of the document just added (out->size set
- *  by the caller). out->of_seq is the seq of the document holding the
+/*! nd_stream_para() : paragraph j of the document just added (out->version
+ *  set by the caller). out->of_seq is the seq of the document holding the
  *  family's first paragraph (for boilerplate, its first occurrence; else
  *  the document just added) and *of_id (may be NULL) receives that
  *  document's id, valid until the next add. @return ND_OK, ND_E_INVALID,

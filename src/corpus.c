@@ -260,7 +260,8 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *dst)
 {
     if (!c || !dst || i >= c->ndocs) return ND_E_INVALID;
     if (!c->finished) return ND_E_STATE;
-    if (dst->size < ND__DOC_INFO_V1) return ND_E_VERSION;
+    size_t bytes = ND__DOC_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
     nd_doc_info full = { 0 }, *out = &full; /* then only what dst->size covers */
     const nd__cdoc *d = &c->docs[i];
     out->paragraphs = d->npara;
@@ -270,14 +271,15 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *dst)
     out->similarity = d->dup_of == ND_NONE ? 0.0 : d->sim;
     out->containment = d->dup_of == ND_NONE ? 0.0 : d->cont;
     out->cluster = d->cluster;
-    nd__put_sized(dst, dst->size, &full, sizeof full);
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }
 
 int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
 {
     if (!c || !dst || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
-    if (dst->size < ND__PARA_INFO_V1) return ND_E_VERSION;
+    size_t bytes = ND__PARA_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
     nd_para_info full = { 0 }, *out = &full; /* then only what dst->size covers */
     out->of_seq = ND_SEQ_NONE;
     const nd__cpara *p = &c->paras[c->docs[i].para0 + j];
@@ -295,6 +297,6 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
         out->of_doc = i;
         out->of = p->of;
     }
-    nd__put_sized(dst, dst->size, &full, sizeof full);
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }

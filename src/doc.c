@@ -297,7 +297,7 @@ void nd__doc_para(const nd_doc *d, size_t i, nd_para_info *out)
 {
     const nd__para *p = &d->paras[i];
     memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
+    out->version = ND_PARA_INFO_VERSION;
     out->offset = p->off;
     out->length = p->len;
     out->kind = p->kind;
@@ -312,10 +312,11 @@ void nd__doc_para(const nd_doc *d, size_t i, nd_para_info *out)
 int nd_doc_para(const nd_doc *d, size_t i, nd_para_info *out)
 {
     if (!d || !out || i >= d->n) return ND_E_INVALID;
-    if (out->size < ND__PARA_INFO_V1) return ND_E_VERSION;
+    size_t bytes = ND__PARA_INFO_BYTES(out->version);
+    if (!bytes) return ND_E_VERSION;
     nd_para_info full;
     nd__doc_para(d, i, &full);
-    nd__put_sized(out, out->size, &full, sizeof full);
+    nd__put_version(out, bytes, &full);
     return ND_OK;
 }
 

@@ -219,22 +219,22 @@ int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
 void nd__doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
 
 /* ---- output structs (neardup.h, "Output structs") ---- */
-/* The size of each struct's first version: a caller's size below it is
- * refused (ND_E_VERSION). Fixed forever; fields added later lie beyond. */
-#define ND__PARA_INFO_V1 (offsetof(nd_para_info, shingles) + sizeof(size_t))
-#define ND__DOC_INFO_V1 (offsetof(nd_doc_info, cluster) + sizeof(size_t))
-#define ND__STREAM_DOC_V1 (offsetof(nd_stream_doc, cluster_id_len) + sizeof(size_t))
+/* The bytes of each version of a struct, 0 for a version this library does
+ * not know. A version's size never changes: later versions add fields
+ * after the last one named here. */
+#define ND__VERSION_BYTES(v, type, last) ((v) == 1 ? offsetof(type, last) + sizeof(((type *)0)->last) : 0)
+#define ND__PARA_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_para_info, shingles)
+#define ND__DOC_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_doc_info, cluster)
+#define ND__STREAM_DOC_BYTES(v) ND__VERSION_BYTES(v, nd_stream_doc, cluster_id_len)
 
-/* Copies to the caller's struct `out` (out_size bytes, checked >= the first
- * version by the caller) the fields of `full` (a struct of this library,
- * full_size bytes) that lie within out_size, leaving the leading size
- * member and any bytes past full_size alone. */
-static inline void nd__put_sized(void *out, size_t out_size, const void *full, size_t full_size)
+/* Copies to the caller's struct `out` the first `bytes` bytes (its version's,
+ * checked non-zero by the caller) of `full`, a filled struct of this
+ * library, leaving the leading version member alone. */
+static inline void nd__put_version(void *out, size_t bytes, const void *full)
 {
-    size_t n = out_size < full_size ? out_size : full_size;
-    memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t), n - sizeof(size_t));
+    memcpy((char *)out + sizeof(unsigned), (const char *)full + sizeof(unsigned),
+           bytes - sizeof(unsigned));
 }
-
 
 /* ---- small shared helpers ---- */
 static inline uint64_t nd__mix64(uint64_t x)

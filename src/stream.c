@@ -558,7 +558,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
                   const char *source, size_t source_len, nd_stream_doc *out)
 {
     if (!s || !doc || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
-    if (out && out->size < ND__STREAM_DOC_V1) return ND_E_VERSION;
+    if (out && !ND__STREAM_DOC_BYTES(out->version)) return ND_E_VERSION;
     int rc = nd__doc_compatible(doc, s->ctx);
     if (rc) return rc;
     size_t n = nd_doc_count(doc);
@@ -592,7 +592,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
         s->last.duplicate_id_len = eg->docs[s->dup_idx].id_len;
     }
     s->seq++;
-    if (out) nd__put_sized(out, out->size, &s->last, sizeof s->last);
+    if (out) nd__put_version(out, ND__STREAM_DOC_BYTES(out->version), &s->last);
     return ND_OK;
 }
 
@@ -600,7 +600,8 @@ int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *dst, const char *
                    size_t *of_id_len)
 {
     if (!s || !dst || s->seq == 0 || j >= s->last.paragraphs) return ND_E_INVALID;
-    if (dst->size < ND__PARA_INFO_V1) return ND_E_VERSION;
+    size_t bytes = ND__PARA_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
     nd_para_info full, *out = &full; /* then only what dst->size covers */
     const nd__sgen *cur = &s->gen[s->cur];
     const nd__sdoc *d = &cur->docs[cur->ndocs - 1];
@@ -617,6 +618,6 @@ int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *dst, const char *
     out->shingles = p->shingles;
     if (of_id) *of_id = o->of_id ? o->of_id : cur->ids + d->id_off;
     if (of_id_len) *of_id_len = o->of_id ? o->of_id_len : d->id_len;
-    nd__put_sized(dst, dst->size, &full, sizeof full);
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }

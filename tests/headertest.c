@@ -10,7 +10,7 @@ int nd_headertest_dummy(void)
     nd_doc_info d = ND_DOC_INFO_INIT;
     nd_stream_doc s = ND_STREAM_DOC_INIT;
     const char *v = ND_VERSION_STRING;
-    return ND_VERSION_NUMBER > 0 && p.size == sizeof p && d.size == sizeof d
-        && s.size == sizeof s && v[0] != '\0' && ND_E_BUFFER < 0 && ND_SEQ_NONE != 0
-        && ND_NONE != 0;
+    return ND_VERSION_NUMBER > 0 && v[0] != '\0' && p.version == ND_PARA_INFO_VERSION
+        && d.version == ND_DOC_INFO_VERSION && s.version == ND_STREAM_DOC_VERSION
+        && ND_E_BUFFER < 0 && ND_SEQ_NONE != 0 && ND_NONE != 0;
 }

@@ -1525,7 +1525,7 @@ static void snap_take(snap *s, const nd_corpus *c)
     s->np = 0;
     s->docs = tcalloc(s->n, sizeof *s->docs);
     for (size_t i = 0; i < s->n; i++) {
-        s->docs[i].size = sizeof s->docs[i];
+        s->docs[i].version = ND_DOC_INFO_VERSION;
         assert_int_equal(nd_corpus_doc(c, i, &s->docs[i]), ND_OK);
         s->np += s->docs[i].paragraphs;
     }
@@ -1533,7 +1533,7 @@ static void snap_take(snap *s, const nd_corpus *c)
     size_t g = 0;
     for (size_t i = 0; i < s->n; i++)
         for (size_t j = 0; j < s->docs[i].paragraphs; j++, g++) {
-            s->paras[g].size = sizeof s->paras[g];
+            s->paras[g].version = ND_PARA_INFO_VERSION;
             assert_int_equal(nd_corpus_para(c, i, j, &s->paras[g]), ND_OK);
         }
 }

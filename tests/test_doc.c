@@ -822,26 +822,33 @@ static void test_seed_article_any_seed(void **state)
     release(text);
 }
 
-/* ---- the output structs' size field (neardup.h "Output structs") -------- */
+/* ---- the output structs' version field (neardup.h "Output structs") ---- */
 
-/* A caller built against a newer header: its struct has a field this
- * library does not know, which must keep the caller's value. */
-typedef struct newer_para_info {
+/* A struct with room after the library's fields: what the library writes
+ * must end with the caller's version of the struct. */
+typedef struct padded_para_info {
     nd_para_info known;
-    uint64_t future;
-} newer_para_info;
+    uint64_t after;
+} padded_para_info;
 
-typedef struct newer_doc_info {
+typedef struct padded_doc_info {
     nd_doc_info known;
-    uint64_t future;
-} newer_doc_info;
+    uint64_t after;
+} padded_doc_info;
 
-typedef struct newer_stream_doc {
+typedef struct padded_stream_doc {
     nd_stream_doc known;
-    uint64_t future;
-} newer_stream_doc;
+    uint64_t after;
+} padded_stream_doc;
 
-static void test_output_structs_size(void **state)
+#define PADDED(var, VERSION)               \
+    do {                                   \
+        memset(&(var), 0, sizeof(var));    \
+        (var).known.version = (VERSION);   \
+        (var).after = 0xFEEDu;             \
+    } while (0)
+
+static void test_output_structs_version(void **state)
 {
     (void)state;
     fixture f;
@@ -849,28 +856,29 @@ static void test_output_structs_size(void **state)
     analyze(&f, "Wire story about the harbour and its new cranes today.\n"
                 "Read the full story.\n"
                 "Wire story about the harbour and its new cranes today.\n");
-    /* size not set (0) or below the first version: ND_E_VERSION, nothing written */
+    /* version not set (0), or newer than the library: ND_E_VERSION, nothing
+     * written */
     nd_para_info p;
     memset(&p, 0x5A, sizeof p);
-    p.size = 0;
+    p.version = 0;
     assert_int_equal(nd_doc_para(f.doc, 0, &p), ND_E_VERSION);
     assert_int_equal(p.offset, (size_t)0x5A5A5A5A5A5A5A5Aull);
-    p.size = ND__PARA_INFO_V1 - 1;
+    p.version = ND_PARA_INFO_VERSION + 1;
     assert_int_equal(nd_doc_para(f.doc, 0, &p), ND_E_VERSION);
-    assert_int_equal(p.size, ND__PARA_INFO_V1 - 1);
-    /* a newer caller: every known field filled, the unknown one left alone */
-    newer_para_info np;
-    memset(&np, 0, sizeof np);
-    np.known.size = sizeof np;
-    np.future = 0xFEEDu;
-    assert_int_equal(nd_doc_para(f.doc, 2, &np.known), ND_OK);
-    assert_int_equal(np.known.size, sizeof np);
-    assert_int_equal(np.future, 0xFEEDu);
-    assert_int_equal(np.known.kind, ND_KIND_REPEAT);
-    assert_int_equal(np.known.of, 0);
+    assert_int_equal(p.version, ND_PARA_INFO_VERSION + 1);
+    assert_int_equal(p.offset, (size_t)0x5A5A5A5A5A5A5A5Aull);
+    /* the fields of the version asked, nothing after them */
+    padded_para_info pp;
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_doc_para(f.doc, 2, &pp.known), ND_OK);
+    assert_int_equal(pp.known.version, ND_PARA_INFO_VERSION);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.kind, ND_KIND_REPEAT);
+    assert_int_equal(pp.known.of, 0);
+    assert_int_equal(pp.known.shingles, 6);
     /* one meaning per field: a lone document names no collection or stream */
-    assert_true(np.known.of_doc == ND_NONE);
-    assert_true(np.known.of_seq == ND_SEQ_NONE);
+    assert_true(pp.known.of_doc == ND_NONE);
+    assert_true(pp.known.of_seq == ND_SEQ_NONE);
 
     /* a collection: of_doc is an index, of_seq names no stream */
     nd_corpus *c;
@@ -878,55 +886,48 @@ static void test_output_structs_size(void **state)
     assert_int_equal(nd_corpus_add(c, f.doc, "a", 1, "s", 1, NULL), ND_OK);
     assert_int_equal(nd_corpus_add(c, f.doc, "b", 1, "s", 1, NULL), ND_OK);
     assert_int_equal(nd_corpus_finish(c), ND_OK);
-    memset(&np, 0, sizeof np);
-    np.known.size = sizeof np;
-    np.future = 0xFEEDu;
-    assert_int_equal(nd_corpus_para(c, 1, 2, &np.known), ND_OK);
-    assert_int_equal(np.future, 0xFEEDu);
-    assert_int_equal(np.known.of_doc, 1);
-    assert_true(np.known.of_seq == ND_SEQ_NONE);
-    p.size = 0;
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_corpus_para(c, 1, 2, &pp.known), ND_OK);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.of_doc, 1);
+    assert_true(pp.known.of_seq == ND_SEQ_NONE);
+    p.version = 0;
     assert_int_equal(nd_corpus_para(c, 1, 2, &p), ND_E_VERSION);
-    newer_doc_info nd;
-    memset(&nd, 0, sizeof nd);
-    nd.known.size = sizeof nd;
-    nd.future = 0xFEEDu;
-    assert_int_equal(nd_corpus_doc(c, 1, &nd.known), ND_OK);
-    assert_int_equal(nd.future, 0xFEEDu);
-    assert_int_equal(nd.known.paragraphs, 3);
-    assert_int_equal(nd.known.duplicate_of, 0);
+    padded_doc_info pd;
+    PADDED(pd, ND_DOC_INFO_VERSION);
+    assert_int_equal(nd_corpus_doc(c, 1, &pd.known), ND_OK);
+    assert_int_equal(pd.after, 0xFEEDu);
+    assert_int_equal(pd.known.paragraphs, 3);
+    assert_int_equal(pd.known.duplicate_of, 0);
     nd_doc_info d = ND_DOC_INFO_INIT;
-    d.size = ND__DOC_INFO_V1 - 1;
+    d.version = ND_DOC_INFO_VERSION + 1;
     assert_int_equal(nd_corpus_doc(c, 1, &d), ND_E_VERSION);
+    assert_int_equal(d.paragraphs, 0);
     nd_corpus_free(c);
 
     /* a stream: of_seq is the position in the stream, of_doc names no
-     * collection; a bad size is refused before the document is added */
+     * collection; a bad version is refused before the document is added */
     nd_stream *st;
     assert_int_equal(nd_stream_create(&st, f.ctx, 16), ND_OK);
     nd_stream_doc sd = ND_STREAM_DOC_INIT;
-    sd.size = 1;
+    sd.version = 0;
     assert_int_equal(nd_stream_add(st, f.doc, "a", 1, "s", 1, &sd), ND_E_VERSION);
-    assert_int_equal(nd_stream_para(st, 0, &np.known, NULL, NULL), ND_E_INVALID); /* nothing added */
-    newer_stream_doc ns;
-    memset(&ns, 0, sizeof ns);
-    ns.known.size = sizeof ns;
-    ns.future = 0xFEEDu;
-    assert_int_equal(nd_stream_add(st, f.doc, "a", 1, "s", 1, &ns.known), ND_OK);
-    assert_int_equal(ns.future, 0xFEEDu);
-    assert_int_equal(ns.known.seq, 0);
-    assert_true(ns.known.duplicate_of == ND_SEQ_NONE);
-    assert_int_equal(nd_stream_add(st, f.doc, "b", 1, "s", 1, &ns.known), ND_OK);
-    assert_int_equal(ns.known.seq, 1);
-    memset(&np, 0, sizeof np);
-    np.known.size = sizeof np;
-    np.future = 0xFEEDu;
-    assert_int_equal(nd_stream_para(st, 2, &np.known, NULL, NULL), ND_OK);
-    assert_int_equal(np.future, 0xFEEDu);
-    assert_int_equal(np.known.kind, ND_KIND_REPEAT);
-    assert_true(np.known.of_seq == 1);
-    assert_true(np.known.of_doc == ND_NONE);
-    p.size = 0;
+    assert_int_equal(nd_stream_para(st, 0, &pp.known, NULL, NULL), ND_E_INVALID); /* none added */
+    padded_stream_doc ps;
+    PADDED(ps, ND_STREAM_DOC_VERSION);
+    assert_int_equal(nd_stream_add(st, f.doc, "a", 1, "s", 1, &ps.known), ND_OK);
+    assert_int_equal(ps.after, 0xFEEDu);
+    assert_int_equal(ps.known.seq, 0);
+    assert_true(ps.known.duplicate_of == ND_SEQ_NONE);
+    assert_int_equal(nd_stream_add(st, f.doc, "b", 1, "s", 1, &ps.known), ND_OK);
+    assert_int_equal(ps.known.seq, 1);
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_stream_para(st, 2, &pp.known, NULL, NULL), ND_OK);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.kind, ND_KIND_REPEAT);
+    assert_true(pp.known.of_seq == 1);
+    assert_true(pp.known.of_doc == ND_NONE);
+    p.version = 0;
     assert_int_equal(nd_stream_para(st, 2, &p, NULL, NULL), ND_E_VERSION);
     nd_stream_free(st);
     close_fixture(&f);
@@ -941,7 +942,7 @@ int main(void)
         cmocka_unit_test_teardown(test_short_lines, teardown),
         cmocka_unit_test_teardown(test_repeat_of_the_most_similar_root, teardown),
         cmocka_unit_test_teardown(test_para_signatures_and_doc_signature, teardown),
-        cmocka_unit_test_teardown(test_output_structs_size, teardown),
+        cmocka_unit_test_teardown(test_output_structs_version, teardown),
         cmocka_unit_test_teardown(test_analyze_arguments_and_reuse, teardown),
         cmocka_unit_test_teardown(test_empty_text_on_fresh_handle, teardown),
         cmocka_unit_test_teardown(test_ten_thousand_paragraphs, teardown),

@@ -609,7 +609,7 @@ static int cli_stream_doc(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
     int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
-    r->last.size = sizeof r->last;
+    r->last.version = ND_STREAM_DOC_VERSION;
     if (!rc) rc = nd_stream_add(r->stream, r->doc, d->id, d->id_len, d->source, d->source_len, &r->last);
     if (rc) {
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
