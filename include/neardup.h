@@ -155,8 +155,8 @@ typedef struct nd_params {
     unsigned min_stories;      /* N: a paragraph recurring in N or more distinct stories is
                                   boilerplate, 2..65535 */
     nd_scope boilerplate_scope;/* where those stories are counted */
-    unsigned lsh_bands;        /* document index: bands and rows; 0 and 0 = derived from */
-    unsigned lsh_rows;         /* the thresholds and K (see README), bands*rows <= K */
+    unsigned lsh_bands;        /* copy index: bands and rows; 0 and 0 = chosen from K for */
+    unsigned lsh_rows;         /* paragraphs of Jaccard 0.3 and up (see README), bands*rows <= K */
     unsigned sig_bits;         /* bits kept of each MinHash value: 32 (default), 16 or 8
                                   (b-bit MinHash, Li and König 2010): smaller signatures,
                                   estimates corrected for chance collisions */
@@ -503,10 +503,10 @@ typedef struct nd_stream_doc {
 #define ND_STREAM_DOC_INIT \
     { ND_STREAM_DOC_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0 }
 
-/*! nd_stream_create() : window >= 2 documents (0 for 20000; about 75 KB each for
- *  news pages of 6 KB, peak RSS: 27 paragraphs of signatures, spans and index
- *  entries, and index tables that grow by doubling).
- *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+/*! nd_stream_create() : window >= 2 documents (0 for 20000). Memory grows
+ *  with the window: per document, its paragraphs' signatures, spans and
+ *  index entries, in index tables that grow by doubling (figures in
+ *  bench/RESULTS.md, "--stream"). @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
 ND_API int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window);
 
 /*! nd_stream_free() : NULL is a no-op. */
