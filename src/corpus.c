@@ -262,7 +262,7 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *dst)
     if (!c->finished) return ND_E_STATE;
     size_t bytes = ND__DOC_INFO_BYTES(dst->version);
     if (!bytes) return ND_E_VERSION;
-    nd_doc_info full = { 0 }, *out = &full; /* then only what dst->size covers */
+    nd_doc_info full = { 0 }, *out = &full; /* then the fields of dst's version */
     const nd__cdoc *d = &c->docs[i];
     out->paragraphs = d->npara;
     out->repeats = d->repeats;
@@ -280,7 +280,7 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
     if (!c || !dst || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
     size_t bytes = ND__PARA_INFO_BYTES(dst->version);
     if (!bytes) return ND_E_VERSION;
-    nd_para_info full = { 0 }, *out = &full; /* then only what dst->size covers */
+    nd_para_info full = { 0 }, *out = &full; /* then the fields of dst's version */
     out->of_seq = ND_SEQ_NONE;
     const nd__cpara *p = &c->paras[c->docs[i].para0 + j];
     out->offset = p->off;

@@ -602,7 +602,7 @@ int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *dst, const char *
     if (!s || !dst || s->seq == 0 || j >= s->last.paragraphs) return ND_E_INVALID;
     size_t bytes = ND__PARA_INFO_BYTES(dst->version);
     if (!bytes) return ND_E_VERSION;
-    nd_para_info full, *out = &full; /* then only what dst->size covers */
+    nd_para_info full, *out = &full; /* then the fields of dst's version */
     const nd__sgen *cur = &s->gen[s->cur];
     const nd__sdoc *d = &cur->docs[cur->ndocs - 1];
     const nd__spara *p = &cur->paras[d->para0 + j];
