@@ -31,16 +31,11 @@ extern "C" {
 #endif
 
 /* ---- Export macro ------------------------------------------------------ */
-/* Supported platforms: Linux (what CI builds and tests). The build exports
- * only ND_API symbols (GCC/Clang visibility). The Windows branch below is
- * untested: a DLL build would need ND_DLL_EXPORT defined when building the
- * library and ND_DLL_IMPORT when using it, which the CMake files do not do;
- * the store's I/O is POSIX only (see README "Platforms"). */
-#if defined(_WIN32) && defined(ND_DLL_EXPORT)
-#  define ND_API __declspec(dllexport)
-#elif defined(_WIN32) && defined(ND_DLL_IMPORT)
-#  define ND_API __declspec(dllimport)
-#elif defined(__GNUC__) && __GNUC__ >= 4
+/* Supported platform: Linux, what CI builds and tests (README "Platforms").
+ * The library is built with hidden visibility and exports the ND_API
+ * functions only. Windows is not supported (the store's I/O and the
+ * threads are POSIX), so there are no DLL export macros. */
+#if defined(__GNUC__) && __GNUC__ >= 4
 #  define ND_API __attribute__((visibility("default")))
 #else
 #  define ND_API
