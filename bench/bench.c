@@ -24,6 +24,9 @@
  *              a signature store of N documents (a store's defaults: K = 32,
  *              8 bits) made of copies of the corpus varied like --index10m's,
  *              for timing `neardup query` and `info` on large stores
+ *   --ctx      nd_ctx_create at K = 32, 128, 1024, and the search for LSH
+ *              bands and rows in it against the full scan it replaced, run
+ *              here too (no corpus needed)
  * --threads N gives the collections of the corpus stage, --scale and
  * --index10m N threads for nd_corpus_finish (nd_corpus_set_threads); the
  * analysis is single-threaded here (the CLI's --threads, timed by run.sh,
@@ -59,6 +62,7 @@ typedef struct bench_opts {
     unsigned max_runs;
     unsigned threads;                    /* --threads: nd_corpus_set_threads */
     uint64_t seed;
+    int ctx;                             /* --ctx */
 } bench_opts;
 
 /* ---- clocks and memory ------------------------------------------------------ */
@@ -466,7 +470,7 @@ static int bench_scale_pass(const bench_corpus *rep, nd_ctx *ctx, unsigned threa
     row->after = bench_rss();
     row->paras = 0;
     for (size_t d = 0; !rc && d < nd_corpus_count(c); d++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         nd_corpus_doc(c, d, &info);
         row->paras += info.paragraphs;
     }
@@ -538,7 +542,7 @@ static int bench_signed_doc(bench_signed *s, const nd_doc *doc, unsigned k, size
         *cap = ncap;
     }
     for (size_t i = 0; i < n; i++, s->npara++) {
-        nd_para_info info;
+        nd_para_info info = ND_PARA_INFO_INIT;
         nd_doc_para(doc, i, &info);
         /* designated: fields added to nd_para_sig later start as zero */
         nd_para_sig ps = { .offset = info.offset, .length = info.length, .kind = info.kind, .of = info.of,
@@ -816,6 +820,109 @@ static int bench_store(const bench_corpus *bc, const bench_opts *o)
     return rc;
 }
 
+/* ---- nd_ctx_create --------------------------------------------------------------- */
+
+/* How contexts chose their LSH bands and rows before the search in lsh.c: a
+ * scan of every pair, each by 200-step midpoint sums of the S-curve
+ * (tests/test_lsh.c keeps the same scan and checks the choices agree). */
+static double bench_pcand(double s, unsigned b, unsigned r)
+{
+    return 1.0 - pow(1.0 - pow(s, (double)r), (double)b);
+}
+
+static void bench_scan_rows(double t, unsigned k, unsigned min_rows, unsigned *bands, unsigned *rows)
+{
+    double best = 2.0;
+    *bands = 1;
+    *rows = k;
+    for (unsigned b = 1; b <= k; b++)
+        for (unsigned r = min_rows; b * r <= k; r++) {
+            double fp = 0.0, fn = 0.0;
+            for (int i = 0; i < 200; i++) {
+                double s = t * (i + 0.5) / 200;
+                fp += bench_pcand(s, b, r) * t / 200;
+                s = t + (1.0 - t) * (i + 0.5) / 200;
+                fn += (1.0 - bench_pcand(s, b, r)) * (1.0 - t) / 200;
+            }
+            double err = 0.1 * fp + 0.9 * fn;
+            if (err < best) {
+                best = err;
+                *bands = b;
+                *rows = r;
+            }
+        }
+}
+
+/* The two choices nd_ctx_create makes (families, copies), one way or the
+ * other; out[4] receives them. */
+static void bench_ctx_choices(const nd_params *p, int scan, unsigned *out)
+{
+    if (scan) {
+        bench_scan_rows(p->repeat_threshold, p->num_perm, 1, out, out + 1);
+        bench_scan_rows(0.3, p->num_perm, 1, out + 2, out + 3);
+    } else {
+        nd__lsh_optimal_rows(p->repeat_threshold, p->num_perm, 0.1, 0.9, 1, out, out + 1);
+        nd__lsh_optimal_rows(0.3, p->num_perm, 0.1, 0.9, 1, out + 2, out + 3);
+    }
+}
+
+/* CPU seconds of this thread, to the nanosecond: calls of microseconds
+ * are timed by it, as a wall clock counts the other processes' turns. */
+static double bench_thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds per call of one of: 0 nd_ctx_create + nd_ctx_free, 1 the
+ * search, 2 the scan; the fastest of `runs` samples of at least 0.05 s. */
+static double bench_ctx_time(const nd_params *p, int what, unsigned runs, unsigned *choice)
+{
+    double best = 1e30;
+    for (unsigned s = 0; s < runs; s++) {
+        unsigned n = 0;
+        double t0 = bench_thread_cpu(), t;
+        do {
+            if (what == 0) {
+                nd_ctx *ctx;
+                if (nd_ctx_create(&ctx, p, NULL)) return -1;
+                nd_ctx_free(ctx);
+            } else {
+                bench_ctx_choices(p, what == 2, choice);
+            }
+            n++;
+        } while ((t = bench_thread_cpu() - t0) < 0.05);
+        if (t / n < best) best = t / n;
+    }
+    return best;
+}
+
+static int bench_ctx(const bench_opts *o)
+{
+    static const unsigned ks[] = { 32, 128, 1024 };
+    printf("\n## nd_ctx_create, CPU time per call (defaults but K; fastest of %u samples)\n",
+           o->max_runs);
+    printf("%6s %14s %12s %12s %10s  %s\n", "K", "nd_ctx_create", "search", "old scan",
+           "scan/search", "families, copies");
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        nd_params p;
+        nd_params_init(&p, ND_PARAMS_VERSION);
+        p.num_perm = ks[i];
+        unsigned a[4], b[4];
+        double create = bench_ctx_time(&p, 0, o->max_runs, a);
+        double search = bench_ctx_time(&p, 1, o->max_runs, a);
+        double scan = bench_ctx_time(&p, 2, o->max_runs < 3 ? o->max_runs : 3, b);
+        if (create < 0) return ND_E_NOMEM;
+        printf("%6u %11.1f us %9.1f us %9.1f us %9.0fx  %ux%u, %ux%u%s\n", ks[i], create * 1e6,
+               search * 1e6, scan * 1e6, scan / search, a[0], a[1], a[2], a[3],
+               memcmp(a, b, sizeof a) ? "  DIFFERS FROM THE SCAN" : "");
+        if (memcmp(a, b, sizeof a)) return ND_E_STATE;
+        fflush(stdout);
+    }
+    return ND_OK;
+}
+
 /* ---- options ------------------------------------------------------------------ */
 
 static const char *bench_usage =
@@ -831,6 +938,8 @@ static const char *bench_usage =
     "  --scale[=LIST]       end to end over the corpus replicated LIST times (default 1,2,4,8)\n"
     "  --index10m[=LIST]    paragraphs indexed from signatures (default 1M,3M,10M)\n"
     "  --all                all three parts\n"
+    "  --ctx                nd_ctx_create, and its LSH search against the old full scan\n"
+    "                       (no corpus needed when it is the only part)\n"
     "  --store N            a signature store of N documents (e.g. 1M) at --store-path\n"
     "                       (default bench-store.nds), copies varied as --index-mode says\n"
     "options:\n"
@@ -899,7 +1008,9 @@ static int bench_option(bench_opts *o, int argc, char **argv, int *i)
     const char *a = argv[*i], *v;
     size_t tmp[BENCH_MAX_LIST];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 1;
-    if (!strcmp(a, "--all")) {
+    if (!strcmp(a, "--ctx")) {
+        o->ctx = 1;
+    } else if (!strcmp(a, "--all")) {
         o->stage_mask = ~0u;
         o->nfactors = o->nsizes = (size_t)-1; /* defaults filled in later */
     } else if (bench_is(a, "--stages")) {
@@ -959,7 +1070,7 @@ static void bench_defaults(bench_opts *o)
         o->nsizes = 3;
     }
     if (o->store_docs && !o->store_path) o->store_path = "bench-store.nds";
-    if (!o->stage_mask && !o->nfactors && !o->nsizes && !o->store_docs) o->stage_mask = ~0u;
+    if (!o->stage_mask && !o->nfactors && !o->nsizes && !o->store_docs && !o->ctx) o->stage_mask = ~0u;
     if (o->max_runs > BENCH_MAX_RUNS) o->max_runs = BENCH_MAX_RUNS;
 }
 
@@ -1017,6 +1128,12 @@ int main(int argc, char **argv)
     char err[512];
     int rc = bench_parse(&o, argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
+    if (o.ctx && !o.stage_mask && !o.nfactors && !o.nsizes && !o.store_docs) {
+        printf("# nd_bench: libneardup %s\n", nd_version_string());
+        rc = bench_ctx(&o);
+        if (rc) fprintf(stderr, "nd_bench: %s\n", nd_strerror(rc));
+        return rc ? 1 : 0;
+    }
     double t0 = bench_now();
     if (bench_corpus_load(&bc, o.path, err, sizeof err)) {
         fprintf(stderr, "nd_bench: %s\n", err);
@@ -1033,6 +1150,7 @@ int main(int argc, char **argv)
     if (!rc && o.nfactors) rc = bench_scale(&bc, &o);
     if (!rc && o.nsizes) rc = bench_index(&bc, &o);
     if (!rc && o.store_docs) rc = bench_store(&bc, &o);
+    if (!rc && o.ctx) rc = bench_ctx(&o);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     bench_reset_peak(); /* folds the last part's peak into bench_run_peak */

@@ -18,7 +18,7 @@
 static void check_doc(const nd_doc *doc, size_t size)
 {
     for (size_t i = 0; i < nd_doc_count(doc); i++) {
-        nd_para_info p;
+        nd_para_info p = ND_PARA_INFO_INIT;
         CHECK(nd_doc_para(doc, i, &p) == ND_OK);
         CHECK(p.offset + p.length <= size && p.length > 0);
         CHECK(p.kind == ND_KIND_CONTENT ? p.of == i : p.of < i);
@@ -41,14 +41,14 @@ static void run(const nd_ctx *ctx, const uint8_t *data, size_t size)
         CHECK(nd_doc_analyze(doc, p, len) == ND_OK);
         check_doc(doc, len);
         CHECK(nd_corpus_add(corpus, doc, p, len < 8 ? len : 8, &src, 1, NULL) == ND_OK);
-        nd_stream_doc sd;
+        nd_stream_doc sd = ND_STREAM_DOC_INIT;
         CHECK(nd_stream_add(stream, doc, p, len < 8 ? len : 8, &src, 1, &sd) == ND_OK);
         CHECK(sd.duplicate_of == UINT64_MAX || sd.duplicate_of < sd.seq);
         p += len + (ff != NULL);
     }
     CHECK(nd_corpus_finish(corpus) == ND_OK);
     for (size_t i = 0; i < nd_corpus_count(corpus); i++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         CHECK(nd_corpus_doc(corpus, i, &info) == ND_OK);
         CHECK(info.duplicate_of == ND_NONE || info.duplicate_of < i);
         CHECK(info.cluster <= i);

@@ -31,19 +31,22 @@ extern "C" {
 #endif
 
 /* ---- Export macro ------------------------------------------------------ */
-#if defined(_WIN32) && defined(ND_DLL_EXPORT)
-#  define ND_API __declspec(dllexport)
-#elif defined(_WIN32) && defined(ND_DLL_IMPORT)
-#  define ND_API __declspec(dllimport)
-#elif defined(__GNUC__) && __GNUC__ >= 4
+/* Supported platform: Linux, what CI builds and tests (README "Platforms").
+ * The library is built with hidden visibility and exports the ND_API
+ * functions only. Windows is not supported (the store's I/O and the
+ * threads are POSIX), so there are no DLL export macros. */
+#if defined(__GNUC__) && __GNUC__ >= 4
 #  define ND_API __attribute__((visibility("default")))
 #else
 #  define ND_API
 #endif
 
 /* ---- Version ----------------------------------------------------------- */
+/* The one version number of the library: CMake reads these three lines for
+ * the project version, the shared library's SOVERSION and neardup.pc. Before
+ * 1.0 a new minor version may change the API and ABI. */
 #define ND_VERSION_MAJOR 0
-#define ND_VERSION_MINOR 1
+#define ND_VERSION_MINOR 2
 #define ND_VERSION_PATCH 0
 #define ND_VERSION_NUMBER \
     (ND_VERSION_MAJOR * 10000 + ND_VERSION_MINOR * 100 + ND_VERSION_PATCH)
@@ -81,7 +84,8 @@ typedef enum nd_error {
     ND_E_CORRUPT = -8,        /* stored data failed a structural check */
     ND_E_CHECKSUM = -9,       /* stored data failed its checksum */
     ND_E_PARAM_MISMATCH = -10,/* two signature sets were made with different parameters */
-    ND_E_LOCKED = -11         /* another writer holds the resource */
+    ND_E_LOCKED = -11,        /* another writer holds the resource */
+    ND_E_BUFFER = -12         /* an output buffer is smaller than the values to write */
 } nd_error;
 
 /*! nd_strerror() :
@@ -146,8 +150,8 @@ typedef struct nd_params {
     unsigned min_stories;      /* N: a paragraph recurring in N or more distinct stories is
                                   boilerplate, 2..65535 */
     nd_scope boilerplate_scope;/* where those stories are counted */
-    unsigned lsh_bands;        /* document index: bands and rows; 0 and 0 = derived from */
-    unsigned lsh_rows;         /* the thresholds and K (see README), bands*rows <= K */
+    unsigned lsh_bands;        /* copy index: bands and rows; 0 and 0 = chosen from K for */
+    unsigned lsh_rows;         /* paragraphs of Jaccard 0.3 and up (see README), bands*rows <= K */
     unsigned sig_bits;         /* bits kept of each MinHash value: 32 (default), 16 or 8
                                   (b-bit MinHash, Li and König 2010): smaller signatures,
                                   estimates corrected for chance collisions */
@@ -167,6 +171,22 @@ ND_API int nd_params_init(nd_params *out, unsigned version);
  *  @return ND_OK or ND_E_PARAM / ND_E_VERSION / ND_E_INVALID. Thread-safe. */
 ND_API int nd_params_check(const nd_params *params, char *msg, size_t msg_size);
 
+/* ---- Output structs ---------------------------------------------------- */
+/* Structs the library fills (nd_para_info, nd_doc_info, nd_stream_doc, and
+ * the store's nd_store_info, nd_store_stats) may gain fields at their end in
+ * later versions. Their first field, `version`, is set by the caller to the
+ * struct's _VERSION macro of the header it was compiled with, best through
+ * the struct's _INIT macro:
+ *
+ *     nd_para_info p = ND_PARA_INFO_INIT;
+ *     rc = nd_doc_para(doc, i, &p);
+ *
+ * The library then writes only the fields of that version, so a program
+ * built against an older header keeps working with a newer library. A
+ * version the library does not know (0, as in a struct left uninitialised,
+ * or one newer than the library) gives ND_E_VERSION and writes nothing. The
+ * library never changes `version`. */
+
 /* ---- Context ----------------------------------------------------------- */
 /* An nd_ctx holds the checked parameters and everything derived from them
  * (hash coefficients, the chosen SIMD kernels). Immutable after creation:
@@ -179,6 +199,17 @@ typedef struct nd_ctx nd_ctx;
  *  from it. @return ND_OK and *out set, or ND_E_PARAM (see nd_params_check
  *  for the field), ND_E_NOMEM, ND_E_INVALID; *out is NULL on failure. */
 ND_API int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *alloc);
+
+/*! nd_ctx_create2() :
+ *  nd_ctx_create() that also says what went wrong: on failure writes into
+ *  msg (NUL-terminated, truncated to msg_size; msg may be NULL) the message
+ *  of nd_params_check() for ND_E_PARAM and ND_E_VERSION, which starts with
+ *  the name of the first bad field and a colon ("num_perm: must be in
+ *  1..1024 (got 0)"), or a message naming the bad argument (ND_E_INVALID) or
+ *  the allocation that failed (ND_E_NOMEM). On success msg is "".
+ *  @return as nd_ctx_create(). */
+ND_API int nd_ctx_create2(nd_ctx **out, const nd_params *params, const nd_allocator *alloc,
+                          char *msg, size_t msg_size);
 
 /*! nd_ctx_free() : frees the context; NULL is a no-op. Every handle made from
  *  it must be freed first. */
@@ -198,11 +229,14 @@ ND_API const char *nd_ctx_isa(const nd_ctx *ctx);
 
 /*! nd_sign_text() :
  *  Signs a whole text as one set of shingles (no segmentation): normalizes,
- *  shingles and writes K = nd_ctx_num_perm() values to out. Text with no
- *  word gets a signature of its raw bytes, so equal texts always match.
+ *  shingles and writes K = nd_ctx_num_perm() values to out, which holds
+ *  out_cap values (out[K..out_cap-1] are left alone). Text with no word gets
+ *  a signature of its raw bytes, so equal texts always match.
  *  Thread-safe for a shared ctx (uses only its arguments).
- *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
-ND_API int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out);
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_BUFFER if out_cap < K
+ *  (nothing written). */
+ND_API int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out,
+                        size_t out_cap);
 
 /*! nd_signature_similarity() :
  *  Estimated Jaccard similarity of the two shingle sets behind signatures a
@@ -235,18 +269,38 @@ typedef enum nd_kind {
 /*! nd_kind_name() : "content", "repeat" or "boilerplate"; static string. */
 ND_API const char *nd_kind_name(nd_kind kind);
 
-/* What the library found out about one paragraph. */
+/* "No document": a collection index that names none (nd_doc_info.duplicate_of
+ * of a unique document, nd_para_info.of_doc outside a collection). */
+#define ND_NONE ((size_t)-1)
+/* "No position in a stream": nd_stream_doc.duplicate_of of a unique
+ * document, nd_para_info.of_seq outside a stream. */
+#define ND_SEQ_NONE UINT64_MAX
+
+/* What the library found out about one paragraph (see "Output structs").
+ * A paragraph's family is identified by its first paragraph: `of` in the
+ * document that of_doc (in a collection) or of_seq (in a stream) names. */
 typedef struct nd_para_info {
+    unsigned version;    /* set by the caller: ND_PARA_INFO_VERSION (ND_PARA_INFO_INIT) */
     size_t offset;       /* byte offset of the paragraph in the analyzed text */
     size_t length;       /* byte length, line terminator excluded */
     nd_kind kind;
-    size_t of_doc;       /* for boilerplate: document (corpus index) of the first
-                            occurrence of its family; for a repeat: its own document */
-    size_t of;           /* index of the first paragraph of its family in document of_doc */
+    size_t of_doc;       /* nd_corpus_para: collection index of the document holding the
+                            family's first paragraph (for content and repeats, the
+                            paragraph's own document); ND_NONE from nd_doc_para and
+                            nd_stream_para */
+    uint64_t of_seq;     /* nd_stream_para: seq of the document holding the family's first
+                            paragraph (for content and repeats, the document just added);
+                            ND_SEQ_NONE from nd_doc_para and nd_corpus_para */
+    size_t of;           /* index of the family's first paragraph in that document (the
+                            paragraph itself for content) */
     double similarity;   /* Jaccard similarity that tied it to its family (0 for content) */
-    size_t tokens;       /* number of normalized words */
+    size_t tokens;       /* number of normalized words (0 from nd_stream_para, which
+                            does not keep them) */
     size_t shingles;     /* number of shingles (positions, before deduplication) */
 } nd_para_info;
+
+#define ND_PARA_INFO_VERSION 1u
+#define ND_PARA_INFO_INIT { ND_PARA_INFO_VERSION, 0, 0, ND_KIND_CONTENT, 0, 0, 0, 0.0, 0, 0 }
 
 /* An analyzed document: its paragraphs, their signatures and repeat verdicts.
  * Reusable: each nd_doc_analyze() replaces the previous result and reuses the
@@ -281,19 +335,24 @@ ND_API size_t nd_doc_repeats(const nd_doc *doc);
 /*! nd_doc_seg_mode() : the mode actually used (never ND_SEG_AUTO). */
 ND_API nd_seg_mode nd_doc_seg_mode(const nd_doc *doc);
 
-/*! nd_doc_para() : copies what is known of paragraph i into *out.
- *  @return ND_OK, or ND_E_INVALID if i >= nd_doc_count(). */
+/*! nd_doc_para() : copies what is known of paragraph i into *out (out->version
+ *  set by the caller). @return ND_OK, ND_E_INVALID if i >= nd_doc_count(),
+ *  ND_E_VERSION for an out->version this library does not know. */
 ND_API int nd_doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
 
 /*! nd_doc_para_signature() : the K values of paragraph i, or NULL if i is out
- *  of range. Valid until the next nd_doc_analyze() or nd_doc_free(). */
+ *  of range: a pointer into the handle, nothing is copied (K is
+ *  nd_ctx_num_perm() of the doc's context). Valid until the next
+ *  nd_doc_analyze() or nd_doc_free(). */
 ND_API const uint32_t *nd_doc_para_signature(const nd_doc *doc, size_t i);
 
 /*! nd_doc_signature() :
- *  Writes to out (K values) the signature of the document's content: the
- *  merge of the signatures of the paragraphs that are not repeats.
- *  @return ND_OK, ND_E_INVALID. */
-ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out);
+ *  Writes to out, which holds out_cap values, the K values of the signature
+ *  of the document's content: the merge of the signatures of the paragraphs
+ *  that are not repeats (all 0xFFFFFFFF for a document without content).
+ *  @return ND_OK, ND_E_INVALID, ND_E_BUFFER if out_cap < K (nothing
+ *  written). */
+ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out, size_t out_cap);
 
 /* ---- Document metadata ---------------------------------------------------- */
 
@@ -302,7 +361,7 @@ ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out);
  *  "example.com"). Writes it to out (not NUL-terminated), its length to
  *  *out_len (also when capacity is too small).
  *  @return ND_OK, ND_E_INVALID (NULL arguments, or no "scheme://host"),
- *  ND_E_TOO_LARGE when capacity < *out_len. */
+ *  ND_E_BUFFER when capacity < *out_len. */
 ND_API int nd_url_host(const char *url, size_t size, char *out, size_t capacity, size_t *out_len);
 
 /*! nd_date_parse() : an ISO 8601 date ("2019-11-18") or date and time
@@ -313,22 +372,25 @@ ND_API int nd_date_parse(const char *text, size_t size, int64_t *out);
 
 /* ---- Collections: boilerplate and syndicated copies -------------------- */
 
-/* "No document": the value of nd_doc_info.duplicate_of for a unique one. */
-#define ND_NONE ((size_t)-1)
-
-/* What the library found out about one document of a collection. */
+/* What the library found out about one document of a collection (see
+ * "Output structs"). */
 typedef struct nd_doc_info {
+    unsigned version;      /* set by the caller: ND_DOC_INFO_VERSION (ND_DOC_INFO_INIT) */
     size_t paragraphs, repeats, boilerplate;
     size_t duplicate_of;   /* the earlier document it copies (most similar), or ND_NONE */
     double similarity;     /* estimated Jaccard similarity of content with duplicate_of */
     double containment;    /* share of the smaller one's content found in the other */
-    size_t cluster;        /* earliest document of its cluster of copies (itself if unique) */
+    size_t cluster;        /* representative of its cluster of copies (itself if unique):
+                              the earliest dated (nd_corpus_set_date), else the first */
     size_t site;           /* first document of the site it was taken for: min_stories or
                               more pages of its source sharing a template (header and
                               footer) around stories of their own; ND_NONE when it is
                               tied to no such site (judged with its source's other such
                               pages) */
 } nd_doc_info;
+
+#define ND_DOC_INFO_VERSION 1u
+#define ND_DOC_INFO_INIT { ND_DOC_INFO_VERSION, 0, 0, 0, 0, 0.0, 0.0, 0, 0 }
 
 /* A collection of analyzed documents. Documents are added in input order
  * (their index is that order, from 0); nd_corpus_finish() then runs the
@@ -404,8 +466,9 @@ ND_API int nd_corpus_finish(nd_corpus *c);
 /*! nd_corpus_count() : number of documents added. */
 ND_API size_t nd_corpus_count(const nd_corpus *c);
 
-/*! nd_corpus_doc() : the verdict on document i (after finish).
- *  @return ND_OK, ND_E_INVALID, ND_E_STATE before finish. */
+/*! nd_corpus_doc() : the verdict on document i (after finish), out->version
+ *  set by the caller. @return ND_OK, ND_E_INVALID, ND_E_STATE before finish,
+ *  ND_E_VERSION for an out->version this library does not know. */
 ND_API int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out);
 
 /*! nd_corpus_doc_id() : the id given to nd_corpus_add, not NUL-terminated;
@@ -427,7 +490,8 @@ ND_API int nd_corpus_set_date(nd_corpus *c, size_t i, int64_t date);
 ND_API int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t *out_len);
 
 /*! nd_corpus_para() : paragraph j of document i, with its final kind (after
- *  finish; before, the kinds of nd_doc_analyze). @return ND_OK, ND_E_INVALID. */
+ *  finish; before, the kinds of nd_doc_analyze); out->version set by the caller.
+ *  @return ND_OK, ND_E_INVALID, ND_E_VERSION (as nd_doc_para). */
 ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out);
 
 /* ---- Streams: labels on arrival, bounded memory ---------------------- */
@@ -444,12 +508,14 @@ ND_API int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *
  * joins the earliest cluster it copies). One thread at a time. */
 typedef struct nd_stream nd_stream;
 
-/* What nd_stream_add() decided about the document just added. Pointers are
- * valid until the next nd_stream_add() or nd_stream_free(). */
+/* What nd_stream_add() decided about the document just added (see "Output
+ * structs"). Pointers are valid until the next nd_stream_add() or
+ * nd_stream_free(). */
 typedef struct nd_stream_doc {
+    unsigned version;          /* set by the caller: ND_STREAM_DOC_VERSION (ND_STREAM_DOC_INIT) */
     uint64_t seq;              /* 0-based position of the document in the stream */
     size_t paragraphs, repeats, boilerplate;
-    uint64_t duplicate_of;     /* seq of the document it copies, or UINT64_MAX */
+    uint64_t duplicate_of;     /* seq of the document it copies, or ND_SEQ_NONE */
     const char *duplicate_id;  /* its id (NULL when unique) */
     size_t duplicate_id_len;
     double similarity, containment;
@@ -458,25 +524,33 @@ typedef struct nd_stream_doc {
     size_t cluster_id_len;
 } nd_stream_doc;
 
-/*! nd_stream_create() : window >= 2 documents (0 for 20000; about 75 KB each for
- *  news pages of 6 KB, peak RSS: 27 paragraphs of signatures, spans and index
- *  entries, and index tables that grow by doubling).
- *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+#define ND_STREAM_DOC_VERSION 1u
+#define ND_STREAM_DOC_INIT \
+    { ND_STREAM_DOC_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0 }
+
+/*! nd_stream_create() : window >= 2 documents (0 for 20000). Memory grows
+ *  with the window: per document, its paragraphs' signatures, spans and
+ *  index entries, in index tables that grow by doubling (figures in
+ *  bench/RESULTS.md, "--stream"). @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
 ND_API int nd_stream_create(nd_stream **out, const nd_ctx *ctx, size_t window);
 
 /*! nd_stream_free() : NULL is a no-op. */
 ND_API void nd_stream_free(nd_stream *s);
 
 /*! nd_stream_add() : adds an analyzed document and labels it; *out (may be
- *  NULL) receives the verdict. @return ND_OK, ND_E_INVALID, ND_E_NOMEM,
- *  ND_E_TOO_LARGE. After an error the stream is unchanged. */
+ *  NULL; out->version set by the caller) receives the verdict. @return ND_OK,
+ *  ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE, ND_E_VERSION for an out->version
+ *  this library does not know (checked first: the document is then not
+ *  added). After an error the stream is unchanged. */
 ND_API int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len,
                          const char *source, size_t source_len, nd_stream_doc *out);
 
-/*! nd_stream_para() : paragraph j of the document just added. For
- *  boilerplate, out->of_doc is the seq (cast to size_t) of the first
- *  occurrence's document and *of_id (may be NULL) receives its id, valid
- *  until the next add. @return ND_OK, ND_E_INVALID. */
+/*! nd_stream_para() : paragraph j of the document just added (out->version
+ *  set by the caller). out->of_seq is the seq of the document holding the
+ *  family's first paragraph (for boilerplate, its first occurrence; else
+ *  the document just added) and *of_id (may be NULL) receives that
+ *  document's id, valid until the next add. @return ND_OK, ND_E_INVALID,
+ *  ND_E_VERSION (as nd_doc_para). */
 ND_API int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char **of_id,
                           size_t *of_id_len);
 
@@ -490,7 +564,9 @@ ND_API int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const
  *
  * Threading: one thread at a time per handle. Any number of read-only
  * handles, in any processes, may read a file while one appender writes it;
- * a second appender is refused (ND_E_LOCKED). */
+ * a second appender, in this process or another, is refused (ND_E_LOCKED).
+ * That refusal relies on Linux's open-file-description locks: elsewhere it is
+ * untested and known to be weaker (README "Platforms"). */
 typedef struct nd_store nd_store;
 
 /* The store format versions this library writes and reads (docs/FORMAT.md). */

@@ -193,7 +193,7 @@ int nd_corpus_add(nd_corpus *c, const nd_doc *doc, const char *id, size_t id_len
     if (rc) return rc;
     for (size_t i = 0; i < n; i++) {
         nd_para_info info;
-        nd_doc_para(doc, i, &info);
+        nd__doc_para(doc, i, &info);
         nd_para_sig ps = { info.offset, info.length, info.kind, info.of, info.shingles,
                            info.tokens, nd_doc_para_signature(doc, i), info.similarity };
         nd__set_para(c, c->npara + i, &ps);
@@ -268,10 +268,13 @@ int nd_corpus_doc_source(const nd_corpus *c, size_t i, const char **out, size_t 
     return ND_OK;
 }
 
-int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
+int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *dst)
 {
-    if (!c || !out || i >= c->ndocs) return ND_E_INVALID;
+    if (!c || !dst || i >= c->ndocs) return ND_E_INVALID;
     if (!c->finished) return ND_E_STATE;
+    size_t bytes = ND__DOC_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
+    nd_doc_info full = { 0 }, *out = &full; /* then the fields of dst's version */
     const nd__cdoc *d = &c->docs[i];
     out->paragraphs = d->npara;
     out->repeats = d->repeats;
@@ -281,12 +284,17 @@ int nd_corpus_doc(const nd_corpus *c, size_t i, nd_doc_info *out)
     out->containment = d->dup_of == ND_NONE ? 0.0 : d->cont;
     out->cluster = d->cluster;
     out->site = c->pooled[i] ? ND_NONE : c->site[i];
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }
 
-int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out)
+int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
 {
-    if (!c || !out || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
+    if (!c || !dst || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
+    size_t bytes = ND__PARA_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
+    nd_para_info full = { 0 }, *out = &full; /* then the fields of dst's version */
+    out->of_seq = ND_SEQ_NONE;
     const nd__cpara *p = &c->paras[c->docs[i].para0 + j];
     out->offset = p->off;
     out->length = p->len;
@@ -302,5 +310,6 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *out)
         out->of_doc = i;
         out->of = p->of;
     }
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }

@@ -293,18 +293,30 @@ size_t nd_doc_count(const nd_doc *d) { return d ? d->n : 0; }
 size_t nd_doc_repeats(const nd_doc *d) { return d ? d->repeats : 0; }
 nd_seg_mode nd_doc_seg_mode(const nd_doc *d) { return d ? d->mode : ND_SEG_AUTO; }
 
-int nd_doc_para(const nd_doc *d, size_t i, nd_para_info *out)
+void nd__doc_para(const nd_doc *d, size_t i, nd_para_info *out)
 {
-    if (!d || !out || i >= d->n) return ND_E_INVALID;
     const nd__para *p = &d->paras[i];
+    memset(out, 0, sizeof *out);
+    out->version = ND_PARA_INFO_VERSION;
     out->offset = p->off;
     out->length = p->len;
     out->kind = p->kind;
     out->of_doc = ND_NONE;
+    out->of_seq = ND_SEQ_NONE;
     out->of = p->of;
     out->similarity = p->kind == ND_KIND_CONTENT ? 0.0 : p->sim;
     out->tokens = p->tokens;
     out->shingles = p->sh_total;
+}
+
+int nd_doc_para(const nd_doc *d, size_t i, nd_para_info *out)
+{
+    if (!d || !out || i >= d->n) return ND_E_INVALID;
+    size_t bytes = ND__PARA_INFO_BYTES(out->version);
+    if (!bytes) return ND_E_VERSION;
+    nd_para_info full;
+    nd__doc_para(d, i, &full);
+    nd__put_version(out, bytes, &full);
     return ND_OK;
 }
 
@@ -314,19 +326,21 @@ const uint32_t *nd_doc_para_signature(const nd_doc *d, size_t i)
     return d->sigs + i * (size_t)d->ctx->params.num_perm;
 }
 
-int nd_doc_signature(const nd_doc *d, uint32_t *out)
+int nd_doc_signature(const nd_doc *d, uint32_t *out, size_t out_cap)
 {
     if (!d || !out) return ND_E_INVALID;
     const size_t k = d->ctx->params.num_perm;
+    if (out_cap < k) return ND_E_BUFFER;
     for (size_t i = 0; i < k; i++) out[i] = ND__SIG_EMPTY;
     for (size_t i = 0; i < d->n; i++)
         if (d->paras[i].kind == ND_KIND_CONTENT) nd_signature_merge(out, d->sigs + i * k, k);
     return ND_OK;
 }
 
-int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out)
+int nd_sign_text(const nd_ctx *ctx, const char *text, size_t size, uint32_t *out, size_t out_cap)
 {
     if (!ctx || !out || (!text && size)) return ND_E_INVALID;
+    if (out_cap < ctx->params.num_perm) return ND_E_BUFFER;
     nd__tokenizer tk;
     uint64_t *arena = NULL;
     size_t len = 0, cap = 0;

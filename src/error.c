@@ -16,6 +16,7 @@ const char *nd_strerror(int code)
     case ND_E_CHECKSUM: return "checksum mismatch";
     case ND_E_PARAM_MISMATCH: return "parameters differ";
     case ND_E_LOCKED: return "resource is locked by another writer";
+    case ND_E_BUFFER: return "output buffer too small";
     default: return "unknown error";
     }
 }

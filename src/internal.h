@@ -214,7 +214,28 @@ void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out);
 /* ND_OK when doc's signatures compare with ctx's (same K, w, seed and
  * normalization), else ND_E_PARAM_MISMATCH; ND_E_INVALID for NULL. */
 int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx);
+/* nd_doc_para() for the library's own use: fills every field of *out,
+ * whatever its version (i < nd_doc_count(doc)). */
+void nd__doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
 
+/* ---- output structs (neardup.h, "Output structs") ---- */
+/* The bytes of each version of a struct, 0 for a version this library does
+ * not know. A version's size never changes: later versions add fields
+ * after the last one named here. */
+#define ND__VERSION_BYTES(v, type, last) \
+    ((v) == 1 ? offsetof(type, last) + sizeof(((type *)0)->last) : 0)
+#define ND__PARA_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_para_info, shingles)
+#define ND__DOC_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_doc_info, site)
+#define ND__STREAM_DOC_BYTES(v) ND__VERSION_BYTES(v, nd_stream_doc, cluster_id_len)
+
+/* Copies to the caller's struct `out` the first `bytes` bytes (its version's,
+ * checked non-zero by the caller) of `full`, a filled struct of this
+ * library, leaving the leading version member alone. */
+static inline void nd__put_version(void *out, size_t bytes, const void *full)
+{
+    memcpy((char *)out + sizeof(unsigned), (const char *)full + sizeof(unsigned),
+           bytes - sizeof(unsigned));
+}
 
 /* ---- small shared helpers ---- */
 static inline uint64_t nd__mix64(uint64_t x)

@@ -18,18 +18,32 @@ static double nd__pcand(double s, unsigned b, unsigned r)
     return 1.0 - pow(1.0 - pow(s, (double)r), (double)b);
 }
 
-/* Areas under the S-curve below t (false positives) and above the curve
- * over [t, 1] (false negatives), by the midpoint rule. */
-static void nd__areas(double t, unsigned b, unsigned r, double *fp, double *fn)
+/* The choice of bands and rows minimises a weighted sum of two areas: under
+ * the S-curve below t (false positives) and above it over [t, 1] (false
+ * negatives), each by the midpoint rule with 200 steps. These two functions
+ * are that definition; the search below returns exactly the pair that a
+ * scan of every pair evaluated by them would (tests/test_lsh.c keeps that
+ * scan and compares over a grid of K, thresholds and weights). */
+#define ND__STEPS 200
+
+static double nd__fp_area(double t, unsigned b, unsigned r)
 {
-    const int steps = 200;
-    *fp = *fn = 0.0;
-    for (int i = 0; i < steps; i++) {
-        double s = t * (i + 0.5) / steps;
-        *fp += nd__pcand(s, b, r) * t / steps;
-        s = t + (1.0 - t) * (i + 0.5) / steps;
-        *fn += (1.0 - nd__pcand(s, b, r)) * (1.0 - t) / steps;
+    double fp = 0.0;
+    for (int i = 0; i < ND__STEPS; i++) {
+        double s = t * (i + 0.5) / ND__STEPS;
+        fp += nd__pcand(s, b, r) * t / ND__STEPS;
     }
+    return fp;
+}
+
+static double nd__fn_area(double t, unsigned b, unsigned r)
+{
+    double fn = 0.0;
+    for (int i = 0; i < ND__STEPS; i++) {
+        double s = t + (1.0 - t) * (i + 0.5) / ND__STEPS;
+        fn += (1.0 - nd__pcand(s, b, r)) * (1.0 - t) / ND__STEPS;
+    }
+    return fn;
 }
 
 void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *bands, unsigned *rows)
@@ -37,24 +51,261 @@ void nd__lsh_optimal(double t, unsigned k, double w_fp, double w_fn, unsigned *b
     nd__lsh_optimal_rows(t, k, w_fp, w_fn, 1, bands, rows);
 }
 
-void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows,
-                          unsigned *bands, unsigned *rows)
+/*
+ * The search: a scan of every pair costs K ln K pairs of 800 pow() calls,
+ * hundreds of times the search's time (bench/RESULTS.md). Instead:
+ *
+ * 1. Branch and bound over boxes of (bands, rows), on the same sums computed
+ *    fast: integer powers by repeated squaring, 8 points at a time in vector
+ *    registers, which differ from the definition's by 1e-14 (relative) at
+ *    most over K <= 1024 and t in (0, 1]. More
+ *    bands or fewer rows only raise the S-curve, so the false-positive area
+ *    grows with b and shrinks with r and the false-negative area the other
+ *    way round; over a box [b1, b2] x [r1, r2] the weighted error is at least
+ *        w_fp * fp(b1, r2) + w_fn * fn(min(b2, k / r1), r1),
+ *    and a box whose bound exceeds the best error found by more than the
+ *    margin cannot hold the answer. Boxes are halved along rows first (a
+ *    range of rows with every band count is ruled out at once when its rows
+ *    are too few or too many for t), then along bands; the half with the
+ *    lower bound first.
+ * 2. Every pair whose fast error came within the margin of the best is
+ *    evaluated by the definition, and the smallest error wins, ties going to
+ *    the smallest (b, r) as the scan in b-major order would choose. The
+ *    margin (1e-7 relative) is far above the fast sums' error, so the pair
+ *    the definition prefers is always among them, and when it is alone
+ *    (nearly always) it is taken without evaluating it again.
+ */
+#define ND__CANDS 32
+#define ND__YCACHE 4 /* rows whose 1 - s^r are kept, per side */
+#define ND__MEMO 256 /* fast areas remembered (a power of two) */
+
+typedef struct nd__search {
+    double t, w_fp, w_fn;
+    unsigned k;
+    double best;                  /* lowest fast error seen */
+    unsigned n;                   /* candidates kept for step 2 */
+    unsigned cand_b[ND__CANDS], cand_r[ND__CANDS];
+    double cand_err[ND__CANDS];
+    double s[2][ND__STEPS];       /* the midpoints below t (fp) and above (fn) */
+    /* 1 - s^r at the midpoints of either side for the last few rows asked:
+     * boxes are cut along rows first, so the many evaluations that follow
+     * are at a handful of rows */
+    double y[2][ND__YCACHE][ND__STEPS];
+    unsigned y_rows[2][ND__YCACHE], y_next[2];
+    /* fast areas by (b, r, side): neighbouring boxes share corners */
+    uint32_t memo_key[ND__MEMO];  /* (b << 11 | r) << 1 | side, + 1; 0 = empty */
+    double memo_val[ND__MEMO];
+    int overflow;                 /* more candidates than ND__CANDS: scan them all */
+} nd__search;
+
+static double nd__margin(double err) { return err * 1e-7 + 1e-300; }
+
+/* v[i] = v[i]^n for every point, by squaring: the same exponent for all,
+ * so each block of 8 points stays in vector registers through all the
+ * squarings. */
+static void nd__ipow_all(double *v, unsigned n)
+{
+    for (int i = 0; i < ND__STEPS; i += 8) {
+        double base[8], acc[8];
+        for (int j = 0; j < 8; j++) {
+            base[j] = v[i + j];
+            acc[j] = 1.0;
+        }
+        for (unsigned m = n; m; m >>= 1) {
+            if (m & 1)
+                for (int j = 0; j < 8; j++) acc[j] *= base[j];
+            if (m > 1)
+                for (int j = 0; j < 8; j++) base[j] *= base[j];
+        }
+        for (int j = 0; j < 8; j++) v[i + j] = acc[j];
+    }
+}
+
+static const double *nd__one_minus_pow(nd__search *x, unsigned r, int fn)
+{
+    for (int c = 0; c < ND__YCACHE; c++)
+        if (x->y_rows[fn][c] == r) return x->y[fn][c];
+    unsigned c = x->y_next[fn]++ % ND__YCACHE;
+    double *v = x->y[fn][c];
+    memcpy(v, x->s[fn], sizeof x->s[fn]);
+    nd__ipow_all(v, r);
+    for (int i = 0; i < ND__STEPS; i++) v[i] = 1.0 - v[i];
+    x->y_rows[fn][c] = r;
+    return v;
+}
+
+/* The fast area: of false positives (fn = 0) or false negatives (fn = 1),
+ * (1 - s^r)^b being the chance that a pair of similarity s is missed. Eight
+ * partial sums, as a single one would wait on each addition. */
+static double nd__fast_sum(nd__search *x, unsigned b, unsigned r, int fn)
+{
+    const double *y = nd__one_minus_pow(x, r, fn);
+    double part[8] = { 0 };
+    for (int i = 0; i < ND__STEPS; i += 8) {
+        double base[8], acc[8];
+        for (int j = 0; j < 8; j++) {
+            base[j] = y[i + j];
+            acc[j] = 1.0;
+        }
+        for (unsigned m = b; m; m >>= 1) {
+            if (m & 1)
+                for (int j = 0; j < 8; j++) acc[j] *= base[j];
+            if (m > 1)
+                for (int j = 0; j < 8; j++) base[j] *= base[j];
+        }
+        for (int j = 0; j < 8; j++) part[j] += fn ? acc[j] : 1.0 - acc[j];
+    }
+    double sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    return sum * (fn ? 1.0 - x->t : x->t) / ND__STEPS;
+}
+
+static double nd__fast_area(nd__search *x, unsigned b, unsigned r, int fn)
+{
+    uint32_t key = ((((uint32_t)b << 11) | r) << 1 | (uint32_t)fn) + 1; /* b, r <= 1024 */
+    size_t i = (size_t)(nd__mix64(key) & (ND__MEMO - 1));
+    if (x->memo_key[i] == key) return x->memo_val[i];
+    x->memo_key[i] = key;
+    return x->memo_val[i] = nd__fast_sum(x, b, r, fn);
+}
+
+static double nd__fast_err(nd__search *x, unsigned b, unsigned r)
+{
+    return x->w_fp * nd__fast_area(x, b, r, 0) + x->w_fn * nd__fast_area(x, b, r, 1);
+}
+
+/* Lower bound of the fast error over the pairs of the box (clipped to
+ * b * r <= k): every pair's false-positive area is at least that at (b1,
+ * r2), and its false-negative area at least that at (b2, r1). Over one row
+ * count it is tighter: the false-negative area, a sum of (1 - s^r)^b, is
+ * convex in b and lies above the line through its values at b2 - 1 and b2;
+ * the false-positive area is concave, above its chord over [b1, b2]. The
+ * error is then above a line, whose lower end is at b1 or b2. */
+static double nd__box_bound(nd__search *x, unsigned b1, unsigned b2, unsigned r1, unsigned r2)
+{
+    if (b2 > x->k / r1) b2 = x->k / r1;
+    double fn2 = nd__fast_area(x, b2, r1, 1);
+    double corner = x->w_fp * nd__fast_area(x, b1, r2, 0) + x->w_fn * fn2;
+    if (b2 - b1 < 2 || r1 != r2) return corner; /* over rows it costs more than it prunes */
+    double rise = nd__fast_area(x, b2 - 1, r1, 1) - fn2;
+    double at_b1 = corner + x->w_fn * rise * (b2 - b1);
+    double at_b2 = x->w_fp * nd__fast_area(x, b2, r2, 0) + x->w_fn * fn2;
+    double line = at_b1 < at_b2 ? at_b1 : at_b2;
+    return line > corner ? line : corner;
+}
+
+/* Keeps (b, r) for step 2 and drops those the new best rules out. */
+static void nd__keep(nd__search *x, unsigned b, unsigned r, double err)
+{
+    if (err < x->best) x->best = err;
+    unsigned n = 0;
+    for (unsigned i = 0; i < x->n; i++)
+        if (x->cand_err[i] <= x->best + nd__margin(x->best)) {
+            x->cand_b[n] = x->cand_b[i];
+            x->cand_r[n] = x->cand_r[i];
+            x->cand_err[n++] = x->cand_err[i];
+        }
+    x->n = n;
+    if (err > x->best + nd__margin(x->best)) return;
+    if (x->n == ND__CANDS) {
+        x->overflow = 1;
+        return;
+    }
+    x->cand_b[x->n] = b;
+    x->cand_r[x->n] = r;
+    x->cand_err[x->n++] = err;
+}
+
+static void nd__box_search(nd__search *x, unsigned b1, unsigned b2, unsigned r1, unsigned r2,
+                           double bound)
+{
+    if (bound > x->best + 2 * nd__margin(x->best)) return;
+    if (b1 == b2 && r1 == r2) {
+        nd__keep(x, b1, r1, nd__fast_err(x, b1, r1));
+        return;
+    }
+    unsigned box[2][4];
+    if (r1 == r2) {
+        unsigned m = b1 + (b2 - b1) / 2;
+        unsigned halves[2][4] = { { b1, m, r1, r2 }, { m + 1, b2, r1, r2 } };
+        memcpy(box, halves, sizeof box);
+    } else {
+        unsigned m = r1 + (r2 - r1) / 2;
+        unsigned halves[2][4] = { { b1, b2, r1, m }, { b1, b2, m + 1, r2 } };
+        memcpy(box, halves, sizeof box);
+    }
+    double bnd[2];
+    for (int c = 0; c < 2; c++) {
+        unsigned *q = box[c];
+        /* clip to b * r <= k: rows at most k / b1, bands at most k / r1 */
+        if (q[3] > x->k / q[0]) q[3] = x->k / q[0];
+        if (q[1] > x->k / q[2]) q[1] = x->k / q[2];
+        bnd[c] = q[2] <= q[3] && q[0] <= q[1] ? nd__box_bound(x, q[0], q[1], q[2], q[3]) : 2.0;
+    }
+    int first = bnd[1] < bnd[0];
+    nd__box_search(x, box[first][0], box[first][1], box[first][2], box[first][3], bnd[first]);
+    nd__box_search(x, box[!first][0], box[!first][1], box[!first][2], box[!first][3], bnd[!first]);
+}
+
+/* Step 2, and the whole scan when step 1 kept too many. */
+static void nd__pick(const nd__search *x, unsigned min_rows, unsigned *bands, unsigned *rows)
 {
     double best = 2.0;
-    *bands = 1;
-    *rows = k;
-    for (unsigned b = 1; b <= k; b++) {
-        for (unsigned r = min_rows; b * r <= k; r++) {
-            double fp, fn;
-            nd__areas(t, b, r, &fp, &fn);
-            double err = w_fp * fp + w_fn * fn;
+    for (unsigned b = 1; x->overflow && b <= x->k; b++)
+        for (unsigned r = min_rows; b * r <= x->k; r++) {
+            double err = x->w_fp * nd__fp_area(x->t, b, r) + x->w_fn * nd__fn_area(x->t, b, r);
             if (err < best) {
                 best = err;
                 *bands = b;
                 *rows = r;
             }
         }
+    if (!x->overflow && x->n == 1) { /* nothing else comes near: the fast sums decide */
+        *bands = x->cand_b[0];
+        *rows = x->cand_r[0];
+        return;
     }
+    for (unsigned i = 0; !x->overflow && i < x->n; i++) {
+        unsigned b = x->cand_b[i], r = x->cand_r[i];
+        double err = x->w_fp * nd__fp_area(x->t, b, r) + x->w_fn * nd__fn_area(x->t, b, r);
+        if (err < best || (err == best && (b < *bands || (b == *bands && r < *rows)))) {
+            best = err;
+            *bands = b;
+            *rows = r;
+        }
+    }
+}
+
+void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows,
+                          unsigned *bands, unsigned *rows)
+{
+    *bands = 1;
+    *rows = k;
+    if (min_rows < 1) min_rows = 1;
+    if (k < min_rows) return;
+    nd__search x;
+    memset(&x, 0, sizeof x);
+    x.t = t;
+    x.w_fp = w_fp;
+    x.w_fn = w_fn;
+    x.k = k;
+    x.best = 2.0;
+    for (int i = 0; i < ND__STEPS; i++) {
+        x.s[0][i] = t * (i + 0.5) / ND__STEPS;
+        x.s[1][i] = t + (1.0 - t) * (i + 0.5) / ND__STEPS;
+    }
+    /* a good first pair, so that the bound prunes from the first box: all
+     * the bands of the rows r at which the S-curve's midpoint (1/b)^(1/r)
+     * with b = k / r reaches t, i.e. ln(k / r) = r ln(1 / t), by bisection
+     * (the left side falls with r, the right one grows) */
+    unsigned lo = min_rows, hi = k;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (log((double)(k / mid)) > mid * -log(t)) lo = mid + 1;
+        else hi = mid;
+    }
+    nd__box_search(&x, k / lo, k / lo, lo, lo, 0.0);
+    nd__box_search(&x, 1, k / min_rows, min_rows, k, nd__box_bound(&x, 1, k / min_rows, min_rows, k));
+    nd__pick(&x, min_rows, bands, rows);
 }
 
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows)

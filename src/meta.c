@@ -48,7 +48,7 @@ int nd_url_host(const char *url, size_t size, char *out, size_t capacity, size_t
         i += 4;
     if (host_end == i) return ND_E_INVALID;
     *out_len = host_end - i;
-    if (*out_len > capacity) return ND_E_TOO_LARGE;
+    if (*out_len > capacity) return ND_E_BUFFER;
     for (size_t k = i; k < host_end; k++)
         out[k - i] = (char)(url[k] >= 'A' && url[k] <= 'Z' ? url[k] | 0x20 : url[k]);
     return ND_OK;

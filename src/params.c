@@ -71,27 +71,42 @@ int nd_params_check(const nd_params *p, char *msg, size_t msg_size)
     return ND_OK;
 }
 
+/* nd_ctx_create2's message for a failure that is not a parameter's. */
+static int nd__ctx_fail(char *msg, size_t msg_size, int code, const char *what)
+{
+    if (msg && msg_size) snprintf(msg, msg_size, "%s", what);
+    return code;
+}
+
 int nd_ctx_create(nd_ctx **out, const nd_params *params, const nd_allocator *alloc)
 {
-    if (!out) return ND_E_INVALID;
+    return nd_ctx_create2(out, params, alloc, NULL, 0);
+}
+
+int nd_ctx_create2(nd_ctx **out, const nd_params *params, const nd_allocator *alloc, char *msg,
+                   size_t msg_size)
+{
+    if (msg && msg_size) msg[0] = '\0';
+    if (!out) return nd__ctx_fail(msg, msg_size, ND_E_INVALID, "out: must not be NULL");
     *out = NULL;
     nd_params defaults;
     if (!params) {
         nd_params_init(&defaults, ND_PARAMS_VERSION);
         params = &defaults;
     }
-    int rc = nd_params_check(params, NULL, 0);
+    int rc = nd_params_check(params, msg, msg_size);
     if (rc) return rc;
-    if (alloc && (!alloc->alloc || !alloc->free)) return ND_E_INVALID;
+    if (alloc && (!alloc->alloc || !alloc->free))
+        return nd__ctx_fail(msg, msg_size, ND_E_INVALID, "alloc: alloc and free must both be set");
     const nd_allocator *al = alloc ? alloc : nd__default_allocator();
     nd_ctx *ctx = nd__calloc(al, 1, sizeof *ctx);
-    if (!ctx) return ND_E_NOMEM;
+    if (!ctx) return nd__ctx_fail(msg, msg_size, ND_E_NOMEM, "out of memory for the context");
     ctx->alloc = *al;
     ctx->params = *params;
     rc = nd__minhash_init(&ctx->mh, &ctx->alloc, params->num_perm, params->seed);
     if (rc) {
         nd__free(&ctx->alloc, ctx);
-        return rc;
+        return nd__ctx_fail(msg, msg_size, rc, "out of memory for the hash coefficients");
     }
     /* Repeats are verified on exact shingle sets, so their index may return
      * many candidates but must not lose a pair: bands are chosen so that a

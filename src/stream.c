@@ -225,7 +225,7 @@ static void nd__sstore(nd_stream *s, nd__sgen *g, const nd_doc *doc, const char 
     d->cluster = s->seq;
     for (size_t j = 0; j < n; j++) {
         nd_para_info info;
-        nd_doc_para(doc, j, &info);
+        nd__doc_para(doc, j, &info);
         nd__spara *p = &g->paras[g->npara + j];
         memset(p, 0, sizeof *p);
         p->off = (uint32_t)info.offset;
@@ -729,6 +729,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
                   const char *source, size_t source_len, nd_stream_doc *out)
 {
     if (!s || !doc || (!id && id_len) || (!source && source_len)) return ND_E_INVALID;
+    if (out && !ND__STREAM_DOC_BYTES(out->version)) return ND_E_VERSION;
     int rc = nd__doc_compatible(doc, s->ctx);
     if (rc) return rc;
     size_t n = nd_doc_count(doc);
@@ -763,21 +764,25 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
         s->last.duplicate_id_len = eg->docs[s->dup_idx].id_len;
     }
     s->seq++;
-    if (out) *out = s->last;
+    if (out) nd__put_version(out, ND__STREAM_DOC_BYTES(out->version), &s->last);
     return ND_OK;
 }
 
-int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char **of_id,
+int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *dst, const char **of_id,
                    size_t *of_id_len)
 {
-    if (!s || !out || s->seq == 0 || j >= s->last.paragraphs) return ND_E_INVALID;
+    if (!s || !dst || s->seq == 0 || j >= s->last.paragraphs) return ND_E_INVALID;
+    size_t bytes = ND__PARA_INFO_BYTES(dst->version);
+    if (!bytes) return ND_E_VERSION;
+    nd_para_info full, *out = &full; /* then the fields of dst's version */
     const nd__sgen *cur = &s->gen[s->cur];
     const nd__sdoc *d = &cur->docs[cur->ndocs - 1];
     const nd__spara *p = &cur->paras[d->para0 + j];
     const nd__sout *o = &s->out[j];
     memset(out, 0, sizeof *out);
     out->kind = o->kind;
-    out->of_doc = (size_t)o->of_doc;
+    out->of_doc = ND_NONE;
+    out->of_seq = o->of_doc;
     out->of = o->of;
     out->similarity = o->kind == ND_KIND_CONTENT ? 0.0 : o->sim;
     out->offset = p->off;
@@ -785,5 +790,6 @@ int nd_stream_para(const nd_stream *s, size_t j, nd_para_info *out, const char *
     out->shingles = p->shingles;
     if (of_id) *of_id = o->of_id ? o->of_id : cur->ids + d->id_off;
     if (of_id_len) *of_id_len = o->of_id ? o->of_id_len : d->id_len;
+    nd__put_version(dst, bytes, &full);
     return ND_OK;
 }

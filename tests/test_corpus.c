@@ -403,7 +403,7 @@ static nd_para_sig *signed_paras(const nd_doc *doc, unsigned k, unsigned bits, u
     *sigs = tmalloc(n * k * sizeof **sigs);
     const uint32_t mask = bits < 32 ? (1u << bits) - 1 : UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
-        nd_para_info info;
+        nd_para_info info = ND_PARA_INFO_INIT;
         assert_int_equal(nd_doc_para(doc, i, &info), ND_OK);
         const uint32_t *sig = nd_doc_para_signature(doc, i);
         assert_non_null(sig);
@@ -431,7 +431,7 @@ static size_t coll_add(coll *h, const tdoc *d, int how, unsigned bits)
     }
     uint32_t *sigs, *dsig = tmalloc(h->k * sizeof *dsig);
     nd_para_sig *ps = signed_paras(h->doc, h->k, bits, &sigs);
-    assert_int_equal(nd_doc_signature(h->doc, dsig), ND_OK);
+    assert_int_equal(nd_doc_signature(h->doc, dsig, h->k), ND_OK);
     const uint32_t mask = bits < 32 ? (1u << bits) - 1 : UINT32_MAX;
     for (unsigned j = 0; j < h->k; j++) dsig[j] &= mask;
     assert_int_equal(nd_corpus_add_signed(h->c, d->id, strlen(d->id), d->src, strlen(d->src), ps,
@@ -448,7 +448,7 @@ static void check_invariants(const nd_corpus *c)
 {
     size_t n = nd_corpus_count(c);
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info d, cd;
+        nd_doc_info d = ND_DOC_INFO_INIT, cd = ND_DOC_INFO_INIT;
         assert_int_equal(nd_corpus_doc(c, i, &d), ND_OK);
         if (d.duplicate_of != ND_NONE && d.duplicate_of >= i)
             fail_msg("doc %zu: duplicate_of %zu is not an earlier document", i, d.duplicate_of);
@@ -464,7 +464,7 @@ static void check_invariants(const nd_corpus *c)
         assert_true(d.containment >= 0.0 && d.containment <= 1.0);
         size_t rep = 0, bp = 0;
         for (size_t j = 0; j < d.paragraphs; j++) {
-            nd_para_info p, q;
+            nd_para_info p = ND_PARA_INFO_INIT, q = ND_PARA_INFO_INIT;
             assert_int_equal(nd_corpus_para(c, i, j, &p), ND_OK);
             switch (p.kind) {
             case ND_KIND_CONTENT:
@@ -503,14 +503,14 @@ static void coll_run(coll *h, const tset *ts, int how, unsigned bits)
 
 static nd_doc_info doc_info(const coll *h, size_t i)
 {
-    nd_doc_info d;
+    nd_doc_info d = ND_DOC_INFO_INIT;
     assert_int_equal(nd_corpus_doc(h->c, i, &d), ND_OK);
     return d;
 }
 
 static nd_para_info para_info(const coll *h, size_t i, size_t j)
 {
-    nd_para_info p;
+    nd_para_info p = ND_PARA_INFO_INIT;
     assert_int_equal(nd_corpus_para(h->c, i, j, &p), ND_OK);
     return p;
 }
@@ -1520,14 +1520,17 @@ static void snap_take(snap *s, const nd_corpus *c)
     s->np = 0;
     s->docs = tcalloc(s->n, sizeof *s->docs);
     for (size_t i = 0; i < s->n; i++) {
+        s->docs[i].version = ND_DOC_INFO_VERSION;
         assert_int_equal(nd_corpus_doc(c, i, &s->docs[i]), ND_OK);
         s->np += s->docs[i].paragraphs;
     }
     s->paras = tcalloc(s->np, sizeof *s->paras);
     size_t g = 0;
     for (size_t i = 0; i < s->n; i++)
-        for (size_t j = 0; j < s->docs[i].paragraphs; j++)
-            assert_int_equal(nd_corpus_para(c, i, j, &s->paras[g++]), ND_OK);
+        for (size_t j = 0; j < s->docs[i].paragraphs; j++, g++) {
+            s->paras[g].version = ND_PARA_INFO_VERSION;
+            assert_int_equal(nd_corpus_para(c, i, j, &s->paras[g]), ND_OK);
+        }
 }
 
 static void snap_free(snap *s)
@@ -1745,8 +1748,8 @@ static void test_api_contract(void **state)
     coll h;
     coll_open(&h, &p);
     nd_corpus *c = h.c;
-    nd_doc_info info;
-    nd_para_info pi;
+    nd_doc_info info = ND_DOC_INFO_INIT;
+    nd_para_info pi = ND_PARA_INFO_INIT;
     const char *id;
     size_t id_len, idx = 99;
 
@@ -1967,7 +1970,7 @@ static oom_result oom_run(const tset *ts, const snap *want, size_t fail_at, int 
     }
     rc = nd_corpus_finish(c);
     if (rc) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         assert_int_equal(rc, ND_E_NOMEM);
         res.finish_failed = 1;
         assert_int_equal(nd_corpus_doc(c, 0, &info), ND_E_STATE);

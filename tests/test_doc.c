@@ -111,7 +111,7 @@ static void analyze(fixture *f, const char *text)
 
 static nd_para_info para(const fixture *f, size_t i)
 {
-    nd_para_info pi;
+    nd_para_info pi = ND_PARA_INFO_INIT;
     assert_int_equal(nd_doc_para(f->doc, i, &pi), ND_OK);
     return pi;
 }
@@ -325,11 +325,11 @@ static void test_para_signatures_and_doc_signature(void **state)
         assert_non_null(s);
         /* each paragraph's signature is nd_sign_text of its span */
         uint32_t alone[128];
-        assert_int_equal(nd_sign_text(f.ctx, text + pi.offset, pi.length, alone), ND_OK);
+        assert_int_equal(nd_sign_text(f.ctx, text + pi.offset, pi.length, alone, sizeof alone / sizeof *alone), ND_OK);
         assert_memory_equal(s, alone, sizeof alone);
         if (pi.kind == ND_KIND_CONTENT) nd_signature_merge(want, s, k);
     }
-    assert_int_equal(nd_doc_signature(f.doc, doc_sig), ND_OK);
+    assert_int_equal(nd_doc_signature(f.doc, doc_sig, sizeof doc_sig / sizeof *doc_sig), ND_OK);
     assert_memory_equal(doc_sig, want, sizeof want);
     /* the repeat's extra shingles ("TPX IMAGES OF THE DAY") are left out */
     memcpy(merged, want, sizeof merged);
@@ -337,15 +337,22 @@ static void test_para_signatures_and_doc_signature(void **state)
     assert_memory_not_equal(merged, doc_sig, sizeof merged);
     /* out of range */
     assert_null(nd_doc_para_signature(f.doc, n));
-    nd_para_info pi;
+    nd_para_info pi = ND_PARA_INFO_INIT;
     assert_int_equal(nd_doc_para(f.doc, n, &pi), ND_E_INVALID);
     assert_int_equal(nd_doc_para(f.doc, 0, NULL), ND_E_INVALID);
     assert_int_equal(nd_doc_para(NULL, 0, &pi), ND_E_INVALID);
-    assert_int_equal(nd_doc_signature(f.doc, NULL), ND_E_INVALID);
-    assert_int_equal(nd_doc_signature(NULL, doc_sig), ND_E_INVALID);
+    assert_int_equal(nd_doc_signature(f.doc, NULL, 128), ND_E_INVALID);
+    assert_int_equal(nd_doc_signature(NULL, doc_sig, sizeof doc_sig / sizeof *doc_sig), ND_E_INVALID);
+    /* a buffer shorter than K is refused untouched (a store of K = 32 gave
+     * its 32-value buffer to a K = 128 document and had it overrun) */
+    uint32_t small[32];
+    memset(small, 0x5A, sizeof small);
+    assert_int_equal(nd_doc_signature(f.doc, small, 32), ND_E_BUFFER);
+    for (size_t i = 0; i < 32; i++) assert_int_equal(small[i], 0x5A5A5A5Au);
+    assert_int_equal(nd_doc_signature(f.doc, doc_sig, k - 1), ND_E_BUFFER);
     /* an empty document has the empty signature */
     analyze(&f, "");
-    assert_int_equal(nd_doc_signature(f.doc, doc_sig), ND_OK);
+    assert_int_equal(nd_doc_signature(f.doc, doc_sig, sizeof doc_sig / sizeof *doc_sig), ND_OK);
     for (size_t i = 0; i < k; i++) assert_int_equal(doc_sig[i], UINT32_MAX);
     close_fixture(&f);
 }
@@ -815,6 +822,117 @@ static void test_seed_article_any_seed(void **state)
     release(text);
 }
 
+/* ---- the output structs' version field (neardup.h "Output structs") ---- */
+
+/* A struct with room after the library's fields: what the library writes
+ * must end with the caller's version of the struct. */
+typedef struct padded_para_info {
+    nd_para_info known;
+    uint64_t after;
+} padded_para_info;
+
+typedef struct padded_doc_info {
+    nd_doc_info known;
+    uint64_t after;
+} padded_doc_info;
+
+typedef struct padded_stream_doc {
+    nd_stream_doc known;
+    uint64_t after;
+} padded_stream_doc;
+
+#define PADDED(var, VERSION)               \
+    do {                                   \
+        memset(&(var), 0, sizeof(var));    \
+        (var).known.version = (VERSION);   \
+        (var).after = 0xFEEDu;             \
+    } while (0)
+
+static void test_output_structs_version(void **state)
+{
+    (void)state;
+    fixture f;
+    open_params(&f, NULL);
+    analyze(&f, "Wire story about the harbour and its new cranes today.\n"
+                "Read the full story.\n"
+                "Wire story about the harbour and its new cranes today.\n");
+    /* version not set (0), or newer than the library: ND_E_VERSION, nothing
+     * written */
+    nd_para_info p;
+    memset(&p, 0x5A, sizeof p);
+    p.version = 0;
+    assert_int_equal(nd_doc_para(f.doc, 0, &p), ND_E_VERSION);
+    assert_int_equal(p.offset, (size_t)0x5A5A5A5A5A5A5A5Aull);
+    p.version = ND_PARA_INFO_VERSION + 1;
+    assert_int_equal(nd_doc_para(f.doc, 0, &p), ND_E_VERSION);
+    assert_int_equal(p.version, ND_PARA_INFO_VERSION + 1);
+    assert_int_equal(p.offset, (size_t)0x5A5A5A5A5A5A5A5Aull);
+    /* the fields of the version asked, nothing after them */
+    padded_para_info pp;
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_doc_para(f.doc, 2, &pp.known), ND_OK);
+    assert_int_equal(pp.known.version, ND_PARA_INFO_VERSION);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.kind, ND_KIND_REPEAT);
+    assert_int_equal(pp.known.of, 0);
+    assert_int_equal(pp.known.shingles, 6);
+    /* one meaning per field: a lone document names no collection or stream */
+    assert_true(pp.known.of_doc == ND_NONE);
+    assert_true(pp.known.of_seq == ND_SEQ_NONE);
+
+    /* a collection: of_doc is an index, of_seq names no stream */
+    nd_corpus *c;
+    assert_int_equal(nd_corpus_create(&c, f.ctx), ND_OK);
+    assert_int_equal(nd_corpus_add(c, f.doc, "a", 1, "s", 1, NULL), ND_OK);
+    assert_int_equal(nd_corpus_add(c, f.doc, "b", 1, "s", 1, NULL), ND_OK);
+    assert_int_equal(nd_corpus_finish(c), ND_OK);
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_corpus_para(c, 1, 2, &pp.known), ND_OK);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.of_doc, 1);
+    assert_true(pp.known.of_seq == ND_SEQ_NONE);
+    p.version = 0;
+    assert_int_equal(nd_corpus_para(c, 1, 2, &p), ND_E_VERSION);
+    padded_doc_info pd;
+    PADDED(pd, ND_DOC_INFO_VERSION);
+    assert_int_equal(nd_corpus_doc(c, 1, &pd.known), ND_OK);
+    assert_int_equal(pd.after, 0xFEEDu);
+    assert_int_equal(pd.known.paragraphs, 3);
+    assert_int_equal(pd.known.duplicate_of, 0);
+    nd_doc_info d = ND_DOC_INFO_INIT;
+    d.version = ND_DOC_INFO_VERSION + 1;
+    assert_int_equal(nd_corpus_doc(c, 1, &d), ND_E_VERSION);
+    assert_int_equal(d.paragraphs, 0);
+    nd_corpus_free(c);
+
+    /* a stream: of_seq is the position in the stream, of_doc names no
+     * collection; a bad version is refused before the document is added */
+    nd_stream *st;
+    assert_int_equal(nd_stream_create(&st, f.ctx, 16), ND_OK);
+    nd_stream_doc sd = ND_STREAM_DOC_INIT;
+    sd.version = 0;
+    assert_int_equal(nd_stream_add(st, f.doc, "a", 1, "s", 1, &sd), ND_E_VERSION);
+    assert_int_equal(nd_stream_para(st, 0, &pp.known, NULL, NULL), ND_E_INVALID); /* none added */
+    padded_stream_doc ps;
+    PADDED(ps, ND_STREAM_DOC_VERSION);
+    assert_int_equal(nd_stream_add(st, f.doc, "a", 1, "s", 1, &ps.known), ND_OK);
+    assert_int_equal(ps.after, 0xFEEDu);
+    assert_int_equal(ps.known.seq, 0);
+    assert_true(ps.known.duplicate_of == ND_SEQ_NONE);
+    assert_int_equal(nd_stream_add(st, f.doc, "b", 1, "s", 1, &ps.known), ND_OK);
+    assert_int_equal(ps.known.seq, 1);
+    PADDED(pp, ND_PARA_INFO_VERSION);
+    assert_int_equal(nd_stream_para(st, 2, &pp.known, NULL, NULL), ND_OK);
+    assert_int_equal(pp.after, 0xFEEDu);
+    assert_int_equal(pp.known.kind, ND_KIND_REPEAT);
+    assert_true(pp.known.of_seq == 1);
+    assert_true(pp.known.of_doc == ND_NONE);
+    p.version = 0;
+    assert_int_equal(nd_stream_para(st, 2, &p, NULL, NULL), ND_E_VERSION);
+    nd_stream_free(st);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -824,6 +942,7 @@ int main(void)
         cmocka_unit_test_teardown(test_short_lines, teardown),
         cmocka_unit_test_teardown(test_repeat_of_the_most_similar_root, teardown),
         cmocka_unit_test_teardown(test_para_signatures_and_doc_signature, teardown),
+        cmocka_unit_test_teardown(test_output_structs_version, teardown),
         cmocka_unit_test_teardown(test_analyze_arguments_and_reuse, teardown),
         cmocka_unit_test_teardown(test_empty_text_on_fresh_handle, teardown),
         cmocka_unit_test_teardown(test_ten_thousand_paragraphs, teardown),

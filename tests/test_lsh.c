@@ -89,6 +89,85 @@ static void test_optimal_curve_t08_k128(void **state)
     assert_true(p_candidate(0.8, b2, r2) < p_candidate(0.8, b, r));
 }
 
+
+/* The choice of bands and rows as it was made before the search: a scan of
+ * every pair, kept verbatim as the reference the search must agree with
+ * (same 200-step midpoint sums, same order, first minimum kept). */
+static void ref_areas(double t, unsigned b, unsigned r, double *fp, double *fn)
+{
+    const int steps = 200;
+    *fp = *fn = 0.0;
+    for (int i = 0; i < steps; i++) {
+        double s = t * (i + 0.5) / steps;
+        *fp += p_candidate(s, b, r) * t / steps;
+        s = t + (1.0 - t) * (i + 0.5) / steps;
+        *fn += (1.0 - p_candidate(s, b, r)) * (1.0 - t) / steps;
+    }
+}
+
+static void ref_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows,
+                             unsigned *bands, unsigned *rows)
+{
+    double best = 2.0;
+    *bands = 1;
+    *rows = k;
+    for (unsigned b = 1; b <= k; b++) {
+        for (unsigned r = min_rows; b * r <= k; r++) {
+            double fp, fn;
+            ref_areas(t, b, r, &fp, &fn);
+            double err = w_fp * fp + w_fn * fn;
+            if (err < best) {
+                best = err;
+                *bands = b;
+                *rows = r;
+            }
+        }
+    }
+}
+
+static void expect_same_choice(double t, unsigned k, double w_fp, double w_fn, unsigned min_rows)
+{
+    unsigned b, r, rb, rr;
+    nd__lsh_optimal_rows(t, k, w_fp, w_fn, min_rows, &b, &r);
+    ref_optimal_rows(t, k, w_fp, w_fn, min_rows, &rb, &rr);
+    if (b != rb || r != rr)
+        fail_msg("t=%.3f K=%u w=%.1f/%.1f min_rows=%u: %ux%u, the scan chose %ux%u", t, k, w_fp,
+                 w_fn, min_rows, b, r, rb, rr);
+}
+
+static void test_optimal_matches_full_scan(void **state)
+{
+    (void)state;
+    static const double ws[][2] = { { 0.1, 0.9 }, { 0.5, 0.5 }, { 0.9, 0.1 } };
+    static const unsigned min_rows[] = { 1, 2, 4 }; /* sig_bits 32, 16, 8 */
+    /* every small K, thresholds every 0.05, every weighting */
+    for (unsigned k = 1; k <= 16; k++)
+        for (int ti = 1; ti <= 20; ti += 1 + (k > 8))
+            for (size_t w = 0; w < 3; w++)
+                for (size_t m = 0; m < 3; m++)
+                    expect_same_choice(ti * 0.05, k, ws[w][0], ws[w][1], min_rows[m]);
+    /* what contexts ask for: misses weighed 9 times heavier, the copy
+     * threshold 0.3 and repeat thresholds around the default 0.75 */
+    static const double ts[] = { 0.3, 0.5, 0.75, 0.8, 0.9, 0.97 };
+    static const unsigned ks[] = { 20, 32, 64, 100, 128, 256 };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++)
+            for (size_t m = 0; m < 3; m++)
+                expect_same_choice(ts[i], ks[j], 0.1, 0.9, min_rows[m]);
+    /* the largest K, at the default thresholds */
+    expect_same_choice(0.3, ND_MAX_NUM_PERM, 0.1, 0.9, 1);
+    expect_same_choice(0.75, ND_MAX_NUM_PERM, 0.1, 0.9, 1);
+    /* and the pairs the defaults have always had */
+    unsigned b, r;
+    nd__lsh_optimal_rows(0.75, 128, 0.1, 0.9, 1, &b, &r);
+    assert_true(b == 16 && r == 8);
+    nd__lsh_optimal_rows(0.3, 128, 0.1, 0.9, 1, &b, &r);
+    assert_true(b == 32 && r == 2);
+    /* no pair fits: the whole signature as one band, as before */
+    nd__lsh_optimal_rows(0.75, 2, 0.1, 0.9, 4, &b, &r);
+    assert_true(b == 1 && r == 2);
+}
+
 static void test_for_recall(void **state)
 {
     (void)state;
@@ -460,6 +539,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_optimal_fits_k),
         cmocka_unit_test(test_optimal_curve_t08_k128),
+        cmocka_unit_test(test_optimal_matches_full_scan),
         cmocka_unit_test(test_for_recall),
         cmocka_unit_test(test_context_bands),
         cmocka_unit_test(test_band_key),

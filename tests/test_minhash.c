@@ -64,7 +64,7 @@ static void test_golden_signature(void **state)
     assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
     assert_int_equal(nd_ctx_num_perm(ctx), 128);
     uint32_t sig[128];
-    assert_int_equal(nd_sign_text(ctx, golden_text, strlen(golden_text), sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, golden_text, strlen(golden_text), sig, sizeof sig / sizeof *sig), ND_OK);
     for (int i = 0; i < 8; i++) {
         if (sig[i] != golden_sig_head[i])
             fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", i, sig[i], golden_sig_head[i],
@@ -73,7 +73,7 @@ static void test_golden_signature(void **state)
             fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", 120 + i, sig[120 + i],
                      golden_sig_tail[i], nd_ctx_isa(ctx));
     }
-    assert_int_equal(nd_sign_text(ctx, "***", 3, sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, "***", 3, sig, sizeof sig / sizeof *sig), ND_OK);
     assert_memory_equal(sig, golden_sig_bytes, sizeof golden_sig_bytes);
     nd_ctx_free(ctx);
 }
@@ -84,12 +84,25 @@ static void test_sign_text_arguments(void **state)
     nd_ctx *ctx;
     uint32_t sig[128], sig2[128];
     assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
-    assert_int_equal(nd_sign_text(NULL, "a", 1, sig), ND_E_INVALID);
-    assert_int_equal(nd_sign_text(ctx, "a", 1, NULL), ND_E_INVALID);
-    assert_int_equal(nd_sign_text(ctx, NULL, 1, sig), ND_E_INVALID);
+    assert_int_equal(nd_sign_text(NULL, "a", 1, sig, sizeof sig / sizeof *sig), ND_E_INVALID);
+    assert_int_equal(nd_sign_text(ctx, "a", 1, NULL, 128), ND_E_INVALID);
+    assert_int_equal(nd_sign_text(ctx, NULL, 1, sig, sizeof sig / sizeof *sig), ND_E_INVALID);
+    /* the caller's capacity: one value short is refused and nothing written;
+     * more room than K is fine and the values past K are left alone */
+    uint32_t big[130];
+    for (size_t i = 0; i < 130; i++) big[i] = 7;
+    assert_int_equal(nd_sign_text(ctx, "a b c d e f", 11, big, 127), ND_E_BUFFER);
+    for (size_t i = 0; i < 130; i++) assert_int_equal(big[i], 7);
+    assert_int_equal(nd_sign_text(ctx, "a b c d e f", 11, big, 0), ND_E_BUFFER);
+    assert_int_equal(nd_sign_text(ctx, "a b c d e f", 11, big, 130), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, "a b c d e f", 11, sig, 128), ND_OK);
+    assert_memory_equal(big, sig, sizeof sig);
+    assert_int_equal(big[128], 7);
+    assert_int_equal(big[129], 7);
+    assert_string_equal(nd_strerror(ND_E_BUFFER), "output buffer too small");
     /* NULL text of size 0 is the empty text, which has a signature */
-    assert_int_equal(nd_sign_text(ctx, NULL, 0, sig), ND_OK);
-    assert_int_equal(nd_sign_text(ctx, "", 0, sig2), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, NULL, 0, sig, sizeof sig / sizeof *sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, "", 0, sig2, sizeof sig2 / sizeof *sig2), ND_OK);
     assert_memory_equal(sig, sig2, sizeof sig);
     /* equal texts always match, even without words */
     assert_true(nd_signature_similarity(sig, sig2, 128) == 1.0);
@@ -103,15 +116,15 @@ static void test_similarity(void **state)
     uint32_t a[128], b[128];
     assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
     const char *t = "Vehicles used for suicide car bombings are seen at Federal Police Headquarters";
-    assert_int_equal(nd_sign_text(ctx, t, strlen(t), a), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, t, strlen(t), a, sizeof a / sizeof *a), ND_OK);
     /* identical sets: exactly 1, whatever the spelling */
     const char *u = "VEHICLES used for suicide car-bombings,  are seen at federal police headquarters.";
-    assert_int_equal(nd_sign_text(ctx, u, strlen(u), b), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, u, strlen(u), b, sizeof b / sizeof *b), ND_OK);
     assert_true(nd_signature_similarity(a, b, 128) == 1.0);
     assert_true(nd_signature_similarity(a, a, 128) == 1.0);
     /* unrelated text: near 0 */
     const char *v = "Sign up for Breaking News by AOL to get the latest breaking news alerts";
-    assert_int_equal(nd_sign_text(ctx, v, strlen(v), b), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, v, strlen(v), b, sizeof b / sizeof *b), ND_OK);
     assert_true(nd_signature_similarity(a, b, 128) < 0.05);
     /* degenerate arguments */
     assert_true(nd_signature_similarity(a, a, 0) == 0.0);
@@ -222,9 +235,9 @@ static void test_contexts_deterministic_and_seeded(void **state)
     (void)state;
     nd_ctx *c1 = ctx_with(128, 99), *c2 = ctx_with(128, 99), *c3 = ctx_with(128, 100);
     uint32_t s1[128], s2[128], s3[128];
-    assert_int_equal(nd_sign_text(c1, golden_text, strlen(golden_text), s1), ND_OK);
-    assert_int_equal(nd_sign_text(c2, golden_text, strlen(golden_text), s2), ND_OK);
-    assert_int_equal(nd_sign_text(c3, golden_text, strlen(golden_text), s3), ND_OK);
+    assert_int_equal(nd_sign_text(c1, golden_text, strlen(golden_text), s1, sizeof s1 / sizeof *s1), ND_OK);
+    assert_int_equal(nd_sign_text(c2, golden_text, strlen(golden_text), s2, sizeof s2 / sizeof *s2), ND_OK);
+    assert_int_equal(nd_sign_text(c3, golden_text, strlen(golden_text), s3, sizeof s3 / sizeof *s3), ND_OK);
     assert_memory_equal(s1, s2, sizeof s1);
     /* another seed: essentially every value differs */
     size_t same = 0;
@@ -236,7 +249,7 @@ static void test_contexts_deterministic_and_seeded(void **state)
      * gives the first 16 values of the K = 128 signature */
     nd_ctx *c4 = ctx_with(16, 99);
     uint32_t s4[16];
-    assert_int_equal(nd_sign_text(c4, golden_text, strlen(golden_text), s4), ND_OK);
+    assert_int_equal(nd_sign_text(c4, golden_text, strlen(golden_text), s4, sizeof s4 / sizeof *s4), ND_OK);
     assert_memory_equal(s4, s1, sizeof s4);
     nd_ctx_free(c1);
     nd_ctx_free(c2);
@@ -297,8 +310,8 @@ static void test_merge_of_paragraphs(void **state)
     nd__minhash_sign(&ctx->mh, arena, len, both);
     /* and each paragraph's signature is what nd_sign_text gives */
     uint32_t t1[128], t2[128];
-    assert_int_equal(nd_sign_text(ctx, p1, strlen(p1), t1), ND_OK);
-    assert_int_equal(nd_sign_text(ctx, p2, strlen(p2), t2), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, p1, strlen(p1), t1, sizeof t1 / sizeof *t1), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, p2, strlen(p2), t2, sizeof t2 / sizeof *t2), ND_OK);
     assert_memory_equal(s1, t1, sizeof s1);
     assert_memory_equal(s2, t2, sizeof s2);
     nd_signature_merge(s1, s2, 128);

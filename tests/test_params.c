@@ -147,6 +147,12 @@ static void expect_bad(const nd_params *p, int code, const char *field)
     nd_ctx *ctx = (nd_ctx *)&rc;   /* any non-NULL value: must be overwritten */
     assert_int_equal(nd_ctx_create(&ctx, p, NULL), code);
     assert_null(ctx);
+    /* and nd_ctx_create2 says which field, with the same message */
+    char msg2[256];
+    ctx = (nd_ctx *)&rc;
+    assert_int_equal(nd_ctx_create2(&ctx, p, NULL, msg2, sizeof msg2), code);
+    assert_null(ctx);
+    assert_string_equal(msg2, msg);
 }
 
 static void test_params_check_rejects_each_field(void **state)
@@ -226,6 +232,38 @@ static void test_params_check_message_buffer(void **state)
 }
 
 /* ---- contexts ------------------------------------------------------------ */
+static void test_ctx_create2_messages(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = NULL;
+    char msg[128];
+    /* success: the context, and an empty message */
+    memset(msg, 'x', sizeof msg);
+    assert_int_equal(nd_ctx_create2(&ctx, NULL, NULL, msg, sizeof msg), ND_OK);
+    assert_non_null(ctx);
+    assert_string_equal(msg, "");
+    nd_ctx_free(ctx);
+    /* a bad argument is named */
+    assert_int_equal(nd_ctx_create2(NULL, NULL, NULL, msg, sizeof msg), ND_E_INVALID);
+    assert_non_null(strstr(msg, "out"));
+    nd_allocator half = { NULL, NULL, NULL };
+    assert_int_equal(nd_ctx_create2(&ctx, NULL, &half, msg, sizeof msg), ND_E_INVALID);
+    assert_null(ctx);
+    assert_non_null(strstr(msg, "alloc"));
+    /* the message is truncated to msg_size; NULL or 0 writes nothing */
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.num_perm = 0;
+    memset(msg, 'x', sizeof msg);
+    assert_int_equal(nd_ctx_create2(&ctx, &p, NULL, msg, 4), ND_E_PARAM);
+    assert_string_equal(msg, "num");
+    assert_int_equal(msg[4], 'x');
+    assert_int_equal(nd_ctx_create2(&ctx, &p, NULL, NULL, 100), ND_E_PARAM);
+    msg[0] = 'z';
+    assert_int_equal(nd_ctx_create2(&ctx, &p, NULL, msg, 0), ND_E_PARAM);
+    assert_int_equal(msg[0], 'z');
+}
+
 static void test_ctx_create(void **state)
 {
     (void)state;
@@ -284,10 +322,10 @@ static void test_strerror(void **state)
     assert_non_null(unknown);
     assert_string_equal(nd_strerror(1), unknown);
     assert_string_equal(nd_strerror(-1000), unknown);
-    assert_string_equal(nd_strerror(ND_E_LOCKED - 1), unknown);
+    assert_string_equal(nd_strerror(ND_E_BUFFER - 1), unknown);
     const int codes[] = { ND_OK, ND_E_NOMEM, ND_E_INVALID, ND_E_PARAM, ND_E_TOO_LARGE,
                           ND_E_VERSION, ND_E_STATE, ND_E_IO, ND_E_CORRUPT, ND_E_CHECKSUM,
-                          ND_E_PARAM_MISMATCH, ND_E_LOCKED };
+                          ND_E_PARAM_MISMATCH, ND_E_LOCKED, ND_E_BUFFER };
     const size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++) {
         /* the codes are stable: never renumbered */
@@ -360,9 +398,9 @@ static void test_custom_allocator_used_for_everything(void **state)
     assert_int_equal(nd_doc_count(doc), 120 + 5 + 4 + 1);
     assert_int_equal(nd_doc_repeats(doc), 5 + 1 + 1);
     uint32_t sig[128];
-    assert_int_equal(nd_sign_text(ctx, text, len, sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, text, len, sig, sizeof sig / sizeof *sig), ND_OK);
     assert_int_equal(nd_doc_analyze(doc, text, len / 2), ND_OK);   /* reuse */
-    assert_int_equal(nd_doc_signature(doc, sig), ND_OK);
+    assert_int_equal(nd_doc_signature(doc, sig, sizeof sig / sizeof *sig), ND_OK);
     nd_doc_free(doc);
     nd_ctx_free(ctx);
     size_t sys = sys_allocs - before;
@@ -463,7 +501,7 @@ static int oom_run(const char *text, size_t len, size_t fail_at, size_t want_cou
     }
     assert_int_equal(nd_doc_count(doc), want_count);
     assert_int_equal(nd_doc_repeats(doc), want_repeats);
-    rc = nd_sign_text(ctx, text, len, sig);
+    rc = nd_sign_text(ctx, text, len, sig, sizeof sig / sizeof *sig);
     if (rc) {
         assert_int_equal(rc, ND_E_NOMEM);
     } else {
@@ -490,7 +528,7 @@ static void test_failing_allocator(void **state)
     assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
     assert_int_equal(nd_doc_analyze(doc, text, len), ND_OK);
     size_t want_count = nd_doc_count(doc), want_repeats = nd_doc_repeats(doc);
-    assert_int_equal(nd_sign_text(ctx, text, len, want_sig), ND_OK);
+    assert_int_equal(nd_sign_text(ctx, text, len, want_sig, sizeof want_sig / sizeof *want_sig), ND_OK);
     nd_doc_free(doc);
     nd_ctx_free(ctx);
     /* fail allocation 1, 2, 3, ... until a run reaches none */
@@ -510,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_params_check_rejects_each_field),
         cmocka_unit_test(test_params_check_message_buffer),
         cmocka_unit_test(test_ctx_create),
+        cmocka_unit_test(test_ctx_create2_messages),
         cmocka_unit_test(test_strerror),
         cmocka_unit_test(test_versions_and_kinds),
         cmocka_unit_test(test_custom_allocator_used_for_everything),

@@ -725,7 +725,7 @@ static void test_append_doc(void **state)
         nd_doc_signature(doc, dsig);
         assert_sig_equal(got.signature, dsig, 128, 8);
         for (size_t j = 0; j < got.count; j++) {
-            nd_para_info info;
+            nd_para_info info = ND_PARA_INFO_INIT;
             nd_doc_para(doc, j, &info);
             assert_int_equal(got.paras[j].offset, info.offset);
             assert_int_equal(got.paras[j].length, info.length);
@@ -1313,7 +1313,7 @@ static void test_load_into_finds_copies_and_boilerplate(void **state)
     size_t idx;
     assert_int_equal(nd_corpus_add(c, doc, "new", 3, "valley", 6, &idx), ND_OK);
     assert_int_equal(nd_corpus_finish(c), ND_OK);
-    nd_doc_info info;
+    nd_doc_info info = ND_DOC_INFO_INIT;
     assert_int_equal(nd_corpus_doc(c, idx, &info), ND_OK);
     const char *id;
     size_t id_len;
@@ -1466,7 +1466,7 @@ static void test_probe_gives_the_verdicts_of_loading_all(void **state)
     assert_true(probed_n > 0 && probed_n < stored / 2); /* the unrelated feeds stay out */
     size_t copies = 0, boilerplate = 0;
     for (size_t i = 0; i < 4; i++) {
-        nd_doc_info a, b;
+        nd_doc_info a = ND_DOC_INFO_INIT, b = ND_DOC_INFO_INIT;
         assert_int_equal(nd_corpus_doc(all, all_n + i, &a), ND_OK);
         assert_int_equal(nd_corpus_doc(probed, probed_n + i, &b), ND_OK);
         assert_int_equal(a.paragraphs, b.paragraphs);
@@ -1478,7 +1478,7 @@ static void test_probe_gives_the_verdicts_of_loading_all(void **state)
         copies += a.duplicate_of != ND_NONE;
         boilerplate += a.boilerplate;
         for (size_t j = 0; j < a.paragraphs; j++) {
-            nd_para_info pa, pb;
+            nd_para_info pa = ND_PARA_INFO_INIT, pb = ND_PARA_INFO_INIT;
             assert_int_equal(nd_corpus_para(all, all_n + i, j, &pa), ND_OK);
             assert_int_equal(nd_corpus_para(probed, probed_n + i, j, &pb), ND_OK);
             assert_int_equal(pa.kind, pb.kind);

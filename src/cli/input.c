@@ -585,7 +585,7 @@ static int jsonl_url_source(cli_inputs *in, const source_file *sf, const char *j
     if (m->type == CLI_JSON_ABSENT || m->type == CLI_JSON_NULL)
         return -1;
     if (m->type != CLI_JSON_STRING || cli_json_unescape(&in->meta, json + m->off, m->len, NULL) != 0 ||
-        nd_url_host(in->meta.data, in->meta.len, NULL, 0, &host_len) != ND_E_TOO_LARGE ||
+        nd_url_host(in->meta.data, in->meta.len, NULL, 0, &host_len) != ND_E_BUFFER ||
         (in->source.len = 0, cli_buf_reserve(&in->source, host_len) != 0) ||
         nd_url_host(in->meta.data, in->meta.len, in->source.data, host_len, &host_len) != ND_OK) {
         report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field holds no URL with a host; ignored",

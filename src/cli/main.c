@@ -283,7 +283,7 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
         v->cl_len = s->cluster_id_len;
         return;
     }
-    nd_doc_info info;
+    nd_doc_info info = ND_DOC_INFO_INIT;
     nd_corpus_doc(r->corpus, d->seq, &info);
     v->paragraphs = info.paragraphs;
     v->repeats = info.repeats;
@@ -383,7 +383,7 @@ static void cli_scan_report(cli_run *r, const cli_doc *d)
     }
     cli_write_json_doc(d, &v);
     for (size_t i = 0; i < v.paragraphs; i++) {
-        nd_para_info p;
+        nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
@@ -415,14 +415,14 @@ static void cli_dups_report(const cli_run *r)
     }
     /* chain every document behind its cluster's representative, in order */
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         nd_corpus_doc(r->corpus, i, &info);
         next[i] = ND_NONE;
         if (info.cluster == i) tail[i] = i;
         else { next[tail[info.cluster]] = i; tail[info.cluster] = i; }
     }
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         nd_corpus_doc(r->corpus, i, &info);
         if (info.cluster != i || next[i] == ND_NONE) continue;
         if (r->o->json) {
@@ -467,7 +467,7 @@ static int cli_build_clean(cli_run *r, const cli_doc *d)
     int removed = 0;
     r->clean.len = 0;
     for (size_t i = 0; i < v.paragraphs; i++) {
-        nd_para_info p;
+        nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
@@ -624,6 +624,7 @@ static int cli_stream_doc(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
     int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
+    r->last.version = ND_STREAM_DOC_VERSION;
     if (!rc) rc = nd_stream_add(r->stream, r->doc, d->id, d->id_len, d->source, d->source_len, &r->last);
     if (rc) {
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
@@ -656,7 +657,7 @@ static void cli_totals(cli_run *r)
 {
     size_t n = nd_corpus_count(r->corpus);
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         nd_corpus_doc(r->corpus, i, &info);
         r->docs++;
         r->paras += info.paragraphs;

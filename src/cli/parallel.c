@@ -109,7 +109,7 @@ static int cli_slot_take(cli_slot *s, const nd_doc *doc, unsigned k)
         s->sigs_cap = n * k;
     }
     for (size_t i = 0; i < n; i++) {
-        nd_para_info info;
+        nd_para_info info = ND_PARA_INFO_INIT;
         nd_doc_para(doc, i, &info);
         memcpy(s->sigs + i * k, nd_doc_para_signature(doc, i), k * sizeof *s->sigs);
         s->paras[i] = (nd_para_sig){ info.offset, info.length, info.kind, info.of,

@@ -537,7 +537,7 @@ static void sc_json_para(const nd_corpus *c, const cli_doc *d, size_t i, const n
 
 static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
 {
-    nd_doc_info info;
+    nd_doc_info info = ND_DOC_INFO_INIT;
     nd_corpus_doc(q->corpus, idx, &info);
     q->docs++;
     q->paras += info.paragraphs;
@@ -547,7 +547,7 @@ static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
     if (q->run.o->json) {
         sc_json_doc(q->corpus, d, &info);
         for (size_t i = 0; i < info.paragraphs; i++) {
-            nd_para_info p;
+            nd_para_info p = ND_PARA_INFO_INIT;
             nd_corpus_para(q->corpus, idx, i, &p);
             sc_json_para(q->corpus, d, i, &p);
         }
@@ -734,7 +734,7 @@ static int sc_compare_pairs(sc_compare *x)
 {
     size_t n = nd_corpus_count(x->corpus);
     for (size_t i = x->na; i < n; i++) {
-        nd_doc_info info;
+        nd_doc_info info = ND_DOC_INFO_INIT;
         int rc = nd_corpus_doc(x->corpus, i, &info);
         if (!rc && info.duplicate_of != ND_NONE && info.duplicate_of < x->na)
             rc = sc_pair(x, info.duplicate_of, i - x->na, &info);
