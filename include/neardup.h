@@ -397,11 +397,17 @@ typedef struct nd_doc_info {
  * passes (see README "How it decides"):
  *   1. paragraph families: near-duplicate paragraphs across documents (of one
  *      source, or of all with ND_SCOPE_ALL), through an LSH index of roots;
- *   2. boilerplate candidates: families in min_stories or more documents;
- *   3. document signatures from content only (no repeats, no candidates);
- *   4. stories: copies by similarity or containment, clustered (union-find);
+ *   2. sites: pages of a source that share a template (several families at
+ *      both ends, a middle of their own each); pages tied to fewer than
+ *      min_stories pages form their source's pool;
+ *   3. boilerplate candidates: families in min_stories or more documents,
+ *      left out of 4 where they recur in min_stories pages of one site;
+ *   4. stories: document signatures from content only (no repeats, no
+ *      candidates); copies by similarity or containment, clustered through
+ *      each cluster's representative (the earliest dated, else first);
  *   5. boilerplate confirmed: candidate families in min_stories or more
- *      distinct stories; then 3 and 4 again with the confirmed set.
+ *      distinct stories of a site (pooled pages also take the verdicts
+ *      their families have in sites); then 4 again with the confirmed set.
  * The corpus keeps per paragraph its span, signature, LSH band keys and
  * verdict (K*4 + 4 * (family + copy bands) + 32 bytes: 736 at the default
  * K = 128), per document its id, source and signature; never the text.

@@ -257,6 +257,15 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
     return cont > 1.0 ? 1.0 : cont;
 }
 
+/* ---- sites (site.c for collections, stream.c for streams) ---- */
+/* Two pages are taken for one site when they share ND__SITE_MATCH families
+ * among the first ND__SITE_EDGE paragraphs of both, as many among the last
+ * ND__SITE_EDGE, and each keeps ND__SITE_OWN shingles of its own between the
+ * first and the last paragraph they share (see site.c). */
+#define ND__SITE_EDGE 8
+#define ND__SITE_MATCH 3
+#define ND__SITE_OWN 20
+
 /* Whether two paragraphs (sa, sb shingles, estimate j) count as the same
  * text for copies: Jaccard 0.5, or one holding the other (a paragraph merged
  * with its neighbour, or split) down to Jaccard 0.2. */

@@ -35,9 +35,6 @@
 #include <stdlib.h>
 #include "corpus.h"
 
-#define ND__SITE_EDGE 8     /* paragraphs at each end of a page that count as its edges */
-#define ND__SITE_MATCH 3    /* families each end must share */
-#define ND__SITE_OWN 20     /* shingles of its own each page keeps in its middle */
 #define ND__SITE_PEERS 4    /* earlier pages per edge family checked */
 
 typedef struct nd__edge {

@@ -336,9 +336,6 @@ static int nd__sfamilies(nd_stream *s, const nd__sdoc *d, uint64_t salt)
  * starts a site); a pool's is its source's hash with the top bit set. Unlike
  * a collection, a stream cannot move earlier pages between sites.
  */
-#define ND__SITE_EDGE 8
-#define ND__SITE_MATCH 3
-#define ND__SITE_OWN 20
 #define ND__SITE_POOL ((uint64_t)1 << 63)
 
 static int nd__cmp_ref(const void *a, const void *b)
