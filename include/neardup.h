@@ -528,11 +528,14 @@ typedef struct nd_stream_doc {
     uint64_t cluster;          /* seq of the earliest document of its cluster */
     const char *cluster_id;    /* its id */
     size_t cluster_id_len;
+    const char *site_id;       /* id of the first document of the site it was taken for (as
+                                  nd_doc_info.site), NULL when it is tied to no earlier page */
+    size_t site_id_len;
 } nd_stream_doc;
 
 #define ND_STREAM_DOC_VERSION 1u
 #define ND_STREAM_DOC_INIT \
-    { ND_STREAM_DOC_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0 }
+    { ND_STREAM_DOC_VERSION, 0, 0, 0, 0, 0, NULL, 0, 0.0, 0.0, 0, NULL, 0, NULL, 0 }
 
 /*! nd_stream_create() : window >= 2 documents (0 for 20000). Memory grows
  *  with the window: per document, its paragraphs' signatures, spans and

@@ -226,7 +226,7 @@ void nd__doc_para(const nd_doc *doc, size_t i, nd_para_info *out);
     ((v) == 1 ? offsetof(type, last) + sizeof(((type *)0)->last) : 0)
 #define ND__PARA_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_para_info, shingles)
 #define ND__DOC_INFO_BYTES(v) ND__VERSION_BYTES(v, nd_doc_info, site)
-#define ND__STREAM_DOC_BYTES(v) ND__VERSION_BYTES(v, nd_stream_doc, cluster_id_len)
+#define ND__STREAM_DOC_BYTES(v) ND__VERSION_BYTES(v, nd_stream_doc, site_id_len)
 
 /* Copies to the caller's struct `out` the first `bytes` bytes (its version's,
  * checked non-zero by the caller) of `full`, a filled struct of this

@@ -45,6 +45,7 @@ typedef struct nd__sdoc {
     uint64_t cluster;          /* seq of its cluster's earliest document */
     size_t cl_off, cl_len;     /* that document's id, copied here */
     uint64_t site;             /* its site's key (see nd__ssite) */
+    size_t st_off, st_len;     /* the id of its site's first document, copied here */
     uint8_t pooled;            /* the site is its source's pool */
 } nd__sdoc;
 
@@ -338,6 +339,9 @@ static int nd__sfamilies(nd_stream *s, const nd__sdoc *d, uint64_t salt)
  */
 #define ND__SITE_POOL ((uint64_t)1 << 63)
 
+static int nd__skeep_id(nd_stream *s, const char *ids, size_t off, size_t len, size_t *out_off,
+                        size_t *out_len);
+
 static int nd__cmp_ref(const void *a, const void *b)
 {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -438,10 +442,15 @@ static int nd__ssite(nd_stream *s, nd__sdoc *d)
         if (!own) continue;
         if (e->pooled) { /* e's template recurs: e starts a site */
             e->site = e->seq;
+            e->st_off = e->id_off;
+            e->st_len = e->id_len;
             e->pooled = 0;
         }
-        if (d->pooled || e->site < d->site) d->site = e->site;
+        if (!d->pooled && e->site >= d->site) continue;
+        d->site = e->site;
         d->pooled = 0;
+        rc = nd__skeep_id(s, eg->ids, e->st_off, e->st_len, &d->st_off, &d->st_len);
+        if (rc) return rc;
     }
     return ND_OK;
 }
@@ -614,34 +623,40 @@ static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const c
     }
 }
 
-/* Keeps the id of the cluster's earliest document with d, since that
- * document may leave the window before d does. */
-static int nd__scluster_id(nd_stream *s, nd__sdoc *d, const nd__sdoc *join, const char *join_ids)
+/* Keeps in the newest generation's arena a copy of the id at `off`, `len`
+ * of the arena `ids` (of either generation), since the document it names may
+ * leave the window first. */
+static int nd__skeep_id(nd_stream *s, const char *ids, size_t off, size_t len, size_t *out_off,
+                        size_t *out_len)
 {
     nd__sgen *cur = &s->gen[s->cur];
-    if (!join) {
-        d->cl_off = d->id_off;
-        d->cl_len = d->id_len;
-        return ND_OK;
-    }
-    size_t len = join->cl_len, off = join->cl_off;
     char tmp[256];
-    const char *src = join_ids + off;
-    if (join_ids == cur->ids && len <= sizeof tmp) { /* the arena may move */
+    const char *src = ids + off;
+    *out_len = len;
+    if (ids == cur->ids && len <= sizeof tmp) { /* the arena may move */
         memcpy(tmp, src, len);
         src = tmp;
-    } else if (join_ids == cur->ids) {
-        d->cl_off = off; /* already in this arena: share it */
-        d->cl_len = len;
+    } else if (ids == cur->ids) {
+        *out_off = off; /* already in this arena: share it */
         return ND_OK;
     }
     int rc = nd__reserve(s->al, (void **)&cur->ids, &cur->ids_cap, cur->ids_len + len, 1);
     if (rc) return rc;
     if (len) memcpy(cur->ids + cur->ids_len, src, len);
-    d->cl_off = cur->ids_len;
-    d->cl_len = len;
+    *out_off = cur->ids_len;
     cur->ids_len += len;
     return ND_OK;
+}
+
+/* Keeps the id of the cluster's earliest document with d. */
+static int nd__scluster_id(nd_stream *s, nd__sdoc *d, const nd__sdoc *join, const char *join_ids)
+{
+    if (!join) {
+        d->cl_off = d->id_off;
+        d->cl_len = d->id_len;
+        return ND_OK;
+    }
+    return nd__skeep_id(s, join_ids, join->cl_off, join->cl_len, &d->cl_off, &d->cl_len);
 }
 
 /* ---- 3. stories, 4. labels ------------------------------------------------- */
@@ -755,6 +770,8 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
     s->last.cluster = d->cluster;
     s->last.cluster_id = cur->ids + d->cl_off;
     s->last.cluster_id_len = d->cl_len;
+    s->last.site_id = d->pooled ? NULL : cur->ids + d->st_off;
+    s->last.site_id_len = d->pooled ? 0 : d->st_len;
     if (s->dup_gen >= 0) { /* pointers taken now: the arenas may have moved since judging */
         const nd__sgen *eg = &s->gen[s->dup_gen];
         s->last.duplicate_id = eg->ids + eg->docs[s->dup_idx].id_off;

@@ -262,7 +262,7 @@ typedef struct cli_view {
     double similarity, containment;
     const char *cl_id;
     size_t cl_len;
-    int has_site;             /* 0: not known (a stream) */
+    int has_site;             /* 0: not known */
     const char *site_id;      /* NULL: tied to no site */
     size_t site_len;
 } cli_view;
@@ -281,6 +281,9 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
         v->containment = s->containment;
         v->cl_id = s->cluster_id;
         v->cl_len = s->cluster_id_len;
+        v->has_site = 1;
+        v->site_id = s->site_id;
+        v->site_len = s->site_id_len;
         return;
     }
     nd_doc_info info = ND_DOC_INFO_INIT;
