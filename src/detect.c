@@ -264,7 +264,7 @@ static int nd__mark_recurring(nd_corpus *c, const nd__families *f, int by_story,
 /*
  * Candidates are left out of the first stories pass because they may be the
  * chrome that would make every page of a site a copy of every other: those
- * recurring in min_stories pages of their site. A wire story republished by
+ * recurring in min_stories pages of their site (not of a pool, see below). A wire story republished by
  * many sites stays available to match its copies, and is then one story, not
  * boilerplate. Every family in min_stories documents is a candidate that
  * nd__confirm judges by stories.
@@ -273,7 +273,16 @@ static int nd__candidates(nd_corpus *c, nd__families *f)
 {
     for (size_t g = 0; g < c->npara; g++)
         f->cand[g] = c->fam[g] == g && f->ndocs[g] >= c->ctx->params.min_stories;
-    return nd__mark_recurring(c, f, 0, f->bp);
+    int rc = nd__mark_recurring(c, f, 0, f->bp);
+    /* A pool is no site whose chrome could recur around its stories: what
+     * recurs among pooled pages is as often a story several of them carry
+     * (bare copies have no template to tie them). Their paragraphs all take
+     * part in the first stories pass; the copy rule's own thresholds keep
+     * pages that share only chrome apart, and confirmation then judges the
+     * pool's recurring families by stories. */
+    for (size_t g = 0; g < c->npara && !rc; g++)
+        if (c->pooled[c->paras[g].doc]) f->bp[g] = 0;
+    return rc;
 }
 
 /* ---- stories -------------------------------------------------------------- */
