@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the signature store reader (src/store.c) on arbitrary
+ * libFuzzer target: the signature store reader (src/store*.c) on arbitrary
  * bytes. Each input is written to a file and opened read-only; every record
  * is read, the store verified and, when small, loaded into a collection
  * (whole and through a probe) and judged. When it opens, an appender then adds a document and commits, and

@@ -83,7 +83,7 @@ void nd__sig_pack(unsigned char *out, const uint32_t *sig, unsigned k, unsigned 
 /* The inverse, widened back to uint32 (the high bits are 0). */
 void nd__sig_unpack(uint32_t *out, const unsigned char *in, unsigned k, unsigned bits);
 
-/* ---- store.c internals for the tests ------------------------------------- */
+/* ---- store internals for the tests ------------------------------------- */
 /* Bytes of records and signatures at which the writer closes a block
  * (default 4 MiB). */
 void nd__store_set_block_target(nd_store *s, size_t bytes);

@@ -1,5 +1,5 @@
 /*
- * The signature store (src/store.c, src/codec.c, docs/FORMAT.md): the
+ * The signature store (src/store*.c, src/codec.c, docs/FORMAT.md): the
  * codec's byte order on fixed vectors, a golden header and record payload
  * compared byte for byte, round trips of every field, refusal of every
  * differing parameter, versions and unknown fields, recovery from truncation
