@@ -670,6 +670,8 @@ ND_API int nd_store_compatible(nd_store *s, const nd_store *other);
  *  each) and `time`. Signatures are stored with sig_bits bits per value.
  *  The document is durable only after nd_store_commit().
  *  @return ND_OK, ND_E_INVALID, ND_E_STATE (read-only or failed handle),
+ *  ND_E_PARAM_MISMATCH (doc analyzed with another num_perm, shingle_size or
+ *  seed than the store's: nothing is written),
  *  ND_E_TOO_LARGE (a document whose record exceeds 64 MiB), ND_E_NOMEM,
  *  ND_E_IO (the handle then refuses further appends; committed data is
  *  intact). */
@@ -710,6 +712,7 @@ ND_API size_t nd_store_count(const nd_store *s);
  *  already there). The record's pointers are
  *  valid until the next nd_store_get(), nd_store_load_into(),
  *  nd_store_verify() or nd_store_close() on the handle.
+ *  On failure *out is zeroed.
  *  @return ND_OK, ND_E_INVALID (i out of range), ND_E_NOMEM, ND_E_IO,
  *  ND_E_CHECKSUM, ND_E_CORRUPT. */
 ND_API int nd_store_get(nd_store *s, size_t i, nd_store_record *out);
@@ -754,7 +757,8 @@ ND_API void nd_store_probe_free(nd_store_probe *p);
 
 /*! nd_store_probe_add() : adds an analyzed document (its paragraphs'
  *  signatures and its content signature; the document is not kept).
- *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE past 2^31
+ *  @return ND_OK, ND_E_INVALID, ND_E_PARAM_MISMATCH (doc analyzed with
+ *  another num_perm, shingle_size or seed than the probe's ctx), ND_E_NOMEM, ND_E_TOO_LARGE past 2^31
  *  signatures. */
 ND_API int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc);
 

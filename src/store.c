@@ -341,7 +341,7 @@ static int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, u
     if ((b->flags & ~allowed) || nd__le16_get(h + 2) != 0)
         return nd__fail(s, ND_E_CORRUPT, "frame at offset %llu: reserved bits are set",
                         (unsigned long long)pos);
-    if (b->content_size > end - pos - ND__STORE_FRAME_HEADER)
+    if (end < pos || end - pos < ND__STORE_FRAME_HEADER || b->content_size > end - pos - ND__STORE_FRAME_HEADER)
         return nd__fail(s, ND_E_CORRUPT, "frame at offset %llu runs past the committed end",
                         (unsigned long long)pos);
     if (b->type >= ND__FRAME_SKIPPABLE) {
@@ -351,7 +351,7 @@ static int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, u
     if (b->type != ND__FRAME_RECORDS)
         return nd__fail(s, ND_E_CORRUPT, "frame at offset %llu: unknown type 0x%02x",
                         (unsigned long long)pos, (unsigned)b->type);
-    if (b->raw_size > ND__STORE_MAX_RAW
+    if (b->content_size < 4 || b->raw_size > ND__STORE_MAX_RAW
         || b->raw_size / ND__STORE_MAX_RATIO > b->content_size
         || b->ndocs == 0 || b->ndocs > b->raw_size / ND__STORE_MIN_RECORD)
         return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: sizes out of range",

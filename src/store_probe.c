@@ -32,6 +32,7 @@ typedef struct nd__probe_bucket {
 
 struct nd_store_probe {
     nd_allocator al;
+    const nd_ctx *ctx;  /* the documents added must have been analyzed with its parameters */
     unsigned k, bits;
     unsigned rows[2], bands[2]; /* banding of round 0 and round 1 owners */
     uint32_t mask;
@@ -58,6 +59,7 @@ int nd_store_probe_create(nd_store_probe **out, const nd_ctx *ctx, size_t per_ke
     nd_store_probe *p = nd__calloc(&ctx->alloc, 1, sizeof *p);
     if (!p) return ND_E_NOMEM;
     p->al = ctx->alloc;
+    p->ctx = ctx;
     p->k = ctx->params.num_perm;
     p->bits = ctx->params.sig_bits;
     p->mask = p->bits == 32 ? UINT32_MAX : (1u << p->bits) - 1;
@@ -210,8 +212,11 @@ static int nd__probe_owner(nd_store_probe *p, const uint32_t *sig, unsigned kind
 int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc)
 {
     if (!p || !doc) return ND_E_INVALID;
+    /* a document of another K would be read past its signatures' end */
+    int rc = nd__doc_compatible(doc, p->ctx);
+    if (rc) return rc;
     uint32_t sig[ND_MAX_NUM_PERM];
-    int rc = nd_doc_signature(doc, sig);
+    rc = nd_doc_signature(doc, sig);
     if (!rc && nd_doc_count(doc)) rc = nd__probe_owner(p, sig, ND__PROBE_DOC, 0);
     for (size_t i = 0; i < nd_doc_count(doc) && !rc; i++)
         rc = nd__probe_owner(p, nd_doc_para_signature(doc, i), ND__PROBE_PARA, 0);
@@ -288,8 +293,9 @@ static int nd__probe_first(nd_store *s, nd_store_probe *p, unsigned char *mark)
     for (size_t i = 0; i < s->slot.docs; i++) {
         nd_store_record rec;
         int m = 0, rc = nd_store_get(s, i, &rec);
-        if (!rc) rc = nd__probe_match(p, &rec, 0, (uint64_t)i + 1, &m);
-        for (size_t j = 0; j < rec.count && !rc && m == 2; j++)
+        if (rc) return rc;
+        rc = nd__probe_match(p, &rec, 0, (uint64_t)i + 1, &m);
+        for (size_t j = 0; !rc && m == 2 && j < rec.count; j++)
             if (rec.paras[j].kind == ND_KIND_CONTENT)
                 rc = nd__probe_owner(p, rec.paras[j].signature, ND__PROBE_PARA, 1);
         if (rc) return rc == ND_E_NOMEM ? nd__fail(s, rc, "out of memory") : rc;

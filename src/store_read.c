@@ -51,7 +51,7 @@ static int nd__r_sig(nd_store *s, nd__cursor *c, uint32_t *idx)
         *idx = ND__REF_PREV | (uint32_t)j;
         return 0;
     }
-    if (ref - 2 >= c->next_def) return -1; /* only earlier definitions may be named */
+    if (ref < 2 || ref - 2 >= c->next_def) return -1; /* only earlier definitions may be named */
     *idx = (uint32_t)(ref - 2);
     return 0;
 }
@@ -217,8 +217,11 @@ static int nd__sections(nd_store *s, const nd__blockref *b, const unsigned char 
                         size_t *nsigs)
 {
     size_t nb = nd__sig_bytes(s->p.num_perm, s->p.sig_bits);
-    *zlen = b->content_size >= 4 ? nd__le32_get(z) : UINT32_MAX;
-    if (*zlen > b->content_size - 4 || (b->content_size - 4 - *zlen) % nb
+    /* every subtraction below is of a checked smaller value: a content of
+     * fewer than 4 bytes would wrap content_size - 4 around */
+    *zlen = 0;
+    if (b->content_size < 4 || b->raw_size > ND__STORE_MAX_RAW
+        || (*zlen = nd__le32_get(z)) > b->content_size - 4 || (b->content_size - 4 - *zlen) % nb
         || b->content_size - 4 - *zlen > ND__STORE_MAX_RAW - b->raw_size)
         return nd__fail(s, ND_E_CORRUPT, "record block at offset %llu: bad section sizes",
                         (unsigned long long)b->off);
@@ -370,9 +373,10 @@ static int nd__r_widen_record(nd_store *s, nd_store_record *out, const nd__docsi
     return 0;
 }
 
-int nd_store_get(nd_store *s, size_t i, nd_store_record *out)
+/* Reads record i into *out; on failure *out is left zeroed (no count or
+ * pointer of a failed read can be used by mistake). */
+static int nd__get_record(nd_store *s, size_t i, nd_store_record *out)
 {
-    if (!s || !out) return ND_E_INVALID;
     if (!nd__usable(s)) return ND_E_STATE;
     if (i >= s->slot.docs) return ND_E_INVALID;
     size_t bi = 0;
@@ -391,6 +395,14 @@ int nd_store_get(nd_store *s, size_t i, nd_store_record *out)
     out->source = (const char *)r->raw + r->srcs[src];
     out->source_len = r->src_lens[src];
     return ND_OK;
+}
+
+int nd_store_get(nd_store *s, size_t i, nd_store_record *out)
+{
+    if (!out) return ND_E_INVALID;
+    int rc = s ? nd__get_record(s, i, out) : ND_E_INVALID;
+    if (rc) memset(out, 0, sizeof *out);
+    return rc;
 }
 
 int nd_store_load_into(nd_store *s, nd_corpus *c)

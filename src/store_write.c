@@ -433,6 +433,11 @@ int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, size_t i
     if (!s || !doc) return ND_E_INVALID;
     int rc = nd__writable(s);
     if (rc) return rc;
+    /* a document of another K would be copied past the end of sigbuf */
+    if (nd__doc_compatible(doc, s->ctx))
+        return nd__fail(s, ND_E_PARAM_MISMATCH, "the document was analyzed with other parameters than "
+                        "the store's (num_perm %u, shingle_size %u, seed %llu): nothing written",
+                        (unsigned)s->p.num_perm, (unsigned)s->p.shingle_size, (unsigned long long)s->p.seed);
     size_t n = nd_doc_count(doc);
     rc = nd__reserve(&s->al, (void **)&s->pbuf, &s->pbuf_cap, n, sizeof *s->pbuf);
     if (rc) return nd__fail(s, rc, "out of memory");

@@ -1568,6 +1568,121 @@ static void test_allocator_used_and_failures_survived(void **state)
     assert_int_equal(cnt.live, 0);
 }
 
+/* ---- hardening: lengths, parameters, failed reads ------------------------------------ */
+
+/* Rewrites a commit slot of the file image b (header of 88 bytes): its
+ * document count, and its checksum. */
+static void set_slot_docs(unsigned char *b, int slot, uint64_t docs)
+{
+    unsigned char *sl = b + 88 + 48 * slot;
+    nd__le64_put(sl + 16, docs);
+    nd__le64_put(sl + 40, XXH64(sl, 40, 0));
+}
+
+/* A record block whose content is 3 bytes, every checksum valid: its
+ * Records_Size cannot be read, and content_size - 4 must not wrap around
+ * (inflate was started with avail_in = UINT32_MAX on a 3-byte buffer). */
+static void test_record_block_of_3_bytes(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *path = path_of("three.store");
+    nd_store *s;
+    unlink(path);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    assert_int_equal(nd__store_write_frame(s, 0x01, "\x01\x02\x03", 3), ND_OK);
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    assert_int_equal(len, 184 + 32 + 3);
+    unsigned char *h = b + 184; /* make it a record block of 1 document, 6 bytes raw */
+    nd__le32_put(h + 8, 6);
+    nd__le32_put(h + 12, 1);
+    nd__le64_put(h + 24, XXH64(h, 24, 0));
+    assert_int_equal(nd__le64_get(b + 88 + 48), 1); /* the commit went to slot 1 */
+    set_slot_docs(b, 1, 1);
+    write_file(path, b, len);
+    free(b);
+    int rc = nd_store_open(&s, path, ND_STORE_READ, NULL);
+    if (rc == ND_OK) rc = nd_store_verify(s, NULL);
+    assert_int_equal(rc, ND_E_CORRUPT);
+    assert_null(strstr(nd_store_errmsg(s), "inflate")); /* refused before inflating */
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
+/* A document analyzed at K = 128 into a store of K = 32 (the index
+ * default) was copied past the end of a 32-value buffer: it is refused and
+ * nothing is written. The same for a probe. */
+static void test_doc_of_other_params_refused(void **state)
+{
+    (void)state;
+    nd_ctx *small = make_ctx(32, 8), *big = make_ctx(128, 8);
+    nd_doc *doc;
+    nd_store *s;
+    nd_store_probe *probe;
+    const char *path = path_of("mismatch-doc.store"), *text = "a few words of text\n\nand a second paragraph here\n";
+    unlink(path);
+    assert_int_equal(nd_doc_create(&doc, big), ND_OK);
+    assert_int_equal(nd_doc_analyze(doc, text, strlen(text)), ND_OK);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, small), ND_OK);
+    assert_int_equal(nd_store_append_doc(s, doc, "id", 2, "src", 3, 0), ND_E_PARAM_MISMATCH);
+    assert_non_null(strstr(nd_store_errmsg(s), "num_perm"));
+    assert_int_equal(nd_store_commit(s), ND_OK); /* the handle still works, nothing to commit */
+    nd_store_close(s);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 88 + 96);
+    assert_int_equal(nd_store_probe_create(&probe, small, 0), ND_OK);
+    assert_int_equal(nd_store_probe_add(probe, doc), ND_E_PARAM_MISMATCH);
+    nd_store_probe_free(probe);
+    nd_doc_free(doc);
+    nd_ctx_free(small);
+    nd_ctx_free(big);
+}
+
+/* A failed nd_store_get leaves no count or pointer behind (the probe's
+ * loading path read rec.count after a failed get). */
+static void test_failed_get_zeroes_record(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *path = path_of("badblock.store");
+    test_rec recs[12];
+    write_store(path, ctx, recs, 12, 12, 0);
+    size_t len;
+    unsigned char *b = read_file(path, &len);
+    b[len - 5] ^= 0x10; /* inside the only block's content: its checksum fails */
+    write_file(path, b, len);
+    free(b);
+    nd_store *s;
+    nd_store_record rec;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    memset(&rec, 0xA5, sizeof rec);
+    assert_int_equal(nd_store_get(s, 3, &rec), ND_E_CHECKSUM);
+    assert_int_equal(rec.count, 0);
+    assert_null(rec.paras);
+    assert_null(rec.signature);
+    memset(&rec, 0xA5, sizeof rec);
+    assert_int_equal(nd_store_get(s, 99, &rec), ND_E_INVALID);
+    assert_int_equal(rec.count, 0);
+    nd_corpus *c;
+    nd_store_probe *probe;
+    nd_doc *doc;
+    assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+    assert_int_equal(nd_store_probe_create(&probe, ctx, 0), ND_OK);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    assert_int_equal(nd_doc_analyze(doc, "some words\n", 11), ND_OK);
+    assert_int_equal(nd_store_probe_add(probe, doc), ND_OK);
+    assert_int_equal(nd_store_load_probed(s, c, probe, NULL), ND_E_CHECKSUM);
+    nd_doc_free(doc);
+    nd_store_probe_free(probe);
+    nd_corpus_free(c);
+    nd_store_close(s);
+    nd_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1597,6 +1712,9 @@ int main(void)
         cmocka_unit_test(test_load_into_finds_copies_and_boilerplate),
         cmocka_unit_test(test_probe_gives_the_verdicts_of_loading_all),
         cmocka_unit_test(test_allocator_used_and_failures_survived),
+        cmocka_unit_test(test_record_block_of_3_bytes),
+        cmocka_unit_test(test_doc_of_other_params_refused),
+        cmocka_unit_test(test_failed_get_zeroes_record),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
