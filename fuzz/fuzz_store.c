@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s) abort(); /* only out of memory leaves no handle */
     if (rc != ND_OK && nd_store_errmsg(s)[0] == '\0') abort(); /* every failure is explained */
     if (rc == ND_OK) {
-        nd_store_info info;
+        nd_store_info info = { .version = ND_STORE_INFO_VERSION };
         if (nd_store_describe(s, &info)) abort();
         int verified = nd_fuzz_read(s) == ND_OK;
         nd_fuzz_judge(s);

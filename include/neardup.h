@@ -576,7 +576,9 @@ typedef struct nd_store nd_store;
 typedef enum nd_store_mode {
     ND_STORE_READ = 0,   /* read-only; the file must exist; takes no lock */
     ND_STORE_APPEND = 1, /* read-write; the file must exist */
-    ND_STORE_CREATE = 2  /* read-write; an absent (or empty) file is created */
+    ND_STORE_CREATE = 2, /* read-write; an absent (or empty) file is created */
+    ND_STORE_RECOVER = 3 /* locked like an appender, for nd_store_recover() only; ctx may be
+                            NULL; opens a store whose committed data is missing or damaged */
 } nd_store_mode;
 
 /* One stored document, as nd_store_get() gives it back. */
@@ -591,8 +593,12 @@ typedef struct nd_store_record {
     const uint32_t *signature;  /* K values: the content signature at indexing */
 } nd_store_record;
 
-/* What a store holds, from its header and last commit. */
+/* What a store holds, from its header and last commit. The caller sets
+ * `version` to ND_STORE_INFO_VERSION (fields may be added at the end in a
+ * later version; the library fills those of the version asked). */
+#define ND_STORE_INFO_VERSION 1
 typedef struct nd_store_info {
+    unsigned version;        /* set by the caller: ND_STORE_INFO_VERSION */
     unsigned write_version;  /* format versions found in the file (docs/FORMAT.md) */
     unsigned read_version;
     unsigned normalization_version; /* of the stored signatures (nd_normalization_version) */
@@ -605,12 +611,20 @@ typedef struct nd_store_info {
     uint64_t blocks;         /* committed record blocks */
     uint64_t torn_bytes;     /* bytes after the last commit, ignored (an appender cuts them) */
     uint64_t commit;         /* sequence number of the commit in use (0 = never committed) */
-    int recovered;           /* 1 when the newest commit record was damaged or points past
-                                the end of the file, so an earlier one is in use */
+    int recovered;           /* 1 when a commit record was damaged or points past the end
+                                of the file, so that an earlier one may be in use */
+    int needs_recovery;      /* 1 when committed data is missing, or may lie after the commit in
+                                use (a damaged commit record): nd_store_verify() fails, appenders
+                                refuse the file, and nd_store_recover() keeps what is intact */
+    uint64_t lost_documents; /* documents the newest commit counts that are nowhere intact */
+    uint64_t salvageable_documents; /* documents in intact frames after the commit in use */
 } nd_store_info;
 
-/* What a full verification found (nd_store_verify). */
+/* What a full verification found (nd_store_verify). The caller sets
+ * `version` to ND_STORE_STATS_VERSION, as for nd_store_info. */
+#define ND_STORE_STATS_VERSION 1
 typedef struct nd_store_stats {
+    unsigned version;           /* set by the caller: ND_STORE_STATS_VERSION */
     uint64_t blocks;
     uint64_t compressed_bytes;  /* the blocks' records as stored (zlib) */
     uint64_t raw_bytes;         /* the same, inflated */
@@ -653,8 +667,9 @@ ND_API const char *nd_store_errmsg(const nd_store *s);
  *  ND_E_STATE for a handle whose open failed. */
 ND_API int nd_store_params(const nd_store *s, nd_params *out);
 
-/*! nd_store_describe() : fills *out (see nd_store_info). @return as
- *  nd_store_params. */
+/*! nd_store_describe() : fills *out (see nd_store_info), whose version the
+ *  caller set. @return as nd_store_params; ND_E_VERSION for a version this
+ *  library does not know. */
 ND_API int nd_store_describe(const nd_store *s, nd_store_info *out);
 
 /*! nd_store_compatible() : whether the signatures of s and other can be
@@ -770,10 +785,23 @@ ND_API int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc);
 ND_API int nd_store_load_probed(nd_store *s, nd_corpus *c, nd_store_probe *p, size_t *out_loaded);
 
 /*! nd_store_verify() : reads every committed block, checks every checksum
- *  and structural rule and the commit's totals. out (may be NULL) receives
- *  what was found. @return ND_OK or the first problem (ND_E_CHECKSUM,
- *  ND_E_CORRUPT, ND_E_IO, ND_E_NOMEM), described by nd_store_errmsg(). */
+ *  and structural rule and the commit's totals. out (may be NULL; its
+ *  version set by the caller) receives what was found. A store whose
+ *  committed data is missing or may lie after the commit in use
+ *  (nd_store_info.needs_recovery) fails with ND_E_CORRUPT, the message
+ *  saying how many documents. @return ND_OK or the first problem
+ *  (ND_E_CHECKSUM, ND_E_CORRUPT, ND_E_IO, ND_E_NOMEM, ND_E_VERSION),
+ *  described by nd_store_errmsg(). */
 ND_API int nd_store_verify(nd_store *s, nd_store_stats *out);
+
+/*! nd_store_recover() : on a handle opened with ND_STORE_RECOVER, rolls
+ *  forward over the frames after the commit in use that pass their checksums
+ *  and parse (the documents a damaged commit record may have committed),
+ *  writes a commit naming them, and cuts the file after them. The only call
+ *  that removes frames: keep a copy of the file first (`neardup recover`
+ *  does). Nothing to do is ND_OK. nd_store_describe() then tells the
+ *  result. @return ND_OK, ND_E_STATE (another mode), ND_E_IO, ND_E_NOMEM. */
+ND_API int nd_store_recover(nd_store *s);
 
 #if defined(__cplusplus)
 }

@@ -34,7 +34,6 @@
  * store_read.c: the reader and verification; store_probe.c: queries that
  * keep only the stored documents near the documents they judge.
  */
-#define _POSIX_C_SOURCE 200809L /* ftruncate, fsync, pread */
 #define _FILE_OFFSET_BITS 64 /* stores past 2 GiB on 32-bit hosts too */
 #include <errno.h>
 #include <stdio.h>
@@ -252,30 +251,6 @@ static int nd__header_read(nd_store *s)
     return nd__params_parse(s, h + ND__STORE_FIXED_HEADER, plen);
 }
 
-/* ---- Commit slots ---------------------------------------------------------------------- */
-
-void nd__slot_encode(unsigned char *b, const nd__slot *sl)
-{
-    nd__le64_put(b, sl->seq);
-    nd__le64_put(b + 8, sl->end);
-    nd__le64_put(b + 16, sl->docs);
-    nd__le64_put(b + 24, sl->paras);
-    nd__le64_put(b + 32, sl->text);
-    nd__le64_put(b + 40, XXH64(b, 40, 0));
-}
-
-/* @return 1 when the slot's checksum holds and its fields are plausible. */
-static int nd__slot_decode(const nd_store *s, const unsigned char *b, nd__slot *sl)
-{
-    if (!nd__sum_ok(XXH64(b, 40, 0), nd__le64_get(b + 40))) return 0;
-    sl->seq = nd__le64_get(b);
-    sl->end = nd__le64_get(b + 8);
-    sl->docs = nd__le64_get(b + 16);
-    sl->paras = nd__le64_get(b + 24);
-    sl->text = nd__le64_get(b + 32);
-    return sl->end >= s->data_start;
-}
-
 /* Writes the header and two empty commit slots of a new store. */
 static int nd__create(nd_store *s)
 {
@@ -285,27 +260,31 @@ static int nd__create(nd_store *s)
     nd__slot_encode(h + n, &empty);
     nd__slot_encode(h + n + ND__STORE_SLOT_SIZE, &empty);
     n += 2 * ND__STORE_SLOT_SIZE;
-    if (ftruncate(s->fd, 0) || nd__pwrite(s->fd, h, n, 0) || nd__fsync(s->fd))
+    if (nd__ftruncate(s, 0) || nd__pwrite(s, h, n, 0) || nd__fsync(s))
         return nd__fail_errno(s, "creating the store");
     nd__fsync_dir(s);
     s->file_size = n;
     return ND_OK;
 }
 
-/* A file smaller than a fresh header holding only zeros or the start of our
- * magic number is what a crash during nd__create leaves: nothing was ever
- * committed to it, so it may be written anew. Anything else is not ours to
- * overwrite. */
+/* What a crash during nd__create leaves: a file no longer than a fresh
+ * store (header and two slots: it cannot hold a committed document) that
+ * holds only zero bytes (its length was made durable before its bytes), or
+ * starts with the magic number and is shorter than a fresh store. Nothing
+ * was ever committed to it, so it may be written anew. Anything else is not
+ * ours to overwrite. */
 static int nd__aborted_creation(nd_store *s)
 {
-    unsigned char h[ND__STORE_FIXED_HEADER + ND__STORE_MAX_PARAMS + 8];
+    unsigned char h[ND__STORE_FIXED_HEADER + ND__STORE_MAX_PARAMS + 8 + 2 * ND__STORE_SLOT_SIZE];
+    unsigned char magic[4];
     size_t fresh = nd__header_build(h, &s->p) + 2 * ND__STORE_SLOT_SIZE;
-    unsigned char b[4] = { 0, 0, 0, 0 }, magic[4];
-    if (s->file_size >= fresh) return 0;
-    size_t n = s->file_size < 4 ? (size_t)s->file_size : 4;
-    if (nd__pread(s->fd, b, n, 0)) return 0;
+    if (s->file_size > fresh) return 0;
+    size_t n = (size_t)s->file_size, zeros = 0;
+    if (n && nd__pread(s->fd, h, n, 0)) return 0;
+    while (zeros < n && h[zeros] == 0) zeros++;
+    if (zeros == n) return 1;
     nd__le32_put(magic, ND__STORE_MAGIC);
-    return memcmp(b, magic, n) == 0 || (b[0] | b[1] | b[2] | b[3]) == 0;
+    return n < fresh && memcmp(h, magic, n < 4 ? n : 4) == 0;
 }
 
 /* ---- Frames ------------------------------------------------------------------------------ */
@@ -323,7 +302,7 @@ void nd__frame_encode(unsigned char *h, const nd__blockref *b)
 }
 
 /* Checks the frame header at pos (the frame must end by `end`). */
-static int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, uint64_t end,
+int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, uint64_t end,
                             nd__blockref *b)
 {
     if (!nd__sum_ok(XXH64(h, 24, 0), nd__le64_get(h + 24)))
@@ -361,7 +340,7 @@ static int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, u
 
 /* Builds the block table from the frame headers up to `end`, checking that
  * their documents add up to the commit's. */
-static int nd__scan_frames(nd_store *s, const nd__slot *sl)
+int nd__scan_frames(nd_store *s, const nd__slot *sl)
 {
     uint64_t pos = s->data_start, docs = 0;
     s->nblocks = 0;
@@ -395,60 +374,24 @@ static int nd__scan_frames(nd_store *s, const nd__slot *sl)
     return ND_OK;
 }
 
-/* Uses the newest commit whose slot is intact and lies within the file. A
- * torn slot (a crash while committing) or one pointing past the end of the
- * file (a file cut short) falls back to the other slot, and says so. Frames
- * that fail their checks within a commit are corruption, not a crash: they
- * are reported and nothing is discarded. */
-static int nd__choose_commit(nd_store *s)
-{
-    unsigned char b[2 * ND__STORE_SLOT_SIZE];
-    nd__slot sl[2];
-    int ok[2], order[2] = { 0, 1 };
-    if (s->file_size < s->data_start) return nd__fail(s, ND_E_CORRUPT, "commit slots cut short");
-    if (nd__pread(s->fd, b, sizeof b, s->header_len)) return nd__fail_errno(s, "reading the commit slots");
-    for (int i = 0; i < 2; i++) ok[i] = nd__slot_decode(s, b + i * ND__STORE_SLOT_SIZE, &sl[i]);
-    if (!ok[0] || (ok[1] && sl[1].seq > sl[0].seq)) { order[0] = 1; order[1] = 0; }
-    int past_end = 0;
-    for (int j = 0; j < 2; j++) {
-        int i = order[j];
-        if (!ok[i]) continue;
-        if (sl[i].end > s->file_size) {
-            past_end = 1;
-            continue;
-        }
-        int rc = nd__scan_frames(s, &sl[i]);
-        if (rc) return rc;
-        s->slot = sl[i];
-        s->cur_slot = i;
-        s->torn = s->file_size - sl[i].end;
-        s->recovered = !ok[0] || !ok[1] || past_end;
-        if (past_end)
-            nd__fail(s, ND_OK, "recovered: the last commit ends past the end of the file (cut short?); "
-                     "using commit %llu, %llu bytes after it ignored", (unsigned long long)sl[i].seq,
-                     (unsigned long long)s->torn);
-        else if (s->recovered)
-            nd__fail(s, ND_OK, "recovered: commit slot %d is damaged (an interrupted commit?); using commit %llu",
-                     !ok[0] ? 0 : 1, (unsigned long long)sl[i].seq);
-        else if (s->torn)
-            nd__fail(s, ND_OK, "torn tail of %llu bytes after the last commit ignored",
-                     (unsigned long long)s->torn);
-        return ND_OK;
-    }
-    if (past_end) return nd__fail(s, ND_E_CORRUPT, "every commit ends past the end of the file (cut short?)");
-    return nd__fail(s, ND_E_CORRUPT, "both commit slots are damaged");
-}
-
-/* Cuts what a crash left after the last commit, so appends follow it. */
+/* Cuts an uncommitted tail (a crash before a commit: both slots intact),
+ * so appends follow the commit. A store needing recovery is refused
+ * instead: what follows its commit may be committed data. */
 static int nd__cut_tail(nd_store *s)
 {
     s->wpos = s->slot.end;
+    if (s->needs_recovery) {
+        char why[sizeof s->damage];
+        memcpy(why, s->damage, sizeof why);
+        return nd__fail(s, ND_E_CORRUPT, "%s; not appending ('neardup recover' keeps them)", why);
+    }
     if (!s->torn) return ND_OK;
-    if (ftruncate(s->fd, (off_t)s->slot.end) || nd__fsync(s->fd))
+    if (nd__ftruncate(s, s->slot.end) || nd__fsync(s))
         return nd__fail_errno(s, "cutting the torn tail");
     s->file_size = s->slot.end;
-    if (!s->recovered)
-        nd__fail(s, ND_OK, "torn tail of %llu bytes after the last commit cut off", (unsigned long long)s->torn);
+    nd__fail(s, ND_OK, "torn tail of %llu bytes after the last commit cut off (never committed)",
+             (unsigned long long)s->torn);
+    s->torn = 0;
     return ND_OK;
 }
 
@@ -459,7 +402,7 @@ static int nd__open_store(nd_store *s)
     if (s->ctx) nd__sigparams_of(&want, &s->ctx->params);
     int rc = nd__open_fd(s);
     if (rc) return rc;
-    if (writable) {
+    if (writable && s->ctx && s->mode != ND_STORE_RECOVER) {
         s->p = want;
         if ((s->file_size == 0 || nd__aborted_creation(s)) && (rc = nd__create(s))) return rc;
     }
@@ -472,16 +415,18 @@ static int nd__open_store(nd_store *s)
     if (writable && s->read_only)
         return nd__fail(s, ND_E_VERSION, "written by format version %u: this library (version %u) may only read it",
                         s->write_version, ND__STORE_WRITE_VERSION);
-    s->read_only = !writable || s->read_only;
+    /* a recovering handle writes only through nd_store_recover */
+    s->read_only = !writable || s->read_only || s->mode == ND_STORE_RECOVER;
     if ((rc = nd__choose_commit(s))) return rc;
-    /* the next commit must outnumber this one: a sequence at its maximum
+    /* the next commit must outnumber every one: a sequence at its maximum
      * (never reached by counting) would wrap and hide it */
-    if (writable && s->slot.seq == UINT64_MAX)
+    if (writable && s->max_seq == UINT64_MAX)
         return nd__fail(s, ND_E_CORRUPT, "commit sequence number at its maximum");
     s->docs = s->slot.docs;
     s->paras = s->slot.paras;
     s->text = s->slot.text;
-    if (writable && (rc = nd__cut_tail(s))) return rc;
+    s->wpos = s->slot.end;
+    if (writable && s->mode != ND_STORE_RECOVER && (rc = nd__cut_tail(s))) return rc;
     s->sigbuf = nd__alloc(&s->al, (size_t)s->p.num_perm * sizeof *s->sigbuf);
     return s->sigbuf ? ND_OK : nd__fail(s, ND_E_NOMEM, "out of memory");
 }
@@ -490,8 +435,9 @@ int nd_store_open(nd_store **out, const char *path, nd_store_mode mode, const nd
 {
     if (!out) return ND_E_INVALID;
     *out = NULL;
-    if (!path || (mode != ND_STORE_READ && mode != ND_STORE_APPEND && mode != ND_STORE_CREATE)
-        || (mode != ND_STORE_READ && !ctx))
+    if (!path || (mode != ND_STORE_READ && mode != ND_STORE_APPEND && mode != ND_STORE_CREATE
+                  && mode != ND_STORE_RECOVER)
+        || ((mode == ND_STORE_APPEND || mode == ND_STORE_CREATE) && !ctx))
         return ND_E_INVALID;
     const nd_allocator *al = ctx ? &ctx->alloc : nd__default_allocator();
     nd_store *s = nd__calloc(al, 1, sizeof *s);
@@ -500,6 +446,8 @@ int nd_store_open(nd_store **out, const char *path, nd_store_mode mode, const nd
     s->ctx = ctx;
     s->mode = mode;
     s->fd = -1;
+    nd__store_set_io(s, NULL);
+    s->damaged_slot = -1;
     s->r.index = SIZE_MAX;
     s->r.pindex = SIZE_MAX;
     s->last_records = SIZE_MAX;
@@ -530,7 +478,7 @@ void nd_store_close(nd_store *s)
     const nd_allocator al = s->al;
     /* uncommitted blocks are dropped now rather than by the next appender */
     if (s->fd >= 0 && s->opened && !s->read_only && !s->failed && s->wpos > s->slot.end)
-        if (ftruncate(s->fd, (off_t)s->slot.end) == 0) nd__fsync(s->fd);
+        if (nd__ftruncate(s, s->slot.end) == 0) nd__fsync(s);
     if (s->fd >= 0) close(s->fd);
     if (s->w.zs_ready) deflateEnd(&s->w.zs);
     if (s->r.zs_ready) inflateEnd(&s->r.zs);
@@ -564,8 +512,12 @@ int nd_store_params(const nd_store *s, nd_params *out)
 int nd_store_describe(const nd_store *s, nd_store_info *out)
 {
     if (!s || !out) return ND_E_INVALID;
+    if (out->version < 1 || out->version > ND_STORE_INFO_VERSION) return ND_E_VERSION;
     if (!nd__usable(s)) return ND_E_STATE;
+    /* version 1 is the whole struct; a later version fills the fields it adds */
+    unsigned version = out->version;
     memset(out, 0, sizeof *out);
+    out->version = version;
     out->write_version = s->write_version;
     out->read_version = s->read_version;
     out->normalization_version = s->p.normalization;
@@ -580,6 +532,9 @@ int nd_store_describe(const nd_store *s, nd_store_info *out)
     out->torn_bytes = s->torn;
     out->commit = s->slot.seq;
     out->recovered = s->recovered;
+    out->needs_recovery = s->needs_recovery;
+    out->lost_documents = s->lost;
+    out->salvageable_documents = s->after_docs;
     return ND_OK;
 }
 

@@ -90,4 +90,17 @@ void nd__store_set_block_target(nd_store *s, size_t bytes);
 /* Writes a frame of any type (tests of skippable frames). Not committed. */
 int nd__store_write_frame(nd_store *s, unsigned type, const void *content, size_t size);
 
+/* The store's I/O layer: every write, flush and truncation of a handle's
+ * file goes through it, so that tests can make any of them fail (disk
+ * full, EIO). Each returns 0, or -1 with errno set. Per handle, no global
+ * state; the payload is the caller's. */
+typedef struct nd__store_io {
+    int (*write)(void *payload, int fd, const void *buf, size_t n, uint64_t off);
+    int (*sync)(void *payload, int fd);
+    int (*truncate)(void *payload, int fd, uint64_t len);
+    void *payload;
+} nd__store_io;
+/* Replaces the handle's I/O layer (NULL: the system's calls). */
+void nd__store_set_io(nd_store *s, const nd__store_io *io);
+
 #endif

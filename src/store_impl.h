@@ -120,6 +120,7 @@ struct nd_store {
     char *path;
     int fd;
     nd_store_mode mode;
+    nd__store_io io;       /* every write, flush and truncation of the file */
     int read_only, failed, opened;
     char msg[ND__MSG];
     nd__sigparams p;
@@ -127,6 +128,14 @@ struct nd_store {
     size_t header_len;     /* magic .. header checksum */
     uint64_t data_start;
     nd__slot slot;         /* the commit in use */
+    uint64_t max_seq;      /* the highest sequence of a valid slot: the next commit's is one more */
+    int past_end;          /* a valid commit ends past the end of the file: committed data missing */
+    int damaged_slot;      /* a slot failed its checksum (0 or 1), or -1 */
+    int needs_recovery;    /* committed data is missing, or may lie after the commit in use */
+    uint64_t after_end;    /* end of the frames after the commit in use that pass their checksums */
+    uint64_t after_docs;   /* their documents */
+    uint64_t lost;         /* documents a valid commit counts that are nowhere intact */
+    char damage[ND__MSG / 2]; /* what is wrong, when needs_recovery (no path) */
     int cur_slot, recovered;
     uint64_t file_size, torn;
     nd__blockref *blocks;
@@ -154,8 +163,10 @@ int nd__fail(nd_store *s, int rc, const char *fmt, ...);
 /* ND_E_IO with errno's text. */
 int nd__fail_errno(nd_store *s, const char *what);
 int nd__pread(int fd, void *buf, size_t n, uint64_t off);
-int nd__pwrite(int fd, const void *buf, size_t n, uint64_t off);
-int nd__fsync(int fd);
+/* Through the handle's I/O layer (s->io): 0, or -1 with errno set. */
+int nd__pwrite(nd_store *s, const void *buf, size_t n, uint64_t off);
+int nd__fsync(nd_store *s);
+int nd__ftruncate(nd_store *s, uint64_t len);
 void nd__fsync_dir(const nd_store *s);
 void nd__zinit(z_stream *zs, nd_store *s);
 /* Opens and, for writing, locks the file at s->path. */
@@ -166,15 +177,30 @@ void nd__sigparams_of(nd__sigparams *out, const nd_params *p);
 int nd__params_differ(nd_store *s, const nd__sigparams *mine, const nd__sigparams *other,
                       const char *other_name);
 int nd__usable(const nd_store *s);
-void nd__slot_encode(unsigned char *b, const nd__slot *sl);
 void nd__frame_encode(unsigned char *h, const nd__blockref *b);
+/* Checks the frame header h read at pos; the frame must end by `end`. */
+int nd__frame_decode(nd_store *s, const unsigned char *h, uint64_t pos, uint64_t end, nd__blockref *b);
+/* Builds the block table from the frame headers up to sl->end, checking
+ * that their documents add up to the commit's. */
+int nd__scan_frames(nd_store *s, const nd__slot *sl);
+
+/* ---- store_commit.c ------------------------------------------------------- */
+void nd__slot_encode(unsigned char *b, const nd__slot *sl);
+/* Chooses the commit in use and judges what follows it (FORMAT.md,
+ * "Opening"): sets slot, cur_slot, max_seq, torn, recovered and the
+ * recovery fields, and the handle's warning. */
+int nd__choose_commit(nd_store *s);
 void nd__intern_free(const nd_allocator *al, nd__intern *t);
 
 /* ---- store_write.c -------------------------------------------------------- */
 int nd__writable(nd_store *s);
+/* Flushes the file, then writes `next` into the slot not in use, flushed. */
+int nd__write_commit(nd_store *s, const nd__slot *next);
 
 /* ---- store_read.c --------------------------------------------------------- */
 int nd__read_content(nd_store *s, const nd__blockref *b);
+/* Reads, checks, inflates and parses record block bi into s->r. */
+int nd__load_block(nd_store *s, size_t bi);
 
 /* Shingles a paragraph of `tokens` words has when nothing unusual happened
  * (shingle.c): one per window of w tokens, or one for a shorter paragraph. */

@@ -59,9 +59,11 @@ int nd__pread(int fd, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
-int nd__pwrite(int fd, const void *buf, size_t n, uint64_t off)
+/* The system's calls, the default I/O layer: 0 or -1 with errno set. */
+static int nd__sys_write(void *payload, int fd, const void *buf, size_t n, uint64_t off)
 {
     const unsigned char *p = buf;
+    (void)payload;
     errno = 0;
     while (n) {
         ssize_t put = pwrite(fd, p, n, (off_t)off);
@@ -74,12 +76,45 @@ int nd__pwrite(int fd, const void *buf, size_t n, uint64_t off)
     return 0;
 }
 
-int nd__fsync(int fd)
+static int nd__sys_sync(void *payload, int fd)
 {
     int rc;
+    (void)payload;
     do rc = fsync(fd);
     while (rc < 0 && errno == EINTR);
     return rc;
+}
+
+static int nd__sys_truncate(void *payload, int fd, uint64_t len)
+{
+    (void)payload;
+    return ftruncate(fd, (off_t)len);
+}
+
+void nd__store_set_io(nd_store *s, const nd__store_io *io)
+{
+    static const nd__store_io sys = { nd__sys_write, nd__sys_sync, nd__sys_truncate, NULL };
+    if (s) s->io = io ? *io : sys;
+}
+
+/* Every change to the file goes through the handle's I/O layer. errno is
+ * cleared first so that a layer failing without one reads "unexpected end". */
+int nd__pwrite(nd_store *s, const void *buf, size_t n, uint64_t off)
+{
+    errno = 0;
+    return s->io.write(s->io.payload, s->fd, buf, n, off);
+}
+
+int nd__fsync(nd_store *s)
+{
+    errno = 0;
+    return s->io.sync(s->io.payload, s->fd);
+}
+
+int nd__ftruncate(nd_store *s, uint64_t len)
+{
+    errno = 0;
+    return s->io.truncate(s->io.payload, s->fd, len);
 }
 
 /* A new directory entry is durable only once its directory is flushed. */
@@ -95,7 +130,7 @@ void nd__fsync_dir(const nd_store *s)
     dir[len ? len : 1] = '\0';
     int fd = open(dir, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
-        nd__fsync(fd);
+        nd__sys_sync(NULL, fd);
         close(fd);
     }
     nd__free(&s->al, dir);

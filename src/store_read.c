@@ -303,7 +303,7 @@ static int nd__load_prev(nd_store *s, size_t pi)
     return ND_OK;
 }
 
-static int nd__load_block(nd_store *s, size_t bi)
+int nd__load_block(nd_store *s, size_t bi)
 {
     nd__rblock *r = &s->r;
     if (r->index == bi) return ND_OK;
@@ -448,14 +448,21 @@ static int nd__verify_frame(nd_store *s, size_t bi, nd_store_stats *st, uint64_t
 int nd_store_verify(nd_store *s, nd_store_stats *out)
 {
     if (!s) return ND_E_INVALID;
+    if (out && (out->version < 1 || out->version > ND_STORE_STATS_VERSION)) return ND_E_VERSION;
     if (!nd__usable(s)) return ND_E_STATE;
     nd_store_stats st;
     uint64_t text = 0;
     int rc = ND_OK;
     memset(&st, 0, sizeof st);
+    st.version = out ? out->version : ND_STORE_STATS_VERSION;
     for (size_t bi = 0; bi < s->committed_blocks && !rc; bi++) rc = nd__verify_frame(s, bi, &st, &text);
     if (!rc && (st.documents != s->slot.docs || st.paragraphs != s->slot.paras || text != s->slot.text))
         rc = nd__fail(s, ND_E_CORRUPT, "the blocks' totals differ from the commit's");
+    /* the commit in use is sound, but committed data is missing or may lie
+     * after it: that is damage, never "ok" */
+    if (!rc && s->needs_recovery)
+        rc = nd__fail(s, ND_E_CORRUPT, "%s; %llu documents verified in commit %llu",
+                      s->damage, (unsigned long long)s->slot.docs, (unsigned long long)s->slot.seq);
     if (out) *out = st;
     return rc;
 }

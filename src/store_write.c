@@ -361,6 +361,24 @@ static int nd__deflate(nd_store *s, size_t *out_size)
     return ND_OK;
 }
 
+/* A write or flush of uncommitted frames failed (a full disk, EIO): the
+ * handle refuses further appends, and the file is cut back to the last
+ * commit at once, so that it holds only committed data rather than
+ * megabytes of a partial block until the next appender. */
+static int nd__write_failed(nd_store *s, const char *what)
+{
+    int rc = nd__fail_errno(s, what);
+    s->failed = 1;
+    if (nd__ftruncate(s, s->slot.end) == 0 && nd__fsync(s) == 0) {
+        s->wpos = s->slot.end;
+        s->nblocks = s->committed_blocks;
+        return rc;
+    }
+    size_t n = strlen(s->msg);
+    snprintf(s->msg + n, sizeof s->msg - n, "; the uncommitted tail could not be cut (the next appender cuts it)");
+    return rc;
+}
+
 /* Writes the pending block after the last frame (not yet durable). */
 static int nd__flush_block(nd_store *s)
 {
@@ -375,10 +393,8 @@ static int nd__flush_block(nd_store *s)
     nd__frame_encode(w->z, &b);
     rc = nd__reserve(&s->al, (void **)&s->blocks, &s->blocks_cap, s->nblocks + 1, sizeof *s->blocks);
     if (rc) return nd__fail(s, rc, "out of memory");
-    if (nd__pwrite(s->fd, w->z, ND__STORE_FRAME_HEADER + csize, s->wpos)) {
-        s->failed = 1;
-        return nd__fail_errno(s, "writing a block");
-    }
+    if (nd__pwrite(s, w->z, ND__STORE_FRAME_HEADER + csize, s->wpos))
+        return nd__write_failed(s, "writing a block");
     s->last_records = s->nblocks;
     s->blocks[s->nblocks++] = b;
     s->wpos += ND__STORE_FRAME_HEADER + csize;
@@ -453,31 +469,37 @@ int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, size_t i
     return nd__append(s, &rec);
 }
 
+/* Makes everything up to next->end durable and writes `next` into the slot
+ * not in use. The commit is durable when this returns ND_OK. */
+int nd__write_commit(nd_store *s, const nd__slot *next)
+{
+    if (nd__fsync(s)) return nd__write_failed(s, "flushing blocks to disk");
+    /* the blocks are durable: only now may a slot point past them */
+    unsigned char b[ND__STORE_SLOT_SIZE];
+    nd__slot_encode(b, next);
+    int target = s->cur_slot ^ 1;
+    if (nd__pwrite(s, b, sizeof b, s->header_len + (uint64_t)target * ND__STORE_SLOT_SIZE) || nd__fsync(s)) {
+        /* the slot may have reached the disk or not, whole or torn: the
+         * frames it names stay, and the next open decides (FORMAT.md) */
+        s->failed = 1;
+        return nd__fail_errno(s, "writing the commit (the previous commit is intact)");
+    }
+    s->slot = *next;
+    s->max_seq = next->seq;
+    s->cur_slot = target;
+    s->committed_blocks = s->nblocks;
+    s->file_size = next->end;
+    s->torn = 0;
+    return ND_OK;
+}
+
 int nd_store_commit(nd_store *s)
 {
     int rc = nd__writable(s);
     if (!rc) rc = nd__flush_block(s);
     if (rc || s->wpos == s->slot.end) return rc;
-    if (nd__fsync(s->fd)) {
-        s->failed = 1;
-        return nd__fail_errno(s, "flushing blocks to disk");
-    }
-    /* the blocks are durable: only now may a slot point past them */
-    nd__slot next = { s->slot.seq + 1, s->wpos, s->docs, s->paras, s->text };
-    unsigned char b[ND__STORE_SLOT_SIZE];
-    nd__slot_encode(b, &next);
-    int target = s->cur_slot ^ 1;
-    if (nd__pwrite(s->fd, b, sizeof b, s->header_len + (uint64_t)target * ND__STORE_SLOT_SIZE)
-        || nd__fsync(s->fd)) {
-        s->failed = 1;
-        return nd__fail_errno(s, "writing the commit");
-    }
-    s->slot = next;
-    s->cur_slot = target;
-    s->committed_blocks = s->nblocks;
-    s->file_size = s->wpos;
-    s->torn = 0;
-    return ND_OK;
+    nd__slot next = { s->max_seq + 1, s->wpos, s->docs, s->paras, s->text };
+    return nd__write_commit(s, &next);
 }
 
 void nd__store_set_block_target(nd_store *s, size_t bytes)
@@ -497,8 +519,8 @@ int nd__store_write_frame(nd_store *s, unsigned type, const void *content, size_
     nd__frame_encode(h, &b);
     rc = nd__reserve(&s->al, (void **)&s->blocks, &s->blocks_cap, s->nblocks + 1, sizeof *s->blocks);
     if (rc) return rc;
-    if (nd__pwrite(s->fd, h, sizeof h, s->wpos) || nd__pwrite(s->fd, content, size, s->wpos + sizeof h))
-        return nd__fail_errno(s, "writing a frame");
+    if (nd__pwrite(s, h, sizeof h, s->wpos) || nd__pwrite(s, content, size, s->wpos + sizeof h))
+        return nd__write_failed(s, "writing a frame");
     s->blocks[s->nblocks++] = b;
     s->wpos += sizeof h + size;
     return ND_OK;

@@ -464,7 +464,7 @@ static int sc_index_run(const sc_opts *o)
         x.failed = 1;
     }
     nd_corpus_free(x.batch);
-    nd_store_info info;
+    nd_store_info info = { .version = ND_STORE_INFO_VERSION };
     if (x.store && !o->quiet && !nd_store_describe(x.store, &info))
         fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
                 x.docs, x.text_bytes, o->store, (unsigned long long)info.documents,
@@ -1066,14 +1066,15 @@ static int sc_info_run(const sc_opts *o)
 {
     if (o->nargs != 1) return sc_usage(o, "give one store", NULL);
     nd_params p;
-    nd_store_info in;
-    nd_store_stats st;
+    nd_store_info in = { .version = ND_STORE_INFO_VERSION };
+    nd_store_stats st = { .version = ND_STORE_STATS_VERSION };
     nd_store *s = NULL;
     int rc = sc_store_params(o, o->args[0], &s, &p), vrc = ND_OK;
     if (!rc) rc = nd_store_describe(s, &in);
     if (!rc && !o->json) sc_info_print(o->args[0], &p, &in);
     if (!rc && o->verify) {
         memset(&st, 0, sizeof st);
+        st.version = ND_STORE_STATS_VERSION;
         if ((vrc = nd_store_verify(s, &st))) sc_store_error(o, s);
         if (vrc && !o->json) printf("verify: FAILED: %s\n", nd_store_errmsg(s));
         else if (!o->json) sc_stats_print(&st, p.num_perm * p.sig_bits / 8);
