@@ -1278,6 +1278,145 @@ static void test_commit_slot_flips(void **state)
     nd_ctx_free(ctx);
 }
 
+/* ---- fault injection through the I/O layer ---------------------------------------------- */
+
+/* Fails the fail_at-th write, flush or truncation of a handle with `err`;
+ * every other one goes to the system. */
+typedef struct faulty_io {
+    int ops, fail_at, err, failed;
+} faulty_io;
+
+static int faulty_hit(faulty_io *f)
+{
+    if (++f->ops != f->fail_at) return 0;
+    f->failed = 1;
+    errno = f->err;
+    return 1;
+}
+
+static int faulty_write(void *payload, int fd, const void *buf, size_t n, uint64_t off)
+{
+    if (faulty_hit(payload)) return -1;
+    return pwrite(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+static int faulty_sync(void *payload, int fd) { return faulty_hit(payload) ? -1 : fsync(fd); }
+
+static int faulty_truncate(void *payload, int fd, uint64_t len)
+{
+    return faulty_hit(payload) ? -1 : ftruncate(fd, (off_t)len);
+}
+
+/* A disk that fills up (ENOSPC) or fails (EIO) at each write, flush or
+ * truncation of an append in turn: a clear error, the last commit intact,
+ * the file holding only committed data when the cut back succeeds, and the
+ * store reopens, verifies and takes appends again. */
+static void test_write_failures(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = fast_path_of("faulty.store");
+    test_rec recs[30];
+    size_t reached = 0;
+    for (int fail_at = 1; fail_at < 40; fail_at++) {
+        write_store(path, ctx, recs, 5, 5, 0);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        const off_t committed = st.st_size;
+        faulty_io f = { 0, fail_at, fail_at % 2 ? ENOSPC : EIO, 0 };
+        nd__store_io io = { faulty_write, faulty_sync, faulty_truncate, &f };
+        nd_store *s;
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+        nd__store_set_io(s, &io);
+        nd__store_set_block_target(s, 400); /* blocks are written while appending */
+        int rc = ND_OK;
+        size_t appended = 0;
+        for (size_t i = 5; i < 30 && !rc; i++) {
+            make_rec(&recs[i], 16, 1000 + i, i % 7, (int64_t)i);
+            if (!(rc = nd_store_append_record(s, &recs[i].r))) appended++;
+            if (!rc && i == 17) rc = nd_store_commit(s);
+        }
+        if (!rc) rc = nd_store_commit(s);
+        size_t count = nd_store_count(s);
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", nd_store_errmsg(s));
+        if (f.failed) {
+            assert_int_equal(rc, ND_E_IO);
+            assert_non_null(strstr(nd_store_errmsg(s), f.err == ENOSPC ? "No space left" : "Input/output error"));
+            assert_int_equal(nd_store_append_record(s, &recs[0].r), ND_E_STATE); /* the handle refuses */
+        } else {
+            assert_int_equal(rc, ND_OK);
+            reached = 1;
+        }
+        assert_true(count == 5 || count == 18 || count == 30);
+        nd_store_info before = { .version = ND_STORE_INFO_VERSION };
+        nd_store_describe(s, &before);
+        int cut = f.failed && !strstr(msg, "could not be cut") && !strstr(msg, "writing the commit");
+        nd_store_close(s);
+        /* committed data only, unless the cut back or the slot write failed */
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size >= committed);
+        if (cut) assert_int_equal((uint64_t)st.st_size, before.file_bytes);
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+        /* a commit whose slot write or flush failed may have reached the file */
+        if (strstr(msg, "writing the commit") && nd_store_count(s) > count) count = nd_store_count(s);
+        assert_int_equal(nd_store_count(s), count);
+        assert_int_equal(nd_store_verify(s, NULL), ND_OK);
+        for (size_t i = 0; i < count; i += 4) {
+            nd_store_record got;
+            assert_int_equal(nd_store_get(s, i, &got), ND_OK);
+            assert_rec_equal(&got, &recs[i].r, 16, 8);
+        }
+        nd_store_info info = { .version = ND_STORE_INFO_VERSION };
+        nd_store_describe(s, &info);
+        assert_int_equal(info.needs_recovery, 0);
+        nd_store_close(s);
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+        assert_int_equal(nd_store_append_record(s, &recs[0].r), ND_OK);
+        assert_int_equal(nd_store_commit(s), ND_OK);
+        assert_int_equal(nd_store_count(s), count + 1);
+        nd_store_close(s);
+        if (!f.failed) break; /* every operation has been failed once */
+    }
+    assert_int_equal(reached, 1);
+    unlink(path);
+    nd_ctx_free(ctx);
+}
+
+/* A failed block write cuts the file back to the last commit at once: the
+ * megabytes of a partial block do not wait for the next appender. */
+static void test_write_failure_cuts_back(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(16, 8);
+    const char *path = fast_path_of("cutback.store");
+    test_rec recs[40];
+    write_store(path, ctx, recs, 5, 5, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    const off_t committed = st.st_size;
+    faulty_io f = { 0, 3, ENOSPC, 0 }; /* two blocks written, the third fails */
+    nd__store_io io = { faulty_write, faulty_sync, faulty_truncate, &f };
+    nd_store *s;
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_OK);
+    nd__store_set_io(s, &io);
+    nd__store_set_block_target(s, 300);
+    int rc = ND_OK;
+    for (size_t i = 5; i < 40 && !rc; i++) {
+        make_rec(&recs[i], 16, 1000 + i, 6, (int64_t)i);
+        rc = nd_store_append_record(s, &recs[i].r);
+    }
+    assert_int_equal(rc, ND_E_IO);
+    assert_non_null(strstr(nd_store_errmsg(s), "writing a block: No space left"));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, committed); /* before close: cut back already */
+    nd_store_close(s);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, committed);
+    unlink(path);
+    nd_ctx_free(ctx);
+}
+
 /* ---- concurrency ---------------------------------------------------------------------------- */
 
 static void sleep_ms(long ms)
@@ -1815,6 +1954,8 @@ int main(void)
         cmocka_unit_test(test_crash_before_commit),
         cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_commit_slot_flips),
+        cmocka_unit_test(test_write_failures),
+        cmocka_unit_test(test_write_failure_cuts_back),
         cmocka_unit_test(test_concurrent_appenders),
         cmocka_unit_test(test_load_into_finds_copies_and_boilerplate),
         cmocka_unit_test(test_probe_gives_the_verdicts_of_loading_all),
