@@ -1928,6 +1928,56 @@ static void test_failed_get_zeroes_record(void **state)
     nd_ctx_free(ctx);
 }
 
+/* What a crash during creation leaves is written anew by a writer creating
+ * the store (docs/FORMAT.md): an all-zero file no longer than a new store
+ * (its length reached the disk before its bytes; it used to be refused as
+ * "bad magic number"), or a start of one. Anything else is never
+ * overwritten. */
+static void test_aborted_creation(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(32, 8);
+    const char *good = path_of("fresh.store"), *path = path_of("aborted.store");
+    nd_store *s;
+    unlink(good);
+    assert_int_equal(nd_store_open(&s, good, ND_STORE_CREATE, ctx), ND_OK);
+    nd_store_close(s);
+    size_t len;
+    unsigned char *fresh = read_file(good, &len), buf[200];
+    assert_int_equal(len, 184);
+    static const struct { size_t n; int fill; int rewritten; } cases[] = {
+        { 0, 0, 1 }, { 184, 0, 1 }, { 100, 0, 1 }, { 3, -1, 1 }, { 40, -1, 1 }, { 183, -1, 1 },
+        { 185, 0, 0 }, { 183, 'A', 0 }, { 2, 'n', 0 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (cases[c].fill < 0) memcpy(buf, fresh, cases[c].n); /* a start of a new store */
+        else memset(buf, cases[c].fill, sizeof buf);
+        write_file(path, buf, cases[c].n);
+        s = NULL;
+        if (cases[c].n) assert_int_not_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+        nd_store_close(s);
+        int rc = nd_store_open(&s, path, ND_STORE_CREATE, ctx);
+        if (cases[c].rewritten) {
+            assert_int_equal(rc, ND_OK);
+            test_rec r;
+            make_rec(&r, 32, 7, 3, 0);
+            assert_int_equal(nd_store_append_record(s, &r.r), ND_OK);
+            assert_int_equal(nd_store_commit(s), ND_OK);
+            assert_int_equal(nd_store_count(s), 1);
+        } else {
+            assert_int_equal(rc, ND_E_CORRUPT);
+            size_t now;
+            unsigned char *b = read_file(path, &now);
+            assert_int_equal(now, cases[c].n);
+            assert_memory_equal(b, buf, now);
+            free(b);
+        }
+        nd_store_close(s);
+    }
+    free(fresh);
+    nd_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1961,6 +2011,7 @@ int main(void)
         cmocka_unit_test(test_probe_gives_the_verdicts_of_loading_all),
         cmocka_unit_test(test_allocator_used_and_failures_survived),
         cmocka_unit_test(test_record_block_of_3_bytes),
+        cmocka_unit_test(test_aborted_creation),
         cmocka_unit_test(test_doc_of_other_params_refused),
         cmocka_unit_test(test_failed_get_zeroes_record),
     };
