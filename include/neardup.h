@@ -638,8 +638,11 @@ typedef struct nd_store_stats {
  *  Opens the store file at `path`. With ND_STORE_APPEND or ND_STORE_CREATE,
  *  ctx is required and its parameters must be those of the file (else
  *  ND_E_PARAM_MISMATCH, the message naming the parameter); the file is locked
- *  against other appenders (ND_E_LOCKED if one holds it) and any torn tail
- *  left by a crash is cut off. A new file takes ctx's parameters. With
+ *  against other appenders (ND_E_LOCKED if one holds it) and a torn tail
+ *  left by a crash before a commit is cut off; a store whose committed data
+ *  is missing or damaged (nd_store_info.needs_recovery) is refused
+ *  (ND_E_CORRUPT; see nd_store_recover). A new file takes ctx's parameters,
+ *  as does what a crash during creation left (docs/FORMAT.md). With
  *  ND_STORE_READ, ctx may be NULL: the file's parameters are used (see
  *  nd_store_params) with the default allocator; a file written by a newer
  *  format version (higher write version) opens read-only in every mode.

@@ -1043,7 +1043,9 @@ static void sc_info_print(const char *path, const nd_params *p, const nd_store_i
            p->num_perm, p->sig_bits);
     printf("indexed text: %llu bytes (up to each document's last paragraph); store is %.1f%% of it\n",
            (unsigned long long)in->text_bytes, 100.0 * sc_per(in->file_bytes, in->text_bytes));
-    if (in->torn_bytes) printf("torn tail: %llu bytes after the last commit (ignored)\n", (unsigned long long)in->torn_bytes);
+    if (in->torn_bytes && !in->needs_recovery)
+        printf("torn tail: %llu bytes after the last commit (never committed; ignored)\n",
+               (unsigned long long)in->torn_bytes);
     if (in->recovered) printf("recovered: an earlier commit is in use (see the warning)\n");
     if (in->needs_recovery)
         printf("damaged: %llu committed documents lost, %llu in intact frames after the commit in use "
