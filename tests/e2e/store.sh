@@ -178,8 +178,13 @@ check "it says how many documents lie after the commit" grep -q 'damaged: 0 comm
 check "index refuses it" [ $? -eq 1 ]
 "$ND" recover -q -s "$TMP/slot.store"
 check "recover rolls forward over the intact frames" sh -c "'$ND' info --verify '$TMP/slot.store' | grep -q '^documents: 4$'"
-"$ND" recover -q -s "$TMP/cut.store" 2>/dev/null
-check "recover never overwrites an earlier copy" cmp -s "$TMP/cut.store.bak" "$TMP/cut.orig"
+cp "$TMP/cut.orig" "$TMP/cut2.store"
+echo 'an earlier copy' > "$TMP/cut2.store.bak"
+"$ND" recover -s "$TMP/cut2.store" 2> "$TMP/err"
+check "recover with STORE.bak present exits 1" [ $? -eq 1 ]
+check "it says to move the earlier copy" grep -q 'move the earlier copy away' "$TMP/err"
+check "recover never overwrites an earlier copy" grep -q '^an earlier copy$' "$TMP/cut2.store.bak"
+check "and changes nothing then" cmp -s "$TMP/cut2.store" "$TMP/cut.orig"
 # a crash during creation: an empty or all-zero file is written anew
 : > "$TMP/zero.store"
 dd if=/dev/zero of="$TMP/zero184.store" bs=184 count=1 2>/dev/null
@@ -199,6 +204,19 @@ check "and names the input" grep -q 'no-such-input' "$TMP/err"
 check "--commit-every 1 commits every document" sh -c "'$ND' info '$TMP/ce.store' | grep -q '^commit: 3$'"
 "$ND" index -q -s "$TMP/ce.store" --commit-every 0 "$D/feed1" 2>/dev/null
 check "--commit-every 0 is a usage error" [ $? -eq 2 ]
+# a write failure (the file size limit: EFBIG, like a full disk): the summary
+# counts only committed documents, and the file holds only committed data
+awk 'BEGIN { for (i = 1; i <= 400; i++) { t = ""; for (j = 0; j < 30; j++) t = t " w" (i * 31 + j * 7) % 997
+    printf "{\"id\":\"x%d\",\"text\":\"%s\"}\n", i, t } }' > "$TMP/many.jsonl"
+sh -c "trap '' XFSZ; ulimit -f 12; exec '$ND' index -s '$TMP/full.store' --commit-every 50 '$TMP/many.jsonl'" 2> "$TMP/err"
+check "index after a failed write exits 1" [ $? -eq 1 ]
+check "it names the failure" grep -q 'writing a block: File too large' "$TMP/err"
+"$ND" info --verify "$TMP/full.store" > "$TMP/info" 2>&1
+check "the store verifies" grep -q '^verify: ok$' "$TMP/info"
+docs=$(sed -n 's/^documents: //p' "$TMP/info")
+check "the summary counts only committed documents" grep -q "indexed $docs documents (" "$TMP/err"
+check "and says how many were not" grep -q "documents analyzed were not committed" "$TMP/err"
+check "the file holds only committed data" [ "$(wc -c < "$TMP/full.store")" -eq "$(sed -n 's/^size: \([0-9]*\) bytes.*/\1/p' "$TMP/info")" ]
 # prune cleans up what a killed prune left
 cp "$S" "$TMP/pr.store"
 : > "$TMP/pr.store.tmp.AbC123"
