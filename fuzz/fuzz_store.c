@@ -149,7 +149,7 @@ static void nd_fuzz_recover(const char *path, const uint8_t *data, size_t size, 
     nd_store_close(s);
     if (rc) return;
     s = NULL;
-    nd_store_info info = { .version = ND_STORE_INFO_VERSION };
+    nd_store_info info = ND_STORE_INFO_INIT;
     int orc = nd_store_open(&s, path, ND_STORE_READ, NULL);
     if (orc || nd_store_describe(s, &info) || info.needs_recovery || nd_store_count(s) < before
         || (committed_ok && nd_store_verify(s, NULL))) {
@@ -171,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int recover = 0, committed_ok = 0;
     size_t before = 0;
     if (rc == ND_OK) {
-        nd_store_info info = { .version = ND_STORE_INFO_VERSION };
+        nd_store_info info = ND_STORE_INFO_INIT;
         if (nd_store_describe(s, &info)) abort();
         int vrc = nd_fuzz_read(s);
         int verified = vrc == ND_OK;

@@ -593,12 +593,10 @@ typedef struct nd_store_record {
     const uint32_t *signature;  /* K values: the content signature at indexing */
 } nd_store_record;
 
-/* What a store holds, from its header and last commit. The caller sets
- * `version` to ND_STORE_INFO_VERSION (fields may be added at the end in a
- * later version; the library fills those of the version asked). */
-#define ND_STORE_INFO_VERSION 1
+/* What a store holds, from its header and last commit (an output struct:
+ * see "Output structs"). */
 typedef struct nd_store_info {
-    unsigned version;        /* set by the caller: ND_STORE_INFO_VERSION */
+    unsigned version;        /* set by the caller: ND_STORE_INFO_VERSION (ND_STORE_INFO_INIT) */
     unsigned write_version;  /* format versions found in the file (docs/FORMAT.md) */
     unsigned read_version;
     unsigned normalization_version; /* of the stored signatures (nd_normalization_version) */
@@ -619,12 +617,12 @@ typedef struct nd_store_info {
     uint64_t lost_documents; /* documents the newest commit counts that are nowhere intact */
     uint64_t salvageable_documents; /* documents in intact frames after the commit in use */
 } nd_store_info;
+#define ND_STORE_INFO_VERSION 1u
+#define ND_STORE_INFO_INIT { ND_STORE_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/* What a full verification found (nd_store_verify). The caller sets
- * `version` to ND_STORE_STATS_VERSION, as for nd_store_info. */
-#define ND_STORE_STATS_VERSION 1
+/* What a full verification found (nd_store_verify; an output struct). */
 typedef struct nd_store_stats {
-    unsigned version;           /* set by the caller: ND_STORE_STATS_VERSION */
+    unsigned version;           /* set by the caller: ND_STORE_STATS_VERSION (ND_STORE_STATS_INIT) */
     uint64_t blocks;
     uint64_t compressed_bytes;  /* the blocks' records as stored (zlib) */
     uint64_t raw_bytes;         /* the same, inflated */
@@ -633,6 +631,8 @@ typedef struct nd_store_stats {
     uint64_t signatures_stored;     /* distinct signatures written out in full */
     uint64_t signatures_referenced; /* signatures stored as a reference to an earlier one */
 } nd_store_stats;
+#define ND_STORE_STATS_VERSION 1u
+#define ND_STORE_STATS_INIT { ND_STORE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /*! nd_store_open() :
  *  Opens the store file at `path`. With ND_STORE_APPEND or ND_STORE_CREATE,

@@ -12,16 +12,6 @@
 
 #include "internal.h"
 
-/* ---- Transitional: the store's sources still use the 0.1 calls ---------- */
-/* nd_doc_signature() now takes the capacity of its output, and nd_doc_para()
- * a struct version set by the caller. Until the store passes them, its
- * calls keep their 0.1 meaning: the capacity is the largest K (so a
- * document of another K is not refused here; compare the parameters
- * first), and the paragraph is filled whole. Remove when the store's calls
- * are converted. */
-#define nd_doc_signature(doc, out) nd_doc_signature(doc, out, ND_MAX_NUM_PERM)
-#define nd_doc_para(doc, i, out) nd__doc_para(doc, i, out)
-
 /* ---- Format constants (docs/FORMAT.md) ----------------------------------- */
 #define ND__STORE_MAGIC 0x73646EF9u       /* bytes F9 6E 64 73: 0xF9 never occurs in UTF-8 */
 #define ND__STORE_WRITE_VERSION ((unsigned)ND_STORE_WRITE_VERSION)

@@ -216,7 +216,7 @@ int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc)
     int rc = nd__doc_compatible(doc, p->ctx);
     if (rc) return rc;
     uint32_t sig[ND_MAX_NUM_PERM];
-    rc = nd_doc_signature(doc, sig);
+    rc = nd_doc_signature(doc, sig, sizeof sig / sizeof sig[0]);
     if (!rc && nd_doc_count(doc)) rc = nd__probe_owner(p, sig, ND__PROBE_DOC, 0);
     for (size_t i = 0; i < nd_doc_count(doc) && !rc; i++)
         rc = nd__probe_owner(p, nd_doc_para_signature(doc, i), ND__PROBE_PARA, 0);

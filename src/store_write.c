@@ -458,13 +458,14 @@ int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, size_t i
     rc = nd__reserve(&s->al, (void **)&s->pbuf, &s->pbuf_cap, n, sizeof *s->pbuf);
     if (rc) return nd__fail(s, rc, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        nd_para_info info;
-        nd_doc_para(doc, i, &info);
+        nd_para_info info = ND_PARA_INFO_INIT;
+        if ((rc = nd_doc_para(doc, i, &info))) return nd__fail(s, rc, "reading paragraph %zu of the document", i);
         nd_para_sig p = { info.offset, info.length, info.kind, info.of, info.shingles, info.tokens,
                           nd_doc_para_signature(doc, i), info.similarity };
         s->pbuf[i] = p;
     }
-    nd_doc_signature(doc, s->sigbuf);
+    if ((rc = nd_doc_signature(doc, s->sigbuf, s->p.num_perm)))
+        return nd__fail(s, rc, "the document's signature: %s", nd_strerror(rc));
     nd_store_record rec = { id, id_len, source, source_len, time, s->pbuf, n, s->sigbuf };
     return nd__append(s, &rec);
 }

@@ -491,7 +491,7 @@ static int sc_index_run(const sc_opts *o)
         x.failed = 1;
     }
     nd_corpus_free(x.batch);
-    nd_store_info info = { .version = ND_STORE_INFO_VERSION };
+    nd_store_info info = ND_STORE_INFO_INIT;
     /* only what was committed counts: after a failed write the rest is gone */
     if (x.store && !o->quiet && !nd_store_describe(x.store, &info)) {
         fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
@@ -1133,8 +1133,8 @@ static int sc_info_run(const sc_opts *o)
 {
     if (o->nargs != 1) return sc_usage(o, "give one store", NULL);
     nd_params p;
-    nd_store_info in = { .version = ND_STORE_INFO_VERSION };
-    nd_store_stats st = { .version = ND_STORE_STATS_VERSION };
+    nd_store_info in = ND_STORE_INFO_INIT;
+    nd_store_stats st = ND_STORE_STATS_INIT;
     nd_store *s = NULL;
     int rc = sc_store_params(o, o->args[0], &s, &p), vrc = ND_OK;
     if (!rc) rc = nd_store_describe(s, &in);
@@ -1180,7 +1180,7 @@ static int sc_recover_run(const sc_opts *o)
     if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
     if (o->nargs) return sc_usage(o, "unexpected argument", o->args[0]);
     int rc;
-    nd_store_info in = { .version = ND_STORE_INFO_VERSION };
+    nd_store_info in = ND_STORE_INFO_INIT;
     nd_store *s = sc_open(o, o->store, ND_STORE_RECOVER, NULL, &rc);
     if (!s) return sc_status(rc, 0);
     nd_store_describe(s, &in);
