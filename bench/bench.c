@@ -803,7 +803,7 @@ static int bench_store(const bench_corpus *bc, const bench_opts *o)
             if (!rc && ++added % 10000 == 0) rc = nd_store_commit(st);
         }
     if (!rc) rc = nd_store_commit(st);
-    nd_store_info info;
+    nd_store_info info = ND_STORE_INFO_INIT;
     if (!rc && !(rc = nd_store_describe(st, &info)))
         printf("\n## Store of %zu documents (%s copies): %s\n\n%llu paragraphs, %llu blocks, %llu bytes"
                " (%.1f per paragraph); corpus signed in %.1f s, store written in %.1f s\n",

@@ -585,7 +585,9 @@ typedef struct nd_store nd_store;
 typedef enum nd_store_mode {
     ND_STORE_READ = 0,   /* read-only; the file must exist; takes no lock */
     ND_STORE_APPEND = 1, /* read-write; the file must exist */
-    ND_STORE_CREATE = 2  /* read-write; an absent (or empty) file is created */
+    ND_STORE_CREATE = 2, /* read-write; an absent (or empty) file is created */
+    ND_STORE_RECOVER = 3 /* locked like an appender, for nd_store_recover() only; ctx may be
+                            NULL; opens a store whose committed data is missing or damaged */
 } nd_store_mode;
 
 /* One stored document, as nd_store_get() gives it back. */
@@ -600,8 +602,10 @@ typedef struct nd_store_record {
     const uint32_t *signature;  /* K values: the content signature at indexing */
 } nd_store_record;
 
-/* What a store holds, from its header and last commit. */
+/* What a store holds, from its header and last commit (an output struct:
+ * see "Output structs"). */
 typedef struct nd_store_info {
+    unsigned version;        /* set by the caller: ND_STORE_INFO_VERSION (ND_STORE_INFO_INIT) */
     unsigned write_version;  /* format versions found in the file (docs/FORMAT.md) */
     unsigned read_version;
     unsigned normalization_version; /* of the stored signatures (nd_normalization_version) */
@@ -614,12 +618,20 @@ typedef struct nd_store_info {
     uint64_t blocks;         /* committed record blocks */
     uint64_t torn_bytes;     /* bytes after the last commit, ignored (an appender cuts them) */
     uint64_t commit;         /* sequence number of the commit in use (0 = never committed) */
-    int recovered;           /* 1 when the newest commit record was damaged or points past
-                                the end of the file, so an earlier one is in use */
+    int recovered;           /* 1 when a commit record was damaged or points past the end
+                                of the file, so that an earlier one may be in use */
+    int needs_recovery;      /* 1 when committed data is missing, or may lie after the commit in
+                                use (a damaged commit record): nd_store_verify() fails, appenders
+                                refuse the file, and nd_store_recover() keeps what is intact */
+    uint64_t lost_documents; /* documents the newest commit counts that are nowhere intact */
+    uint64_t salvageable_documents; /* documents in intact frames after the commit in use */
 } nd_store_info;
+#define ND_STORE_INFO_VERSION 1u
+#define ND_STORE_INFO_INIT { ND_STORE_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/* What a full verification found (nd_store_verify). */
+/* What a full verification found (nd_store_verify; an output struct). */
 typedef struct nd_store_stats {
+    unsigned version;           /* set by the caller: ND_STORE_STATS_VERSION (ND_STORE_STATS_INIT) */
     uint64_t blocks;
     uint64_t compressed_bytes;  /* the blocks' records as stored (zlib) */
     uint64_t raw_bytes;         /* the same, inflated */
@@ -628,13 +640,18 @@ typedef struct nd_store_stats {
     uint64_t signatures_stored;     /* distinct signatures written out in full */
     uint64_t signatures_referenced; /* signatures stored as a reference to an earlier one */
 } nd_store_stats;
+#define ND_STORE_STATS_VERSION 1u
+#define ND_STORE_STATS_INIT { ND_STORE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /*! nd_store_open() :
  *  Opens the store file at `path`. With ND_STORE_APPEND or ND_STORE_CREATE,
  *  ctx is required and its parameters must be those of the file (else
  *  ND_E_PARAM_MISMATCH, the message naming the parameter); the file is locked
- *  against other appenders (ND_E_LOCKED if one holds it) and any torn tail
- *  left by a crash is cut off. A new file takes ctx's parameters. With
+ *  against other appenders (ND_E_LOCKED if one holds it) and a torn tail
+ *  left by a crash before a commit is cut off; a store whose committed data
+ *  is missing or damaged (nd_store_info.needs_recovery) is refused
+ *  (ND_E_CORRUPT; see nd_store_recover). A new file takes ctx's parameters,
+ *  as does what a crash during creation left (docs/FORMAT.md). With
  *  ND_STORE_READ, ctx may be NULL: the file's parameters are used (see
  *  nd_store_params) with the default allocator; a file written by a newer
  *  format version (higher write version) opens read-only in every mode.
@@ -662,8 +679,9 @@ ND_API const char *nd_store_errmsg(const nd_store *s);
  *  ND_E_STATE for a handle whose open failed. */
 ND_API int nd_store_params(const nd_store *s, nd_params *out);
 
-/*! nd_store_describe() : fills *out (see nd_store_info). @return as
- *  nd_store_params. */
+/*! nd_store_describe() : fills *out (see nd_store_info), whose version the
+ *  caller set. @return as nd_store_params; ND_E_VERSION for a version this
+ *  library does not know. */
 ND_API int nd_store_describe(const nd_store *s, nd_store_info *out);
 
 /*! nd_store_compatible() : whether the signatures of s and other can be
@@ -679,6 +697,8 @@ ND_API int nd_store_compatible(nd_store *s, const nd_store *other);
  *  each) and `time`. Signatures are stored with sig_bits bits per value.
  *  The document is durable only after nd_store_commit().
  *  @return ND_OK, ND_E_INVALID, ND_E_STATE (read-only or failed handle),
+ *  ND_E_PARAM_MISMATCH (doc analyzed with another num_perm, shingle_size or
+ *  seed than the store's: nothing is written),
  *  ND_E_TOO_LARGE (a document whose record exceeds 64 MiB), ND_E_NOMEM,
  *  ND_E_IO (the handle then refuses further appends; committed data is
  *  intact). */
@@ -719,6 +739,7 @@ ND_API size_t nd_store_count(const nd_store *s);
  *  already there). The record's pointers are
  *  valid until the next nd_store_get(), nd_store_load_into(),
  *  nd_store_verify() or nd_store_close() on the handle.
+ *  On failure *out is zeroed.
  *  @return ND_OK, ND_E_INVALID (i out of range), ND_E_NOMEM, ND_E_IO,
  *  ND_E_CHECKSUM, ND_E_CORRUPT. */
 ND_API int nd_store_get(nd_store *s, size_t i, nd_store_record *out);
@@ -763,7 +784,8 @@ ND_API void nd_store_probe_free(nd_store_probe *p);
 
 /*! nd_store_probe_add() : adds an analyzed document (its paragraphs'
  *  signatures and its content signature; the document is not kept).
- *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE past 2^31
+ *  @return ND_OK, ND_E_INVALID, ND_E_PARAM_MISMATCH (doc analyzed with
+ *  another num_perm, shingle_size or seed than the probe's ctx), ND_E_NOMEM, ND_E_TOO_LARGE past 2^31
  *  signatures. */
 ND_API int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc);
 
@@ -775,10 +797,23 @@ ND_API int nd_store_probe_add(nd_store_probe *p, const nd_doc *doc);
 ND_API int nd_store_load_probed(nd_store *s, nd_corpus *c, nd_store_probe *p, size_t *out_loaded);
 
 /*! nd_store_verify() : reads every committed block, checks every checksum
- *  and structural rule and the commit's totals. out (may be NULL) receives
- *  what was found. @return ND_OK or the first problem (ND_E_CHECKSUM,
- *  ND_E_CORRUPT, ND_E_IO, ND_E_NOMEM), described by nd_store_errmsg(). */
+ *  and structural rule and the commit's totals. out (may be NULL; its
+ *  version set by the caller) receives what was found. A store whose
+ *  committed data is missing or may lie after the commit in use
+ *  (nd_store_info.needs_recovery) fails with ND_E_CORRUPT, the message
+ *  saying how many documents. @return ND_OK or the first problem
+ *  (ND_E_CHECKSUM, ND_E_CORRUPT, ND_E_IO, ND_E_NOMEM, ND_E_VERSION),
+ *  described by nd_store_errmsg(). */
 ND_API int nd_store_verify(nd_store *s, nd_store_stats *out);
+
+/*! nd_store_recover() : on a handle opened with ND_STORE_RECOVER, rolls
+ *  forward over the frames after the commit in use that pass their checksums
+ *  and parse (the documents a damaged commit record may have committed),
+ *  writes a commit naming them, and cuts the file after them. The only call
+ *  that removes frames: keep a copy of the file first (`neardup recover`
+ *  does). Nothing to do is ND_OK. nd_store_describe() then tells the
+ *  result. @return ND_OK, ND_E_STATE (another mode), ND_E_IO, ND_E_NOMEM. */
+ND_API int nd_store_recover(nd_store *s);
 
 #if defined(__cplusplus)
 }

@@ -12,16 +12,6 @@
 
 #include "internal.h"
 
-/* ---- Transitional: the store's sources still use the 0.1 calls ---------- */
-/* nd_doc_signature() now takes the capacity of its output, and nd_doc_para()
- * a struct version set by the caller. Until the store passes them, its
- * calls keep their 0.1 meaning: the capacity is the largest K (so a
- * document of another K is not refused here; compare the parameters
- * first), and the paragraph is filled whole. Remove when the store's calls
- * are converted. */
-#define nd_doc_signature(doc, out) nd_doc_signature(doc, out, ND_MAX_NUM_PERM)
-#define nd_doc_para(doc, i, out) nd__doc_para(doc, i, out)
-
 /* ---- Format constants (docs/FORMAT.md) ----------------------------------- */
 #define ND__STORE_MAGIC 0x73646EF9u       /* bytes F9 6E 64 73: 0xF9 never occurs in UTF-8 */
 #define ND__STORE_WRITE_VERSION ((unsigned)ND_STORE_WRITE_VERSION)
@@ -83,11 +73,24 @@ void nd__sig_pack(unsigned char *out, const uint32_t *sig, unsigned k, unsigned 
 /* The inverse, widened back to uint32 (the high bits are 0). */
 void nd__sig_unpack(uint32_t *out, const unsigned char *in, unsigned k, unsigned bits);
 
-/* ---- store.c internals for the tests ------------------------------------- */
+/* ---- store internals for the tests ------------------------------------- */
 /* Bytes of records and signatures at which the writer closes a block
  * (default 4 MiB). */
 void nd__store_set_block_target(nd_store *s, size_t bytes);
 /* Writes a frame of any type (tests of skippable frames). Not committed. */
 int nd__store_write_frame(nd_store *s, unsigned type, const void *content, size_t size);
+
+/* The store's I/O layer: every write, flush and truncation of a handle's
+ * file goes through it, so that tests can make any of them fail (disk
+ * full, EIO). Each returns 0, or -1 with errno set. Per handle, no global
+ * state; the payload is the caller's. */
+typedef struct nd__store_io {
+    int (*write)(void *payload, int fd, const void *buf, size_t n, uint64_t off);
+    int (*sync)(void *payload, int fd);
+    int (*truncate)(void *payload, int fd, uint64_t len);
+    void *payload;
+} nd__store_io;
+/* Replaces the handle's I/O layer (NULL: the system's calls). */
+void nd__store_set_io(nd_store *s, const nd__store_io *io);
 
 #endif

@@ -6,7 +6,8 @@
  *   neardup clean [options] INPUT...   print the documents without repeats
  *
  * Exit status: 0 ok; 1 some input could not be read (the rest was
- * processed); 2 usage error; 3 something was found (only with --exit-status).
+ * processed), or a store is damaged; 2 usage error; 3 something was found
+ * (only with --exit-status); 4 a store is locked by another appender.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -69,10 +70,15 @@ static const char *cli_usage_text =
     "  merge   merge stores made with the same parameters (-o OUT)\n"
     "  prune   drop a store's documents older than a date, or all but the newest N\n"
     "  info    a store's parameters, counts and sizes; --verify checks every checksum\n"
+    "  recover keep what is intact of a damaged store (-s STORE; a copy goes to STORE.bak)\n"
     "\n"
     "INPUT is a text file, a directory (recursed in sorted order), a .jsonl file\n"
     "(one {\"id\",\"text\",\"source\"} object per line), any of these gzipped (.gz),\n"
-    "or - for standard input. Run 'neardup COMMAND --help' for the options.\n";
+    "or - for standard input. Run 'neardup COMMAND --help' for the options.\n"
+    "\n"
+    "Exit status: 0 ok; 1 some input could not be read (the rest was processed), or\n"
+    "a store is damaged; 2 usage error; 3 something was found (--exit-status);\n"
+    "4 the store is locked by another appender.\n";
 
 static const char *cli_options_text =
     "options:\n"
@@ -819,6 +825,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "merge")) return cli_cmd_merge(argc - 1, argv + 1);
     else if (!strcmp(c, "prune")) return cli_cmd_prune(argc - 1, argv + 1);
     else if (!strcmp(c, "info")) return cli_cmd_info(argc - 1, argv + 1);
+    else if (!strcmp(c, "recover")) return cli_cmd_recover(argc - 1, argv + 1);
     else return cli_usage_error("unknown command", c);
     int rc = cli_parse(&o, argc, argv, 2);
     if (rc < 0) {

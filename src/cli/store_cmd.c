@@ -7,6 +7,7 @@
  * their output follows docs/JSON.md like `scan --json`.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include "args.h"
 #include "parallel.h"
 
-enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3 };
+enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3, SC_LOCKED = 4 };
 
 /* Option groups; each command accepts some. */
 enum {
@@ -35,7 +36,8 @@ enum {
     G_PRUNE = 64,  /* --before, --keep */
     G_VERIFY = 128,
     G_TIME = 256,
-    G_LOAD = 512   /* --load-all */
+    G_LOAD = 512,  /* --load-all */
+    G_COMMIT = 1024 /* --commit-every */
 };
 
 /* Which nd_params fields were given on the command line. */
@@ -54,7 +56,7 @@ typedef struct sc_opts {
     const char *store, *out;
     int json, exit_status, quiet, verify, force, have_before, have_keep, have_time, load_all;
     long long before, time;
-    unsigned long long keep;
+    unsigned long long keep, commit_every;
     char **args;           /* INPUTs or STOREs */
     size_t nargs;
 } sc_opts;
@@ -162,6 +164,10 @@ static int sc_value_option(sc_opts *o, const char *n, const char *v)
     if ((g & G_PRUNE) && !strcmp(n, "--before")) return o->have_before = 1, sc_date(v, &o->before);
     if ((g & G_PRUNE) && !strcmp(n, "--keep")) return o->have_keep = 1, cli_arg_uint(v, (unsigned long long)1 << 62, &o->keep);
     if ((g & G_TIME) && !strcmp(n, "--time")) return o->have_time = 1, sc_date(v, &o->time);
+    if ((g & G_COMMIT) && !strcmp(n, "--commit-every")) {
+        if (cli_arg_uint(v, (unsigned long long)1 << 62, &o->commit_every) || !o->commit_every) return -1;
+        return 0;
+    }
     if (!(g & G_IN)) return 1;
     if (!strcmp(n, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
     if (!strcmp(n, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
@@ -275,6 +281,9 @@ static void sc_help(const sc_opts *o, const char *usage, const char *about)
     }
     if (o->groups & G_TIME)
         printf("  --time DATE            time of indexing: YYYY-MM-DD or seconds since 1970 (default now)\n");
+    if (o->groups & G_COMMIT)
+        printf("  --commit-every N       commit every N documents (default 10000): a crash loses at\n"
+               "                         most the uncommitted ones\n");
     if (o->groups & G_PRUNE)
         printf("  --before DATE          drop documents indexed before DATE (YYYY-MM-DD, 00:00 UTC,\n"
                "                         or seconds since 1970)\n"
@@ -300,6 +309,7 @@ static void sc_help(const sc_opts *o, const char *usage, const char *about)
  * are a usage error when they came from options. */
 static int sc_status(int rc, int from_options)
 {
+    if (rc == ND_E_LOCKED) return SC_LOCKED;
     return rc == ND_E_PARAM_MISMATCH && from_options ? SC_USAGE : SC_INPUT;
 }
 
@@ -372,13 +382,13 @@ typedef struct sc_index {
     nd_doc *doc;
     nd_corpus *batch;          /* documents read since the last commit */
     int64_t time;
-    size_t docs;
+    size_t docs, uncommitted;  /* documents committed; analyzed but lost to a failure */
     unsigned long long text_bytes, batch_bytes;
     int failed, fatal;
 } sc_index;
 
-/* A commit every so many documents bounds what a crash can lose, and the
- * memory of the collection each batch is judged in. */
+/* A commit every so many documents (by default) bounds what a crash can
+ * lose, and the memory of the collection each batch is judged in. */
 #define SC_COMMIT_EVERY 10000
 
 /* Judges the batch as a collection, so that each document is stored with
@@ -396,6 +406,7 @@ static int sc_index_flush(sc_index *x)
         x->docs += nd_corpus_count(x->batch);
         x->text_bytes += x->batch_bytes;
     }
+    if (rc) x->uncommitted += nd_corpus_count(x->batch);
     nd_corpus_free(x->batch);
     x->batch = NULL;
     x->batch_bytes = 0;
@@ -416,7 +427,7 @@ static int sc_index_doc(const cli_doc *d, void *payload)
         return x->fatal;
     }
     x->batch_bytes += d->text_len;
-    if (nd_corpus_count(x->batch) >= SC_COMMIT_EVERY && sc_index_flush(x)) return 1;
+    if (nd_corpus_count(x->batch) >= x->run.o->commit_every && sc_index_flush(x)) return 1;
     return 0;
 }
 
@@ -431,25 +442,41 @@ static nd_ctx *sc_index_ctx(const sc_opts *o, int *status)
     base.sig_bits = 8;
     base.num_perm = 32; /* measured: copy F1 unchanged, a quarter of the size (RESULTS.md) */
     *status = SC_USAGE;
+    /* quietly: a file that does not open as a store is judged by the
+     * appender below, which rewrites what a crash during creation left
+     * (docs/FORMAT.md) and refuses anything else, saying why */
     if (stat(o->store, &st) == 0 && st.st_size > 0) {
-        nd_store *s;
-        int rc = sc_store_params(o, o->store, &s, &base);
+        nd_store *s = NULL;
+        if (nd_store_open(&s, o->store, ND_STORE_READ, NULL) == ND_OK) nd_store_params(s, &base);
         nd_store_close(s);
-        if (rc) {
-            *status = SC_INPUT;
-            return NULL;
-        }
     }
     return sc_ctx(o, base);
+}
+
+/* Whether some INPUT can be read (or is stdin): a new store is not
+ * created for inputs that are all missing. Each missing one is named. */
+static int sc_some_input(const sc_opts *o)
+{
+    int some = 0;
+    for (size_t i = 0; i < o->nargs; i++) {
+        if (!strcmp(o->args[i], "-") || access(o->args[i], R_OK) == 0) some = 1;
+        else fprintf(stderr, "neardup: %s: %s\n", o->args[i], strerror(errno));
+    }
+    return some;
 }
 
 static int sc_index_run(const sc_opts *o)
 {
     sc_index x;
+    struct stat st;
     int rc, status;
     memset(&x, 0, sizeof x);
     x.run.o = o;
     x.time = o->have_time ? (int64_t)o->time : (int64_t)time(NULL);
+    if (stat(o->store, &st) != 0 && !sc_some_input(o)) {
+        fprintf(stderr, "neardup index: no input could be read; %s not created\n", o->store);
+        return SC_INPUT;
+    }
     nd_ctx *ctx = sc_index_ctx(o, &status);
     if (!ctx) return status;
     x.ctx = ctx;
@@ -464,11 +491,15 @@ static int sc_index_run(const sc_opts *o)
         x.failed = 1;
     }
     nd_corpus_free(x.batch);
-    nd_store_info info;
-    if (x.store && !o->quiet && !nd_store_describe(x.store, &info))
+    nd_store_info info = ND_STORE_INFO_INIT;
+    /* only what was committed counts: after a failed write the rest is gone */
+    if (x.store && !o->quiet && !nd_store_describe(x.store, &info)) {
         fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
                 x.docs, x.text_bytes, o->store, (unsigned long long)info.documents,
                 (unsigned long long)info.file_bytes);
+        if (x.uncommitted)
+            fprintf(stderr, "neardup: %zu documents analyzed were not committed\n", x.uncommitted);
+    }
     nd_doc_free(x.doc);
     nd_store_close(x.store);
     nd_ctx_free(ctx);
@@ -919,6 +950,35 @@ static long long sc_prune_select(const sc_opts *o, nd_store *s, unsigned char *k
     return (long long)m;
 }
 
+/* Removes the temporary files (STORE.tmp.XXXXXX) of a prune that was
+ * killed before its rename, saying so. Called holding the store's lock: a
+ * running prune holds it while its temporary file exists, so none found
+ * then is in use. */
+static void sc_prune_leftovers(const sc_opts *o)
+{
+    const char *slash = strrchr(o->store, '/');
+    const char *base = slash ? slash + 1 : o->store;
+    size_t dlen = slash ? (size_t)(slash - o->store) : 0, blen = strlen(base);
+    char dir[4096], path[4096 + 256];
+    if (dlen >= sizeof dir) return;
+    if (!slash) strcpy(dir, ".");
+    else if (!dlen) strcpy(dir, "/");
+    else {
+        memcpy(dir, o->store, dlen);
+        dir[dlen] = '\0';
+    }
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp.", 5) || strlen(n + blen + 5) != 6) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, n);
+        if (unlink(path) == 0 && !o->quiet)
+            fprintf(stderr, "neardup prune: removed %s, left by an interrupted prune\n", path);
+    }
+    closedir(d);
+}
+
 static int sc_prune_run(const sc_opts *o)
 {
     if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
@@ -936,6 +996,7 @@ static int sc_prune_run(const sc_opts *o)
     if (!rc && !(ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
     /* opened for appending: the lock keeps appenders out until the rename */
     if (!rc) s = sc_open(o, o->store, ND_STORE_APPEND, ctx, &rc);
+    if (s) sc_prune_leftovers(o);
     size_t n = s ? nd_store_count(s) : 0;
     if (!rc && !(keep = malloc(n ? n : 1))) rc = ND_E_NOMEM;
     if (!rc && (kept = sc_prune_select(o, s, keep)) < 0) rc = ND_E_IO;
@@ -950,7 +1011,7 @@ static int sc_prune_run(const sc_opts *o)
     nd_store_close(s); /* after the rename: releases the old file's lock */
     nd_ctx_free(ctx);
     free(keep);
-    return rc == ND_E_PARAM ? SC_USAGE : rc ? SC_INPUT : SC_OK;
+    return rc == ND_E_PARAM ? SC_USAGE : rc == ND_E_LOCKED ? SC_LOCKED : rc ? SC_INPUT : SC_OK;
 }
 
 /* ---- info ------------------------------------------------------------------------------ */
@@ -982,8 +1043,14 @@ static void sc_info_print(const char *path, const nd_params *p, const nd_store_i
            p->num_perm, p->sig_bits);
     printf("indexed text: %llu bytes (up to each document's last paragraph); store is %.1f%% of it\n",
            (unsigned long long)in->text_bytes, 100.0 * sc_per(in->file_bytes, in->text_bytes));
-    if (in->torn_bytes) printf("torn tail: %llu bytes after the last commit (ignored)\n", (unsigned long long)in->torn_bytes);
+    if (in->torn_bytes && !in->needs_recovery)
+        printf("torn tail: %llu bytes after the last commit (never committed; ignored)\n",
+               (unsigned long long)in->torn_bytes);
     if (in->recovered) printf("recovered: an earlier commit is in use (see the warning)\n");
+    if (in->needs_recovery)
+        printf("damaged: %llu committed documents lost, %llu in intact frames after the commit in use "
+               "('neardup recover -s %s' keeps them)\n", (unsigned long long)in->lost_documents,
+               (unsigned long long)in->salvageable_documents, path);
 }
 
 static void sc_stats_print(const nd_store_stats *st, unsigned sig_bytes)
@@ -1066,14 +1133,15 @@ static int sc_info_run(const sc_opts *o)
 {
     if (o->nargs != 1) return sc_usage(o, "give one store", NULL);
     nd_params p;
-    nd_store_info in;
-    nd_store_stats st;
+    nd_store_info in = ND_STORE_INFO_INIT;
+    nd_store_stats st = ND_STORE_STATS_INIT;
     nd_store *s = NULL;
     int rc = sc_store_params(o, o->args[0], &s, &p), vrc = ND_OK;
     if (!rc) rc = nd_store_describe(s, &in);
     if (!rc && !o->json) sc_info_print(o->args[0], &p, &in);
     if (!rc && o->verify) {
         memset(&st, 0, sizeof st);
+        st.version = ND_STORE_STATS_VERSION;
         if ((vrc = nd_store_verify(s, &st))) sc_store_error(o, s);
         if (vrc && !o->json) printf("verify: FAILED: %s\n", nd_store_errmsg(s));
         else if (!o->json) sc_stats_print(&st, p.num_perm * p.sig_bits / 8);
@@ -1082,6 +1150,64 @@ static int sc_info_run(const sc_opts *o)
     nd_store_close(s);
     if (!rc) rc = vrc;
     if (fflush(stdout)) rc = ND_E_IO;
+    return rc ? SC_INPUT : SC_OK;
+}
+
+/* ---- recover ----------------------------------------------------------------------------- */
+
+/* Copies the file at `from` to a new file `to` (never over an existing
+ * one), flushed. @return 0 or errno. */
+static int sc_copy_file(const char *from, const char *to)
+{
+    char buf[1 << 16];
+    int in = open(from, O_RDONLY | O_CLOEXEC), e = 0;
+    if (in < 0) return errno;
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (out < 0) e = errno;
+    for (ssize_t n; !e && (n = read(in, buf, sizeof buf)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 || write(out, buf, (size_t)n) != n) e = errno ? errno : EIO;
+    }
+    if (!e && fsync(out)) e = errno;
+    if (out >= 0 && close(out) && !e) e = errno;
+    close(in);
+    if (e && out >= 0) unlink(to);
+    return e;
+}
+
+static int sc_recover_run(const sc_opts *o)
+{
+    if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
+    if (o->nargs) return sc_usage(o, "unexpected argument", o->args[0]);
+    int rc;
+    nd_store_info in = ND_STORE_INFO_INIT;
+    nd_store *s = sc_open(o, o->store, ND_STORE_RECOVER, NULL, &rc);
+    if (!s) return sc_status(rc, 0);
+    nd_store_describe(s, &in);
+    if (!in.needs_recovery && !in.torn_bytes) {
+        if (!o->quiet) fprintf(stderr, "neardup recover: %s: nothing to recover\n", o->store);
+        nd_store_close(s);
+        return SC_OK;
+    }
+    size_t n = strlen(o->store) + 5;
+    char *bak = malloc(n);
+    int e = bak ? (snprintf(bak, n, "%s.bak", o->store), sc_copy_file(o->store, bak)) : ENOMEM;
+    if (e) {
+        fprintf(stderr, "neardup recover: %s: cannot keep a copy (%s)%s; nothing changed\n", bak ? bak : o->store,
+                strerror(e), e == EEXIST ? ": move the earlier copy away first" : "");
+        rc = ND_E_IO;
+    } else if ((rc = nd_store_recover(s))) {
+        sc_store_error(o, s);
+    } else {
+        uint64_t had = in.documents;
+        nd_store_describe(s, &in);
+        if (!o->quiet)
+            fprintf(stderr, "neardup recover: %s: %llu documents (%llu rolled forward), commit %llu; "
+                    "the original is in %s\n", o->store, (unsigned long long)in.documents,
+                    (unsigned long long)(in.documents - had), (unsigned long long)in.commit, bak);
+    }
+    nd_store_close(s);
+    free(bak);
     return rc ? SC_INPUT : SC_OK;
 }
 
@@ -1097,6 +1223,7 @@ static int sc_main(int argc, char **argv, unsigned groups, const char *usage, co
     o.cmd = argc > 0 && argv[0] ? argv[0] : "store";
     o.groups = groups;
     o.in.skip_binary = 1;
+    o.commit_every = SC_COMMIT_EVERY;
     nd_params_init(&o.p, ND_PARAMS_VERSION);
     int rc = sc_parse(&o, argc, argv);
     if (rc < 0) {
@@ -1123,12 +1250,14 @@ static int sc_query_main(const sc_opts *o)
 
 int cli_cmd_index(int argc, char **argv)
 {
-    return sc_main(argc, argv, G_SIG | G_IN | G_STORE | G_TIME, "-s STORE [options] INPUT...",
+    return sc_main(argc, argv, G_SIG | G_IN | G_STORE | G_TIME | G_COMMIT, "-s STORE [options] INPUT...",
                    "Analyzes every document and appends its signatures (never its text) to STORE,\n"
                    "creating it if absent. A new store takes the signature options given (8-bit\n"
                    "values by default); an existing one keeps its own, and options that contradict\n"
-                   "them are refused. Documents are committed every 10000 and at the end: a crash\n"
-                   "loses at most the uncommitted ones.\n",
+                   "them are refused. Documents are committed every 10000 (--commit-every) and at\n"
+                   "the end: a crash loses at most the uncommitted ones. A store whose committed\n"
+                   "data is missing or damaged is refused ('neardup recover'). Exit status 4: the\n"
+                   "store is locked by another appender.\n",
                    sc_index_main);
 }
 
@@ -1177,4 +1306,15 @@ int cli_cmd_info(int argc, char **argv)
                    "--verify, reads every block and checks every checksum (exit 1 on failure);\n"
                    "with --json, as one JSON object.\n",
                    sc_info_run);
+}
+
+int cli_cmd_recover(int argc, char **argv)
+{
+    return sc_main(argc, argv, G_STORE, "-s STORE",
+                   "Keeps what is intact of a store whose committed data is missing or damaged\n"
+                   "(a file cut short, a damaged commit record): copies STORE to STORE.bak first,\n"
+                   "then keeps every frame after the newest intact commit that passes its checksums,\n"
+                   "writes a commit naming them and cuts the rest. The only command that removes\n"
+                   "anything from a store. Exit status 1 when it cannot, 4 when the store is locked.\n",
+                   sc_recover_run);
 }

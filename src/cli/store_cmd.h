@@ -7,10 +7,11 @@
  *   neardup merge   -o OUT STORE...               one store from several
  *   neardup prune   -s STORE --before DATE | --keep N
  *   neardup info    [--verify] STORE              parameters, counts, sizes
+ *   neardup recover -s STORE                      keep what is intact of a damaged store
  *
  * Each entry point takes the subcommand's own argv (argv[0] is its name) and
  * returns the process exit status: 0 ok, 1 some input could not be read, 2
- * usage, 3 something found (only with --exit-status).
+ * usage, 3 something found (only with --exit-status), 4 store locked.
  */
 #ifndef ND_CLI_STORE_CMD_H
 #define ND_CLI_STORE_CMD_H
@@ -21,5 +22,6 @@ int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_merge(int argc, char **argv);
 int cli_cmd_prune(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
+int cli_cmd_recover(int argc, char **argv);
 
 #endif

@@ -145,11 +145,84 @@ check "info --json --verify of a damaged store exits 1" [ $? -eq 1 ]
 check "info --json names the failure" grep -q '"verify":{"ok":false,"error":".*checksum' "$TMP/info.json"
 head -c $((size - 10)) "$S" > "$TMP/cut.store"
 "$ND" info "$TMP/cut.store" > "$TMP/info" 2> "$TMP/err"
-check "a store cut short still opens" [ $? -eq 0 ]
-check "it reports the recovery" grep -q 'recovered' "$TMP/err"
-check "it keeps the first commit's documents" grep -q '^documents: 3$' "$TMP/info"
+check "a store cut inside its last commit still opens" [ $? -eq 0 ]
+check "it warns that committed data is missing" grep -q 'committed data missing' "$TMP/err"
+check "it reads the first commit's documents" grep -q '^documents: 3$' "$TMP/info"
+check "info says how many are lost" grep -q '^damaged: 1 committed documents lost' "$TMP/info"
+"$ND" info --verify "$TMP/cut.store" > "$TMP/info" 2> "$TMP/err"
+check "info --verify of a cut store exits 1" [ $? -eq 1 ]
+check "verify names the missing documents" grep -q 'verify: FAILED: .*1 of them are lost' "$TMP/info"
+cp "$TMP/cut.store" "$TMP/cut.orig"
+"$ND" index -q -s "$TMP/cut.store" --time 2024-03-01 "$D/feed2" 2> "$TMP/err"
+check "index refuses to append to it (exit 1)" [ $? -eq 1 ]
+check "the refusal points to recover" grep -q "neardup recover" "$TMP/err"
+check "the refused store is unchanged" cmp -s "$TMP/cut.store" "$TMP/cut.orig"
+"$ND" recover -s "$TMP/cut.store" 2> "$TMP/err"
+check "recover exits 0" [ $? -eq 0 ]
+check "recover keeps the original as STORE.bak" cmp -s "$TMP/cut.store.bak" "$TMP/cut.orig"
+check "recover says what it kept" grep -q '3 documents (0 rolled forward)' "$TMP/err"
+"$ND" recover -s "$TMP/cut.store" 2> "$TMP/err"
+check "a second recover has nothing to do" grep -q 'nothing to recover' "$TMP/err"
+check "the recovered store verifies" sh -c "'$ND' info --verify '$TMP/cut.store' 2>&1 | grep -q '^verify: ok$'"
 "$ND" index -q -s "$TMP/cut.store" --time 2024-03-01 "$D/feed2" 2>/dev/null
-check "an appender repairs it" sh -c "'$ND' info --verify '$TMP/cut.store' 2>&1 | grep -q '^verify: ok$'"
+check "index appends to the recovered store" sh -c "'$ND' info '$TMP/cut.store' | grep -q '^documents: 4$'"
+# the newer commit slot damaged: nothing is lost, recover rolls forward
+cp "$S" "$TMP/slot.store"
+slot=$(od -An -tu8 -j88 -N8 "$S" | tr -d ' ')
+off=88; [ "$slot" -eq 2 ] || off=136
+printf 'Z' | dd of="$TMP/slot.store" bs=1 seek=$((off + 17)) conv=notrunc 2>/dev/null
+"$ND" info --verify "$TMP/slot.store" > "$TMP/info" 2> /dev/null
+check "a damaged commit slot fails verification" [ $? -eq 1 ]
+check "it says how many documents lie after the commit" grep -q 'damaged: 0 committed documents lost, 1 in intact frames' "$TMP/info"
+"$ND" index -q -s "$TMP/slot.store" "$D/new" 2>/dev/null
+check "index refuses it" [ $? -eq 1 ]
+"$ND" recover -q -s "$TMP/slot.store"
+check "recover rolls forward over the intact frames" sh -c "'$ND' info --verify '$TMP/slot.store' | grep -q '^documents: 4$'"
+cp "$TMP/cut.orig" "$TMP/cut2.store"
+echo 'an earlier copy' > "$TMP/cut2.store.bak"
+"$ND" recover -s "$TMP/cut2.store" 2> "$TMP/err"
+check "recover with STORE.bak present exits 1" [ $? -eq 1 ]
+check "it says to move the earlier copy" grep -q 'move the earlier copy away' "$TMP/err"
+check "recover never overwrites an earlier copy" grep -q '^an earlier copy$' "$TMP/cut2.store.bak"
+check "and changes nothing then" cmp -s "$TMP/cut2.store" "$TMP/cut.orig"
+# a crash during creation: an empty or all-zero file is written anew
+: > "$TMP/zero.store"
+dd if=/dev/zero of="$TMP/zero184.store" bs=184 count=1 2>/dev/null
+head -c 40 "$S" > "$TMP/part.store"
+for f in zero zero184 part; do
+    "$ND" index -q -s "$TMP/$f.store" "$D/feed1" 2> "$TMP/err"
+    check "index over a creation cut short ($f) exits 0" [ $? -eq 0 ]
+    check "and makes a sound store ($f)" sh -c "'$ND' info --verify '$TMP/$f.store' | grep -q '^documents: 3$'"
+done
+# index of a missing input makes no store
+"$ND" index -q -s "$TMP/none.store" "$TMP/no-such-input" 2> "$TMP/err"
+check "index of a missing input exits 1" [ $? -eq 1 ]
+check "and creates no store" [ ! -e "$TMP/none.store" ]
+check "and names the input" grep -q 'no-such-input' "$TMP/err"
+# --commit-every
+"$ND" index -q -s "$TMP/ce.store" --commit-every 1 "$D/feed1"
+check "--commit-every 1 commits every document" sh -c "'$ND' info '$TMP/ce.store' | grep -q '^commit: 3$'"
+"$ND" index -q -s "$TMP/ce.store" --commit-every 0 "$D/feed1" 2>/dev/null
+check "--commit-every 0 is a usage error" [ $? -eq 2 ]
+# a write failure (the file size limit: EFBIG, like a full disk): the summary
+# counts only committed documents, and the file holds only committed data
+awk 'BEGIN { for (i = 1; i <= 400; i++) { t = ""; for (j = 0; j < 30; j++) t = t " w" (i * 31 + j * 7) % 997
+    printf "{\"id\":\"x%d\",\"text\":\"%s\"}\n", i, t } }' > "$TMP/many.jsonl"
+sh -c "trap '' XFSZ; ulimit -f 12; exec '$ND' index -s '$TMP/full.store' --commit-every 50 '$TMP/many.jsonl'" 2> "$TMP/err"
+check "index after a failed write exits 1" [ $? -eq 1 ]
+check "it names the failure" grep -q 'writing a block: File too large' "$TMP/err"
+"$ND" info --verify "$TMP/full.store" > "$TMP/info" 2>&1
+check "the store verifies" grep -q '^verify: ok$' "$TMP/info"
+docs=$(sed -n 's/^documents: //p' "$TMP/info")
+check "the summary counts only committed documents" grep -q "indexed $docs documents (" "$TMP/err"
+check "and says how many were not" grep -q "documents analyzed were not committed" "$TMP/err"
+check "the file holds only committed data" [ "$(wc -c < "$TMP/full.store")" -eq "$(sed -n 's/^size: \([0-9]*\) bytes.*/\1/p' "$TMP/info")" ]
+# prune cleans up what a killed prune left
+cp "$S" "$TMP/pr.store"
+: > "$TMP/pr.store.tmp.AbC123"
+"$ND" prune -s "$TMP/pr.store" --keep 10 2> "$TMP/err"
+check "prune removes a leftover temporary file" [ ! -e "$TMP/pr.store.tmp.AbC123" ]
+check "and says so" grep -q 'removed .*pr.store.tmp.AbC123, left by an interrupted prune' "$TMP/err"
 printf 'not a store\n' > "$TMP/text.store"
 "$ND" info "$TMP/text.store" > /dev/null 2> "$TMP/err"
 check "a non-store exits 1" [ $? -eq 1 ]
@@ -157,7 +230,7 @@ check "a non-store exits 1" [ $? -eq 1 ]
 check "index never overwrites a non-store" grep -q 'not a store' "$TMP/text.store"
 
 # ---- usage
-for c in index query compare merge prune info; do
+for c in index query compare merge prune info recover; do
     "$ND" $c --help > "$TMP/help" 2>&1
     check "$c --help exits 0" [ $? -eq 0 ]
     "$ND" $c --no-such-option > /dev/null 2>&1
