@@ -22,6 +22,7 @@
 #include "input.h"
 #include "json.h"
 #include "parallel.h"
+#include "report.h"
 #include "args.h"
 #include "store_cmd.h"
 
@@ -136,8 +137,9 @@ static const char *cli_value(int argc, char **argv, int *i, const char *eq)
 static int cli_value_option(cli_opts *o, const char *name, const char *v)
 {
     unsigned long long u;
-    if (!strcmp(name, "--paragraphs")) return cli_arg_seg_mode(v, &o->params.seg_mode);
-    if (!strcmp(name, "--threshold")) return cli_arg_double(v, &o->params.repeat_threshold);
+    unsigned set = 0;
+    int rc = cli_param_option(&o->params, CLI_OPT_SIG | CLI_OPT_DET, name, v, &set);
+    if (rc <= 0) return rc;
     if (!strcmp(name, "--threads")) {
         if (cli_arg_uint(v, 1024, &u) || u < 1) return -1;
         o->threads = (unsigned)u;
@@ -148,47 +150,8 @@ static int cli_value_option(cli_opts *o, const char *name, const char *v)
         o->window = (size_t)u;
         return 0;
     }
-    if (!strcmp(name, "--doc-threshold")) return cli_arg_double(v, &o->params.doc_threshold);
-    if (!strcmp(name, "--containment")) return cli_arg_double(v, &o->params.containment_threshold);
-    if (!strcmp(name, "--scope")) {
-        if (v && !strcmp(v, "source")) o->params.boilerplate_scope = ND_SCOPE_SOURCE;
-        else if (v && !strcmp(v, "all")) o->params.boilerplate_scope = ND_SCOPE_ALL;
-        else return -1;
-        return 0;
-    }
-    if (!strcmp(name, "--min-stories") || !strcmp(name, "--min-contained") || !strcmp(name, "--bands")
-        || !strcmp(name, "--rows") || !strcmp(name, "--sig-bits")) {
-        if (cli_arg_uint(v, 1000000, &u)) return -1;
-        unsigned *field = !strcmp(name, "--min-stories") ? &o->params.min_stories
-                        : !strcmp(name, "--bands") ? &o->params.lsh_bands
-                        : !strcmp(name, "--rows") ? &o->params.lsh_rows
-                        : !strcmp(name, "--sig-bits") ? &o->params.sig_bits : &o->params.min_contained;
-        *field = (unsigned)u;
-        return 0;
-    }
-    if (!strcmp(name, "-w") || !strcmp(name, "--shingle-size")) {
-        if (cli_arg_uint(v, 1000000, &u)) return -1;
-        o->params.shingle_size = (unsigned)u;
-        return 0;
-    }
-    if (!strcmp(name, "-k") || !strcmp(name, "--num-perm")) {
-        if (cli_arg_uint(v, 1000000, &u)) return -1;
-        o->params.num_perm = (unsigned)u;
-        return 0;
-    }
-    if (!strcmp(name, "--seed")) {
-        if (cli_arg_uint(v, UINT64_MAX, &u)) return -1;
-        o->params.seed = (uint64_t)u;
-        return 0;
-    }
     if (!strcmp(name, "-o") || !strcmp(name, "--output")) return (o->outdir = v) ? 0 : -1;
-    if (!strcmp(name, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
-    if (!strcmp(name, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
-    if (!strcmp(name, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
-    if (!strcmp(name, "--url-field")) return (o->in.url_field = v) ? 0 : -1;
-    if (!strcmp(name, "--date-field")) return (o->in.date_field = v) ? 0 : -1;
-    if (!strcmp(name, "--source")) return (o->in.source_override = v) ? 0 : -1;
-    return 1;
+    return cli_input_option(&o->in, name, v);
 }
 
 /* A flag. @return 0 ok, 1 unknown. */
@@ -261,18 +224,6 @@ static void cli_on_error(int severity, const char *input, size_t line, const cha
 
 /* ---- the verdict on one document, from a collection or a stream ---------- */
 
-typedef struct cli_view {
-    size_t paragraphs, repeats, boilerplate;
-    const char *dup_id;       /* NULL when it copies nothing */
-    size_t dup_len;
-    double similarity, containment;
-    const char *cl_id;
-    size_t cl_len;
-    int has_site;             /* 0: not known */
-    const char *site_id;      /* NULL: tied to no site */
-    size_t site_len;
-} cli_view;
-
 static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
 {
     memset(v, 0, sizeof *v);
@@ -292,19 +243,7 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
         v->site_len = s->site_id_len;
         return;
     }
-    nd_doc_info info = ND_DOC_INFO_INIT;
-    nd_corpus_doc(r->corpus, d->seq, &info);
-    v->paragraphs = info.paragraphs;
-    v->repeats = info.repeats;
-    v->boilerplate = info.boilerplate;
-    if (info.duplicate_of != ND_NONE) {
-        nd_corpus_doc_id(r->corpus, info.duplicate_of, &v->dup_id, &v->dup_len);
-        v->similarity = info.similarity;
-        v->containment = info.containment;
-    }
-    nd_corpus_doc_id(r->corpus, info.cluster, &v->cl_id, &v->cl_len);
-    v->has_site = 1;
-    if (info.site != ND_NONE) nd_corpus_doc_id(r->corpus, info.site, &v->site_id, &v->site_len);
+    cli_view_of_corpus(r->corpus, d->seq, v);
 }
 
 static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_info *p,
@@ -314,68 +253,11 @@ static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_in
         nd_stream_para(r->stream, i, p, of_id, of_len);
         return;
     }
-    nd_corpus_para(r->corpus, d->seq, i, p);
-    nd_corpus_doc_id(r->corpus, p->of_doc, of_id, of_len);
+    cli_para_of_corpus(r->corpus, d->seq, i, p, of_id, of_len);
 }
 
 /* ---- scan ---------------------------------------------------------------- */
 
-static void cli_write_json_doc(const cli_doc *d, const cli_view *v)
-{
-    fputs("{\"type\":\"doc\",\"doc\":", stdout);
-    cli_json_write_string(stdout, d->id, d->id_len);
-    fputs(",\"source\":", stdout);
-    cli_json_write_string(stdout, d->source, d->source_len);
-    if (v->has_site) {
-        fputs(",\"site\":", stdout);
-        if (v->site_id) cli_json_write_string(stdout, v->site_id, v->site_len);
-        else fputs("null", stdout);
-    }
-    fputs(",\"paragraphs\":", stdout);
-    cli_json_write_size(stdout, v->paragraphs);
-    fputs(",\"repeats\":", stdout);
-    cli_json_write_size(stdout, v->repeats);
-    fputs(",\"boilerplate\":", stdout);
-    cli_json_write_size(stdout, v->boilerplate);
-    fputs(",\"duplicate_of\":", stdout);
-    if (!v->dup_id) {
-        fputs("null", stdout);
-    } else {
-        cli_json_write_string(stdout, v->dup_id, v->dup_len);
-        fputs(",\"similarity\":", stdout);
-        cli_json_write_double(stdout, v->similarity, 4);
-        fputs(",\"containment\":", stdout);
-        cli_json_write_double(stdout, v->containment, 4);
-    }
-    fputs(",\"cluster\":", stdout);
-    cli_json_write_string(stdout, v->cl_id, v->cl_len);
-    fputs("}\n", stdout);
-}
-
-static void cli_write_json_para(const cli_doc *d, size_t i, const nd_para_info *p, const char *of_id,
-                                size_t of_len)
-{
-    fputs("{\"type\":\"para\",\"doc\":", stdout);
-    cli_json_write_string(stdout, d->id, d->id_len);
-    fputs(",\"index\":", stdout);
-    cli_json_write_size(stdout, i);
-    fputs(",\"offset\":", stdout);
-    cli_json_write_size(stdout, p->offset);
-    fputs(",\"length\":", stdout);
-    cli_json_write_size(stdout, p->length);
-    fputs(",\"kind\":\"", stdout);
-    fputs(nd_kind_name(p->kind), stdout);
-    fputc('"', stdout);
-    if (p->kind != ND_KIND_CONTENT) {
-        fputs(",\"of\":{\"doc\":", stdout);
-        cli_json_write_string(stdout, of_id, of_len);
-        fputs(",\"index\":", stdout);
-        cli_json_write_size(stdout, p->of);
-        fputs("},\"similarity\":", stdout);
-        cli_json_write_double(stdout, p->similarity, 4);
-    }
-    fputs("}\n", stdout);
-}
 
 static void cli_scan_report(cli_run *r, const cli_doc *d)
 {
@@ -390,13 +272,13 @@ static void cli_scan_report(cli_run *r, const cli_doc *d)
         putchar('\n');
         return;
     }
-    cli_write_json_doc(d, &v);
+    cli_report_doc(stdout, d, &v);
     for (size_t i = 0; i < v.paragraphs; i++) {
         nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
-        cli_write_json_para(d, i, &p, of_id, of_len);
+        cli_report_para(stdout, d, i, &p, of_id, of_len);
     }
 }
 

@@ -19,6 +19,7 @@
 #include "neardup.h"
 #include "input.h"
 #include "json.h"
+#include "report.h"
 #include "store_cmd.h"
 #include "args.h"
 #include "parallel.h"
@@ -27,8 +28,8 @@ enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3, SC_LOCKED = 4 };
 
 /* Option groups; each command accepts some. */
 enum {
-    G_SIG = 1,     /* signature parameters: recorded in the store */
-    G_DET = 2,     /* detection thresholds: used when comparing */
+    G_SIG = CLI_OPT_SIG, /* signature parameters: recorded in the store */
+    G_DET = CLI_OPT_DET, /* detection thresholds: used when comparing */
     G_IN = 4,      /* reading INPUTs */
     G_STORE = 8,   /* -s STORE */
     G_OUT = 16,    /* -o OUT, --force */
@@ -38,13 +39,6 @@ enum {
     G_TIME = 256,
     G_LOAD = 512,  /* --load-all */
     G_COMMIT = 1024 /* --commit-every */
-};
-
-/* Which nd_params fields were given on the command line. */
-enum {
-    S_W = 1 << 0, S_K = 1 << 1, S_SEED = 1 << 2, S_BITS = 1 << 3, S_SEG = 1 << 4,
-    S_THR = 1 << 5, S_DOCT = 1 << 6, S_CONT = 1 << 7, S_MINC = 1 << 8, S_MINS = 1 << 9,
-    S_SCOPE = 1 << 10, S_BANDS = 1 << 11, S_ROWS = 1 << 12
 };
 
 typedef struct sc_opts {
@@ -70,112 +64,23 @@ static int sc_usage(const sc_opts *o, const char *msg, const char *arg)
     return SC_USAGE;
 }
 
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's
- * days_from_civil): no timegm(), which POSIX lacks. */
-static long long sc_days_from_civil(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD" (00:00 UTC) or seconds since 1970. */
-static int sc_date(const char *s, long long *out)
-{
-    unsigned long long u;
-    if (s && cli_arg_uint(s, (unsigned long long)1 << 62, &u) == 0) {
-        *out = (long long)u;
-        return 0;
-    }
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) return -1;
-    *out = sc_days_from_civil(y, m, d) * 86400;
-    return 0;
-}
-
-
-static int sc_unsigned(const char *v, unsigned *field, unsigned *set, unsigned bit)
-{
-    unsigned long long u;
-    if (cli_arg_uint(v, 1000000, &u)) return -1;
-    *field = (unsigned)u;
-    *set |= bit;
-    return 0;
-}
-
-static int sc_fraction(const char *v, double *field, unsigned *set, unsigned bit)
-{
-    if (cli_arg_double(v, field)) return -1;
-    *set |= bit;
-    return 0;
-}
-
-/* Signature and detection parameters. @return 0, 1 not one of them, -1 bad value. */
-static int sc_param_option(sc_opts *o, const char *n, const char *v)
-{
-    nd_params *p = &o->p;
-    if (o->groups & G_SIG) {
-        if (!strcmp(n, "-w") || !strcmp(n, "--shingle-size")) return sc_unsigned(v, &p->shingle_size, &o->set, S_W);
-        if (!strcmp(n, "-k") || !strcmp(n, "--num-perm")) return sc_unsigned(v, &p->num_perm, &o->set, S_K);
-        if (!strcmp(n, "--sig-bits")) return sc_unsigned(v, &p->sig_bits, &o->set, S_BITS);
-        if (!strcmp(n, "--paragraphs")) return o->set |= S_SEG, cli_arg_seg_mode(v, &p->seg_mode);
-        if (!strcmp(n, "--seed")) {
-            unsigned long long u;
-            if (cli_arg_uint(v, UINT64_MAX, &u)) return -1;
-            p->seed = u;
-            o->set |= S_SEED;
-            return 0;
-        }
-    }
-    if (!(o->groups & G_DET)) return 1;
-    if (!strcmp(n, "--threshold")) return sc_fraction(v, &p->repeat_threshold, &o->set, S_THR);
-    if (!strcmp(n, "--doc-threshold")) return sc_fraction(v, &p->doc_threshold, &o->set, S_DOCT);
-    if (!strcmp(n, "--containment")) return sc_fraction(v, &p->containment_threshold, &o->set, S_CONT);
-    if (!strcmp(n, "--min-contained")) return sc_unsigned(v, &p->min_contained, &o->set, S_MINC);
-    if (!strcmp(n, "--min-stories")) return sc_unsigned(v, &p->min_stories, &o->set, S_MINS);
-    if (!strcmp(n, "--bands")) return sc_unsigned(v, &p->lsh_bands, &o->set, S_BANDS);
-    if (!strcmp(n, "--rows")) return sc_unsigned(v, &p->lsh_rows, &o->set, S_ROWS);
-    if (!strcmp(n, "--scope")) {
-        if (v && !strcmp(v, "source")) p->boilerplate_scope = ND_SCOPE_SOURCE;
-        else if (v && !strcmp(v, "all")) p->boilerplate_scope = ND_SCOPE_ALL;
-        else return -1;
-        o->set |= S_SCOPE;
-        return 0;
-    }
-    return 1;
-}
-
 /* Options with a value. @return 0, 1 unknown, -1 bad value. */
 static int sc_value_option(sc_opts *o, const char *n, const char *v)
 {
-    int rc = sc_param_option(o, n, v);
+    int rc = cli_param_option(&o->p, o->groups & (G_SIG | G_DET), n, v, &o->set);
     if (rc <= 0) return rc;
     unsigned g = o->groups;
     if ((g & G_STORE) && (!strcmp(n, "-s") || !strcmp(n, "--store"))) return (o->store = v) ? 0 : -1;
     if ((g & G_OUT) && (!strcmp(n, "-o") || !strcmp(n, "--output"))) return (o->out = v) ? 0 : -1;
-    if ((g & G_PRUNE) && !strcmp(n, "--before")) return o->have_before = 1, sc_date(v, &o->before);
+    if ((g & G_PRUNE) && !strcmp(n, "--before")) return o->have_before = 1, cli_arg_date(v, &o->before);
     if ((g & G_PRUNE) && !strcmp(n, "--keep")) return o->have_keep = 1, cli_arg_uint(v, (unsigned long long)1 << 62, &o->keep);
-    if ((g & G_TIME) && !strcmp(n, "--time")) return o->have_time = 1, sc_date(v, &o->time);
+    if ((g & G_TIME) && !strcmp(n, "--time")) return o->have_time = 1, cli_arg_date(v, &o->time);
     if ((g & G_COMMIT) && !strcmp(n, "--commit-every")) {
         if (cli_arg_uint(v, (unsigned long long)1 << 62, &o->commit_every) || !o->commit_every) return -1;
         return 0;
     }
     if (!(g & G_IN)) return 1;
-    if (!strcmp(n, "--id-field")) return (o->in.id_field = v) ? 0 : -1;
-    if (!strcmp(n, "--text-field")) return (o->in.text_field = v) ? 0 : -1;
-    if (!strcmp(n, "--source-field")) return (o->in.source_field = v) ? 0 : -1;
-    if (!strcmp(n, "--url-field")) return (o->in.url_field = v) ? 0 : -1;
-    if (!strcmp(n, "--date-field")) return (o->in.date_field = v) ? 0 : -1;
-    if (!strcmp(n, "--source")) return (o->in.source_override = v) ? 0 : -1;
-    return 1;
+    return cli_input_option(&o->in, n, v);
 }
 
 /* Flags. @return 0, or 1 when not a flag of this command. */
@@ -227,18 +132,18 @@ static int sc_parse(sc_opts *o, int argc, char **argv)
 static void sc_apply(const sc_opts *o, nd_params *base)
 {
     const nd_params *p = &o->p;
-    if (o->set & S_W) base->shingle_size = p->shingle_size;
-    if (o->set & S_K) base->num_perm = p->num_perm;
-    if (o->set & S_SEED) base->seed = p->seed;
-    if (o->set & S_BITS) base->sig_bits = p->sig_bits;
-    if (o->set & S_SEG) base->seg_mode = p->seg_mode;
-    if (o->set & S_THR) base->repeat_threshold = p->repeat_threshold;
-    if (o->set & S_DOCT) base->doc_threshold = p->doc_threshold;
-    if (o->set & S_CONT) base->containment_threshold = p->containment_threshold;
-    if (o->set & S_MINC) base->min_contained = p->min_contained;
-    if (o->set & S_MINS) base->min_stories = p->min_stories;
-    if (o->set & S_SCOPE) base->boilerplate_scope = p->boilerplate_scope;
-    if (o->set & (S_BANDS | S_ROWS)) {
+    if (o->set & CLI_SET_W) base->shingle_size = p->shingle_size;
+    if (o->set & CLI_SET_K) base->num_perm = p->num_perm;
+    if (o->set & CLI_SET_SEED) base->seed = p->seed;
+    if (o->set & CLI_SET_BITS) base->sig_bits = p->sig_bits;
+    if (o->set & CLI_SET_SEG) base->seg_mode = p->seg_mode;
+    if (o->set & CLI_SET_THR) base->repeat_threshold = p->repeat_threshold;
+    if (o->set & CLI_SET_DOCT) base->doc_threshold = p->doc_threshold;
+    if (o->set & CLI_SET_CONT) base->containment_threshold = p->containment_threshold;
+    if (o->set & CLI_SET_MINC) base->min_contained = p->min_contained;
+    if (o->set & CLI_SET_MINS) base->min_stories = p->min_stories;
+    if (o->set & CLI_SET_SCOPE) base->boilerplate_scope = p->boilerplate_scope;
+    if (o->set & (CLI_SET_BANDS | CLI_SET_ROWS)) {
         base->lsh_bands = p->lsh_bands;
         base->lsh_rows = p->lsh_rows;
     }
@@ -520,51 +425,6 @@ typedef struct sc_query {
     int failed, changed;
 } sc_query;
 
-static void sc_write_id(const nd_corpus *c, size_t i)
-{
-    const char *id;
-    size_t len;
-    nd_corpus_doc_id(c, i, &id, &len);
-    cli_json_write_string(stdout, id, len);
-}
-
-/* A `doc` line of docs/JSON.md; ids may name stored documents. */
-static void sc_json_doc(const nd_corpus *c, const cli_doc *d, const nd_doc_info *info)
-{
-    fputs("{\"type\":\"doc\",\"doc\":", stdout);
-    cli_json_write_string(stdout, d->id, d->id_len);
-    fputs(",\"source\":", stdout);
-    cli_json_write_string(stdout, d->source, d->source_len);
-    printf(",\"paragraphs\":%zu,\"repeats\":%zu,\"boilerplate\":%zu,\"duplicate_of\":", info->paragraphs,
-           info->repeats, info->boilerplate);
-    if (info->duplicate_of == ND_NONE) {
-        fputs("null", stdout);
-    } else {
-        sc_write_id(c, info->duplicate_of);
-        fputs(",\"similarity\":", stdout);
-        cli_json_write_double(stdout, info->similarity, 4);
-        fputs(",\"containment\":", stdout);
-        cli_json_write_double(stdout, info->containment, 4);
-    }
-    fputs(",\"cluster\":", stdout);
-    sc_write_id(c, info->cluster);
-    fputs("}\n", stdout);
-}
-
-static void sc_json_para(const nd_corpus *c, const cli_doc *d, size_t i, const nd_para_info *p)
-{
-    fputs("{\"type\":\"para\",\"doc\":", stdout);
-    cli_json_write_string(stdout, d->id, d->id_len);
-    printf(",\"index\":%zu,\"offset\":%zu,\"length\":%zu,\"kind\":\"%s\"", i, p->offset, p->length,
-           nd_kind_name(p->kind));
-    if (p->kind != ND_KIND_CONTENT) {
-        fputs(",\"of\":{\"doc\":", stdout);
-        sc_write_id(c, p->of_doc);
-        printf(",\"index\":%zu},\"similarity\":", p->of);
-        cli_json_write_double(stdout, p->similarity, 4);
-    }
-    fputs("}\n", stdout);
-}
 
 static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
 {
@@ -576,11 +436,16 @@ static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
     q->boilerplate += info.boilerplate;
     q->copies += info.duplicate_of != ND_NONE;
     if (q->run.o->json) {
-        sc_json_doc(q->corpus, d, &info);
+        cli_view v;
+        cli_view_of_corpus(q->corpus, idx, &v);
+        v.has_site = 0; /* stored documents keep no template: a query's sites are partial */
+        cli_report_doc(stdout, d, &v);
         for (size_t i = 0; i < info.paragraphs; i++) {
             nd_para_info p = ND_PARA_INFO_INIT;
-            nd_corpus_para(q->corpus, idx, i, &p);
-            sc_json_para(q->corpus, d, i, &p);
+            const char *of_id;
+            size_t of_len;
+            cli_para_of_corpus(q->corpus, idx, i, &p, &of_id, &of_len);
+            cli_report_para(stdout, d, i, &p, of_id, of_len);
         }
         return;
     }
