@@ -20,35 +20,12 @@ jsonl() {
         printf '{"id":"%s"%s,"text":"%s"}\n' "$f" "$extra" "$(json_text "$f")"
     done > "$1"
 }
-# labels OUT: "doc kind index" of every repeat and boilerplate paragraph
-labels() {
-    grep '"type":"para"' "$1" | grep -v '"kind":"content"' |
-        sed 's/.*"doc":"\([^"]*\)","index":\([0-9]*\),.*"kind":"\([a-z]*\)".*/\1 \3 \2/' | sort
-}
-want_labels() {
-    for kind in repeats boilerplate; do
-        k=$(echo "$kind" | sed 's/s$//')
-        sed "s/.*\"doc\": \"\\([^\"]*\\)\".*\"$kind\": \\[\\([0-9, ]*\\)\\].*/\\1 \\2/" corpus/expected.jsonl |
-        while read -r doc list; do
-            for i in $(echo "$list" | tr ',' ' '); do echo "$doc $k $i"; done
-        done
-    done | sort
-}
-# clusters_are_stories OUT: documents of one story share one cluster, stories never do
-clusters_are_stories() {
-    grep '"type":"doc"' "$1" | sed 's/.*"doc":"\([^"]*\)".*"cluster":"\([^"]*\)".*/\1 \2/' | sort > "$TMP/cl"
-    sed 's/.*"doc": "\([^"]*\)", "story": "\([^"]*\)".*/\1 \2/' corpus/expected.jsonl | sort > "$TMP/st"
-    pairs=$(join "$TMP/cl" "$TMP/st" | awk '{print $2, $3}' | sort -u | wc -l)
-    ncl=$(cut -d' ' -f2 "$TMP/cl" | sort -u | wc -l)
-    nst=$(cut -d' ' -f2 "$TMP/st" | sort -u | wc -l)
-    [ "$pairs" -eq "$nst" ] && [ "$ncl" -eq "$nst" ]
-}
 want_labels > "$TMP/want"
 
 jsonl "$TMP/nosrc.jsonl" none
 "$ND" scan --json "$TMP/nosrc.jsonl" > "$TMP/nosrc.out" 2> "$TMP/err"
 check "no sources: scan exits 0" [ $? -eq 0 ]
-labels "$TMP/nosrc.out" > "$TMP/got"
+got_labels "$TMP/nosrc.out" > "$TMP/got"
 check "no sources: labels match corpus/expected.jsonl" diff -u "$TMP/want" "$TMP/got"
 check "no sources: clusters are the stories" clusters_are_stories "$TMP/nosrc.out"
 sites=$(grep '"type":"doc"' "$TMP/nosrc.out" | sed 's/.*"site":"\([^"]*\)".*/\1/' | sort -u | wc -l)
@@ -60,13 +37,13 @@ for feed in dailyharbor metrowire valleypost; do
 done
 
 "$ND" scan --json corpus/feeds > "$TMP/folder.out" 2> "$TMP/err"
-labels "$TMP/folder.out" > "$TMP/got"
+got_labels "$TMP/folder.out" > "$TMP/got"
 check "one folder as one source: labels match" diff -u "$TMP/want" "$TMP/got"
 check "one folder as one source: clusters are the stories" clusters_are_stories "$TMP/folder.out"
 
 jsonl "$TMP/url.jsonl" url
 "$ND" scan --json "$TMP/url.jsonl" > "$TMP/url.out" 2> "$TMP/err"
-labels "$TMP/url.out" > "$TMP/got"
+got_labels "$TMP/url.out" > "$TMP/got"
 check "URLs only: labels match" diff -u "$TMP/want" "$TMP/got"
 check "URLs only: the source is the URL's host" \
     grep -q '"doc":"corpus/feeds/metrowire/01-electric-ferries.txt","source":"metrowire.example"' "$TMP/url.out"
@@ -75,15 +52,13 @@ check "URLs only: the source is the URL's host" \
 grep '"type":"doc"' "$TMP/stream.out" | grep -v '"duplicate_of":null' |
     sed 's/.*"doc":"\([^"]*\)".*"duplicate_of":"\([^"]*\)".*/\1 \2/' | sort > "$TMP/copies"
 check "stream without sources: the five copies are found ($(wc -l < "$TMP/copies"))" [ "$(wc -l < "$TMP/copies")" -eq 5 ]
-join "$TMP/copies" "$TMP/st" > "$TMP/j1"
-bad=$(awk '{print $2, $3}' "$TMP/j1" | sort | join - "$TMP/st" | awk '$2 != $3' | wc -l)
+sed 's/.*"doc": "\([^"]*\)", "story": "\([^"]*\)".*/\1 \2/' corpus/expected.jsonl | sort > "$TMP/stories"
+join "$TMP/copies" "$TMP/stories" > "$TMP/j1"
+bad=$(awk '{print $2, $3}' "$TMP/j1" | sort | join - "$TMP/stories" | awk '$2 != $3' | wc -l)
 check "stream without sources: each copy names a document of its story" [ "$bad" -eq 0 ]
 # a stream labels chrome only after seeing it under min_stories stories, and never a story
-sed 's/.*"doc": "\([^"]*\)".*"chrome": \[\([0-9, ]*\)\].*/\1 \2/' corpus/expected.jsonl |
-    while read -r doc list; do
-        for i in $(echo "$list" | tr ',' ' '); do echo "$doc boilerplate $i"; done
-    done | sort > "$TMP/chrome"
-labels "$TMP/stream.out" | grep ' boilerplate ' > "$TMP/got"
+want_labels chrome > "$TMP/chrome"
+got_labels "$TMP/stream.out" | grep ' boilerplate ' > "$TMP/got"
 check "stream without sources: boilerplate only where the page has chrome ($(wc -l < "$TMP/got") paragraphs)" \
     sh -c "[ \$(wc -l < '$TMP/got') -ge 150 ] && [ -z \"\$(comm -23 '$TMP/got' '$TMP/chrome')\" ]"
 
