@@ -38,16 +38,16 @@
 #define ND__SITE_PEERS 4    /* earlier pages per edge family checked */
 
 typedef struct nd__edge {
-    uint32_t fam;
-    uint32_t doc_end;   /* document << 1 | end (0: top, 1: bottom) */
+    uint32_t fam, doc;
+    uint32_t end;       /* 0: top, 1: bottom */
 } nd__edge;
 
 static int nd__cmp_edge(const void *a, const void *b)
 {
     const nd__edge *x = a, *y = b;
     if (x->fam != y->fam) return x->fam < y->fam ? -1 : 1;
-    if ((x->doc_end & 1) != (y->doc_end & 1)) return (x->doc_end & 1) ? 1 : -1;
-    return (x->doc_end > y->doc_end) - (x->doc_end < y->doc_end);
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
 }
 
 static int nd__cmp_u64(const void *a, const void *b)
@@ -63,19 +63,30 @@ typedef struct nd__sites {
     uint32_t *at;           /* per page: first of its entries' positions in `pos` */
     uint32_t *pos;          /* positions in edges of each page's entries, page-major */
     uint32_t *mark;         /* per family: last token that marked it */
+    size_t nmark;
     uint32_t token;
     uint32_t *uf;           /* union-find over pages, the root the earliest */
 } nd__sites;
 
 /* The page's non-repeat paragraphs are its families in order; an edge is
  * one of the first or last ND__SITE_EDGE of them (once per family and end). */
+/* A token no family is marked with yet. */
+static uint32_t nd__next_token(nd__sites *s)
+{
+    if (++s->token == 0) { /* wrapped: forget every mark */
+        memset(s->mark, 0, s->nmark * sizeof *s->mark);
+        s->token = 1;
+    }
+    return s->token;
+}
+
 static size_t nd__page_edges(nd__sites *s, uint32_t d, nd__edge *out)
 {
     const nd_corpus *c = s->c;
     const nd__cdoc *doc = &c->docs[d];
     size_t n = 0;
     for (unsigned end = 0; end < 2; end++) {
-        s->token++;
+        nd__next_token(s);
         unsigned taken = 0;
         for (uint32_t i = 0; i < doc->npara && taken < ND__SITE_EDGE; i++) {
             size_t g = doc->para0 + (end ? doc->npara - 1 - i : i);
@@ -84,7 +95,7 @@ static size_t nd__page_edges(nd__sites *s, uint32_t d, nd__edge *out)
             uint32_t f = c->fam[g];
             if (s->mark[f] == s->token) continue;
             s->mark[f] = s->token;
-            out[n++] = (nd__edge){ f, d << 1 | end };
+            out[n++] = (nd__edge){ f, d, end };
         }
     }
     return n;
@@ -108,7 +119,7 @@ static int nd__collect_edges(nd__sites *s)
     uint32_t *fill = nd__alloc(c->al, (c->ndocs + 1) * sizeof *fill);
     if (!fill) return ND_E_NOMEM;
     memcpy(fill, s->at, (c->ndocs + 1) * sizeof *fill);
-    for (size_t i = 0; i < s->nedges; i++) s->pos[fill[s->edges[i].doc_end >> 1]++] = (uint32_t)i;
+    for (size_t i = 0; i < s->nedges; i++) s->pos[fill[s->edges[i].doc]++] = (uint32_t)i;
     nd__free(c->al, fill);
     return ND_OK;
 }
@@ -143,10 +154,10 @@ static void nd__mark_page(nd__sites *s, uint32_t d)
  * their own each: one site, two stories. */
 static int nd__own_middles(nd__sites *s, uint32_t d, uint32_t e)
 {
-    s->token++;
+    nd__next_token(s);
     nd__mark_page(s, e);
     if (nd__own_middle(s->c, s->mark, s->token, d) < ND__SITE_OWN) return 0;
-    s->token++;
+    nd__next_token(s);
     nd__mark_page(s, d);
     return nd__own_middle(s->c, s->mark, s->token, e) >= ND__SITE_OWN;
 }
@@ -170,8 +181,8 @@ static size_t nd__peers(const nd__sites *s, uint32_t d, uint64_t *out)
         const nd__edge *me = &s->edges[i];
         for (size_t j = i, step = 0; j-- > 0 && step < ND__SITE_PEERS; step++) {
             const nd__edge *o = &s->edges[j];
-            if (o->fam != me->fam || (o->doc_end & 1) != (me->doc_end & 1)) break;
-            out[n++] = (uint64_t)(o->doc_end >> 1) << 1 | (me->doc_end & 1);
+            if (o->fam != me->fam || o->end != me->end) break;
+            out[n++] = (uint64_t)o->doc << 1 | me->end;
         }
     }
     qsort(out, n, sizeof *out, nd__cmp_u64);
@@ -230,7 +241,8 @@ int nd__infer_sites(nd_corpus *c, uint32_t *site, uint8_t *pooled)
     s.c = c;
     s.uf = site;
     for (uint32_t d = 0; d < c->ndocs; d++) site[d] = d;
-    s.mark = nd__calloc(c->al, (c->npara > c->ndocs ? c->npara : c->ndocs) + 1, sizeof *s.mark);
+    s.nmark = (c->npara > c->ndocs ? c->npara : c->ndocs) + 1;
+    s.mark = nd__calloc(c->al, s.nmark, sizeof *s.mark);
     uint64_t *peers = nd__alloc(c->al, 2 * ND__SITE_EDGE * ND__SITE_PEERS * sizeof *peers);
     int rc = s.mark && peers ? nd__collect_edges(&s) : ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) nd__link_page(&s, d, peers);
