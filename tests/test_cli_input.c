@@ -857,6 +857,77 @@ static void test_replay_regular_files(void **state)
     rec_clear(&r2);
 }
 
+/* ---- Repeated ids ------------------------------------------------------- */
+
+/* The first document keeps its id; later ones are delivered as ID#N (the
+ * first N >= 2 not in use) with a warning naming both places; a replay
+ * renames them the same way. */
+static void test_repeated_ids(void **state)
+{
+    rec r1 = { 0 }, r2 = { 0 };
+    char *const inputs[] = { "l.jsonl", "a.txt", "m.jsonl", "a.txt" };
+    cli_inputs *in;
+
+    (void)state;
+    write_text("a.txt", "A");
+    write_text("l.jsonl", "{\"id\":\"x\",\"text\":\"1\"}\n"
+                          "{\"id\":\"y\",\"text\":\"2\"}\n"
+                          "{\"id\":\"x\",\"text\":\"3\"}\n"
+                          "{\"id\":\"x#2\",\"text\":\"4\"}\n");
+    write_text("m.jsonl", "{\"id\":\"x\",\"text\":\"5\"}\n{\"id\":7,\"text\":\"6\"}\n"
+                          "{\"id\":\"7\",\"text\":\"7\"}\n");
+    in = cli_inputs_open(inputs, 4, NULL, 1);
+    assert_non_null(in);
+    assert_int_equal(cli_inputs_read(in, on_doc, on_err, &r1), 0); /* warnings only */
+    assert_int_equal(r1.ndocs, 9);
+    assert_doc(&r1, 0, "x", "1");
+    assert_doc(&r1, 1, "y", "2");
+    assert_doc(&r1, 2, "x#2", "3");
+    assert_doc(&r1, 3, "x#2#2", "4");
+    assert_doc(&r1, 4, "a.txt", "A");
+    assert_doc(&r1, 5, "x#3", "5");
+    assert_doc(&r1, 6, "7", "6");
+    assert_doc(&r1, 7, "7#2", "7"); /* a numeric id is its text */
+    assert_doc(&r1, 8, "a.txt#2", "A");
+    assert_int_equal(r1.nerrs, 5);
+    assert_err(&r1, 0, CLI_WARNING, "l.jsonl", 3, "id \"x\" already used by the document at l.jsonl:1;");
+    assert_err(&r1, 0, CLI_WARNING, "l.jsonl", 3, "reported as \"x#2\"");
+    assert_err(&r1, 1, CLI_WARNING, "l.jsonl", 4, "at l.jsonl:3 (an id made for a repeated one)");
+    assert_err(&r1, 2, CLI_WARNING, "m.jsonl", 1, "at l.jsonl:1;");
+    assert_err(&r1, 3, CLI_WARNING, "m.jsonl", 3, "id \"7\" already used by the document at m.jsonl:2;");
+    assert_err(&r1, 4, CLI_WARNING, "a.txt", 0, "already used by the document at a.txt;");
+    assert_int_equal(cli_inputs_read(in, on_doc, on_err, &r2), 0);
+    assert_same_docs(&r1, &r2);
+    cli_inputs_close(in);
+    rec_clear(&r1);
+    rec_clear(&r2);
+}
+
+/* Many repeats of one id: every document delivered, every id distinct, and
+ * the suffixes counted on rather than searched from 2 each time. */
+static void test_repeated_ids_many(void **state)
+{
+    rec r = { 0 };
+    FILE *f = fopen("many.jsonl", "wb");
+    size_t i;
+    char want[32];
+
+    (void)state;
+    assert_non_null(f);
+    for (i = 0; i < 5000; i++)
+        fprintf(f, "{\"id\":\"same\",\"text\":\"t%zu\"}\n", i);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(read_one(&r, "many.jsonl", NULL), 0);
+    assert_int_equal(r.ndocs, 5000);
+    assert_int_equal(r.nerrs, 4999);
+    assert_doc(&r, 0, "same", "t0");
+    for (i = 1; i < 5000; i++) {
+        snprintf(want, sizeof want, "same#%zu", i + 1);
+        assert_string_equal(r.docs[i].id, want);
+    }
+    rec_clear(&r);
+}
+
 /* Runs `fn` with standard input fed by a child process writing data[0..n). */
 typedef void (*stdin_test)(void *arg);
 
@@ -1065,6 +1136,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_huge_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_regular_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_ids_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_replay_pipe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_replay_gz_pipe, setup, teardown),
