@@ -102,7 +102,7 @@ static const char *cli_options_text =
     "  --min-stories N        distinct stories a paragraph must recur in to be\n"
     "                         boilerplate (default 3)\n"
     "  --scope SCOPE          where boilerplate recurs: source (default) or all\n"
-    "  --bands B --rows R     banding of the copy index (default: derived)\n"
+    "  --bands B --rows R     banding of the copy index (default: derived from -k)\n"
     "  --sig-bits B           bits kept per MinHash value: 32 (default), 16 or 8\n"
     "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
@@ -259,13 +259,19 @@ static void cli_para_of(const cli_run *r, const cli_doc *d, size_t i, nd_para_in
 /* ---- scan ---------------------------------------------------------------- */
 
 
+/* "1 repeat", "2 repeats": counts in the text output agree with their noun. */
+static const char *cli_s(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static void cli_scan_report(cli_run *r, const cli_doc *d)
 {
     cli_view v;
     cli_view_of(r, d, &v);
     if (!r->o->json) {
-        printf("%.*s: %zu paragraphs, %zu repeats, %zu boilerplate", (int)d->id_len, d->id,
-               v.paragraphs, v.repeats, v.boilerplate);
+        printf("%.*s: %zu paragraph%s, %zu repeat%s, %zu boilerplate", (int)d->id_len, d->id,
+               v.paragraphs, cli_s(v.paragraphs), v.repeats, cli_s(v.repeats), v.boilerplate);
         if (v.dup_id)
             printf(", copy of %.*s (similarity %.2f, containment %.2f)", (int)v.dup_len, v.dup_id,
                    v.similarity, v.containment);
@@ -628,12 +634,12 @@ static int cli_run_command(const cli_opts *o)
     nd_corpus_free(r.corpus);
     nd_doc_free(r.doc);
     nd_ctx_free(r.ctx);
-    if (o->cmd == CMD_SCAN && !o->json)
-        printf("total: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
-               r.docs, r.paras, r.repeats, r.boilerplate, r.copies);
-    else if (!o->quiet)
-        fprintf(stderr, "neardup: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
-                r.docs, r.paras, r.repeats, r.boilerplate, r.copies);
+    int to_stdout = o->cmd == CMD_SCAN && !o->json;
+    if (to_stdout || !o->quiet)
+        fprintf(to_stdout ? stdout : stderr,
+                "%s%zu document%s, %zu paragraph%s, %zu repeat%s, %zu boilerplate, %zu cop%s\n",
+                to_stdout ? "total: " : "neardup: ", r.docs, cli_s(r.docs), r.paras, cli_s(r.paras),
+                r.repeats, cli_s(r.repeats), r.boilerplate, r.copies, r.copies == 1 ? "y" : "ies");
     if (fflush(stdout) != 0) r.io_failed = 1;
     if (errors || r.io_failed) return EXIT_INPUT;
     return (o->exit_status && (r.repeats || r.boilerplate || r.copies)) ? EXIT_FOUND : EXIT_OK;
@@ -646,7 +652,8 @@ static void cli_help(cli_cmd cmd)
                "Reports, for every paragraph of every document, whether it is content, a\n"
                "repeat of an earlier paragraph of the same document, or boilerplate of its\n"
                "feed; and, for every document, whether it copies an earlier one. Reads the\n"
-               "input twice (standard input is spooled to a temporary file).\n\n%s",
+               "input once (standard input too) and reports when the whole collection is\n"
+               "known; --stream labels each document on arrival instead.\n\n%s",
                cli_options_text);
     else if (cmd == CMD_DUPS)
         printf("usage: neardup dups [options] INPUT...\n\n"

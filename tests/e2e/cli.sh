@@ -32,6 +32,15 @@ printf 'Feed One Home\n%s\nFeed One footer\n' "$body" > "$D/feed1/story.txt"
 printf 'Welcome to Feed Two\n%s\nCopyright Feed Two\n' "$body" > "$D/feed2/copy.txt"
 "$ND" dups --json "$D/feed1" "$D/feed2" > "$TMP/dups" 2>/dev/null
 check "dups finds the copy" grep -q "\"docs\":\[\"$D/feed1/story.txt\",\"$D/feed2/copy.txt\"\]" "$TMP/dups"
+# text output: counts agree with their nouns
+printf 'just one paragraph here\n' > "$D/one.txt"
+"$ND" scan "$D/one.txt" > "$TMP/one.out" 2>/dev/null
+check "singular per document" grep -qx "$D/one.txt: 1 paragraph, 0 repeats, 0 boilerplate" "$TMP/one.out"
+check "singular in the total" grep -qx "total: 1 document, 1 paragraph, 0 repeats, 0 boilerplate, 0 copies" "$TMP/one.out"
+"$ND" scan "$D/feed1" "$D/feed2" > "$TMP/two.out" 2>/dev/null
+check "plural and one copy in the total" grep -qx "total: 2 documents, 10 paragraphs, 0 repeats, 0 boilerplate, 1 copy" "$TMP/two.out"
+"$ND" scan --help > "$TMP/help" 2>&1
+check "scan --help says the input is read once" grep -q "input once" "$TMP/help"
 # options that would be ignored are usage errors
 "$ND" scan --window 5 "$D/t.txt" > /dev/null 2>&1
 check "--window without --stream exits 2" [ $? -eq 2 ]
