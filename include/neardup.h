@@ -408,9 +408,10 @@ typedef struct nd_doc_info {
  *   5. boilerplate confirmed: candidate families in min_stories or more
  *      distinct stories of a site (pooled pages also take the verdicts
  *      their families have in sites); then 4 again with the confirmed set.
- * The corpus keeps per paragraph its span, signature, LSH band keys and
- * verdict (K*4 + 4 * (family + copy bands) + 32 bytes: 736 at the default
- * K = 128), per document its id, source and signature; never the text.
+ * The corpus keeps per paragraph its span, signature (4 bytes per value), a
+ * 32-bit key per band of the family and copy indexes, and its verdict; per
+ * document its id, source and signature; never the text. bench/RESULTS.md
+ * gives the measured bytes per paragraph.
  * One thread at a time (see nd_corpus_set_threads for finish). */
 typedef struct nd_corpus nd_corpus;
 

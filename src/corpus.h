@@ -32,7 +32,7 @@ typedef struct nd__cdoc {
  * Paragraph signatures (k values) and band keys (nkeys, see nd__ctx_keys)
  * are kept in chunks of ND__CHUNK paragraphs, so that a growing collection
  * never copies them nor needs twice their memory while it grows (they are
- * most of its size: 700 bytes per paragraph at K = 128). Only the first
+ * most of its size: see bench/RESULTS.md for bytes per paragraph). Only the first
  * chunk grows, by doubling, up to ND__CHUNK: small collections stay small.
  */
 #define ND__CHUNK_SHIFT 13u
