@@ -25,6 +25,10 @@
  *   skipped silently. An id that is a string is unescaped; a number is passed
  *   as its literal text; missing or of another type, "<path>:<line>" is used
  *   with a warning. A `source` that is null or missing falls back silently.
+ * - Ids are unique within one cli_inputs_read() pass: a document whose id was
+ *   already delivered gets the first unused "ID#N" (N >= 2) instead, with a
+ *   warning naming the file (and line) of the first; a replay gives the same
+ *   ids. Every id of the pass is kept in memory (its bytes and ~56 more).
  *
  * Errors are reported through the callback with the input's name and, for
  * JSONL, the 1-based line number; the reader then goes on with the next line
