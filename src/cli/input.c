@@ -121,6 +121,7 @@ struct cli_inputs {
     cli_buf path;   /* path of the file or directory being read */
     dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
     size_t ndirs;
+    int in_walk; /* the file being opened was found in a directory */
     id_set ids;
 };
 
@@ -590,10 +591,36 @@ static int spool_open(cli_inputs *in, reader *r, spool *sp, const char *path, in
     return 0;
 }
 
+/* Opens a file found in a directory, which stat() said is regular, so that
+ * it cannot block: were it replaced by a FIFO in between, open() would wait
+ * for a writer. @return the descriptor, -1 (errno set), or -2 (not regular,
+ * reported). */
+static int open_regular(cli_inputs *in, const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), flags;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        report(in, CLI_WARNING, path, 0, "not a regular file, skipped");
+        return -2;
+    }
+    flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
 static int plain_open(cli_inputs *in, reader *r, const char *path, int is_stdin)
 {
-    int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    int fd = is_stdin         ? dup(STDIN_FILENO)
+             : in->in_walk    ? open_regular(in, path)
+                              : open(path, O_RDONLY | O_CLOEXEC);
 
+    if (fd == -2)
+        return -1;
     if (fd < 0) {
         report(in, CLI_ERROR, path, 0, "cannot open: %s", strerror(errno));
         return -1;
@@ -1179,8 +1206,11 @@ static void visit(cli_inputs *in, const char *input, int top)
     }
     if (S_ISDIR(st.st_mode))
         enter_dir(in, input, &st);
-    else if (S_ISREG(st.st_mode) || top)
+    else if (S_ISREG(st.st_mode) || top) {
+        in->in_walk = !top;
         read_file(in, input, NULL, 0);
+        in->in_walk = 0;
+    }
     else
         report(in, CLI_WARNING, in->path.data, 0, "not a regular file, skipped");
 }
