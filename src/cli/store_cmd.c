@@ -57,6 +57,12 @@ typedef struct sc_opts {
 
 /* ---- Parsing ------------------------------------------------------------------ */
 
+/* "1 document", "2 documents": counts in messages agree with their noun. */
+static const char *sc_s(unsigned long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static int sc_usage(const sc_opts *o, const char *msg, const char *arg)
 {
     fprintf(stderr, "neardup %s: %s%s%s\nTry 'neardup %s --help'.\n", o->cmd, msg, arg ? ": " : "",
@@ -399,9 +405,9 @@ static int sc_index_run(const sc_opts *o)
     nd_store_info info = ND_STORE_INFO_INIT;
     /* only what was committed counts: after a failed write the rest is gone */
     if (x.store && !o->quiet && !nd_store_describe(x.store, &info)) {
-        fprintf(stderr, "neardup: indexed %zu documents (%llu bytes of text) into %s: %llu documents, %llu bytes\n",
-                x.docs, x.text_bytes, o->store, (unsigned long long)info.documents,
-                (unsigned long long)info.file_bytes);
+        fprintf(stderr, "neardup: indexed %zu document%s (%llu bytes of text) into %s: %llu document%s, %llu bytes\n",
+                x.docs, sc_s(x.docs), x.text_bytes, o->store, (unsigned long long)info.documents,
+                sc_s(info.documents), (unsigned long long)info.file_bytes);
         if (x.uncommitted)
             fprintf(stderr, "neardup: %zu documents analyzed were not committed\n", x.uncommitted);
     }
@@ -449,8 +455,8 @@ static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
         }
         return;
     }
-    printf("%.*s: %zu paragraphs, %zu repeats, %zu boilerplate", (int)d->id_len, d->id, info.paragraphs,
-           info.repeats, info.boilerplate);
+    printf("%.*s: %zu paragraph%s, %zu repeat%s, %zu boilerplate", (int)d->id_len, d->id, info.paragraphs,
+           sc_s(info.paragraphs), info.repeats, sc_s(info.repeats), info.boilerplate);
     if (info.duplicate_of != ND_NONE) {
         const char *id;
         size_t len;
@@ -536,8 +542,8 @@ static int sc_query_load(sc_query *q, nd_store *s, cli_inputs *in)
     if (rc) fprintf(stderr, "neardup %s: %s\n", o->cmd, nd_strerror(rc));
     else if ((rc = nd_store_load_probed(s, q->corpus, q->probe, &loaded))) sc_store_error(o, s);
     if (!rc && !o->quiet)
-        fprintf(stderr, "neardup %s: %zu of %zu stored documents can matter to the inputs\n", o->cmd,
-                loaded, nd_store_count(s));
+        fprintf(stderr, "neardup %s: %zu of %zu stored document%s can matter to the inputs\n", o->cmd,
+                loaded, nd_store_count(s), sc_s(nd_store_count(s)));
     nd_store_probe_free(q->probe);
     q->probe = NULL;
     return rc;
@@ -565,8 +571,9 @@ static int sc_query_run(const sc_opts *o)
         q.base = nd_corpus_count(q.corpus);
         errors = sc_query_inputs(&q, in);
         if (!o->json)
-            printf("total: %zu documents, %zu paragraphs, %zu repeats, %zu boilerplate, %zu copies\n",
-                   q.docs, q.paras, q.repeats, q.boilerplate, q.copies);
+            printf("total: %zu document%s, %zu paragraph%s, %zu repeat%s, %zu boilerplate, %zu cop%s\n",
+                   q.docs, sc_s(q.docs), q.paras, sc_s(q.paras), q.repeats, sc_s(q.repeats), q.boilerplate,
+                   q.copies, q.copies == 1 ? "y" : "ies");
         if (fflush(stdout)) q.failed = 1;
         status = errors || q.failed ? SC_INPUT
                : o->exit_status && (q.repeats || q.boilerplate || q.copies) ? SC_FOUND : SC_OK;
@@ -669,7 +676,7 @@ static int sc_compare_run(const sc_opts *o)
     if (!rc) rc = sc_compare_pairs(&x);
     if (!rc && fflush(stdout)) rc = ND_E_IO;
     if (!rc) status = o->exit_status && x.pairs ? SC_FOUND : SC_OK;
-    if (!rc && !o->quiet) fprintf(stderr, "neardup compare: %zu pairs\n", x.pairs);
+    if (!rc && !o->quiet) fprintf(stderr, "neardup compare: %zu pair%s\n", x.pairs, sc_s(x.pairs));
     nd_corpus_free(x.corpus);
     nd_store_close(x.a);
     nd_store_close(x.b);
@@ -768,7 +775,7 @@ static int sc_merge_run(const sc_opts *o)
         int crc = sc_rewrite_close(o, &w, o->out, !rc);
         if (!rc) rc = crc;
     }
-    if (!rc && !o->quiet) fprintf(stderr, "neardup merge: %zu documents from %zu stores into %s\n", docs, o->nargs, o->out);
+    if (!rc && !o->quiet) fprintf(stderr, "neardup merge: %zu document%s from %zu store%s into %s\n", docs, sc_s(docs), o->nargs, sc_s(o->nargs), o->out);
     for (size_t i = 0; in && i < o->nargs; i++) nd_store_close(in[i]);
     free(in);
     nd_ctx_free(ctx);
@@ -872,7 +879,7 @@ static int sc_prune_run(const sc_opts *o)
         if (!rc) rc = crc;
     }
     if (!rc && !o->quiet)
-        fprintf(stderr, "neardup prune: kept %lld of %zu documents in %s\n", kept, n, o->store);
+        fprintf(stderr, "neardup prune: kept %lld of %zu document%s in %s\n", kept, n, sc_s(n), o->store);
     nd_store_close(s); /* after the rename: releases the old file's lock */
     nd_ctx_free(ctx);
     free(keep);

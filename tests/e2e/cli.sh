@@ -39,6 +39,10 @@ check "singular per document" grep -qx "$D/one.txt: 1 paragraph, 0 repeats, 0 bo
 check "singular in the total" grep -qx "total: 1 document, 1 paragraph, 0 repeats, 0 boilerplate, 0 copies" "$TMP/one.out"
 "$ND" scan "$D/feed1" "$D/feed2" > "$TMP/two.out" 2>/dev/null
 check "plural and one copy in the total" grep -qx "total: 2 documents, 10 paragraphs, 0 repeats, 0 boilerplate, 1 copy" "$TMP/two.out"
+"$ND" index -s "$TMP/one.nds" "$D/one.txt" 2> "$TMP/index.err"
+check "singular in index's summary" grep -q "indexed 1 document (" "$TMP/index.err"
+"$ND" query -s "$TMP/one.nds" "$D/one.txt" > "$TMP/query.out" 2>/dev/null
+check "singular in query's total" grep -qx "total: 1 document, 1 paragraph, 0 repeats, 0 boilerplate, 1 copy" "$TMP/query.out"
 "$ND" scan --help > "$TMP/help" 2>&1
 check "scan --help says the input is read once" grep -q "input once" "$TMP/help"
 # options that would be ignored are usage errors
