@@ -196,9 +196,15 @@ check "all at once, index: every document the scan reported is stored" \
 # (craft_store.py), so the checks behind the checksums are what answers.
 nd index $K -s "$D/ok.nds" "$D/good.txt" "$D/good.jsonl" 2> /dev/null
 check "a good store is made" [ $? -eq 0 ]
-store_bad() { # store_bad NAME STORE: info --verify, query and index refuse it, naming it
+store_bad() { # store_bad NAME STORE [readers]: info --verify, query (and index) refuse it, naming it
     cp "$2" "$TMP/before"
-    for cmd in "info --verify $2" "query -s $2 $D/good.txt" "index -s $2 $D/good.txt"; do
+    cmds="info --verify $2|query -s $2 $D/good.txt"
+    [ "${3:-}" = readers ] || cmds="$cmds|index -s $2 $D/good.txt"
+    IFS='|'
+    set -f
+    for cmd in $cmds; do
+        unset IFS
+        set +f
         nd $cmd > /dev/null 2> "$TMP/err"
         rc=$?
         check "$1: ${cmd%% *} fails (got $rc)" sh -c "[ $rc -ne 0 ] && [ $rc -ne 99 ]"
@@ -206,8 +212,14 @@ store_bad() { # store_bad NAME STORE: info --verify, query and index refuse it, 
     done
     check "$1: the file is left as it was" cmp -s "$2" "$TMP/before"
 }
+# a store cut inside its header is what a crash during creation leaves:
+# readers refuse it, and index writes a new store in its place
 head -c 50 "$D/ok.nds" > "$D/cut.nds"
-store_bad "store cut inside its header" "$D/cut.nds"
+store_bad "store cut inside its header" "$D/cut.nds" readers
+nd index $K -s "$D/cut.nds" "$D/good.txt" > /dev/null 2>&1
+check "store cut inside its header: index creates it anew" [ $? -eq 0 ]
+nd info --verify "$D/cut.nds" > /dev/null 2>&1
+check "store cut inside its header: the new store verifies" [ $? -eq 0 ]
 store_bad "a text file as a store" "$D/good.txt"
 if command -v python3 > /dev/null 2>&1; then
     for mode in version slots frame; do
