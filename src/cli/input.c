@@ -111,6 +111,9 @@ struct cli_inputs {
     void *payload;
     long errors;
     size_t seq;
+    unsigned long long text_bytes; /* of the documents delivered */
+    cli_progress_fn progress;
+    void *progress_payload;
     int stop;
 
     cli_buf buf;    /* file contents, or JSONL lines being split */
@@ -360,6 +363,9 @@ static void emit(cli_inputs *in, cli_doc *doc)
     doc->seq = in->seq++;
     if (in->fn && in->fn(doc, in->payload) != 0)
         in->stop = 1;
+    in->text_bytes += doc->text_len;
+    if (in->progress)
+        in->progress(in->seq, in->text_bytes, in->progress_payload);
 }
 
 static const char *type_name(int type)
@@ -1318,11 +1324,18 @@ long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payloa
     in->payload = payload;
     in->errors = 0;
     in->seq = 0;
+    in->text_bytes = 0;
     in->stop = 0;
     ids_reset(&in->ids); /* a replay renames the same documents the same way */
     for (i = 0; i < in->count && !in->stop; i++)
         read_input(in, i);
     return in->stop ? -1 : in->errors;
+}
+
+void cli_inputs_on_progress(cli_inputs *in, cli_progress_fn fn, void *payload)
+{
+    in->progress = fn;
+    in->progress_payload = payload;
 }
 
 void cli_inputs_close(cli_inputs *in)

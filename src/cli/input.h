@@ -105,6 +105,11 @@ cli_inputs *cli_inputs_open(char *const *inputs, size_t count, const cli_input_o
  * replayable; cli_doc.seq restarts at 0 on each call. */
 long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payload);
 
+/* Called after each document delivered by cli_inputs_read() with the count
+ * of documents and the bytes of their text so far (progress displays). */
+typedef void (*cli_progress_fn)(size_t docs, unsigned long long bytes, void *payload);
+void cli_inputs_on_progress(cli_inputs *in, cli_progress_fn fn, void *payload);
+
 /* Frees everything and closes any spool. NULL is a no-op. */
 void cli_inputs_close(cli_inputs *in);
 

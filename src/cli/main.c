@@ -23,6 +23,7 @@
 #include "json.h"
 #include "parallel.h"
 #include "report.h"
+#include "progress.h"
 #include "args.h"
 #include "store_cmd.h"
 
@@ -34,7 +35,7 @@ typedef struct cli_opts {
     cli_cmd cmd;
     nd_params params;
     cli_input_opts in;
-    int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream;
+    int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream, no_progress;
     size_t window;
     unsigned threads;
     const char *outdir;
@@ -55,6 +56,7 @@ typedef struct cli_run {
     cli_buf clean;         /* cleaned text of the current document */
     FILE *out;             /* clean -o: the open output file */
     char *out_path;        /* its path */
+    cli_progress progress; /* of the first reading of the input */
 } cli_run;
 
 static const char *cli_usage_text =
@@ -114,7 +116,8 @@ static const char *cli_options_text =
     "  --source NAME          the source (feed) of every document\n"
     "  --binary               process files that hold NUL bytes instead of skipping them\n"
     "  --exit-status          exit with 3 when something was found\n"
-    "  -q, --quiet            no warnings, no summary on stderr\n"
+    "  -q, --quiet            no warnings, no summary, no progress on stderr\n"
+    "  --no-progress          no progress line on a terminal\n"
     "  -h, --help             this help\n";
 
 /* ---- Option parsing ------------------------------------------------------- */
@@ -160,6 +163,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     if (!strcmp(name, "--json")) o->json = 1;
     else if (!strcmp(name, "--exit-status")) o->exit_status = 1;
     else if (!strcmp(name, "-q") || !strcmp(name, "--quiet")) o->quiet = 1;
+    else if (!strcmp(name, "--no-progress")) o->no_progress = 1;
     else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
     else if (!strcmp(name, "--keep-boilerplate")) o->keep_boilerplate = 1;
     else if (!strcmp(name, "--stream")) o->stream = 1;
@@ -564,6 +568,23 @@ static void cli_totals(cli_run *r)
     }
 }
 
+static void cli_on_progress(size_t docs, unsigned long long bytes, void *payload)
+{
+    cli_progress_update(payload, docs, bytes);
+}
+
+/* The input of the run's reading pass, with its progress shown. */
+static cli_inputs *cli_open_inputs(cli_run *r, int replayable)
+{
+    const cli_opts *o = r->o;
+    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, replayable);
+    static const char *names[] = { "scan", "clean", "dups" };
+    cli_progress_start(&r->progress, names[o->cmd == CMD_CLEAN ? 1 : o->cmd == CMD_DUPS ? 2 : 0],
+                       o->inputs, o->ninputs, !o->quiet && !o->no_progress);
+    if (in) cli_inputs_on_progress(in, cli_on_progress, &r->progress);
+    return in;
+}
+
 static long cli_process_stream(cli_run *r)
 {
     const cli_opts *o = r->o;
@@ -572,8 +593,9 @@ static long cli_process_stream(cli_run *r)
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
         return 1;
     }
-    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, 0);
+    cli_inputs *in = cli_open_inputs(r, 0);
     long errors = in ? cli_inputs_read(in, cli_stream_doc, cli_on_error, r) : 1;
+    cli_progress_end(&r->progress);
     cli_inputs_close(in);
     nd_stream_free(r->stream);
     r->stream = NULL;
@@ -584,7 +606,7 @@ static long cli_process(cli_run *r)
 {
     const cli_opts *o = r->o;
     if (o->stream) return cli_process_stream(r);
-    cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, o->cmd == CMD_CLEAN);
+    cli_inputs *in = cli_open_inputs(r, o->cmd == CMD_CLEAN);
     if (!in) return 1;
     long errors;
     if (o->threads > 1 && (r->pool = cli_pool_create(r->ctx, r->corpus, o->threads)) != NULL) {
@@ -595,6 +617,8 @@ static long cli_process(cli_run *r)
     } else {
         errors = cli_inputs_read(in, cli_pass1, cli_on_error, r);
     }
+    cli_inputs_on_progress(in, NULL, NULL); /* clean's second reading is not shown */
+    cli_progress_end(&r->progress);
     int rc = nd_corpus_finish(r->corpus);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));

@@ -20,6 +20,7 @@
 #include "input.h"
 #include "json.h"
 #include "report.h"
+#include "progress.h"
 #include "store_cmd.h"
 #include "args.h"
 #include "parallel.h"
@@ -48,7 +49,7 @@ typedef struct sc_opts {
     unsigned set;
     cli_input_opts in;
     const char *store, *out;
-    int json, exit_status, quiet, verify, force, have_before, have_keep, have_time, load_all;
+    int json, exit_status, quiet, verify, force, have_before, have_keep, have_time, load_all, no_progress;
     long long before, time;
     unsigned long long keep, commit_every;
     char **args;           /* INPUTs or STOREs */
@@ -94,6 +95,7 @@ static int sc_flag(sc_opts *o, const char *n)
 {
     unsigned g = o->groups;
     if (!strcmp(n, "-q") || !strcmp(n, "--quiet")) o->quiet = 1;
+    else if ((g & G_IN) && !strcmp(n, "--no-progress")) o->no_progress = 1;
     else if ((g & (G_REPORT | G_VERIFY)) && !strcmp(n, "--json")) o->json = 1;
     else if ((g & G_REPORT) && !strcmp(n, "--exit-status")) o->exit_status = 1;
     else if ((g & G_VERIFY) && !strcmp(n, "--verify")) o->verify = 1;
@@ -210,8 +212,9 @@ static void sc_help(const sc_opts *o, const char *usage, const char *about)
     if (o->groups & G_VERIFY)
         printf("  --verify               read every block and check every checksum\n"
                "  --json                 write one JSON object (see docs/JSON.md)\n");
-    printf("  -q, --quiet            no warnings, no summary on stderr\n"
-           "  -h, --help             this help\n");
+    printf("  -q, --quiet            no warnings, no summary on stderr\n");
+    if (o->groups & G_IN) printf("  --no-progress          no progress line on a terminal\n");
+    printf("  -h, --help             this help\n");
 }
 
 /* ---- Shared helpers ---------------------------------------------------------------- */
@@ -282,6 +285,23 @@ static void sc_input_error(int severity, const char *input, size_t line, const c
     const char *w = severity == CLI_WARNING ? "warning: " : "";
     if (line) fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line, w, message);
     else fprintf(stderr, "neardup: %s: %s%s\n", input, w, message);
+}
+
+static void sc_on_progress(size_t docs, unsigned long long bytes, void *payload)
+{
+    cli_progress_update(payload, docs, bytes);
+}
+
+/* Reads every input once through fn, with a progress line on a terminal. */
+static long sc_read_shown(const sc_opts *o, cli_inputs *in, cli_doc_fn fn, void *payload)
+{
+    cli_progress p;
+    cli_progress_start(&p, o->cmd, o->args, o->nargs, !o->quiet && !o->no_progress);
+    cli_inputs_on_progress(in, sc_on_progress, &p);
+    long errors = cli_inputs_read(in, fn, sc_input_error, payload);
+    cli_inputs_on_progress(in, NULL, NULL);
+    cli_progress_end(&p);
+    return errors;
 }
 
 /* ---- index ------------------------------------------------------------------------ */
@@ -394,7 +414,7 @@ static int sc_index_run(const sc_opts *o)
     x.store = sc_open(o, o->store, ND_STORE_CREATE, ctx, &rc);
     if (x.store && nd_doc_create(&x.doc, ctx)) x.fatal = 1;
     cli_inputs *in = x.store && x.doc ? cli_inputs_open(o->args, o->nargs, &o->in, 0) : NULL;
-    long errors = in ? cli_inputs_read(in, sc_index_doc, sc_input_error, &x) : 0;
+    long errors = in ? sc_read_shown(o, in, sc_index_doc, &x) : 0;
     cli_inputs_close(in);
     if (x.store && !x.fatal) sc_index_flush(&x);
     if (x.store && !x.fatal && nd_store_commit(x.store)) { /* a new store with no document */
@@ -505,7 +525,7 @@ static void sc_quiet(int severity, const char *input, size_t line, const char *m
  * passes, to report them. */
 static long sc_query_inputs(sc_query *q, cli_inputs *in)
 {
-    long errors = cli_inputs_read(in, sc_query_add, sc_input_error, q);
+    long errors = sc_read_shown(q->run.o, in, sc_query_add, q);
     int rc = nd_corpus_finish(q->corpus);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
