@@ -1,0 +1,7 @@
+from typing import Any, Iterable, Mapping, Optional, Union
+from . import Error as Error, Store as Store, Stream as Stream, scan as scan, clean as clean, similarity as similarity
+
+library_version: str
+normalization_version: int
+
+def _signature(text: Union[str, bytes], **options: Any) -> bytes: ...

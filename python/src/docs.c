@@ -1,0 +1,308 @@
+/* Python documents in, docs/JSON.md records out: the same fields, rules and
+ * number formatting as the CLI's input.c and report.c. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "ndpy.h"
+
+PyObject *ndpy_str(const char *s, size_t n)
+{
+    /* surrogatepass first: a str with lone surrogates given as an id comes
+     * back as it was given; any other invalid byte as a surrogate escape */
+    PyObject *o = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "surrogatepass");
+    if (!o && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        PyErr_Clear();
+        o = PyUnicode_DecodeUTF8(s, (Py_ssize_t)n, "surrogateescape");
+    }
+    return o;
+}
+
+/* str (UTF-8; lone surrogates kept, as bytes that are not UTF-8: the
+ * library takes any bytes) or bytes, as a new bytes object. */
+static PyObject *ndpy_bytes(PyObject *v, Py_ssize_t index, const char *field, int allow_int)
+{
+    if (PyUnicode_Check(v)) return PyUnicode_AsEncodedString(v, "utf-8", "surrogatepass");
+    if (PyBytes_Check(v)) {
+        Py_INCREF(v);
+        return v;
+    }
+    if (allow_int && PyLong_Check(v) && !PyBool_Check(v)) { /* the CLI takes a number's text */
+        PyObject *s = PyObject_Str(v), *b = s ? PyUnicode_AsUTF8String(s) : NULL;
+        Py_XDECREF(s);
+        return b;
+    }
+    return PyErr_Format(PyExc_TypeError, "docs[%zd]: '%s' must be str or bytes, not %.80s", index,
+                        field, Py_TYPE(v)->tp_name);
+}
+
+/* obj[key] as a new reference, NULL when absent or None (no exception), or
+ * NULL with an exception set. */
+static PyObject *ndpy_field(PyObject *obj, const char *key, int *failed)
+{
+    PyObject *v = PyMapping_GetItemString(obj, key);
+    *failed = 0;
+    if (!v) {
+        if (PyErr_ExceptionMatches(PyExc_KeyError)) PyErr_Clear();
+        else *failed = 1;
+        return NULL;
+    }
+    if (v == Py_None) Py_CLEAR(v);
+    return v;
+}
+
+/* Source precedence of the CLI: the source field, else the host of the url
+ * field (nd_url_host), else "" (the CLI would use its INPUT argument). */
+static PyObject *ndpy_source(PyObject *obj, Py_ssize_t index)
+{
+    int failed;
+    PyObject *v = ndpy_field(obj, "source", &failed), *b;
+    if (failed) return NULL;
+    if (v) {
+        b = ndpy_bytes(v, index, "source", 0);
+        Py_DECREF(v);
+        return b;
+    }
+    PyObject *url = ndpy_field(obj, "url", &failed);
+    if (failed) return NULL;
+    if (!url) return PyBytes_FromStringAndSize("", 0);
+    PyObject *ub = ndpy_bytes(url, index, "url", 0);
+    Py_DECREF(url);
+    if (!ub) return NULL;
+    size_t len = 0, n = (size_t)PyBytes_GET_SIZE(ub);
+    /* the host is a part of the URL: n bytes always suffice */
+    b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    if (b && nd_url_host(PyBytes_AS_STRING(ub), n, PyBytes_AS_STRING(b), n, &len) == ND_OK) {
+        _PyBytes_Resize(&b, (Py_ssize_t)len);
+    } else if (b) {
+        Py_DECREF(b);
+        b = NULL;
+        if (PyErr_WarnFormat(PyExc_UserWarning, 1, "docs[%zd]: 'url' holds no URL with a host; ignored",
+                             index) == 0)
+            b = PyBytes_FromStringAndSize("", 0);
+    }
+    Py_DECREF(ub);
+    return b;
+}
+
+/* The date field: an ISO 8601 str (nd_date_parse) or Unix seconds (int or
+ * float, truncated as the CLI does); anything else is ignored with a
+ * warning, as the CLI does. @return 0 or -1. */
+static int ndpy_date(PyObject *obj, Py_ssize_t index, ndpy_doc *d)
+{
+    int failed;
+    PyObject *v = ndpy_field(obj, "date", &failed);
+    if (failed) return -1;
+    if (!v) return 0;
+    if (PyUnicode_Check(v)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(v, &n);
+        if (!s) PyErr_Clear();
+        else if (nd_date_parse(s, (size_t)n, &d->date) == ND_OK) d->has_date = 1;
+    } else if (PyLong_Check(v) && !PyBool_Check(v)) {
+        int overflow;
+        long long t = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (!overflow && !(t == -1 && PyErr_Occurred())) d->has_date = 1, d->date = t;
+        PyErr_Clear();
+    } else if (PyFloat_Check(v)) {
+        double t = PyFloat_AS_DOUBLE(v);
+        if (t > -9.2e18 && t < 9.2e18) d->has_date = 1, d->date = (int64_t)t;
+    }
+    Py_DECREF(v);
+    if (d->has_date) return 0;
+    return PyErr_WarnFormat(PyExc_UserWarning, 1,
+                            "docs[%zd]: 'date' is not an ISO 8601 date nor a number; ignored", index);
+}
+
+int ndpy_doc_from(PyObject *obj, Py_ssize_t index, ndpy_doc *d)
+{
+    int failed;
+    memset(d, 0, sizeof *d);
+    if (!PyMapping_Check(obj) || PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "docs[%zd]: a document is a dict with 'id' and 'text', not %.80s",
+                     index, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    PyObject *id = ndpy_field(obj, "id", &failed), *text = NULL;
+    if (!id && !failed) PyErr_Format(PyExc_TypeError, "docs[%zd]: no 'id'", index);
+    if (id) d->id = ndpy_bytes(id, index, "id", 1);
+    if (d->id) text = ndpy_field(obj, "text", &failed);
+    if (d->id && !text && !failed) PyErr_Format(PyExc_TypeError, "docs[%zd]: no 'text'", index);
+    if (text) {
+        d->text_was_str = PyUnicode_Check(text);
+        d->text = ndpy_bytes(text, index, "text", 0);
+    }
+    if (d->text) d->source = ndpy_source(obj, index);
+    Py_XDECREF(id);
+    Py_XDECREF(text);
+    if (!d->source || ndpy_date(obj, index, d)) {
+        ndpy_doc_clear(d);
+        return -1;
+    }
+    return 0;
+}
+
+void ndpy_doc_clear(ndpy_doc *d)
+{
+    Py_CLEAR(d->id);
+    Py_CLEAR(d->source);
+    Py_CLEAR(d->text);
+}
+
+int ndpy_docs_collect(PyObject *iterable, ndpy_docs *out)
+{
+    PyObject *it = PyObject_GetIter(iterable), *item;
+    memset(out, 0, sizeof *out);
+    if (!it) return -1;
+    while ((item = PyIter_Next(it)) != NULL) {
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 64;
+            ndpy_doc *v = PyMem_Realloc(out->v, cap * sizeof *v);
+            if (!v) {
+                Py_DECREF(item);
+                PyErr_NoMemory();
+                break;
+            }
+            out->v = v;
+            out->cap = cap;
+        }
+        int rc = ndpy_doc_from(item, (Py_ssize_t)out->n, &out->v[out->n]);
+        Py_DECREF(item);
+        if (rc) break;
+        out->n++;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) {
+        ndpy_docs_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+void ndpy_docs_clear(ndpy_docs *docs)
+{
+    for (size_t i = 0; i < docs->n; i++) ndpy_doc_clear(&docs->v[i]);
+    PyMem_Free(docs->v);
+    memset(docs, 0, sizeof *docs);
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+/* The value the CLI writes with 4 decimals (report.c, json.c's
+ * cli_json_write_double: the fraction scaled by 10^4 and rounded half up),
+ * read back as a float: what json.loads() gives for the CLI's text. */
+static PyObject *ndpy_round4(double v)
+{
+    char buf[48];
+    double a = v < 0 ? -v : v;
+    if (!isfinite(v) || a >= 1e15) { /* never a similarity: no exactness needed */
+        if (!isfinite(v)) Py_RETURN_NONE;
+        return PyFloat_FromDouble(v);
+    }
+    uint64_t ip = (uint64_t)a;
+    double x = (a - (double)ip) * 1e4;
+    uint64_t frac = (uint64_t)x;
+    if (x - (double)frac >= 0.5) frac++;
+    if (frac >= 10000) frac -= 10000, ip++;
+    snprintf(buf, sizeof buf, "%s%llu.%04llu", v < 0 && (ip || frac) ? "-" : "",
+             (unsigned long long)ip, (unsigned long long)frac);
+    double r = PyOS_string_to_double(buf, NULL, NULL);
+    if (r == -1.0 && PyErr_Occurred()) return NULL;
+    return PyFloat_FromDouble(r);
+}
+
+/* Sets d[key] = value, taking the reference. @return 0 or -1. */
+static int ndpy_set(PyObject *d, const char *key, PyObject *value)
+{
+    if (!value) return -1;
+    int rc = PyDict_SetItemString(d, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *ndpy_str_or_none(const char *s, size_t n)
+{
+    if (!s) Py_RETURN_NONE;
+    return ndpy_str(s, n);
+}
+
+PyObject *ndpy_doc_record(const char *id, size_t id_len, const char *src, size_t src_len,
+                          const ndpy_view *v)
+{
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    int rc = ndpy_set(d, "type", PyUnicode_FromString("doc"));
+    if (!rc) rc = ndpy_set(d, "doc", ndpy_str(id, id_len));
+    if (!rc) rc = ndpy_set(d, "source", ndpy_str(src, src_len));
+    if (!rc && v->has_site) rc = ndpy_set(d, "site", ndpy_str_or_none(v->site_id, v->site_len));
+    if (!rc) rc = ndpy_set(d, "paragraphs", PyLong_FromSize_t(v->paragraphs));
+    if (!rc) rc = ndpy_set(d, "repeats", PyLong_FromSize_t(v->repeats));
+    if (!rc) rc = ndpy_set(d, "boilerplate", PyLong_FromSize_t(v->boilerplate));
+    if (!rc) rc = ndpy_set(d, "duplicate_of", ndpy_str_or_none(v->dup_id, v->dup_len));
+    if (!rc && v->dup_id) rc = ndpy_set(d, "similarity", ndpy_round4(v->similarity));
+    if (!rc && v->dup_id) rc = ndpy_set(d, "containment", ndpy_round4(v->containment));
+    if (!rc) rc = ndpy_set(d, "cluster", ndpy_str(v->cl_id, v->cl_len));
+    if (rc) Py_CLEAR(d);
+    return d;
+}
+
+PyObject *ndpy_para_record(const char *id, size_t id_len, size_t i, const nd_para_info *p,
+                           const char *of_id, size_t of_len)
+{
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    int rc = ndpy_set(d, "type", PyUnicode_FromString("para"));
+    if (!rc) rc = ndpy_set(d, "doc", ndpy_str(id, id_len));
+    if (!rc) rc = ndpy_set(d, "index", PyLong_FromSize_t(i));
+    if (!rc) rc = ndpy_set(d, "offset", PyLong_FromSize_t(p->offset));
+    if (!rc) rc = ndpy_set(d, "length", PyLong_FromSize_t(p->length));
+    if (!rc) rc = ndpy_set(d, "kind", PyUnicode_FromString(nd_kind_name(p->kind)));
+    if (!rc && p->kind != ND_KIND_CONTENT) {
+        PyObject *of = Py_BuildValue("{s:N,s:n}", "doc", ndpy_str(of_id, of_len), "index",
+                                     (Py_ssize_t)p->of);
+        rc = ndpy_set(d, "of", of);
+        if (!rc) rc = ndpy_set(d, "similarity", ndpy_round4(p->similarity));
+    }
+    if (rc) Py_CLEAR(d);
+    return d;
+}
+
+static int ndpy_append(PyObject *list, PyObject *item)
+{
+    if (!item) return -1;
+    int rc = PyList_Append(list, item);
+    Py_DECREF(item);
+    return rc;
+}
+
+int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_site)
+{
+    nd_doc_info info = ND_DOC_INFO_INIT;
+    ndpy_view v;
+    const char *id = "", *src = "";
+    size_t id_len = 0, src_len = 0;
+    memset(&v, 0, sizeof v);
+    nd_corpus_doc(c, i, &info);
+    nd_corpus_doc_id(c, i, &id, &id_len);
+    nd_corpus_doc_source(c, i, &src, &src_len);
+    v.paragraphs = info.paragraphs;
+    v.repeats = info.repeats;
+    v.boilerplate = info.boilerplate;
+    if (info.duplicate_of != ND_NONE) {
+        nd_corpus_doc_id(c, info.duplicate_of, &v.dup_id, &v.dup_len);
+        v.similarity = info.similarity;
+        v.containment = info.containment;
+    }
+    nd_corpus_doc_id(c, info.cluster, &v.cl_id, &v.cl_len);
+    v.has_site = has_site;
+    if (info.site != ND_NONE) nd_corpus_doc_id(c, info.site, &v.site_id, &v.site_len);
+    if (ndpy_append(list, ndpy_doc_record(id, id_len, src, src_len, &v))) return -1;
+    for (size_t j = 0; j < info.paragraphs; j++) {
+        nd_para_info p = ND_PARA_INFO_INIT;
+        const char *of_id = "";
+        size_t of_len = 0;
+        nd_corpus_para(c, i, j, &p);
+        nd_corpus_doc_id(c, p.of_doc, &of_id, &of_len);
+        if (ndpy_append(list, ndpy_para_record(id, id_len, j, &p, of_id, of_len))) return -1;
+    }
+    return 0;
+}

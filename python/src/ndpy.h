@@ -1,0 +1,113 @@
+/*
+ * neardup._neardup: the CPython extension over the public C API.
+ *
+ * Written against the C API of Debian's python3-dev rather than cffi: no
+ * extra dependency (cffi is a package of its own), and the GIL is released
+ * around the work that takes time (analysis, a collection's passes, loading
+ * a store), so that Python threads run meanwhile.
+ *
+ * Every handle a Python object owns (Stream, Store) is used by one thread at
+ * a time: the GIL is released during a call, so each object carries a `busy`
+ * flag, set and tested with the GIL held, that refuses a second thread.
+ */
+#ifndef NDPY_H
+#define NDPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include "neardup.h"
+
+/* Module state: no global mutable state, as in the library. */
+typedef struct ndpy_state {
+    PyObject *error;        /* neardup.Error */
+    PyObject *stream_type;
+    PyObject *store_type;
+} ndpy_state;
+
+extern PyModuleDef ndpy_module;
+
+ndpy_state *ndpy_state_of_type(PyTypeObject *t);
+
+/* Raises neardup.Error(message) with .code = code; message NULL or "" is
+ * nd_strerror(code). Always returns NULL. */
+PyObject *ndpy_raise(ndpy_state *st, int code, const char *message);
+
+/* ---- options ------------------------------------------------------------ */
+
+/* Applies the options of kwargs (the CLI's long options, with '_' for '-')
+ * over *p. Names listed in `extra` (NULL-terminated) are not parameters:
+ * their values go to extra_out[i] (borrowed; NULL when absent). An unknown
+ * name is a TypeError; a value of the wrong type a TypeError or ValueError.
+ * @return 0 or -1 with an exception set. */
+int ndpy_params(PyObject *kwargs, nd_params *p, const char *const *extra, PyObject **extra_out);
+
+/* A context for *p; a bad parameter raises neardup.Error with the message of
+ * nd_ctx_create2 ("num_perm: must be in 1..1024 (got 0)"). */
+nd_ctx *ndpy_ctx(ndpy_state *st, const nd_params *p);
+
+/* An unsigned option value (None -> dflt). @return 0 or -1 (exception). */
+int ndpy_unsigned(PyObject *v, const char *name, unsigned long long max, unsigned long long dflt,
+                  unsigned long long *out);
+
+/* ---- documents ---------------------------------------------------------- */
+
+/* One input document, as the library takes it. */
+typedef struct ndpy_doc {
+    PyObject *id;      /* bytes (UTF-8) */
+    PyObject *source;  /* bytes */
+    PyObject *text;    /* bytes */
+    int text_was_str;  /* clean() gives back what it was given */
+    int has_date;
+    int64_t date;
+} ndpy_doc;
+
+typedef struct ndpy_docs {
+    ndpy_doc *v;
+    size_t n, cap;
+} ndpy_docs;
+
+/* Reads a mapping with id, text and optional source, url, date (the CLI's
+ * JSONL fields and precedence). `index` names it in messages.
+ * @return 0 or -1 with an exception set (d holds nothing then). */
+int ndpy_doc_from(PyObject *obj, Py_ssize_t index, ndpy_doc *d);
+void ndpy_doc_clear(ndpy_doc *d);
+/* Every document of an iterable. @return 0 or -1 (exception; out emptied). */
+int ndpy_docs_collect(PyObject *iterable, ndpy_docs *out);
+void ndpy_docs_clear(ndpy_docs *docs);
+
+/* A str of the bytes (UTF-8; invalid bytes kept as surrogate escapes). */
+PyObject *ndpy_str(const char *s, size_t n);
+
+/* ---- records (docs/JSON.md `doc` and `para` objects) ------------------- */
+
+/* The verdict on a document, whoever judged it (as the CLI's cli_view). */
+typedef struct ndpy_view {
+    size_t paragraphs, repeats, boilerplate;
+    const char *dup_id;     /* NULL when it copies nothing */
+    size_t dup_len;
+    double similarity, containment;
+    const char *cl_id;
+    size_t cl_len;
+    int has_site;           /* 0: no "site" key (a query's sites are partial) */
+    const char *site_id;    /* NULL: null */
+    size_t site_len;
+} ndpy_view;
+
+PyObject *ndpy_doc_record(const char *id, size_t id_len, const char *src, size_t src_len,
+                          const ndpy_view *v);
+PyObject *ndpy_para_record(const char *id, size_t id_len, size_t i, const nd_para_info *p,
+                           const char *of_id, size_t of_len);
+/* Appends the doc record and the para records of document i of a finished
+ * collection to list. @return 0 or -1. */
+int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_site);
+
+/* Analyzes d into doc with the GIL released, adds it to c (and its date).
+ * Raises neardup.Error naming the document on failure. @return 0 or -1. */
+int ndpy_corpus_add(ndpy_state *st, nd_corpus *c, nd_doc *doc, const ndpy_doc *d);
+
+/* ---- types -------------------------------------------------------------- */
+extern PyType_Spec ndpy_stream_spec;
+extern PyType_Spec ndpy_store_spec;
+
+#endif
