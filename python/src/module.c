@@ -417,6 +417,10 @@ static PyMethodDef ndpy_methods[] = {
       "_signature(text, **options) -> bytes of native uint32 values" },
     { "similarity", (PyCFunction)(void (*)(void))ndpy_similarity, METH_VARARGS | METH_KEYWORDS,
       "similarity(a, b, sig_bits=32) -> estimated Jaccard similarity" },
+    { "_sign", (PyCFunction)(void (*)(void))ndpy_sign_docs, METH_VARARGS | METH_KEYWORDS,
+      "_sign(docs, **options) -> list of signed documents (id, source, date, paragraphs)" },
+    { "_judge", (PyCFunction)(void (*)(void))ndpy_judge, METH_VARARGS | METH_KEYWORDS,
+      "_judge(signed, **options) -> scan's records of the signed documents" },
     { NULL, NULL, 0, NULL }
 };
 

@@ -106,6 +106,10 @@ int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_si
  * Raises neardup.Error naming the document on failure. @return 0 or -1. */
 int ndpy_corpus_add(ndpy_state *st, nd_corpus *c, nd_doc *doc, const ndpy_doc *d);
 
+/* ---- signed documents (signed.c, for neardup.dask) ---------------------- */
+PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
+
 /* ---- types -------------------------------------------------------------- */
 extern PyType_Spec ndpy_stream_spec;
 extern PyType_Spec ndpy_store_spec;

@@ -1,0 +1,168 @@
+/* Documents known by their signatures (neardup.dask): _sign analyzes
+ * documents where they are (a worker's partition) and gives back what a
+ * collection keeps of each; _judge adds those to one collection with
+ * nd_corpus_add_signed() and gives scan's records. The text never travels.
+ *
+ * A signed document is a tuple (id: bytes, source: bytes, date: int or None,
+ * paras: bytes). `paras` holds, per paragraph, an ndpy_packed_para, then
+ * every paragraph's K signature values: native byte order, for workers of
+ * one build (a worker and the judging task run the same package). */
+#include <string.h>
+#include "ndpy.h"
+
+typedef struct ndpy_packed_para {
+    uint64_t offset, length, kind, of, shingles, tokens;
+    double similarity;
+} ndpy_packed_para;
+
+static PyObject *ndpy_sign_one(ndpy_state *st, nd_doc *doc, size_t k, const ndpy_doc *d)
+{
+    const char *text = PyBytes_AS_STRING(d->text);
+    size_t len = (size_t)PyBytes_GET_SIZE(d->text);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = nd_doc_analyze(doc, text, len);
+    Py_END_ALLOW_THREADS
+    if (rc) return ndpy_raise(st, rc, NULL);
+    size_t n = nd_doc_count(doc), per = sizeof(ndpy_packed_para) + k * 4;
+    PyObject *paras = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * per));
+    if (!paras) return NULL;
+    char *out = PyBytes_AS_STRING(paras);
+    for (size_t j = 0; j < n; j++) {
+        nd_para_info p = ND_PARA_INFO_INIT;
+        ndpy_packed_para pk;
+        nd_doc_para(doc, j, &p);
+        pk.offset = p.offset;
+        pk.length = p.length;
+        pk.kind = (uint64_t)p.kind;
+        pk.of = p.of;
+        pk.shingles = p.shingles;
+        pk.tokens = p.tokens;
+        pk.similarity = p.similarity;
+        memcpy(out + j * sizeof pk, &pk, sizeof pk);
+        memcpy(out + n * sizeof pk + j * k * 4, nd_doc_para_signature(doc, j), k * 4);
+    }
+    PyObject *date = d->has_date ? PyLong_FromLongLong((long long)d->date) : Py_NewRef(Py_None);
+    return Py_BuildValue("(OONN)", d->id, d->source, date, paras);
+}
+
+/* _sign(docs, **options) -> list of signed documents. */
+PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static const char *const extra[] = { "threads", NULL };
+    ndpy_state *st = PyModule_GetState(self);
+    PyObject *docs, *xv[1], *it, *item, *out;
+    nd_doc *doc = NULL;
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    if (!PyArg_ParseTuple(args, "O:_sign", &docs) || ndpy_params(kwargs, &p, extra, xv)) return NULL;
+    nd_ctx *ctx = ndpy_ctx(st, &p);
+    if (!ctx) return NULL;
+    int rc = nd_doc_create(&doc, ctx);
+    if (rc) ndpy_raise(st, rc, NULL);
+    out = rc ? NULL : PyList_New(0);
+    it = out ? PyObject_GetIter(docs) : NULL;
+    for (Py_ssize_t i = 0; it && (item = PyIter_Next(it)) != NULL; i++) {
+        ndpy_doc d;
+        PyObject *signed_doc = NULL;
+        if (ndpy_doc_from(item, i, &d) == 0) {
+            signed_doc = ndpy_sign_one(st, doc, nd_ctx_num_perm(ctx), &d);
+            ndpy_doc_clear(&d);
+        }
+        Py_DECREF(item);
+        if (!signed_doc || PyList_Append(out, signed_doc)) {
+            Py_XDECREF(signed_doc);
+            break;
+        }
+        Py_DECREF(signed_doc);
+    }
+    Py_XDECREF(it);
+    if (PyErr_Occurred()) Py_CLEAR(out);
+    nd_doc_free(doc);
+    nd_ctx_free(ctx);
+    return out;
+}
+
+/* Adds one signed document to c. @return 0 or -1 (exception). */
+static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, Py_ssize_t index)
+{
+    PyObject *id, *src, *date, *paras;
+    if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSOS", &id, &src, &date, &paras)) {
+        PyErr_Format(PyExc_TypeError, "signed[%zd]: not a signed document (from neardup._sign)", index);
+        return -1;
+    }
+    size_t per = sizeof(ndpy_packed_para) + k * 4, len = (size_t)PyBytes_GET_SIZE(paras);
+    if (len % per) {
+        PyErr_Format(PyExc_ValueError, "signed[%zd]: signatures of another num_perm than %zu", index, k);
+        return -1;
+    }
+    size_t n = len / per, at = ND_NONE;
+    const char *in = PyBytes_AS_STRING(paras);
+    nd_para_sig *v = PyMem_Malloc(n ? n * sizeof *v : 1);
+    if (!v) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t j = 0; j < n; j++) {
+        ndpy_packed_para pk;
+        memcpy(&pk, in + j * sizeof pk, sizeof pk);
+        v[j].offset = (size_t)pk.offset;
+        v[j].length = (size_t)pk.length;
+        v[j].kind = (nd_kind)pk.kind;
+        v[j].of = (size_t)pk.of;
+        v[j].shingles = (size_t)pk.shingles;
+        v[j].tokens = (size_t)pk.tokens;
+        v[j].similarity = pk.similarity;
+        /* the values are 4-byte aligned: bytes data is aligned, 56 * n and 4 * k are multiples of 4 */
+        v[j].signature = (const uint32_t *)(const void *)(in + n * sizeof pk + j * k * 4);
+    }
+    int rc = nd_corpus_add_signed(c, PyBytes_AS_STRING(id), (size_t)PyBytes_GET_SIZE(id), PyBytes_AS_STRING(src),
+                                  (size_t)PyBytes_GET_SIZE(src), v, n, NULL, &at);
+    PyMem_Free(v);
+    if (!rc && date != Py_None) {
+        long long d = PyLong_AsLongLong(date);
+        if (d == -1 && PyErr_Occurred()) return -1;
+        rc = nd_corpus_set_date(c, at, (int64_t)d);
+    }
+    if (rc) ndpy_raise(st, rc, NULL);
+    return rc ? -1 : 0;
+}
+
+/* _judge(signed, threads=1, **options) -> scan's records of the documents. */
+PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static const char *const extra[] = { "threads", NULL };
+    ndpy_state *st = PyModule_GetState(self);
+    PyObject *signed_docs, *xv[1], *it, *item, *out = NULL;
+    unsigned long long threads;
+    nd_corpus *c = NULL;
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    if (!PyArg_ParseTuple(args, "O:_judge", &signed_docs) || ndpy_params(kwargs, &p, extra, xv) ||
+        ndpy_unsigned(xv[0], "threads", 1024, 1, &threads))
+        return NULL;
+    nd_ctx *ctx = ndpy_ctx(st, &p);
+    if (!ctx) return NULL;
+    int rc = nd_corpus_create(&c, ctx);
+    if (!rc) rc = nd_corpus_set_threads(c, threads ? (unsigned)threads : 1);
+    if (rc) ndpy_raise(st, rc, NULL);
+    it = rc ? NULL : PyObject_GetIter(signed_docs);
+    for (Py_ssize_t i = 0; it && (item = PyIter_Next(it)) != NULL; i++) {
+        int bad = ndpy_add_signed(st, c, nd_ctx_num_perm(ctx), item, i);
+        Py_DECREF(item);
+        if (bad) break;
+    }
+    Py_XDECREF(it);
+    if (!PyErr_Occurred()) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = nd_corpus_finish(c);
+        Py_END_ALLOW_THREADS
+        if (rc) ndpy_raise(st, rc, NULL);
+        else out = PyList_New(0);
+        for (size_t i = 0; out && i < nd_corpus_count(c); i++)
+            if (ndpy_corpus_records(out, c, i, 1)) Py_CLEAR(out);
+    }
+    nd_corpus_free(c);
+    nd_ctx_free(ctx);
+    return out;
+}
