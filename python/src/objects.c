@@ -185,6 +185,8 @@ static int ndpy_store_init(PyObject *self, PyObject *args, PyObject *kwargs)
         return -1;
     }
     path_obj = pb;
+    nd_ctx_free(s->ctx); /* from an __init__ that failed before */
+    s->ctx = NULL;
     for (m = 0; m < 3 && strcmp(mode, modes[m]); m++) {}
     if (m == 3) {
         PyErr_Format(PyExc_ValueError, "mode: 'r' (read), 'a' (append) or 'c' (create or append), not '%s'", mode);
