@@ -49,8 +49,15 @@
 
 /* Reads ask for at least half of this; large requests also let gzread()
  * bypass its internal buffer (it does so from twice GZ_BUFFER on). */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* Fuzzed inputs are small: tiny reads keep runs fast (no megabyte buffers
+ * per input) and make lines and gzip members straddle reads. */
+#define READ_CHUNK ((size_t)64)
+#define GZ_BUFFER 64u
+#else
 #define READ_CHUNK ((size_t)4 << 20)
 #define GZ_BUFFER (1u << 20)
+#endif
 #define MAX_GZ_READ ((size_t)1 << 30) /* gzread() takes an unsigned, returns an int */
 #define TEE_PULL ((size_t)1 << 20)
 #define TRIM_ABOVE ((size_t)64 << 20) /* buffers larger than this are freed after a file */
