@@ -4,7 +4,9 @@
  *
  * Every input goes through all of them, and the results are held to what
  * json.h promises:
- *   - scanner: a member it reports lies inside the line and has the bytes
+ *   - scanner: accepts exactly what a recursive validator written here from
+ *     RFC 8259's grammar accepts (with the scanner's depth limit); a member
+ *     it reports lies inside the line and has the bytes
  *     of its type (a string unescapes, a number is all of what strtod reads,
  *     a container wrapped as {"k": VALUE} scans again with the same span);
  *     white space around the object changes nothing; an error has a reason
@@ -49,6 +51,130 @@ static size_t ref_find_invalid(const unsigned char *s, size_t n)
         i += len;
     }
     return n;
+}
+
+/* ---- A reference validator: RFC 8259, recursive, written from the grammar
+ * (not from json.c), with the scanner's rules on top: the text is one
+ * object, strings may hold any byte >= 0x20, nesting at most
+ * CLI_JSON_MAX_DEPTH with the top-level object counted. */
+typedef struct ref {
+    const unsigned char *s;
+    size_t n, i, depth;
+} ref;
+
+static int ref_value(ref *r);
+
+static void ref_ws(ref *r)
+{
+    while (r->i < r->n && (r->s[r->i] == ' ' || r->s[r->i] == '\t' || r->s[r->i] == '\n' || r->s[r->i] == '\r'))
+        r->i++;
+}
+
+static int ref_is(ref *r, unsigned char c) { return r->i < r->n && r->s[r->i] == c; }
+
+static int ref_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int ref_string(ref *r)
+{
+    if (!ref_is(r, '"')) return 0;
+    for (r->i++; r->i < r->n;) {
+        unsigned char c = r->s[r->i];
+        if (c == '"') { r->i++; return 1; }
+        if (c < 0x20) return 0;
+        if (c != '\\') { r->i++; continue; }
+        if (r->i + 1 >= r->n) return 0;
+        unsigned char e = r->s[r->i + 1];
+        if (e == 'u') {
+            if (r->n - r->i < 6) return 0;
+            for (int k = 2; k < 6; k++) if (!ref_hex(r->s[r->i + k])) return 0;
+            r->i += 6;
+        } else if (e && strchr("\"\\/bfnrt", e)) {
+            r->i += 2;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int ref_digits(ref *r)
+{
+    size_t from = r->i;
+    while (r->i < r->n && r->s[r->i] >= '0' && r->s[r->i] <= '9') r->i++;
+    return r->i > from;
+}
+
+static int ref_number(ref *r)
+{
+    if (ref_is(r, '-')) r->i++;
+    if (ref_is(r, '0')) r->i++;
+    else if (!(r->i < r->n && r->s[r->i] >= '1' && r->s[r->i] <= '9') || !ref_digits(r)) return 0;
+    if (ref_is(r, '.')) { r->i++; if (!ref_digits(r)) return 0; }
+    if (ref_is(r, 'e') || ref_is(r, 'E')) {
+        r->i++;
+        if (ref_is(r, '+') || ref_is(r, '-')) r->i++;
+        if (!ref_digits(r)) return 0;
+    }
+    return 1;
+}
+
+static int ref_word(ref *r, const char *w)
+{
+    size_t k = strlen(w);
+    if (r->n - r->i < k || memcmp(r->s + r->i, w, k) != 0) return 0;
+    r->i += k;
+    return 1;
+}
+
+/* '{' or '[' at r->i: members or elements up to the closing bracket. */
+static int ref_container(ref *r)
+{
+    int object = r->s[r->i] == '{';
+    if (++r->depth > CLI_JSON_MAX_DEPTH) return 0;
+    r->i++;
+    ref_ws(r);
+    if (ref_is(r, object ? '}' : ']')) { r->i++; r->depth--; return 1; }
+    for (;;) {
+        if (object) {
+            if (!ref_string(r)) return 0;
+            ref_ws(r);
+            if (!ref_is(r, ':')) return 0;
+            r->i++;
+        }
+        if (!ref_value(r)) return 0;
+        ref_ws(r);
+        if (ref_is(r, ',')) { r->i++; ref_ws(r); continue; }
+        if (!ref_is(r, object ? '}' : ']')) return 0;
+        r->i++;
+        r->depth--;
+        return 1;
+    }
+}
+
+static int ref_value(ref *r)
+{
+    ref_ws(r);
+    if (r->i >= r->n) return 0;
+    switch (r->s[r->i]) {
+    case '{': case '[': return ref_container(r);
+    case '"': return ref_string(r);
+    case 't': return ref_word(r, "true");
+    case 'f': return ref_word(r, "false");
+    case 'n': return ref_word(r, "null");
+    default: return ref_number(r);
+    }
+}
+
+static int ref_valid(const char *s, size_t n)
+{
+    ref r = { (const unsigned char *)s, n, 0, 0 };
+    ref_ws(&r);
+    if (!ref_is(&r, '{') || !ref_container(&r)) return 0;
+    ref_ws(&r);
+    return r.i == n;
 }
 
 /* Runs a writer into memory. @return the bytes written (caller frees). */
@@ -134,6 +260,10 @@ static void check_scan(const char *s, size_t n)
     init_members(m);
     init_members(pm);
     int rc = cli_json_scan_object(s, n, m, NKEYS, &err);
+    if ((rc == 0) != ref_valid(s, n)) {
+        fprintf(stderr, "scanner says %s, the reference validator the opposite\n", rc == 0 ? "valid" : err.reason);
+        abort();
+    }
     if (rc == 0) {
         for (int k = 0; k < NKEYS; k++) check_member(s, n, &m[k], &tmp);
     } else {

@@ -503,6 +503,21 @@ static long reader_read(reader *r, char *buf, size_t n)
             return -1;
         gzclearerr(r->gz);
     }
+    /* zlib takes the end of the file for the end of the data, error Z_OK,
+     * when the output filled up just as the input ran out, even inside a
+     * gzip member whose rest was cut off. Asked once more, the decoder
+     * itself runs: it gives what it still holds, or reports the cut. */
+    if (errnum == Z_OK && !gzdirect(r->gz)) {
+        int got;
+
+        gzclearerr(r->gz);
+        got = gzread(r->gz, buf, (unsigned)n);
+        if (got > 0)
+            return got;
+        if (got < 0)
+            return gz_failure(r);
+        gzerror(r->gz, &errnum);
+    }
     if (errnum == Z_BUF_ERROR) {
         snprintf(r->msg, sizeof r->msg, "truncated gzip data");
         return -1;
