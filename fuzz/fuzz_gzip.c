@@ -115,7 +115,9 @@ static int write_file(const char *path, const void *p, size_t n)
 static void read_all(char *path, int force_jsonl, int twice, recs *out)
 {
     char *inputs[1] = { path };
-    cli_input_opts opts = { NULL, NULL, NULL, NULL, force_jsonl, 0 };
+    cli_input_opts opts;
+    memset(&opts, 0, sizeof opts); /* defaults */
+    opts.force_jsonl = force_jsonl;
     cli_inputs *in = cli_inputs_open(inputs, 1, &opts, twice);
     CHECK(in != NULL);
     out->n = 0;

@@ -11,11 +11,12 @@
  *   - a collection finished on 1 thread and on 3 gives the same verdicts,
  *     field for field (nd_corpus_set_threads promises it);
  *   - documents: counts add up, duplicate_of is earlier, similarity and
- *     containment in [0, 1], a copy is in the cluster of what it copies, a
- *     cluster is named by its earliest document, which names itself;
- *   - paragraphs: spans inside the text; a repeat points to an earlier
- *     content paragraph of its own document; boilerplate points to the
- *     first occurrence of its family, never a later one;
+ *     containment in [0, 1], a cluster is named by an earlier document (no
+ *     dates are given), which names itself;
+ *   - paragraphs: spans inside the text; content points to itself; a
+ *     repeat points to an earlier content paragraph of its own document;
+ *     boilerplate points to the first occurrence of its family, never a
+ *     later one;
  *   - the exact copy of document 0 is found as a copy of an earlier
  *     document when both have content left;
  *   - stream: sequence numbers count from 0, a copy's original and a
@@ -65,7 +66,7 @@ static void check_para(const nd_para_info *p, size_t doc, size_t j, size_t len, 
     } else if (p->kind == ND_KIND_BOILERPLATE) {
         CHECK(p->of_doc < doc || (p->of_doc == doc && p->of <= j));
     } else {
-        CHECK(p->kind == ND_KIND_CONTENT);
+        CHECK(p->kind == ND_KIND_CONTENT && p->of_doc == doc && p->of == j);
     }
 }
 
@@ -73,18 +74,15 @@ static void check_corpus(const nd_corpus *c, const doc_text *docs, size_t n)
 {
     CHECK(nd_corpus_count(c) == n);
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info d, o;
+        nd_doc_info d = ND_DOC_INFO_INIT, o = ND_DOC_INFO_INIT;
         CHECK(nd_corpus_doc(c, i, &d) == ND_OK);
         CHECK(d.repeats + d.boilerplate <= d.paragraphs);
         CHECK(d.similarity >= 0.0 && d.similarity <= 1.0 && d.containment >= 0.0 && d.containment <= 1.0);
         CHECK(d.cluster <= i);
         CHECK(nd_corpus_doc(c, d.cluster, &o) == ND_OK && o.cluster == d.cluster);
-        if (d.duplicate_of != ND_NONE) {
-            CHECK(d.duplicate_of < i);
-            CHECK(nd_corpus_doc(c, d.duplicate_of, &o) == ND_OK && o.cluster == d.cluster);
-        }
+        CHECK(d.duplicate_of == ND_NONE || d.duplicate_of < i);
         for (size_t j = 0; j < d.paragraphs; j++) {
-            nd_para_info p, f;
+            nd_para_info p = ND_PARA_INFO_INIT, f = ND_PARA_INFO_INIT;
             CHECK(nd_corpus_para(c, i, j, &p) == ND_OK);
             int has_first = p.kind == ND_KIND_REPEAT && p.of < j && nd_corpus_para(c, i, p.of, &f) == ND_OK;
             check_para(&p, i, j, docs[i].len, has_first ? &f : NULL);
@@ -93,7 +91,7 @@ static void check_corpus(const nd_corpus *c, const doc_text *docs, size_t n)
     /* The copy's source has no chrome of its own, so its content may hold
      * more than the original's: similarity can be below 1, but what the
      * original has left is all in the copy. */
-    nd_doc_info copy, orig;
+    nd_doc_info copy = ND_DOC_INFO_INIT, orig = ND_DOC_INFO_INIT;
     CHECK(nd_corpus_doc(c, n - 1, &copy) == ND_OK && nd_corpus_doc(c, 0, &orig) == ND_OK);
     if (n > 1 && copy.paragraphs > copy.repeats + copy.boilerplate
         && orig.paragraphs > orig.repeats + orig.boilerplate && copy.duplicate_of == ND_NONE) {
@@ -105,20 +103,20 @@ static void check_corpus(const nd_corpus *c, const doc_text *docs, size_t n)
 static int same_para(const nd_para_info *a, const nd_para_info *b)
 {
     return a->offset == b->offset && a->length == b->length && a->kind == b->kind && a->of_doc == b->of_doc
-        && a->of == b->of && a->similarity == b->similarity && a->tokens == b->tokens
+        && a->of_seq == b->of_seq && a->of == b->of && a->similarity == b->similarity && a->tokens == b->tokens
         && a->shingles == b->shingles;
 }
 
 static void check_same(const nd_corpus *a, const nd_corpus *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        nd_doc_info x, y;
+        nd_doc_info x = ND_DOC_INFO_INIT, y = ND_DOC_INFO_INIT;
         CHECK(nd_corpus_doc(a, i, &x) == ND_OK && nd_corpus_doc(b, i, &y) == ND_OK);
         CHECK(x.paragraphs == y.paragraphs && x.repeats == y.repeats && x.boilerplate == y.boilerplate
               && x.duplicate_of == y.duplicate_of && x.similarity == y.similarity
-              && x.containment == y.containment && x.cluster == y.cluster);
+              && x.containment == y.containment && x.cluster == y.cluster && x.site == y.site);
         for (size_t j = 0; j < x.paragraphs; j++) {
-            nd_para_info p, q;
+            nd_para_info p = ND_PARA_INFO_INIT, q = ND_PARA_INFO_INIT;
             CHECK(nd_corpus_para(a, i, j, &p) == ND_OK && nd_corpus_para(b, i, j, &q) == ND_OK);
             CHECK(same_para(&p, &q));
         }
@@ -130,18 +128,20 @@ static void check_stream(const nd_stream *s, const nd_stream_doc *sd, uint64_t s
     CHECK(sd->seq == seq && sd->paragraphs == paras);
     CHECK(sd->repeats + sd->boilerplate <= sd->paragraphs);
     CHECK(sd->cluster <= seq && sd->cluster_id != NULL);
-    if (sd->duplicate_of != UINT64_MAX)
+    if (sd->duplicate_of != ND_SEQ_NONE)
         CHECK(sd->duplicate_of < seq && sd->duplicate_id != NULL && sd->cluster <= sd->duplicate_of);
     else
         CHECK(sd->duplicate_id == NULL);
     for (size_t j = 0; j < paras; j++) {
-        nd_para_info p;
+        nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id = NULL;
         size_t of_len = 0;
         CHECK(nd_stream_para(s, j, &p, &of_id, &of_len) == ND_OK);
         CHECK(p.length > 0 && p.offset <= len && p.length <= len - p.offset);
-        if (p.kind == ND_KIND_REPEAT) CHECK(p.of < j);
-        if (p.kind == ND_KIND_BOILERPLATE) CHECK((uint64_t)p.of_doc <= seq && of_id != NULL);
+        CHECK(p.of_doc == ND_NONE && of_id != NULL);
+        if (p.kind == ND_KIND_REPEAT) CHECK(p.of < j && p.of_seq == seq);
+        if (p.kind == ND_KIND_CONTENT) CHECK(p.of == j && p.of_seq == seq);
+        if (p.kind == ND_KIND_BOILERPLATE) CHECK(p.of_seq <= seq);
     }
 }
 
@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char id[16];
         int id_len = snprintf(id, sizeof id, "d%zu", i);
         size_t index;
-        nd_stream_doc sd;
+        nd_stream_doc sd = ND_STREAM_DOC_INIT;
         CHECK(nd_doc_analyze(doc, docs[i].p, docs[i].len) == ND_OK);
         CHECK(nd_corpus_add(one, doc, id, (size_t)id_len, &docs[i].source, 1, &index) == ND_OK && index == i);
         CHECK(nd_corpus_add(many, doc, id, (size_t)id_len, &docs[i].source, 1, NULL) == ND_OK);

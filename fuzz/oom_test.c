@@ -106,8 +106,8 @@ static uint64_t doc_digest(const nd_doc *doc, unsigned k)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < nd_doc_count(doc); i++) {
-        nd_para_info p;
-        if (nd_doc_para(doc, i, &p) != ND_OK) abort();
+        nd_para_info p = ND_PARA_INFO_INIT;
+        CHECK(nd_doc_para(doc, i, &p) == ND_OK);
         const uint32_t *sig = nd_doc_para_signature(doc, i);
         size_t v[6] = { p.offset, p.length, (size_t)p.kind, p.of, p.tokens, p.shingles };
         const unsigned char *b = (const unsigned char *)v;
@@ -166,7 +166,7 @@ static void run_stream(const nd_ctx *ctx, size_t n, verdict *out, int *reached_a
     CHECK(nd_stream_create(&s, ctx, 4) == ND_OK && nd_doc_create(&doc, ctx) == ND_OK);
     for (size_t r = 0; r < 3 * NTEXTS; r++) {
         const char *t = texts[r % NTEXTS];
-        nd_stream_doc sd;
+        nd_stream_doc sd = ND_STREAM_DOC_INIT;
         char id[8];
         snprintf(id, sizeof id, "d%zu", r);
         fa.fail_at = NEVER;
@@ -245,7 +245,7 @@ int main(void)
     nd_params p = params();
     nd_ctx *ctx;
     fa.fail_at = NEVER;
-    if (nd_ctx_create(&ctx, &p, &alloc) != ND_OK) abort();
+    CHECK(nd_ctx_create(&ctx, &p, &alloc) == ND_OK);
     long base = fa.live;
     size_t analyzed = test_analyze(ctx);
     CHECK(fa.live == base);
