@@ -82,10 +82,25 @@ static int on_doc(const cli_doc *d, void *payload)
     return 0;
 }
 
+/* Hashes a message without the input's name, which it may quote (a
+ * repeated id names the file of its first use; made-up ids hold it). */
+static uint64_t message_hash(const char *message, const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t skip = strlen(name);
+    for (const char *m = message; *m;) {
+        if (skip && strncmp(m, name, skip) == 0) {
+            m += skip;
+            continue;
+        }
+        h = (h ^ (unsigned char)*m++) * 0x100000001b3ull;
+    }
+    return h;
+}
+
 static void on_err(int severity, const char *input, size_t line, const char *message, void *payload)
 {
-    (void)input;
-    push_rec(payload, severity == CLI_ERROR ? 'E' : 'W', line, 0, 0, fnv(message, strlen(message)));
+    push_rec(payload, severity == CLI_ERROR ? 'E' : 'W', line, 0, 0, message_hash(message, input));
 }
 
 static char *scratch(const char *name)
