@@ -147,6 +147,9 @@ void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt);
 /* Inserts item under the prepared keys. Items are numbered by the caller;
  * the link array grows to the largest item. */
 int nd__lsh_insert(nd__lsh *l, uint32_t item);
+/* Makes room for `items` more inserts of items up to max_item, so that they
+ * cannot fail (callers that must not be left half-updated reserve first). */
+int nd__lsh_reserve(nd__lsh *l, size_t items, size_t max_item);
 #define ND__LSH_END UINT32_MAX
 /* First entry of the bucket of the prepared band; then nd__lsh_next. Items
  * are entry / bands. */

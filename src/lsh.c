@@ -464,6 +464,15 @@ static int nd__lsh_grow(nd__lsh *l)
     return ND_OK;
 }
 
+int nd__lsh_reserve(nd__lsh *l, size_t items, size_t max_item)
+{
+    size_t need = (max_item + 1) * l->bands;
+    if (need > UINT32_MAX) return ND_E_TOO_LARGE;
+    int rc = nd__reserve(l->al, (void **)&l->next, &l->next_cap, need, sizeof *l->next);
+    while (!rc && (l->used + items * l->bands) * 2 > l->slots) rc = nd__lsh_grow(l);
+    return rc;
+}
+
 int nd__lsh_insert(nd__lsh *l, uint32_t item)
 {
     size_t first = (size_t)item * l->bands;

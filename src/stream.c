@@ -109,6 +109,9 @@ struct nd_stream {
     size_t dup_idx;
     nd__sout *out;
     size_t out_cap;
+    uint64_t *fams[2];         /* scratch: two pages' family refs (nd__sown_middles) */
+    size_t fams_cap[2];
+    size_t max_id, max_npara;  /* of every document added: bounds what an add may need */
     nd_stream_doc last;
 };
 
@@ -192,21 +195,36 @@ void nd_stream_free(nd_stream *s)
     nd__sgen_free(al, &s->gen[0]);
     nd__sgen_free(al, &s->gen[1]);
     nd__free(al, s->out);
+    nd__free(al, s->fams[0]);
+    nd__free(al, s->fams[1]);
     nd__free(al, s);
 }
 
 /* ---- storing the document ---------------------------------------------- */
 
-static int nd__sreserve(nd_stream *s, nd__sgen *g, size_t n, size_t id_len, size_t cl_len)
+/* Everything adding a document of n paragraphs may allocate, before the
+ * stream changes: an add that fails leaves it as it was. The ids arena takes
+ * the id and copies of two earlier ids (its cluster's and its site's first
+ * documents); the scratch arrays hold any two pages' families. */
+static int nd__sreserve(nd_stream *s, nd__sgen *g, size_t n, size_t id_len)
 {
+    size_t max_id = id_len > s->max_id ? id_len : s->max_id;
+    size_t max_np = n > s->max_npara ? n : s->max_npara;
     int rc = nd__reserve(s->al, (void **)&g->docs, &g->doc_cap, g->ndocs + 1, sizeof *g->docs);
     if (!rc) rc = nd__reserve(s->al, (void **)&g->paras, &g->para_cap, g->npara + n, sizeof *g->paras);
     if (!rc) rc = nd__reserve(s->al, (void **)&g->sigs, &g->sig_cap, (g->npara + n) * s->k, sizeof *g->sigs);
     if (!rc) rc = nd__reserve(s->al, (void **)&g->dsig, &g->dsig_cap, (g->ndocs + 1) * s->k, sizeof *g->dsig);
     /* + 1: the arena exists even when every id is empty, so pointers into it are valid */
-    if (!rc) rc = nd__reserve(s->al, (void **)&g->ids, &g->ids_cap, g->ids_len + id_len + cl_len + 1, 1);
+    if (!rc) rc = nd__reserve(s->al, (void **)&g->ids, &g->ids_cap, g->ids_len + id_len + 2 * max_id + 1, 1);
     if (!rc) rc = nd__reserve(s->al, (void **)&s->out, &s->out_cap, n ? n : 1, sizeof *s->out);
-    return rc;
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = nd__reserve(s->al, (void **)&s->fams[i], &s->fams_cap[i], max_np + 1, sizeof *s->fams[i]);
+    if (!rc && n) rc = nd__lsh_reserve(&g->fam, n, g->npara + n - 1);
+    if (!rc && n) rc = nd__lsh_reserve(&g->copy, n, g->npara + n - 1);
+    if (rc) return rc;
+    s->max_id = max_id;
+    s->max_npara = max_np;
+    return ND_OK;
 }
 
 static void nd__sstore(nd_stream *s, nd__sgen *g, const nd_doc *doc, const char *id, size_t id_len,
@@ -355,14 +373,12 @@ static nd__sdoc *nd__sdoc_of(nd_stream *s, uint64_t ref, nd__sgen **g)
     return gen && (ref & 0xFFFFFFFFu) < gen->ndocs ? &gen->docs[ref & 0xFFFFFFFFu] : NULL;
 }
 
-/* The family refs of a document's paragraphs, sorted, in *out (grown). */
-static int nd__sfams(nd_stream *s, const nd__sgen *g, const nd__sdoc *d, uint64_t **out, size_t *cap)
+/* The family refs of a document's paragraphs, sorted, in out (room for
+ * them reserved by nd__sreserve). */
+static void nd__sfams(const nd__sgen *g, const nd__sdoc *d, uint64_t *out)
 {
-    int rc = nd__reserve(s->al, (void **)out, cap, d->npara + 1, sizeof **out);
-    if (rc) return rc;
-    for (size_t j = 0; j < d->npara; j++) (*out)[j] = g->paras[d->para0 + j].fam;
-    qsort(*out, d->npara, sizeof **out, nd__cmp_ref);
-    return ND_OK;
+    for (size_t j = 0; j < d->npara; j++) out[j] = g->paras[d->para0 + j].fam;
+    qsort(out, d->npara, sizeof *out, nd__cmp_ref);
 }
 
 /* Shingles of d's own paragraphs between the first and the last it shares
@@ -385,20 +401,13 @@ static uint64_t nd__sown_middle(const nd__sgen *g, const nd__sdoc *d, const uint
     return own;
 }
 
-static int nd__sown_middles(nd_stream *s, const nd__sdoc *d, const nd__sgen *eg, const nd__sdoc *e,
-                            int *out)
+static int nd__sown_middles(nd_stream *s, const nd__sdoc *d, const nd__sgen *eg, const nd__sdoc *e)
 {
     const nd__sgen *cur = &s->gen[s->cur];
-    uint64_t *fd = NULL, *fe = NULL;
-    size_t cd = 0, ce = 0;
-    int rc = nd__sfams(s, cur, d, &fd, &cd);
-    if (!rc) rc = nd__sfams(s, eg, e, &fe, &ce);
-    if (!rc)
-        *out = nd__sown_middle(cur, d, fe, e->npara) >= ND__SITE_OWN
-            && nd__sown_middle(eg, e, fd, d->npara) >= ND__SITE_OWN;
-    nd__free(s->al, fd);
-    nd__free(s->al, fe);
-    return rc;
+    nd__sfams(cur, d, s->fams[0]);
+    nd__sfams(eg, e, s->fams[1]);
+    return nd__sown_middle(cur, d, s->fams[1], e->npara) >= ND__SITE_OWN
+        && nd__sown_middle(eg, e, s->fams[0], d->npara) >= ND__SITE_OWN;
 }
 
 /* Earlier pages holding d's edge families at the same end, as (ref << 1 |
@@ -437,9 +446,7 @@ static int nd__ssite(nd_stream *s, nd__sdoc *d)
         nd__sgen *eg;
         nd__sdoc *e = nd__sdoc_of(s, ref, &eg);
         if (!e || ends[0] < ND__SITE_MATCH || ends[1] < ND__SITE_MATCH || e->src != d->src) continue;
-        int own = 0, rc = nd__sown_middles(s, d, eg, e, &own);
-        if (rc) return rc;
-        if (!own) continue;
+        if (!nd__sown_middles(s, d, eg, e)) continue;
         if (e->pooled) { /* e's template recurs: e starts a site */
             e->site = e->seq;
             e->st_off = e->id_off;
@@ -449,7 +456,7 @@ static int nd__ssite(nd_stream *s, nd__sdoc *d)
         if (!d->pooled && e->site >= d->site) continue;
         d->site = e->site;
         d->pooled = 0;
-        rc = nd__skeep_id(s, eg->ids, e->st_off, e->st_len, &d->st_off, &d->st_len);
+        int rc = nd__skeep_id(s, eg->ids, e->st_off, e->st_len, &d->st_off, &d->st_len);
         if (rc) return rc;
     }
     return ND_OK;
@@ -748,7 +755,7 @@ int nd_stream_add(nd_stream *s, const nd_doc *doc, const char *id, size_t id_len
     if (s->gen[s->cur].ndocs >= (s->window + 1) / 2) nd__sgen_recycle(s);
     nd__sgen *cur = &s->gen[s->cur];
     if (n >= UINT32_MAX - cur->npara) return ND_E_TOO_LARGE;
-    rc = nd__sreserve(s, cur, n, id_len, 0);
+    rc = nd__sreserve(s, cur, n, id_len);
     if (rc) return rc;
     uint64_t src = XXH3_64bits(source ? source : "", source_len); /* as corpus.c names sources */
     nd__sstore(s, cur, doc, id, id_len, src);
