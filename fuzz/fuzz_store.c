@@ -186,5 +186,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     nd_store_close(s);
     if (recover) nd_fuzz_recover(path, data, size, before, committed_ok);
+    unlink(path); /* the fuzzer's processes come and go: leave no file behind */
     return 0;
 }

@@ -15,6 +15,22 @@
 
 static int nd__is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
+/* Whether h is a host name (letters, digits, '-', '.', '_', '%' escapes and
+ * UTF-8 of internationalized names) or a bracketed IPv6 literal. */
+static int nd__host_chars(const char *h, size_t n)
+{
+    int v6 = h[0] == '[';
+    if (v6 && (n < 3 || h[n - 1] != ']')) return 0;
+    for (size_t k = v6; k < n - v6; k++) {
+        unsigned char c = (unsigned char)h[k];
+        int ok = v6 ? (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') || c == ':' || c == '.'
+                    : nd__is_alpha((char)c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+                      || c == '%' || c >= 0x80;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
 /* Length of a "scheme://" prefix at u, or 0. */
 static size_t nd__scheme(const char *u, size_t n)
 {
@@ -46,7 +62,7 @@ int nd_url_host(const char *url, size_t size, char *out, size_t capacity, size_t
     if (host_end - i > 4 && (url[i] | 0x20) == 'w' && (url[i + 1] | 0x20) == 'w'
         && (url[i + 2] | 0x20) == 'w' && url[i + 3] == '.')
         i += 4;
-    if (host_end == i) return ND_E_INVALID;
+    if (host_end == i || !nd__host_chars(url + i, host_end - i)) return ND_E_INVALID;
     *out_len = host_end - i;
     if (*out_len > capacity) return ND_E_BUFFER;
     for (size_t k = i; k < host_end; k++)

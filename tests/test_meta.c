@@ -35,6 +35,10 @@ static void test_url_host(void **state)
     expect_host("https://[2001:db8::1]:443/", "[2001:db8::1]");
     expect_host("https://www2.example.com/", "www2.example.com");
     expect_host("https://www./", "www"); /* the trailing dot goes first */
+    expect_host("https://b\xc3\xbc" "cher.example/", "b\xc3\xbc" "cher.example");
+    expect_host("https://www.[x]y/", NULL);
+    expect_host("https://exa mple.com/", NULL);
+    expect_host("https://[zz::1]/", NULL);
     expect_host("example.com/path", NULL);
     expect_host("mailto:someone@example.com", NULL);
     expect_host("https:///path", NULL);
