@@ -226,7 +226,7 @@ static PyObject *ndpy_str_or_none(const char *s, size_t n)
 }
 
 PyObject *ndpy_doc_record(const char *id, size_t id_len, const char *src, size_t src_len,
-                          const ndpy_view *v)
+                          const cli_view *v)
 {
     PyObject *d = PyDict_New();
     if (!d) return NULL;
@@ -276,32 +276,19 @@ static int ndpy_append(PyObject *list, PyObject *item)
 
 int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_site)
 {
-    nd_doc_info info = ND_DOC_INFO_INIT;
-    ndpy_view v;
+    cli_view v;
     const char *id = "", *src = "";
     size_t id_len = 0, src_len = 0;
-    memset(&v, 0, sizeof v);
-    nd_corpus_doc(c, i, &info);
+    cli_view_of_corpus(c, i, &v);
+    v.has_site = has_site;
     nd_corpus_doc_id(c, i, &id, &id_len);
     nd_corpus_doc_source(c, i, &src, &src_len);
-    v.paragraphs = info.paragraphs;
-    v.repeats = info.repeats;
-    v.boilerplate = info.boilerplate;
-    if (info.duplicate_of != ND_NONE) {
-        nd_corpus_doc_id(c, info.duplicate_of, &v.dup_id, &v.dup_len);
-        v.similarity = info.similarity;
-        v.containment = info.containment;
-    }
-    nd_corpus_doc_id(c, info.cluster, &v.cl_id, &v.cl_len);
-    v.has_site = has_site;
-    if (info.site != ND_NONE) nd_corpus_doc_id(c, info.site, &v.site_id, &v.site_len);
     if (ndpy_append(list, ndpy_doc_record(id, id_len, src, src_len, &v))) return -1;
-    for (size_t j = 0; j < info.paragraphs; j++) {
+    for (size_t j = 0; j < v.paragraphs; j++) {
         nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id = "";
         size_t of_len = 0;
-        nd_corpus_para(c, i, j, &p);
-        nd_corpus_doc_id(c, p.of_doc, &of_id, &of_len);
+        cli_para_of_corpus(c, i, j, &p, &of_id, &of_len);
         if (ndpy_append(list, ndpy_para_record(id, id_len, j, &p, of_id, of_len))) return -1;
     }
     return 0;

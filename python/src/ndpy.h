@@ -17,6 +17,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include "neardup.h"
+#include "report.h" /* the CLI's view of a verdict: one definition of the records */
 
 /* Module state: no global mutable state, as in the library. */
 typedef struct ndpy_state {
@@ -81,21 +82,8 @@ PyObject *ndpy_str(const char *s, size_t n);
 
 /* ---- records (docs/JSON.md `doc` and `para` objects) ------------------- */
 
-/* The verdict on a document, whoever judged it (as the CLI's cli_view). */
-typedef struct ndpy_view {
-    size_t paragraphs, repeats, boilerplate;
-    const char *dup_id;     /* NULL when it copies nothing */
-    size_t dup_len;
-    double similarity, containment;
-    const char *cl_id;
-    size_t cl_len;
-    int has_site;           /* 0: no "site" key (a query's sites are partial) */
-    const char *site_id;    /* NULL: null */
-    size_t site_len;
-} ndpy_view;
-
 PyObject *ndpy_doc_record(const char *id, size_t id_len, const char *src, size_t src_len,
-                          const ndpy_view *v);
+                          const cli_view *v);
 PyObject *ndpy_para_record(const char *id, size_t id_len, size_t i, const nd_para_info *p,
                            const char *of_id, size_t of_len);
 /* Appends the doc record and the para records of document i of a finished

@@ -71,9 +71,8 @@ static PyObject *ndpy_stream_records(ndpy_stream *s, const ndpy_doc *d, const nd
 {
     const char *id = PyBytes_AS_STRING(d->id);
     size_t id_len = (size_t)PyBytes_GET_SIZE(d->id);
-    ndpy_view v = { r->paragraphs, r->repeats, r->boilerplate, r->duplicate_id, r->duplicate_id_len,
-                    r->similarity, r->containment, r->cluster_id, r->cluster_id_len, 1, r->site_id,
-                    r->site_id_len };
+    cli_view v;
+    cli_view_of_stream(r, &v);
     PyObject *list = PyList_New(0), *item;
     item = list ? ndpy_doc_record(id, id_len, PyBytes_AS_STRING(d->source),
                                   (size_t)PyBytes_GET_SIZE(d->source), &v) : NULL;

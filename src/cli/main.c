@@ -232,19 +232,7 @@ static void cli_view_of(const cli_run *r, const cli_doc *d, cli_view *v)
 {
     memset(v, 0, sizeof *v);
     if (r->stream) {
-        const nd_stream_doc *s = &r->last;
-        v->paragraphs = s->paragraphs;
-        v->repeats = s->repeats;
-        v->boilerplate = s->boilerplate;
-        v->dup_id = s->duplicate_id;
-        v->dup_len = s->duplicate_id_len;
-        v->similarity = s->similarity;
-        v->containment = s->containment;
-        v->cl_id = s->cluster_id;
-        v->cl_len = s->cluster_id_len;
-        v->has_site = 1;
-        v->site_id = s->site_id;
-        v->site_len = s->site_id_len;
+        cli_view_of_stream(&r->last, v);
         return;
     }
     cli_view_of_corpus(r->corpus, d->seq, v);

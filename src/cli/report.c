@@ -21,6 +21,23 @@ void cli_view_of_corpus(const nd_corpus *c, size_t i, cli_view *v)
     if (info.site != ND_NONE) nd_corpus_doc_id(c, info.site, &v->site_id, &v->site_len);
 }
 
+void cli_view_of_stream(const nd_stream_doc *s, cli_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->paragraphs = s->paragraphs;
+    v->repeats = s->repeats;
+    v->boilerplate = s->boilerplate;
+    v->dup_id = s->duplicate_id;
+    v->dup_len = s->duplicate_id_len;
+    v->similarity = s->similarity;
+    v->containment = s->containment;
+    v->cl_id = s->cluster_id;
+    v->cl_len = s->cluster_id_len;
+    v->has_site = 1;
+    v->site_id = s->site_id;
+    v->site_len = s->site_id_len;
+}
+
 void cli_para_of_corpus(const nd_corpus *c, size_t i, size_t j, nd_para_info *p, const char **of_id,
                         size_t *of_len)
 {

@@ -2,7 +2,7 @@
  * The JSON Lines contract of docs/JSON.md, `doc` and `para` objects, written
  * in one place for every command that reports documents (scan, clean, dups
  * from a collection or a stream; query from a collection holding a store's
- * documents).
+ * documents). The Python package builds its records from the same views.
  */
 #ifndef ND_CLI_REPORT_H
 #define ND_CLI_REPORT_H
@@ -27,6 +27,8 @@ typedef struct cli_view {
 /* The view of document i of a finished collection (ids may name stored
  * documents of a query). */
 void cli_view_of_corpus(const nd_corpus *c, size_t i, cli_view *v);
+/* The view of a stream's verdict on the document it just took. */
+void cli_view_of_stream(const nd_stream_doc *s, cli_view *v);
 /* Paragraph j of document i of a finished collection, and the id of the
  * document its `of` names. */
 void cli_para_of_corpus(const nd_corpus *c, size_t i, size_t j, nd_para_info *p, const char **of_id,
