@@ -57,8 +57,20 @@ typedef struct cli_doc {
     const char *raw;     size_t raw_len;
     size_t text_value_off, text_value_len;
     size_t seq;                              /* 0-based position of the document in the whole input */
-    int64_t date;                            /* JSONL date field, seconds since 1970, if has_date */
+    int64_t date;                            /* JSONL date field or WARC-Date, seconds since 1970, if has_date */
     int has_date;
+    /* Crawled pages. When is_html is set, text holds the HTML payload (after
+     * transfer and content decoding, before any charset conversion) and
+     * charset the charset named by the HTTP Content-Type header (NULL if
+     * none); the consumer extracts the paragraphs. */
+    int is_html;
+    const char *charset; size_t charset_len;
+    const char *url;     size_t url_len;     /* the page's URL (JSONL url field, WARC-Target-URI), or NULL */
+    /* WARC records only (has_warc): WARC-Record-ID and the offset of the
+     * record's first byte in the file (of its gzip member, when compressed). */
+    int has_warc;
+    const char *warc_record_id; size_t warc_record_id_len;
+    uint64_t warc_offset;
 } cli_doc;
 
 typedef struct cli_input_opts {
