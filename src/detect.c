@@ -408,6 +408,7 @@ typedef struct nd__copyscan {
     uint64_t *share_d, *share_e;
     uint32_t *touched;
     size_t ntouched;
+    nd__align_side side_d, side_e; /* scratch for alignments */
 } nd__copyscan;
 
 /* Paragraphs that count toward copies: content with at least one full shingle. */
@@ -427,7 +428,7 @@ static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
     *sim = nd__sim(c, nd__psig(c, g), nd__psig(c, r));
-    return nd__para_copies(*sim, c->paras[g].shingles, c->paras[r].shingles);
+    return nd__para_match_kind(*sim, c->paras[g].shingles, c->paras[r].shingles) == ND__MATCH_STRONG;
 }
 
 static void nd__count_member(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
@@ -486,11 +487,21 @@ static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32
     return best;
 }
 
-static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
+/* The paragraphs of document d that count toward copies, for alignment. */
+static void nd__align_doc(const nd_corpus *c, const nd__families *f, uint32_t d, nd__align_side *out)
+{
+    const nd__cdoc *doc = &c->docs[d];
+    out->n = 0;
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara && out->n <= ND__ALIGN_SIDE; g++)
+        if (nd__copy_para(c, f, g)) nd__align_add(out, nd__psig(c, g), c->paras[g].shingles);
+}
+
+static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
 {
     const nd_params *p = &c->ctx->params;
     nd__cdoc *doc = &c->docs[d];
     double best = -1.0;
+    int aligned_d = 0;
     for (size_t i = 0; i < s->ntouched; i++) {
         uint32_t e = s->touched[i];
         uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
@@ -499,9 +510,13 @@ static void nd__judge(nd_corpus *c, nd__copyscan *s, uint32_t d)
         double cont = cd > ce ? cd : ce;
         double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
         if (cont > 1.0) cont = 1.0;
-        int copy = sim >= p->doc_threshold
-                || (cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained);
-        if (!copy) continue;
+        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share_d[e], sim, cont)) {
+            if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);
+            nd__align_doc(c, f, e, &s->side_e);
+            double full = nd__align_containment(&s->side_d, &s->side_e, c->k, p->sig_bits);
+            if (full > cont) cont = full;
+        }
+        if (!nd__is_copy(p, a, b, sim, cont)) continue;
         s->copy[e] = d + 1;
         double score = sim > cont ? sim : cont;
         if (score > best || (score == best && e < doc->dup_of)) {
@@ -545,7 +560,7 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
             s->next[g] = ND__LSH_END;
         }
     }
-    nd__judge(c, s, d);
+    nd__judge(c, f, s, d);
     return ND_OK;
 }
 

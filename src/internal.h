@@ -269,13 +269,60 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
 #define ND__SITE_MATCH 3
 #define ND__SITE_OWN 20
 
-/* Whether two paragraphs (sa, sb shingles, estimate j) count as the same
- * text for copies: Jaccard 0.5, or one holding the other (a paragraph merged
- * with its neighbour, or split) down to Jaccard 0.2. */
-static inline int nd__para_copies(double j, uint64_t sa, uint64_t sb)
+/* ---- copies (copies.c; crediting in detect.c and stream.c) ---- */
+/* How two paragraphs (sa, sb shingles, estimate j) match for copies:
+ * strong at Jaccard 0.5, or when one holds the other (a paragraph merged
+ * with its neighbour, or split) down to Jaccard 0.2; weak from Jaccard
+ * ND__WEAK_J between paragraphs of ND__WEAK_MIN shingles or more. One word
+ * changed every ten breaks about a third of a text's 5-word shingles on
+ * each side, so noisy copies of a paragraph land near Jaccard 0.35-0.45,
+ * while different texts in the same words stay near 0. */
+#define ND__WEAK_J 0.3
+#define ND__WEAK_MIN 8
+enum { ND__MATCH_NONE = 0, ND__MATCH_WEAK = 1, ND__MATCH_STRONG = 2 };
+static inline int nd__para_match_kind(double j, uint64_t sa, uint64_t sb)
 {
-    return j >= 0.5 || (j >= 0.2 && nd__containment(j, sa, sb) >= 0.8);
+    if (j >= 0.5 || (j >= 0.2 && nd__containment(j, sa, sb) >= 0.8)) return ND__MATCH_STRONG;
+    if (j >= ND__WEAK_J && sa >= ND__WEAK_MIN && sb >= ND__WEAK_MIN) return ND__MATCH_WEAK;
+    return ND__MATCH_NONE;
 }
+
+/* The counted (content) paragraphs of one side of a pair, for alignment:
+ * pairs whose sides hold more are not aligned. */
+#define ND__ALIGN_SIDE 256
+typedef struct nd__align_side {
+    const uint32_t *sig[ND__ALIGN_SIDE];
+    uint32_t shingles[ND__ALIGN_SIDE];
+    size_t n;          /* paragraphs added (counting beyond ND__ALIGN_SIDE) */
+} nd__align_side;
+
+/* Appends a counted paragraph (one past ND__ALIGN_SIDE marks the side as
+ * too large to align). */
+void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles);
+
+/* The larger containment of a pair measured paragraph by paragraph: each
+ * paragraph of either side that matches one of the other (strongly or
+ * weakly) counts. -1 when a side is over ND__ALIGN_SIDE. */
+double nd__align_containment(const nd__align_side *d, const nd__align_side *e, unsigned k,
+                             unsigned bits);
+
+/* Whether a pair that its strong matches do not make a copy is aligned:
+ * it shares a strong match (strong_d: d's shingles in them) and its content
+ * signatures' estimate (sim) or its containment so far reaches
+ * ND__ALIGN_FLOOR. Noisy copies keep a content Jaccard near 0.3 and
+ * truncated ones a containment well above the floor; pairs below it are
+ * stories that share a quote, and aligning every such pair would cost more
+ * than finding the copies did (the floor cuts the work 7-fold on the news
+ * corpus of bench/). */
+#define ND__ALIGN_FLOOR 0.2
+static inline int nd__align_worth(uint64_t strong_d, double sim, double cont)
+{
+    return strong_d && (sim >= ND__ALIGN_FLOOR || cont >= ND__ALIGN_FLOOR);
+}
+
+/* Whether d copies e (a, b: their content shingles; sim: their content
+ * signatures' Jaccard estimate; cont: the larger containment). */
+int nd__is_copy(const nd_params *p, uint64_t a, uint64_t b, double sim, double cont);
 
 /* Salt that keeps one source's entries apart in a shared index (key: a
  * 64-bit hash of the source name). */

@@ -54,6 +54,7 @@ typedef struct nd__spara {
     uint32_t doc, index, of, shingles;
     float sim;                 /* a repeat's exact similarity (from nd_doc) */
     uint8_t kind, is_short, bp;
+    uint8_t counted;           /* counted toward its document's content (nd__scopies) */
     uint64_t fam;              /* ref of its family root */
     uint64_t copy_next;        /* next member of its copy family (same generation) */
     uint64_t probe;            /* last lookup that verified it */
@@ -105,6 +106,7 @@ struct nd_stream {
     uint64_t seq, probe;
     nd__touch touch[ND__STOUCH];
     size_t ntouch;
+    nd__align_side side_d, side_e; /* scratch for alignments (copies.c) */
     int dup_gen;               /* generation and index of the document copied, or -1 */
     size_t dup_idx;
     nd__sout *out;
@@ -503,7 +505,7 @@ static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t
                            uint32_t sb, double *sim)
 {
     *sim = nd__ssim(s, a, b);
-    return nd__para_copies(*sim, sa, sb);
+    return nd__para_match_kind(*sim, sa, sb) == ND__MATCH_STRONG;
 }
 
 /* @return the ref of the best matching copy root of paragraph g, or NONE. */
@@ -569,8 +571,10 @@ static int nd__scopies(nd_stream *s, nd__sdoc *d)
          * site repeats: either way it is left out, as candidates are in
          * the batch passes, so that pages of one site are not taken for
          * copies of each other before their chrome is known. */
+        p->counted = 0;
         if (p->kind == ND_KIND_REPEAT || p->is_short || (root && (nd__sbp(root, d) || nd__sshown(s, root, d))))
             continue;
+        p->counted = 1;
         nd_signature_merge(dsig, cur->sigs + g * s->k, s->k);
         d->content += p->shingles;
         uint64_t best = nd__smatch(s, (uint32_t)g);
@@ -589,12 +593,20 @@ static int nd__scopies(nd_stream *s, nd__sdoc *d)
 
 /* Decides which touched document d copies, and the document whose cluster
  * it joins (*join, NULL for its own). */
+static void nd__salign_doc(const nd_stream *s, const nd__sgen *g, const nd__sdoc *d, nd__align_side *out)
+{
+    out->n = 0;
+    for (size_t i = d->para0; i < d->para0 + d->npara && out->n <= ND__ALIGN_SIDE; i++)
+        if (g->paras[i].counted) nd__align_add(out, g->sigs + i * s->k, g->paras[i].shingles);
+}
+
 static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const char **join_ids)
 {
     const nd_params *prm = &s->ctx->params;
     nd__sgen *cur = &s->gen[s->cur];
     const uint32_t *dsig = cur->dsig + (size_t)(d - cur->docs) * s->k;
     double best = -1.0;
+    int aligned_d = 0;
     s->last.duplicate_of = UINT64_MAX;
     s->last.duplicate_id = NULL;
     s->last.duplicate_id_len = 0;
@@ -610,9 +622,13 @@ static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const c
         double cd = (double)s->touch[i].share_d / a, ce = (double)s->touch[i].share_e / b;
         double cont = cd > ce ? cd : ce, sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
         if (cont > 1.0) cont = 1.0;
-        if (!(sim >= prm->doc_threshold
-              || (cont >= prm->containment_threshold && (a < b ? a : b) >= prm->min_contained)))
-            continue;
+        if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share_d, sim, cont)) {
+            if (!aligned_d++) nd__salign_doc(s, cur, d, &s->side_d);
+            nd__salign_doc(s, eg, e, &s->side_e);
+            double full = nd__align_containment(&s->side_d, &s->side_e, s->k, prm->sig_bits);
+            if (full > cont) cont = full;
+        }
+        if (!nd__is_copy(prm, a, b, sim, cont)) continue;
         if (e->cluster < d->cluster) { /* the earliest cluster it copies */
             d->cluster = e->cluster;
             *join = e;

@@ -2217,6 +2217,85 @@ static void test_chain_does_not_merge(void **state)
     ts_free(ts);
 }
 
+/* Noise: a word changed every `step` from `first` on. On 40 words, 6 and
+ * 12 (positions 6, 18, 30) keep 21 of 36 shingles (Jaccard about 0.41); 5
+ * and 11 (5, 16, 27, 38) keep 19 (about 0.36): weak matches both. */
+static para para_noisy(const para *p, unsigned first, unsigned step, rng *r)
+{
+    para q = *p;
+    for (unsigned pos = first; pos < q.n; pos += step) q = para_change(&q, pos, r);
+    return q;
+}
+
+/* The verdict a stream gives document `want` of ts (the others added before). */
+static nd_stream_doc stream_verdict(const coll *h, const tset *ts, size_t want)
+{
+    nd_stream *st = NULL;
+    nd_stream_doc out = ND_STREAM_DOC_INIT;
+    assert_int_equal(nd_stream_create(&st, h->ctx, 0), ND_OK);
+    for (size_t i = 0; i <= want; i++) {
+        const tdoc *d = &ts->d[i];
+        assert_int_equal(nd_doc_analyze(h->doc, d->text, d->len), ND_OK);
+        nd_stream_doc o = ND_STREAM_DOC_INIT;
+        assert_int_equal(nd_stream_add(st, h->doc, d->id, strlen(d->id), d->src, strlen(d->src), &o),
+                         ND_OK);
+        if (i == want) out = o;
+    }
+    nd_stream_free(st); /* out's pointers are not used past here */
+    out.duplicate_id = out.cluster_id = out.site_id = NULL;
+    return out;
+}
+
+/* A retyped copy (every paragraph but one noisy, so only one matches
+ * strongly) is a copy, in a collection and in a stream: the strong match
+ * anchors the pair and alignment counts the weak ones. The same noisy
+ * paragraphs without the anchor link nothing, nor do templated paragraphs
+ * (one phrasing, a few words changed) that each match many of the other
+ * document's. */
+static void test_noisy_copy(void **state)
+{
+    (void)state;
+    rng r = { 2029 };
+    tset *ts = ts_new();
+    story s = story_random(&r, 8, 40), noisy = s, bare, tpl_a, tpl_b;
+    for (unsigned i = 1; i < s.n; i++) noisy.p[i] = para_noisy(&s.p[i], 6, 12, &r);
+    bare.n = 7;
+    for (unsigned i = 0; i < 7; i++) bare.p[i] = para_noisy(&s.p[i + 1], 5, 11, &r);
+    para base = para_random(&r, 40), quote = para_random(&r, 40), quote2 = para_random(&r, 40);
+    tpl_a.n = tpl_b.n = 8;
+    for (unsigned i = 0; i < 8; i++) {
+        tpl_a.p[i] = para_noisy(&base, 6, 12, &r);
+        tpl_b.p[i] = para_noisy(&base, 6, 12, &r);
+    }
+    tpl_a.p[0] = tpl_b.p[0] = quote; /* a quarter of each shared: worth aligning */
+    tpl_a.p[1] = tpl_b.p[1] = quote2;
+    size_t orig = ts_story(ts, "noise-a", NULL, &s);
+    size_t copy = ts_story(ts, "noise-b", NULL, &noisy);
+    size_t lone = ts_story(ts, "noise-c", NULL, &bare);
+    size_t ta = ts_story(ts, "tpl-a", NULL, &tpl_a), tb = ts_story(ts, "tpl-b", NULL, &tpl_b);
+    for (unsigned i = 1; i < s.n; i++) { /* weak matches, not strong ones */
+        double j = para_jaccard(&s.p[i], &noisy.p[i]), jb = para_jaccard(&s.p[i], &bare.p[i - 1]);
+        assert_true(j >= 0.35 && j < 0.45);
+        assert_true(jb >= 0.33 && jb < 0.4);
+    }
+    nd_params p = params_lines();
+    coll h;
+    coll_open(&h, &p);
+    coll_run(&h, ts, ADD_PLAIN, 32);
+    expect_copy(&h, copy, orig, orig, "a noisy copy anchored by one clean paragraph");
+    nd_doc_info d = doc_info(&h, lone);
+    if (d.duplicate_of == orig) fail_msg("noisy paragraphs alone linked (cont %.3f)", d.containment);
+    d = doc_info(&h, tb);
+    if (d.duplicate_of == ta) fail_msg("templated paragraphs linked (cont %.3f)", d.containment);
+    nd_stream_doc sd = stream_verdict(&h, ts, copy);
+    if (sd.duplicate_of != orig)
+        fail_msg("stream: noisy copy: duplicate_of %lld (cont %.3f)", DUP(sd.duplicate_of), sd.containment);
+    sd = stream_verdict(&h, ts, tb);
+    if (sd.duplicate_of == ta) fail_msg("stream: templated paragraphs linked (cont %.3f)", sd.containment);
+    coll_close(&h);
+    ts_free(ts);
+}
+
 /* The earliest dated document of a cluster is its representative. */
 static void test_dated_representative(void **state)
 {
@@ -2268,6 +2347,7 @@ int main(void)
         cmocka_unit_test_teardown(test_single_page_shares_passage, teardown),
         cmocka_unit_test_teardown(test_chain_does_not_merge, teardown),
         cmocka_unit_test_teardown(test_dated_representative, teardown),
+        cmocka_unit_test_teardown(test_noisy_copy, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
