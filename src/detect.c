@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include "corpus.h"
 
-#define ND__MAX_VERIFY 256
-
 typedef struct nd__families {
     uint32_t *ndocs;    /* per root: distinct documents holding the family */
     uint32_t *last;     /* per root: last document counted */
@@ -392,9 +390,6 @@ static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * containment. The pair is a copy when containment or the content
  * signatures' Jaccard estimate reaches its threshold.
  */
-/* Members credited per matched family at most: bounds the work when one
- * paragraph recurs in thousands of documents. */
-#define ND__MAX_MEMBERS 64
 
 typedef struct nd__copyscan {
     const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */

@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include "internal.h"
 
-/* Roots verified per paragraph at most; bounds the work on adversarial pages
- * where thousands of distinct paragraphs share bands. */
-#define ND__MAX_VERIFY 256
 /* Chain entries walked per paragraph at most (bounds the collection step). */
 #define ND__MAX_WALK 65536
 

@@ -270,6 +270,12 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
 #define ND__SITE_OWN 20
 
 /* ---- copies (copies.c; crediting in detect.c and stream.c) ---- */
+/* Bounds shared by collections and streams, so that both judge alike:
+ * candidate roots verified per paragraph (adversarial pages where thousands
+ * of distinct paragraphs share bands), and members credited per matched
+ * family (one paragraph recurring in thousands of documents). */
+#define ND__MAX_VERIFY 256
+#define ND__MAX_MEMBERS 64
 /* How two paragraphs (sa, sb shingles, estimate j) match for copies:
  * strong at Jaccard 0.5, or when one holds the other (a paragraph merged
  * with its neighbour, or split) down to Jaccard 0.2; weak from Jaccard

@@ -31,9 +31,7 @@
 
 #define ND__SREF_NONE UINT64_MAX
 #define ND__STORIES 8
-#define ND__SVERIFY 256
 #define ND__STOUCH 256
-#define ND__SMEMBERS 64
 
 typedef struct nd__sdoc {
     uint64_t seq;
@@ -278,8 +276,8 @@ static uint64_t nd__sfind_root(nd_stream *s, size_t g, uint64_t salt, uint64_t s
     for (int i = 0; i < 2; i++) {
         nd__sgen *gen = &s->gen[i == 0 ? s->cur : !s->cur]; /* newer first: its keys stay prepared */
         nd__lsh_prepare(&gen->fam, sig, salt);
-        for (unsigned band = 0; band < gen->fam.bands && verified < ND__SVERIFY; band++) {
-            for (uint32_t e = nd__lsh_bucket(&gen->fam, band); e != ND__LSH_END && verified < ND__SVERIFY;
+        for (unsigned band = 0; band < gen->fam.bands && verified < ND__MAX_VERIFY; band++) {
+            for (uint32_t e = nd__lsh_bucket(&gen->fam, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
                  e = nd__lsh_next(&gen->fam, e)) {
                 nd__spara *r = &gen->paras[e / gen->fam.bands];
                 if (r->probe == s->probe) continue;
@@ -483,7 +481,7 @@ static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
 {
     const nd__sgen *cur = &s->gen[s->cur];
     unsigned n = 0;
-    for (uint64_t m = nd__ref(rg, r); m != ND__SREF_NONE && n < ND__SMEMBERS; n++) {
+    for (uint64_t m = nd__ref(rg, r); m != ND__SREF_NONE && n < ND__MAX_MEMBERS; n++) {
         nd__spara *mp = &rg->paras[m & 0xFFFFFFFFu];
         m = mp->copy_next;
         uint64_t doc = nd__ref(rg, mp->doc);
@@ -520,8 +518,8 @@ static uint64_t nd__smatch(nd_stream *s, uint32_t g)
     for (int i = 0; i < 2; i++) {
         nd__sgen *gen = &s->gen[i == 0 ? !s->cur : s->cur]; /* newest last: its keys stay prepared */
         nd__lsh_prepare(&gen->copy, sig, 0);
-        for (unsigned band = 0; band < gen->copy.bands && verified < ND__SVERIFY; band++) {
-            for (uint32_t e = nd__lsh_bucket(&gen->copy, band); e != ND__LSH_END && verified < ND__SVERIFY;
+        for (unsigned band = 0; band < gen->copy.bands && verified < ND__MAX_VERIFY; band++) {
+            for (uint32_t e = nd__lsh_bucket(&gen->copy, band); e != ND__LSH_END && verified < ND__MAX_VERIFY;
                  e = nd__lsh_next(&gen->copy, e)) {
                 uint32_t r = e / gen->copy.bands;
                 nd__spara *rp = &gen->paras[r];
