@@ -398,9 +398,8 @@ typedef struct nd__copyscan {
     uint32_t *root_stamp;   /* per paragraph: last document that counted it */
     uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
     uint32_t *doc_stamp;    /* per document: (d + 1) when touched by d */
-    uint32_t *gstamp;       /* per document: last paragraph of d counted toward it */
     uint32_t *copy;         /* per document: (d + 1) when d copies it */
-    uint64_t *share_d, *share_e;
+    nd__pair_share *share;  /* per document: what d shares with it */
     uint32_t *touched;
     size_t ntouched;
     nd__align_side side_d, side_e; /* scratch for alignments */
@@ -432,18 +431,12 @@ static void nd__count_member(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t
     if (e == d) return;
     if (s->doc_stamp[e] != d + 1) {
         s->doc_stamp[e] = d + 1;
-        s->share_d[e] = s->share_e[e] = 0;
-        s->gstamp[e] = UINT32_MAX;
+        s->share[e] = (nd__pair_share){ 0, 0, UINT32_MAX };
         s->touched[s->ntouched++] = e;
     }
-    if (s->gstamp[e] != g) {
-        s->gstamp[e] = g;
-        s->share_d[e] += c->paras[g].shingles;
-    }
-    if (s->root_stamp[r] != d + 1) {
-        s->root_stamp[r] = d + 1;
-        s->share_e[e] += c->paras[r].shingles;
-    }
+    int fresh = s->root_stamp[r] != d + 1;
+    s->root_stamp[r] = d + 1;
+    nd__credit(&s->share[e], g, c->paras[g].shingles, fresh, c->paras[r].shingles);
 }
 
 static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
@@ -501,11 +494,11 @@ static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint
         uint32_t e = s->touched[i];
         uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
         if (!a || !b) continue;
-        double cd = (double)s->share_d[e] / (double)a, ce = (double)s->share_e[e] / (double)b;
+        double cd = (double)s->share[e].d / (double)a, ce = (double)s->share[e].e / (double)b;
         double cont = cd > ce ? cd : ce;
         double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
         if (cont > 1.0) cont = 1.0;
-        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share_d[e], sim, cont)) {
+        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share[e].d, sim, cont)) {
             if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);
             nd__align_doc(c, f, e, &s->side_e);
             double full = nd__align_containment(&s->side_d, &s->side_e, c->k, p->sig_bits);
@@ -566,10 +559,8 @@ static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
     nd__free(al, s->root_stamp);
     nd__free(al, s->para_stamp);
     nd__free(al, s->doc_stamp);
-    nd__free(al, s->gstamp);
     nd__free(al, s->copy);
-    nd__free(al, s->share_d);
-    nd__free(al, s->share_e);
+    nd__free(al, s->share);
     nd__free(al, s->touched);
 }
 
@@ -586,13 +577,11 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
     s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
     s.doc_stamp = nd__calloc(c->al, nd, sizeof *s.doc_stamp);
-    s.gstamp = nd__calloc(c->al, nd, sizeof *s.gstamp);
     s.copy = nd__calloc(c->al, nd, sizeof *s.copy);
-    s.share_d = nd__calloc(c->al, nd, sizeof *s.share_d);
-    s.share_e = nd__calloc(c->al, nd, sizeof *s.share_e);
+    s.share = nd__calloc(c->al, nd, sizeof *s.share);
     s.touched = nd__calloc(c->al, nd, sizeof *s.touched);
-    if (!rc && !(s.root && s.next && s.root_stamp && s.para_stamp && s.doc_stamp && s.gstamp
-                 && s.share_d && s.share_e && s.touched && s.copy))
+    if (!rc && !(s.root && s.next && s.root_stamp && s.para_stamp && s.doc_stamp 
+                 && s.share && s.touched && s.copy))
         rc = ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);

@@ -312,6 +312,28 @@ void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles);
 double nd__align_containment(const nd__align_side *d, const nd__align_side *e, unsigned k,
                              unsigned bits);
 
+/* What a document d shares with an earlier document e through strong
+ * paragraph matches, in content shingles: d's paragraphs matching e (d), e's
+ * paragraphs matched by d (e); last_g is the last paragraph of d counted. */
+typedef struct nd__pair_share {
+    uint64_t d, e;
+    uint32_t last_g;
+} nd__pair_share;
+
+/* Credits paragraph g of d (g_shingles) and a member m of a family it
+ * matched, held by e, to the pair (d, e): g counts once per pair, m once per
+ * d (m_fresh: m not yet credited to d). Collections and streams keep these
+ * stamps in their own structures but count alike. */
+static inline void nd__credit(nd__pair_share *sh, uint32_t g, uint64_t g_shingles, int m_fresh,
+                              uint64_t m_shingles)
+{
+    if (sh->last_g != g) {
+        sh->last_g = g;
+        sh->d += g_shingles;
+    }
+    if (m_fresh) sh->e += m_shingles;
+}
+
 /* Whether a pair that its strong matches do not make a copy is aligned:
  * it shares a strong match (strong_d: d's shingles in them) and its content
  * signatures' estimate (sim) or its containment so far reaches

@@ -80,8 +80,7 @@ typedef struct nd__sgen {
 
 typedef struct nd__touch {
     uint64_t doc;              /* ref */
-    uint64_t share_d, share_e;
-    uint32_t last_g;
+    nd__pair_share share;
 } nd__touch;
 
 typedef struct nd__sout {
@@ -471,8 +470,7 @@ static nd__touch *nd__stouch(nd_stream *s, uint64_t doc)
     if (s->ntouch == ND__STOUCH) return NULL; /* documents beyond are not credited */
     nd__touch *t = &s->touch[s->ntouch++];
     t->doc = doc;
-    t->share_d = t->share_e = 0;
-    t->last_g = UINT32_MAX;
+    t->share = (nd__pair_share){ 0, 0, UINT32_MAX };
     return t;
 }
 
@@ -488,14 +486,9 @@ static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
         if (rg == cur && mp->doc == cur->paras[g].doc) continue;
         nd__touch *t = nd__stouch(s, doc);
         if (!t) continue;
-        if (t->last_g != g) {
-            t->last_g = g;
-            t->share_d += cur->paras[g].shingles;
-        }
-        if (mp->credited != s->seq + 1) {
-            mp->credited = s->seq + 1;
-            t->share_e += mp->shingles;
-        }
+        int fresh = mp->credited != s->seq + 1;
+        mp->credited = s->seq + 1;
+        nd__credit(&t->share, g, cur->paras[g].shingles, fresh, mp->shingles);
     }
 }
 
@@ -617,10 +610,10 @@ static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const c
         nd__sdoc *e = &eg->docs[s->touch[i].doc & 0xFFFFFFFFu];
         uint64_t a = d->content, b = e->content;
         if (!a || !b) continue;
-        double cd = (double)s->touch[i].share_d / a, ce = (double)s->touch[i].share_e / b;
+        double cd = (double)s->touch[i].share.d / a, ce = (double)s->touch[i].share.e / b;
         double cont = cd > ce ? cd : ce, sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
         if (cont > 1.0) cont = 1.0;
-        if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share_d, sim, cont)) {
+        if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share.d, sim, cont)) {
             if (!aligned_d++) nd__salign_doc(s, cur, d, &s->side_d);
             nd__salign_doc(s, eg, e, &s->side_e);
             double full = nd__align_containment(&s->side_d, &s->side_e, s->k, prm->sig_bits);
