@@ -686,7 +686,7 @@ ND_API void nd_store_close(nd_store *s);
 ND_API const char *nd_store_errmsg(const nd_store *s);
 
 /*! nd_store_params() : the file's parameters: its signature parameters
- *  (seg_mode, shingle_size, num_perm, seed, sig_bits) and advisory LSH bands
+ *  (seg_mode, shingle_size, num_perm, seed, sig_bits, minhash_scheme) and advisory LSH bands
  *  and rows; the other fields at their defaults. @return ND_OK, ND_E_INVALID,
  *  ND_E_STATE for a handle whose open failed. */
 ND_API int nd_store_params(const nd_store *s, nd_params *out);
