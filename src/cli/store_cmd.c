@@ -375,8 +375,8 @@ static nd_ctx *sc_index_ctx(const sc_opts *o, int *status)
     nd_params_init(&base, ND_PARAMS_VERSION);
     base.sig_bits = 8;
     base.num_perm = 32; /* measured: copy F1 unchanged, a quarter of the size (RESULTS.md) */
-    /* at 32 values of 8 bits the mul32 scheme's copy F1 on ../shared/eval was
-     * 2.9 points under mas64's with the default seed (0.4 on average over five
+    /* at 32 values of 8 bits the mul32 scheme's copy F1 on ../shared/eval is
+     * 0.9 points under mas64's with the default seed (0.3 on average over five
      * seeds, within the seeds' own spread): new stores keep mas64 (RESULTS.md) */
     base.minhash_scheme = ND_MINHASH_MAS64;
     *status = SC_USAGE;
