@@ -125,6 +125,7 @@ typedef enum nd_seg_mode {
 #define ND_DEFAULT_SHINGLE_SIZE 5u
 #define ND_DEFAULT_NUM_PERM 128u
 #define ND_DEFAULT_SEED 0x6E65617264757030ull /* "neardup0" */
+#define ND_DEFAULT_MINHASH_SCHEME 2u /* ND_MINHASH_MUL32 (bench/RESULTS.md) */
 #define ND_DEFAULT_REPEAT_THRESHOLD 0.75
 #define ND_DEFAULT_DOC_THRESHOLD 0.50
 #define ND_DEFAULT_CONTAINMENT_THRESHOLD 0.60
@@ -136,6 +137,14 @@ typedef enum nd_seg_mode {
 
 /* Everything that shapes signatures and verdicts. Fill with nd_params_init(),
  * then change fields; an nd_ctx checks every field when created. */
+/* MinHash hash families; the numbers are those a store records (docs/FORMAT.md,
+ * minhash_scheme). */
+typedef enum nd_minhash_scheme {
+    ND_MINHASH_DEFAULT = 0, /* nd_params_init's choice: ND_MINHASH_MUL32 */
+    ND_MINHASH_MAS64 = 1,   /* K multiply-add-shift hashes of the 64-bit shingle hash */
+    ND_MINHASH_MUL32 = 2    /* K 32-bit multiply-add hashes of its 32-bit fold: 16 per vector */
+} nd_minhash_scheme;
+
 typedef struct nd_params {
     unsigned version;          /* ND_PARAMS_VERSION */
     nd_seg_mode seg_mode;      /* paragraph segmentation */
@@ -155,7 +164,9 @@ typedef struct nd_params {
     unsigned sig_bits;         /* bits kept of each MinHash value: 32 (default), 16 or 8
                                   (b-bit MinHash, Li and König 2010): smaller signatures,
                                   estimates corrected for chance collisions */
-    unsigned reserved[8];      /* must be 0 */
+    unsigned minhash_scheme;   /* how the K values are computed (nd_minhash_scheme); 0 = the
+                                  default; signatures of two schemes never compare */
+    unsigned reserved[7];      /* must be 0 */
 } nd_params;
 
 /*! nd_params_init() :
@@ -675,7 +686,7 @@ ND_API void nd_store_close(nd_store *s);
 ND_API const char *nd_store_errmsg(const nd_store *s);
 
 /*! nd_store_params() : the file's parameters: its signature parameters
- *  (seg_mode, shingle_size, num_perm, seed, sig_bits) and advisory LSH bands
+ *  (seg_mode, shingle_size, num_perm, seed, sig_bits, minhash_scheme) and advisory LSH bands
  *  and rows; the other fields at their defaults. @return ND_OK, ND_E_INVALID,
  *  ND_E_STATE for a handle whose open failed. */
 ND_API int nd_store_params(const nd_store *s, nd_params *out);

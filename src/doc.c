@@ -355,6 +355,7 @@ int nd__doc_compatible(const nd_doc *doc, const nd_ctx *ctx)
 {
     if (!doc || !ctx) return ND_E_INVALID;
     const nd_params *a = &doc->ctx->params, *b = &ctx->params;
-    return (a->num_perm == b->num_perm && a->shingle_size == b->shingle_size && a->seed == b->seed)
+    return (a->num_perm == b->num_perm && a->shingle_size == b->shingle_size && a->seed == b->seed
+            && a->minhash_scheme == b->minhash_scheme)
          ? ND_OK : ND_E_PARAM_MISMATCH;
 }

@@ -91,14 +91,21 @@ int nd__shingle(nd__tokenizer *tk, const char *text, size_t size, unsigned w, ui
 /* ---- minhash.c ---- */
 typedef void (*nd__minhash_fn)(const uint64_t *a, const uint64_t *b, unsigned k,
                                const uint64_t *shingles, size_t n, uint32_t *sig);
+typedef void (*nd__minhash32_fn)(const uint32_t *a, const uint32_t *b, unsigned k,
+                                 const uint64_t *shingles, size_t n, uint32_t *sig);
 typedef struct nd__minhash {
-    uint64_t *a, *b;          /* K multiply-add-shift coefficients */
+    unsigned scheme;          /* ND_MINHASH_MAS64 or ND_MINHASH_MUL32 */
+    uint64_t *a, *b;          /* MAS64: K multiply-add-shift coefficients */
+    uint32_t *a32, *b32;      /* MUL32: K 32-bit multiply-add coefficients */
     unsigned k;
     nd__minhash_fn fn;
+    nd__minhash32_fn fn32;
     const char *isa;
 } nd__minhash;
 
-int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed);
+/* scheme: ND_MINHASH_MAS64 or ND_MINHASH_MUL32 (0 is the default scheme). */
+int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed,
+                     unsigned scheme);
 void nd__minhash_free(nd__minhash *mh, const nd_allocator *al);
 /* sig := signature of the n shingles (sig is overwritten). */
 void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig);

@@ -1,7 +1,9 @@
 /*
- * MinHash signatures.
+ * MinHash signatures, by one of two hash families (nd_minhash_scheme; the
+ * number is what a store records as minhash_scheme, docs/FORMAT.md).
  *
- * Value i of a signature is min over the shingles x of
+ * ND_MINHASH_MAS64 (scheme 1). Value i of a signature is min over the
+ * shingles x of
  *     h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32
  * with a_i odd. This is Dietzfelbinger's multiply-add-shift family (a 64-bit
  * key to a 32-bit value), which needs only integer multiply and add; applied to
@@ -10,8 +12,24 @@
  * splitmix64 stream of the seed, so a signature depends only on the text, the
  * seed, w and K: the same on every platform and byte order.
  *
+ * ND_MINHASH_MUL32 (scheme 2). The shingle hash is folded to 32 bits,
+ * y = x xor (x >> 32), and
+ *     g = (a_i * y + b_i) mod 2^32,   h_i(y) = g xor (g >> 16)
+ * with a_i odd: a permutation of the 32-bit values for each i, the
+ * multiply-add family of Carter and Wegman applied to keys that XXH3 already
+ * made uniform (the "32-bit MinHash" loop of the bench anchors, mh32), then
+ * an xorshift. Lanes are 32 bits, so a 512-bit vector computes 16 values per
+ * multiply instead of 8, and no 64-bit multiply (slow or absent in vector
+ * units) is needed. The xorshift keeps the order by g's top half and puts
+ * high bits into the low ones: b-bit signatures keep the low 8 or 16 bits,
+ * and bit k of g alone depends only on bits 0..k of y, so two shingles
+ * equal in their low byte would agree on every 8-bit value they win. Without
+ * it, K = 32 at 8 bits lost 2 points of copy F1 on ../shared/eval. Folding
+ * to 32 bits merges two shingles of a paragraph with probability n^2 / 2^33,
+ * far below the estimator's own noise. The estimator tests hold for both.
+ *
  * All K values of one shingle are computed together; the loop over i is
- * vectorised by the compiler. The kernel is compiled for AVX-512, AVX2 and
+ * vectorised by the compiler. The kernels are compiled for AVX-512, AVX2 and
  * plain x86-64/other targets, and the best one the CPU supports is chosen
  * when a context is created. All give identical values.
  *
@@ -60,25 +78,63 @@
         }                                                                              \
     }
 
+/* The MUL32 kernel: the same blocking, 32 lanes of 32 bits per block. */
+#define ND__KERNEL32(name, attr)                                                       \
+    attr static void name(const uint32_t *restrict a, const uint32_t *restrict b,      \
+                          unsigned k, const uint64_t *restrict sh, size_t n,           \
+                          uint32_t *restrict sig)                                      \
+    {                                                                                  \
+        unsigned i0 = 0;                                                               \
+        for (; i0 + ND__MH_BLOCK <= k; i0 += ND__MH_BLOCK) {                           \
+            uint32_t ba[ND__MH_BLOCK], bb[ND__MH_BLOCK], m[ND__MH_BLOCK];              \
+            memcpy(ba, a + i0, sizeof ba);                                             \
+            memcpy(bb, b + i0, sizeof bb);                                             \
+            memcpy(m, sig + i0, sizeof m);                                             \
+            for (size_t j = 0; j < n; j++) {                                           \
+                const uint32_t y = (uint32_t)(sh[j] ^ (sh[j] >> 32));                  \
+                for (unsigned i = 0; i < ND__MH_BLOCK; i++) {                          \
+                    uint32_t h = ba[i] * y + bb[i];                                    \
+                    h ^= h >> 16;                                                      \
+                    m[i] = h < m[i] ? h : m[i];                                        \
+                }                                                                      \
+            }                                                                          \
+            memcpy(sig + i0, m, sizeof m);                                             \
+        }                                                                              \
+        for (size_t j = 0; j < n && i0 < k; j++) {                                     \
+            const uint32_t y = (uint32_t)(sh[j] ^ (sh[j] >> 32));                      \
+            for (unsigned i = i0; i < k; i++) {                                        \
+                uint32_t h = a[i] * y + b[i];                                          \
+                h ^= h >> 16;                                                          \
+                sig[i] = h < sig[i] ? h : sig[i];                                      \
+            }                                                                          \
+        }                                                                              \
+    }
+
 ND__KERNEL(nd__mh_portable, )
+ND__KERNEL32(nd__mh32_portable, )
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #  define ND__X86_DISPATCH 1
 ND__KERNEL(nd__mh_avx2, __attribute__((target("avx2"))))
 ND__KERNEL(nd__mh_avx512, __attribute__((target("avx512f,avx512dq,avx512vl"))))
+ND__KERNEL32(nd__mh32_avx2, __attribute__((target("avx2"))))
+ND__KERNEL32(nd__mh32_avx512, __attribute__((target("avx512f,avx512dq,avx512vl"))))
 #endif
 
 static void nd__pick_kernel(nd__minhash *mh)
 {
     mh->fn = nd__mh_portable;
+    mh->fn32 = nd__mh32_portable;
     mh->isa = "portable";
 #ifdef ND__X86_DISPATCH
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
         && __builtin_cpu_supports("avx512vl")) {
         mh->fn = nd__mh_avx512;
+        mh->fn32 = nd__mh32_avx512;
         mh->isa = "avx512";
     } else if (__builtin_cpu_supports("avx2")) {
         mh->fn = nd__mh_avx2;
+        mh->fn32 = nd__mh32_avx2;
         mh->isa = "avx2";
     }
 #endif
@@ -90,19 +146,44 @@ static uint64_t nd__splitmix(uint64_t *state)
     return nd__mix64(*state);
 }
 
-int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed)
+/* Coefficients of either scheme from the seed's splitmix64 stream; each
+ * scheme salts the stream differently, so that value i of one is no copy of
+ * value i of the other. */
+static int nd__coefficients(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed)
+{
+    if (mh->scheme == ND_MINHASH_MAS64) {
+        mh->a = nd__alloc(al, sizeof(uint64_t) * k);
+        mh->b = nd__alloc(al, sizeof(uint64_t) * k);
+        if (!mh->a || !mh->b) return ND_E_NOMEM;
+        uint64_t st = seed ^ 0x4d494e4841534831ull; /* "MINHASH1" */
+        for (unsigned i = 0; i < k; i++) {
+            mh->a[i] = nd__splitmix(&st) | 1u;
+            mh->b[i] = nd__splitmix(&st);
+        }
+        return ND_OK;
+    }
+    mh->a32 = nd__alloc(al, sizeof(uint32_t) * k);
+    mh->b32 = nd__alloc(al, sizeof(uint32_t) * k);
+    if (!mh->a32 || !mh->b32) return ND_E_NOMEM;
+    uint64_t st = seed ^ 0x4d494e4841534832ull; /* "MINHASH2" */
+    for (unsigned i = 0; i < k; i++) {
+        uint64_t v = nd__splitmix(&st);
+        mh->a32[i] = (uint32_t)v | 1u;
+        mh->b32[i] = (uint32_t)(v >> 32);
+    }
+    return ND_OK;
+}
+
+int nd__minhash_init(nd__minhash *mh, const nd_allocator *al, unsigned k, uint64_t seed,
+                     unsigned scheme)
 {
     memset(mh, 0, sizeof *mh);
-    mh->a = nd__alloc(al, sizeof(uint64_t) * k);
-    mh->b = nd__alloc(al, sizeof(uint64_t) * k);
-    if (!mh->a || !mh->b) {
+    if (scheme == ND_MINHASH_DEFAULT) scheme = ND_DEFAULT_MINHASH_SCHEME;
+    if (scheme != ND_MINHASH_MAS64 && scheme != ND_MINHASH_MUL32) return ND_E_PARAM;
+    mh->scheme = scheme;
+    if (nd__coefficients(mh, al, k, seed) != ND_OK) {
         nd__minhash_free(mh, al);
         return ND_E_NOMEM;
-    }
-    uint64_t st = seed ^ 0x4d494e4841534831ull; /* "MINHASH1" */
-    for (unsigned i = 0; i < k; i++) {
-        mh->a[i] = nd__splitmix(&st) | 1u;
-        mh->b[i] = nd__splitmix(&st);
     }
     mh->k = k;
     nd__pick_kernel(mh);
@@ -113,13 +194,17 @@ void nd__minhash_free(nd__minhash *mh, const nd_allocator *al)
 {
     nd__free(al, mh->a);
     nd__free(al, mh->b);
+    nd__free(al, mh->a32);
+    nd__free(al, mh->b32);
     mh->a = mh->b = NULL;
+    mh->a32 = mh->b32 = NULL;
 }
 
 void nd__minhash_sign(const nd__minhash *mh, const uint64_t *shingles, size_t n, uint32_t *sig)
 {
     for (unsigned i = 0; i < mh->k; i++) sig[i] = ND__SIG_EMPTY;
-    mh->fn(mh->a, mh->b, mh->k, shingles, n, sig);
+    if (mh->scheme == ND_MINHASH_MAS64) mh->fn(mh->a, mh->b, mh->k, shingles, n, sig);
+    else mh->fn32(mh->a32, mh->b32, mh->k, shingles, n, sig);
 }
 
 double nd_signature_similarity(const uint32_t *a, const uint32_t *b, size_t k)

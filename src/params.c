@@ -19,6 +19,7 @@ int nd_params_init(nd_params *out, unsigned version)
     out->min_stories = ND_DEFAULT_MIN_STORIES;
     out->boilerplate_scope = ND_SCOPE_SOURCE;
     out->sig_bits = 32;
+    out->minhash_scheme = ND_DEFAULT_MINHASH_SCHEME;
     return ND_OK;
 }
 
@@ -65,6 +66,9 @@ int nd_params_check(const nd_params *p, char *msg, size_t msg_size)
                        (double)p->lsh_bands * p->lsh_rows);
     if (p->sig_bits != 8 && p->sig_bits != 16 && p->sig_bits != 32)
         return nd__bad(msg, msg_size, "sig_bits", "must be 8, 16 or 32", p->sig_bits);
+    if (p->minhash_scheme > ND_MINHASH_MUL32)
+        return nd__bad(msg, msg_size, "minhash_scheme", "must be 0 (default), 1 (mas64) or 2 (mul32)",
+                       p->minhash_scheme);
     for (size_t i = 0; i < sizeof p->reserved / sizeof p->reserved[0]; i++)
         if (p->reserved[i] != 0)
             return nd__bad(msg, msg_size, "reserved", "must be zero", p->reserved[i]);
@@ -103,7 +107,9 @@ int nd_ctx_create2(nd_ctx **out, const nd_params *params, const nd_allocator *al
     if (!ctx) return nd__ctx_fail(msg, msg_size, ND_E_NOMEM, "out of memory for the context");
     ctx->alloc = *al;
     ctx->params = *params;
-    rc = nd__minhash_init(&ctx->mh, &ctx->alloc, params->num_perm, params->seed);
+    if (!ctx->params.minhash_scheme) ctx->params.minhash_scheme = ND_DEFAULT_MINHASH_SCHEME;
+    rc = nd__minhash_init(&ctx->mh, &ctx->alloc, params->num_perm, params->seed,
+                          ctx->params.minhash_scheme);
     if (rc) {
         nd__free(&ctx->alloc, ctx);
         return nd__ctx_fail(msg, msg_size, rc, "out of memory for the hash coefficients");

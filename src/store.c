@@ -70,7 +70,7 @@ void nd__sigparams_of(nd__sigparams *out, const nd_params *p)
 {
     memset(out, 0, sizeof *out);
     out->hash_scheme = ND__HASH_SCHEME;
-    out->minhash_scheme = ND__MINHASH_SCHEME;
+    out->minhash_scheme = p->minhash_scheme ? p->minhash_scheme : ND_DEFAULT_MINHASH_SCHEME;
     out->seed = p->seed;
     out->num_perm = p->num_perm;
     out->shingle_size = p->shingle_size;
@@ -96,17 +96,25 @@ static uint64_t nd__param_value(const nd__sigparams *p, unsigned t)
     }
 }
 
-/* ND_OK when a and b sign alike, else a message naming the first difference. */
+static const char *nd__scheme_name(uint64_t scheme)
+{
+    return scheme == ND_MINHASH_MAS64 ? " (mas64)" : scheme == ND_MINHASH_MUL32 ? " (mul32)" : "";
+}
+
+/* ND_OK when a and b sign alike, else a message naming the first difference
+ * (and, for the MinHash scheme, both schemes by name). */
 int nd__params_differ(nd_store *s, const nd__sigparams *mine, const nd__sigparams *other,
                              const char *other_name)
 {
     for (unsigned t = ND__TAG_HASH; t <= ND__TAG_SIG_BITS; t++) {
         uint64_t a = nd__param_value(mine, t), b = nd__param_value(other, t);
+        const int named = t == ND__TAG_MINHASH;
         if (a != b)
             return nd__fail(s, ND_E_PARAM_MISMATCH,
-                            "parameters differ: %s is %llu in the store, %llu in %s",
-                            nd__param_names[t], (unsigned long long)a, (unsigned long long)b,
-                            other_name);
+                            "parameters differ: %s is %llu%s in the store, %llu%s in %s",
+                            nd__param_names[t], (unsigned long long)a,
+                            named ? nd__scheme_name(a) : "", (unsigned long long)b,
+                            named ? nd__scheme_name(b) : "", other_name);
     }
     return ND_OK;
 }
@@ -503,6 +511,7 @@ int nd_store_params(const nd_store *s, nd_params *out)
     out->shingle_size = s->p.shingle_size;
     out->num_perm = s->p.num_perm;
     out->seed = s->p.seed;
+    out->minhash_scheme = s->p.minhash_scheme;
     out->sig_bits = s->p.sig_bits;
     out->lsh_bands = s->p.lsh_bands;
     out->lsh_rows = s->p.lsh_rows;

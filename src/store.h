@@ -30,7 +30,7 @@
  * normalize.c's token hashing or minhash.c change what they compute for the
  * same input and parameters (that is a format break for stored signatures). */
 #define ND__HASH_SCHEME 1u    /* shingles: XXH3-64 over w folded token hashes (shingle.c) */
-#define ND__MINHASH_SCHEME 1u /* K multiply-add-shift permutations seeded by splitmix64 (minhash.c) */
+/* minhash_scheme: the context's (nd_minhash_scheme, minhash.c), 1 or 2 */
 
 /* Frame types: < 0x80 must be understood, >= 0x80 may be skipped. */
 #define ND__FRAME_RECORDS 0x01u

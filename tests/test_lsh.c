@@ -460,7 +460,7 @@ static double recall(unsigned k, unsigned bands, unsigned rows, size_t n, size_t
                      size_t sets, uint64_t seed, size_t *false_pairs)
 {
     nd__minhash mh;
-    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, 1234), ND_OK);
+    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, 1234, ND_MINHASH_MAS64), ND_OK);
     nd__lsh l;
     assert_int_equal(nd__lsh_init(&l, nd__default_allocator(), bands, rows), ND_OK);
     uint32_t *orig = malloc(sets * k * sizeof *orig), *copy = malloc(sets * k * sizeof *copy);

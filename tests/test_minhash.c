@@ -25,6 +25,22 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* Every scheme (nd_minhash_scheme) must pass the same tests. */
+static const unsigned schemes[] = { ND_MINHASH_MAS64, ND_MINHASH_MUL32 };
+#define NSCHEMES (sizeof schemes / sizeof schemes[0])
+
+static nd_ctx *ctx_scheme(unsigned k, uint64_t seed, unsigned scheme)
+{
+    nd_params p;
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_params_init(&p, ND_PARAMS_VERSION), ND_OK);
+    p.num_perm = k;
+    p.seed = seed;
+    p.minhash_scheme = scheme;
+    assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+    return ctx;
+}
+
 static nd_ctx *ctx_with(unsigned k, uint64_t seed)
 {
     nd_params p;
@@ -57,24 +73,55 @@ static const uint32_t golden_sig_bytes[8] = { /* "***": no word, raw bytes */
     0x7fa0627au, 0x16826843u, 0x1e4aa7ccu, 0xae6ca69au,
 };
 
-static void test_golden_signature(void **state)
+/* Scheme 2 (mul32), same texts and defaults otherwise. */
+static const uint32_t golden32_head[8] = {
+    0x0c3821ecu, 0x1010e3cfu, 0x137e197cu, 0x039d5a4eu,
+    0x24971f07u, 0x028cb277u, 0x03d14aafu, 0x2b0e571fu,
+};
+static const uint32_t golden32_tail[8] = { /* values 120..127 */
+    0x1c16c21cu, 0x0c446080u, 0x054d1bc3u, 0x11095c6bu,
+    0x08da1c05u, 0x1352906cu, 0x0a6ec0a6u, 0x276bdeb3u,
+};
+static const uint32_t golden32_bytes[8] = { /* "***" */
+    0xc9f88af1u, 0x248be892u, 0xa3d18b90u, 0xdb4d1ef0u,
+    0xf1d465c6u, 0x2cd74256u, 0x7541ef89u, 0xcd0e6a3fu,
+};
+
+static void check_golden(unsigned scheme, const uint32_t *head, const uint32_t *tail,
+                         const uint32_t *bytes)
 {
-    (void)state;
-    nd_ctx *ctx;
-    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    nd_ctx *ctx = ctx_scheme(128, ND_DEFAULT_SEED, scheme);
     assert_int_equal(nd_ctx_num_perm(ctx), 128);
     uint32_t sig[128];
     assert_int_equal(nd_sign_text(ctx, golden_text, strlen(golden_text), sig, sizeof sig / sizeof *sig), ND_OK);
+    if (getenv("ND_TEST_VERBOSE"))
+        for (int i = 0; i < 128; i++) print_message("scheme %u value %d: 0x%08xu\n", scheme, i, sig[i]);
     for (int i = 0; i < 8; i++) {
-        if (sig[i] != golden_sig_head[i])
-            fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", i, sig[i], golden_sig_head[i],
-                     nd_ctx_isa(ctx));
-        if (sig[120 + i] != golden_sig_tail[i])
-            fail_msg("value %d: 0x%08xu, golden 0x%08xu (isa %s)", 120 + i, sig[120 + i],
-                     golden_sig_tail[i], nd_ctx_isa(ctx));
+        if (sig[i] != head[i])
+            fail_msg("scheme %u value %d: 0x%08xu, golden 0x%08xu (isa %s)", scheme, i, sig[i],
+                     head[i], nd_ctx_isa(ctx));
+        if (sig[120 + i] != tail[i])
+            fail_msg("scheme %u value %d: 0x%08xu, golden 0x%08xu (isa %s)", scheme, 120 + i,
+                     sig[120 + i], tail[i], nd_ctx_isa(ctx));
     }
     assert_int_equal(nd_sign_text(ctx, "***", 3, sig, sizeof sig / sizeof *sig), ND_OK);
-    assert_memory_equal(sig, golden_sig_bytes, sizeof golden_sig_bytes);
+    if (getenv("ND_TEST_VERBOSE"))
+        for (int i = 0; i < 8; i++) print_message("scheme %u bytes %d: 0x%08xu\n", scheme, i, sig[i]);
+    assert_memory_equal(sig, bytes, 8 * sizeof *bytes);
+    nd_ctx_free(ctx);
+}
+
+static void test_golden_signature(void **state)
+{
+    (void)state;
+    check_golden(ND_MINHASH_MAS64, golden_sig_head, golden_sig_tail, golden_sig_bytes);
+    check_golden(ND_MINHASH_MUL32, golden32_head, golden32_tail, golden32_bytes);
+    /* the default is one of them, recorded by every context */
+    nd_ctx *ctx;
+    nd_params p;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    nd_ctx_params(ctx, &p);
+    assert_int_equal(p.minhash_scheme, ND_DEFAULT_MINHASH_SCHEME);
     nd_ctx_free(ctx);
 }
 
@@ -181,13 +228,17 @@ static void test_empty_set(void **state)
     nd_ctx_free(ctx);
 }
 
-/* Reference: value i = min over x of ((a_i x + b_i) mod 2^64) >> 32. */
+/* Reference: value i = min over x of ((a_i x + b_i) mod 2^64) >> 32 (mas64),
+ * or of g xor (g >> 16), g = (a_i y + b_i) mod 2^32, y = x xor (x >> 32) (mul32). */
 static void reference_sign(const nd__minhash *mh, const uint64_t *x, size_t n, uint32_t *sig)
 {
     for (unsigned i = 0; i < mh->k; i++) {
         uint32_t m = EMPTY;
         for (size_t j = 0; j < n; j++) {
-            uint32_t h = (uint32_t)((mh->a[i] * x[j] + mh->b[i]) >> 32);
+            uint32_t y = (uint32_t)(x[j] ^ (x[j] >> 32));
+            uint32_t h = mh->scheme == ND_MINHASH_MAS64
+                ? (uint32_t)((mh->a[i] * x[j] + mh->b[i]) >> 32)
+                : (mh->a32[i] * y + mh->b32[i]) ^ ((mh->a32[i] * y + mh->b32[i]) >> 16);
             if (h < m) m = h;
         }
         sig[i] = m;
@@ -213,27 +264,30 @@ static void test_kernel_matches_reference(void **state)
                 || strcmp(isa, "portable") == 0);
     assert_ptr_equal(isa, ctx->mh.isa);
     nd_ctx_free(ctx);
-    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+    for (size_t t = 0; t < 2 * sizeof ks / sizeof ks[0]; t++) {
         nd__minhash mh;
-        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), ks[t], ND_DEFAULT_SEED + t), ND_OK);
+        const unsigned scheme = schemes[t % NSCHEMES], k = ks[t / NSCHEMES];
+        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, ND_DEFAULT_SEED + t, scheme), ND_OK);
         assert_string_equal(mh.isa, isa);
-        assert_int_equal(mh.k, ks[t]);
-        for (unsigned i = 0; i < ks[t]; i++) assert_true(mh.a[i] & 1);  /* odd multipliers */
+        assert_int_equal(mh.k, k);
+        assert_int_equal(mh.scheme, scheme);
+        for (unsigned i = 0; i < k; i++)  /* odd multipliers */
+            assert_true(scheme == ND_MINHASH_MAS64 ? (mh.a[i] & 1) : (mh.a32[i] & 1));
         uint32_t got[1024], want[1024];
         for (size_t n = 0; n <= 300; n += (n < 5 ? 1 : 37)) {
             nd__minhash_sign(&mh, x, n, got);
             reference_sign(&mh, x, n, want);
-            if (memcmp(got, want, ks[t] * sizeof *got) != 0)
-                fail_msg("K=%u n=%zu: %s kernel differs from the reference", ks[t], n, isa);
+            if (memcmp(got, want, k * sizeof *got) != 0)
+                fail_msg("scheme %u K=%u n=%zu: %s kernel differs from the reference", scheme, k, n, isa);
         }
         nd__minhash_free(&mh, nd__default_allocator());
     }
 }
 
-static void test_contexts_deterministic_and_seeded(void **state)
+static void contexts_deterministic(unsigned scheme)
 {
-    (void)state;
-    nd_ctx *c1 = ctx_with(128, 99), *c2 = ctx_with(128, 99), *c3 = ctx_with(128, 100);
+    nd_ctx *c1 = ctx_scheme(128, 99, scheme), *c2 = ctx_scheme(128, 99, scheme),
+           *c3 = ctx_scheme(128, 100, scheme);
     uint32_t s1[128], s2[128], s3[128];
     assert_int_equal(nd_sign_text(c1, golden_text, strlen(golden_text), s1, sizeof s1 / sizeof *s1), ND_OK);
     assert_int_equal(nd_sign_text(c2, golden_text, strlen(golden_text), s2, sizeof s2 / sizeof *s2), ND_OK);
@@ -243,11 +297,9 @@ static void test_contexts_deterministic_and_seeded(void **state)
     size_t same = 0;
     for (int i = 0; i < 128; i++) same += s1[i] == s3[i];
     assert_true(same <= 2);
-    assert_memory_equal(c1->mh.a, c2->mh.a, 128 * sizeof(uint64_t));
-    assert_memory_equal(c1->mh.b, c2->mh.b, 128 * sizeof(uint64_t));
     /* the coefficient stream does not depend on K: a context with K = 16
      * gives the first 16 values of the K = 128 signature */
-    nd_ctx *c4 = ctx_with(16, 99);
+    nd_ctx *c4 = ctx_scheme(16, 99, scheme);
     uint32_t s4[16];
     assert_int_equal(nd_sign_text(c4, golden_text, strlen(golden_text), s4, sizeof s4 / sizeof *s4), ND_OK);
     assert_memory_equal(s4, s1, sizeof s4);
@@ -255,6 +307,48 @@ static void test_contexts_deterministic_and_seeded(void **state)
     nd_ctx_free(c2);
     nd_ctx_free(c3);
     nd_ctx_free(c4);
+}
+
+static void test_contexts_deterministic_and_seeded(void **state)
+{
+    (void)state;
+    for (size_t sc = 0; sc < NSCHEMES; sc++) contexts_deterministic(schemes[sc]);
+}
+
+static void test_schemes_differ_and_never_compare(void **state)
+{
+    (void)state;
+    /* the two schemes give unrelated values for one text ... */
+    nd_ctx *c1 = ctx_scheme(128, ND_DEFAULT_SEED, ND_MINHASH_MAS64);
+    nd_ctx *c2 = ctx_scheme(128, ND_DEFAULT_SEED, ND_MINHASH_MUL32);
+    uint32_t s1[128], s2[128];
+    assert_int_equal(nd_sign_text(c1, golden_text, strlen(golden_text), s1, 128), ND_OK);
+    assert_int_equal(nd_sign_text(c2, golden_text, strlen(golden_text), s2, 128), ND_OK);
+    assert_true(nd_signature_similarity(s1, s2, 128) < 0.05);
+    /* ... so a collection refuses a document signed by the other scheme */
+    nd_doc *doc;
+    nd_corpus *corpus;
+    assert_int_equal(nd_doc_create(&doc, c1), ND_OK);
+    assert_int_equal(nd_corpus_create(&corpus, c2), ND_OK);
+    assert_int_equal(nd_doc_analyze(doc, golden_text, strlen(golden_text)), ND_OK);
+    assert_int_equal(nd_corpus_add(corpus, doc, "a", 1, "", 0, NULL), ND_E_PARAM_MISMATCH);
+    nd_corpus_free(corpus);
+    nd_doc_free(doc);
+    /* and an unknown scheme is refused by name; 0 is the default */
+    nd_params p;
+    char msg[128];
+    nd_ctx *c3 = NULL;
+    assert_int_equal(nd_params_init(&p, ND_PARAMS_VERSION), ND_OK);
+    p.minhash_scheme = 3;
+    assert_int_equal(nd_params_check(&p, msg, sizeof msg), ND_E_PARAM);
+    assert_non_null(strstr(msg, "minhash_scheme"));
+    p.minhash_scheme = 0;
+    assert_int_equal(nd_ctx_create(&c3, &p, NULL), ND_OK);
+    nd_ctx_params(c3, &p);
+    assert_int_equal(p.minhash_scheme, ND_DEFAULT_MINHASH_SCHEME);
+    nd_ctx_free(c3);
+    nd_ctx_free(c1);
+    nd_ctx_free(c2);
 }
 
 static void test_merge_is_union(void **state)
@@ -342,7 +436,8 @@ static void test_estimator_statistics(void **state)
     static const double js[] = { 0.1, 0.3, 0.5, 0.7, 0.9 };
     const unsigned k = 128;
     const size_t pairs = 400, uni = 200;
-    nd_ctx *ctx = ctx_with(k, ND_DEFAULT_SEED);
+    for (size_t sc = 0; sc < NSCHEMES; sc++) {
+    nd_ctx *ctx = ctx_scheme(k, ND_DEFAULT_SEED, schemes[sc]);
     uint64_t rs = 20240101;
     for (size_t t = 0; t < sizeof js / sizeof js[0]; t++) {
         const double j = js[t];
@@ -363,11 +458,14 @@ static void test_estimator_statistics(void **state)
         double sd = sqrt((sum2 - sum * sum / (double)pairs) / (double)(pairs - 1));
         double want = sqrt(j * (1.0 - j) / (double)k);
         if (getenv("ND_TEST_VERBOSE"))
-            print_message("J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f\n", j, mean, sd, want);
+            print_message("scheme %u J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f\n",
+                          schemes[sc], j, mean, sd, want);
         if (fabs(mean) >= 0.01 || fabs(sd / want - 1.0) > 0.20)
-            fail_msg("J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f", j, mean, sd, want);
+            fail_msg("scheme %u J=%.1f: mean error %+.4f, sd %.4f, binomial sd %.4f", schemes[sc],
+                     j, mean, sd, want);
     }
     nd_ctx_free(ctx);
+    }
 }
 
 static void test_estimator_statistics_bbit(void **state)
@@ -380,8 +478,9 @@ static void test_estimator_statistics_bbit(void **state)
     static const unsigned bits[] = { 8, 16 };
     const unsigned k = 128;
     const size_t pairs = 400, uni = 200;
+    for (size_t sc = 0; sc < NSCHEMES; sc++) {
     nd__minhash mh;
-    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, ND_DEFAULT_SEED), ND_OK);
+    assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), k, ND_DEFAULT_SEED, schemes[sc]), ND_OK);
     for (size_t bi = 0; bi < 2; bi++) {
         uint64_t rs = 4242 + bi;
         const double c = 1.0 / (double)(1u << bits[bi]);
@@ -408,14 +507,15 @@ static void test_estimator_statistics_bbit(void **state)
             double pe = j + (1.0 - j) * c;
             double want = sqrt(pe * (1.0 - pe) / (double)k) / (1.0 - c);
             if (getenv("ND_TEST_VERBOSE"))
-                print_message("bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f\n",
-                              bits[bi], j, mean, sd, want);
+                print_message("scheme %u bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f\n",
+                              schemes[sc], bits[bi], j, mean, sd, want);
             if (fabs(mean) >= 0.01 || fabs(sd / want - 1.0) > 0.20)
-                fail_msg("bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f", bits[bi],
-                         j, mean, sd, want);
+                fail_msg("scheme %u bits=%u J=%.1f: mean error %+.4f, sd %.4f, expected sd %.4f",
+                         schemes[sc], bits[bi], j, mean, sd, want);
         }
     }
     nd__minhash_free(&mh, nd__default_allocator());
+    }
 }
 
 static void test_estimator_different_seeds(void **state)
@@ -425,11 +525,12 @@ static void test_estimator_different_seeds(void **state)
     const size_t inter = 100, only = 50;   /* J = 0.5 */
     uint64_t rs = 5, a[150], b[150];
     make_pair(&rs, a, b, inter, only);
+    for (size_t sc = 0; sc < NSCHEMES; sc++) {
     double sum = 0.0;
     const int seeds = 200;
     for (int s = 0; s < seeds; s++) {
         nd__minhash mh;
-        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), 64, 1000 + (uint64_t)s), ND_OK);
+        assert_int_equal(nd__minhash_init(&mh, nd__default_allocator(), 64, 1000 + (uint64_t)s, schemes[sc]), ND_OK);
         uint32_t sa[64], sb[64];
         nd__minhash_sign(&mh, a, 150, sa);
         nd__minhash_sign(&mh, b, 150, sb);
@@ -438,6 +539,7 @@ static void test_estimator_different_seeds(void **state)
     }
     /* sd of the mean: sqrt(0.25 / 64 / 200) = 0.0044 */
     assert_true(fabs(sum / seeds - 0.5) < 0.02);
+    }
 }
 
 int main(void)
@@ -450,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_empty_set),
         cmocka_unit_test(test_kernel_matches_reference),
         cmocka_unit_test(test_contexts_deterministic_and_seeded),
+        cmocka_unit_test(test_schemes_differ_and_never_compare),
         cmocka_unit_test(test_merge_is_union),
         cmocka_unit_test(test_merge_of_paragraphs),
         cmocka_unit_test(test_estimator_statistics),

@@ -178,7 +178,8 @@ static void test_params_check_rejects_each_field(void **state)
     BAD(p.repeat_threshold = INFINITY, "repeat_threshold");
     BAD(p.seg_mode = (nd_seg_mode)7, "seg_mode");
     BAD(p.reserved[0] = 1, "reserved");
-    BAD(p.reserved[7] = 0x80000000u, "reserved");
+    BAD(p.reserved[6] = 0x80000000u, "reserved");
+    BAD(p.minhash_scheme = 3, "minhash_scheme");
     BAD(p.doc_threshold = 0.0, "doc_threshold");
     BAD(p.doc_threshold = NAN, "doc_threshold");
     BAD(p.containment_threshold = 1.01, "containment_threshold");

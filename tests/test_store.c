@@ -80,6 +80,18 @@ static nd_ctx *make_ctx(unsigned k, unsigned bits)
     return ctx;
 }
 
+static nd_ctx *make_ctx_scheme(unsigned k, unsigned bits, unsigned scheme)
+{
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    p.num_perm = k;
+    p.sig_bits = bits;
+    p.minhash_scheme = scheme;
+    nd_ctx *ctx = NULL;
+    assert_int_equal(nd_ctx_create(&ctx, &p, NULL), ND_OK);
+    return ctx;
+}
+
 static nd_ctx *make_ctx_params(const nd_params *p)
 {
     nd_ctx *ctx = NULL;
@@ -345,18 +357,55 @@ static void test_golden_header(void **state)
         nd__le32_put(want + 52, ND_NORMALIZATION_VERSION);
         nd__le64_put(want + 80, XXH64(want, 80, 0));
     }
-    nd_ctx *ctx = make_ctx(128, 8);
-    nd_store *s;
-    const char *path = path_of("golden.store");
-    unlink(path);
-    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
-    nd_store_close(s);
-    size_t len;
-    unsigned char *b = read_file(path, &len);
-    assert_int_equal(len, sizeof want);
-    assert_memory_equal(b, want, sizeof want);
-    free(b);
-    nd_ctx_free(ctx);
+    for (unsigned scheme = ND_MINHASH_MAS64; scheme <= ND_MINHASH_MUL32; scheme++) {
+        /* the golden file is of scheme 1; scheme 2 differs in that field only */
+        nd__le32_put(want + 24, scheme);
+        nd__le64_put(want + 80, XXH64(want, 80, 0));
+        nd_ctx *ctx = make_ctx_scheme(128, 8, scheme);
+        nd_store *s;
+        const char *path = path_of("golden.store");
+        unlink(path);
+        assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+        nd_store_close(s);
+        size_t len;
+        unsigned char *b = read_file(path, &len);
+        assert_int_equal(len, sizeof want);
+        assert_memory_equal(b, want, sizeof want);
+        if (scheme == ND_MINHASH_MAS64) assert_memory_equal(b, golden_header, sizeof want);
+        free(b);
+        nd_ctx_free(ctx);
+    }
+}
+
+/* Stores of the two MinHash schemes are refused when compared, each scheme
+ * named; a context of the other scheme can neither append to nor load one. */
+static void test_schemes_refused_by_name(void **state)
+{
+    (void)state;
+    nd_ctx *c1 = make_ctx_scheme(32, 8, ND_MINHASH_MAS64), *c2 = make_ctx_scheme(32, 8, ND_MINHASH_MUL32);
+    const char *p1 = path_of("scheme1.store"), *p2 = path_of("scheme2.store");
+    test_rec r1[1], r2[1];
+    write_store(p1, c1, r1, 1, 1, 0);
+    write_store(p2, c2, r2, 1, 1, 0);
+    nd_store *s1 = NULL, *s2 = NULL;
+    assert_int_equal(nd_store_open(&s1, p1, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_open(&s2, p2, ND_STORE_READ, NULL), ND_OK);
+    nd_params sp;
+    assert_int_equal(nd_store_params(s2, &sp), ND_OK);
+    assert_int_equal(sp.minhash_scheme, ND_MINHASH_MUL32);
+    assert_int_equal(nd_store_compatible(s1, s2), ND_E_PARAM_MISMATCH);
+    assert_non_null(strstr(nd_store_errmsg(s1), "minhash_scheme is 1 (mas64) in the store, 2 (mul32)"));
+    nd_corpus *c;
+    assert_int_equal(nd_corpus_create(&c, c2), ND_OK);
+    assert_int_equal(nd_store_load_into(s1, c), ND_E_PARAM_MISMATCH);
+    nd_corpus_free(c);
+    nd_store_close(s1);
+    nd_store_close(s2);
+    assert_int_equal(nd_store_open(&s1, p1, ND_STORE_APPEND, c2), ND_E_PARAM_MISMATCH);
+    assert_non_null(strstr(nd_store_errmsg(s1), "minhash_scheme"));
+    nd_store_close(s1);
+    nd_ctx_free(c1);
+    nd_ctx_free(c2);
 }
 
 /* Rewrites the header checksum of a store image after a patch. */
@@ -1986,6 +2035,7 @@ int main(void)
         cmocka_unit_test(test_zigzag),
         cmocka_unit_test(test_sig_pack_vectors),
         cmocka_unit_test(test_golden_header),
+        cmocka_unit_test(test_schemes_refused_by_name),
         cmocka_unit_test(test_golden_payload),
         cmocka_unit_test(test_reads_version_1),
         cmocka_unit_test(test_roundtrip_8),

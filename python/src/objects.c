@@ -152,8 +152,9 @@ static PyObject *ndpy_store_raise(ndpy_state *st, const nd_store *s, int rc)
 }
 
 /* The parameters an appender writes with: an existing store's own, else
- * those of `neardup index` for a new store (32 values of 8 bits); options
- * given go over either (and must agree with an existing store). */
+ * those of `neardup index` for a new store (32 values of 8 bits, MinHash
+ * scheme mas64); options given go over either (and must agree with an
+ * existing store). */
 static nd_ctx *ndpy_store_ctx(ndpy_state *st, const char *path, PyObject *kwargs)
 {
     struct stat sb;
@@ -161,6 +162,7 @@ static nd_ctx *ndpy_store_ctx(ndpy_state *st, const char *path, PyObject *kwargs
     nd_params_init(&base, ND_PARAMS_VERSION);
     base.sig_bits = 8;
     base.num_perm = 32;
+    base.minhash_scheme = ND_MINHASH_MAS64;
     if (stat(path, &sb) == 0 && sb.st_size > 0) {
         nd_store *s = NULL;
         if (nd_store_open(&s, path, ND_STORE_READ, NULL) == ND_OK) nd_store_params(s, &base);

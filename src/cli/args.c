@@ -78,6 +78,13 @@ static int cli_signature_option(nd_params *p, const char *n, const char *v, unsi
     if (!strcmp(n, "-k") || !strcmp(n, "--num-perm")) return cli_set_unsigned(v, &p->num_perm, set, CLI_SET_K);
     if (!strcmp(n, "--sig-bits")) return cli_set_unsigned(v, &p->sig_bits, set, CLI_SET_BITS);
     if (!strcmp(n, "--paragraphs")) return *set |= CLI_SET_SEG, cli_arg_seg_mode(v, &p->seg_mode);
+    if (!strcmp(n, "--minhash-scheme")) {
+        if (v && !strcmp(v, "mas64")) p->minhash_scheme = ND_MINHASH_MAS64;
+        else if (v && !strcmp(v, "mul32")) p->minhash_scheme = ND_MINHASH_MUL32;
+        else return -1;
+        *set |= CLI_SET_SCHEME;
+        return 0;
+    }
     if (!strcmp(n, "--seed")) {
         unsigned long long u;
         if (cli_arg_uint(v, UINT64_MAX, &u)) return -1;

@@ -33,7 +33,7 @@ enum {
     CLI_SET_W = 1 << 0, CLI_SET_K = 1 << 1, CLI_SET_SEED = 1 << 2, CLI_SET_BITS = 1 << 3,
     CLI_SET_SEG = 1 << 4, CLI_SET_THR = 1 << 5, CLI_SET_DOCT = 1 << 6, CLI_SET_CONT = 1 << 7,
     CLI_SET_MINC = 1 << 8, CLI_SET_MINS = 1 << 9, CLI_SET_SCOPE = 1 << 10, CLI_SET_BANDS = 1 << 11,
-    CLI_SET_ROWS = 1 << 12
+    CLI_SET_ROWS = 1 << 12, CLI_SET_SCHEME = 1 << 13
 };
 
 /* A parameter option of the `groups` a command takes, into *p; the field's

@@ -106,6 +106,7 @@ static const char *cli_options_text =
     "  --scope SCOPE          where boilerplate recurs: source (default) or all\n"
     "  --bands B --rows R     banding of the copy index (default: derived from -k)\n"
     "  --sig-bits B           bits kept per MinHash value: 32 (default), 16 or 8\n"
+    "  --minhash-scheme S     mul32 (default) or mas64 (the first scheme)\n"
     "  -w, --shingle-size N   words per shingle, 1..16 (default 5)\n"
     "  -k, --num-perm N       MinHash values per signature, 1..1024 (default 128)\n"
     "  --seed N               hash seed (default 7954871460759433264)\n"
