@@ -135,8 +135,6 @@ typedef enum nd_seg_mode {
 #define ND_MAX_SHINGLE_SIZE 16u
 #define ND_MAX_NUM_PERM 1024u
 
-/* Everything that shapes signatures and verdicts. Fill with nd_params_init(),
- * then change fields; an nd_ctx checks every field when created. */
 /* MinHash hash families; the numbers are those a store records (docs/FORMAT.md,
  * minhash_scheme). */
 typedef enum nd_minhash_scheme {
@@ -144,6 +142,9 @@ typedef enum nd_minhash_scheme {
     ND_MINHASH_MAS64 = 1,   /* K multiply-add-shift hashes of the 64-bit shingle hash */
     ND_MINHASH_MUL32 = 2    /* K 32-bit multiply-add hashes of its 32-bit fold: 16 per vector */
 } nd_minhash_scheme;
+
+/* Everything that shapes signatures and verdicts. Fill with nd_params_init(),
+ * then change fields; an nd_ctx checks every field when created. */
 
 typedef struct nd_params {
     unsigned version;          /* ND_PARAMS_VERSION */
