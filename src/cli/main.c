@@ -218,7 +218,7 @@ static void cli_on_error(int severity, const char *input, size_t line, const cha
                          void *payload)
 {
     const cli_run *r = payload;
-    if (severity == CLI_WARNING && r->o->quiet) return;
+    if (severity != CLI_ERROR && r->o->quiet) return;
     if (line)
         fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line,
                 severity == CLI_WARNING ? "warning: " : "", message);
