@@ -42,7 +42,8 @@ struct cli_warc {
     int zs_ready;
     int member_open, member_done;
     uint64_t member_start;
-    int searching; /* after damage: failed candidates are skipped silently */
+    int searching; /* after damaged gzip data: failed candidates are skipped silently */
+    int zerr;      /* the last failure was in the gzip data, not in the WARC record */
     /* decoded window: win[head..len) unconsumed; win[head] is at decoded
      * offset win_base (the file offset, in a plain file) */
     char *win;
@@ -220,6 +221,7 @@ static int pull_gz(cli_warc *w)
             if (f < 0) return PULL_ERR;
             if (f == 0) {
                 set_msg(w, "gzip member cut short (file truncated?)");
+                w->zerr = 1;
                 return PULL_ERR;
             }
         }
@@ -239,6 +241,7 @@ static int pull_gz(cli_warc *w)
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
             set_msg(w, "corrupt gzip data (%s)", w->zs.msg ? w->zs.msg : "inflate failed");
+            w->zerr = 1;
             return PULL_ERR;
         }
         if (produced) return PULL_OK;
@@ -584,6 +587,22 @@ static int unit_end(cli_warc *w, cli_warc_record *r)
 static int recover(cli_warc *w)
 {
     uint64_t from = w->bad_offset + 1;
+    if (w->gz && !w->zerr && w->member_open) {
+        /* the gzip data is sound, only the record is not: the next member
+         * starts where this one ends */
+        int rc;
+        w->pending = 0;
+        do {
+            w->head = w->len = 0;
+        } while ((rc = pull_gz(w)) == PULL_OK);
+        if (rc == PULL_END) {
+            w->head = w->len = 0;
+            w->member_open = 0;
+            w->searching = 0;
+            return 0;
+        }
+        if (w->fatal) return -1;
+    }
     if (w->gz) {
         int rc = find_member(w, from);
         w->searching = rc == 1;
@@ -662,15 +681,17 @@ int cli_warc_next(cli_warc *w, cli_warc_record *r)
         int rc;
         w->head += w->pending; /* the previous record, now done with */
         w->pending = 0;
+        w->zerr = 0;
         if (w->gz && (!w->member_open || (w->member_done && w->head == w->len))) {
             w->member_open = 0;
             rc = member_begin(w);
             if (rc == 0) return CLI_WARC_EOF;
             if (rc < 0) return CLI_WARC_FATAL;
             if (rc == CLI_WARC_BAD) {
+                int quiet = w->searching; /* junk met while searching is part of the damage */
                 w->bad_offset = w->member_start;
                 if (recover(w) < 0) return CLI_WARC_FATAL;
-                if (w->searching) continue; /* after damage, junk is part of it */
+                if (quiet) continue;
                 return CLI_WARC_BAD;
             }
         }
@@ -686,7 +707,7 @@ int cli_warc_next(cli_warc *w, cli_warc_record *r)
         }
         if (rc == CLI_WARC_FATAL) return rc;
         {
-            int quiet = w->searching && w->gz;
+            int quiet = w->searching && w->zerr;
             if (recover(w) < 0) return CLI_WARC_FATAL;
             if (quiet) continue; /* a false gzip magic met while searching */
             return CLI_WARC_BAD;
