@@ -161,31 +161,38 @@ int cli_http_dechunk(const char *s, size_t n, cli_buf *out, size_t max)
 static int inflate_all(const char *s, size_t n, int wbits, cli_buf *out, size_t max)
 {
     z_stream zs;
-    int rc = Z_OK;
+    int zrc = Z_OK, result = -1; /* zlib's codes overlap ours: kept apart */
     memset(&zs, 0, sizeof zs);
     if (inflateInit2(&zs, wbits) != Z_OK) return -3;
     zs.next_in = (const unsigned char *)s;
     zs.avail_in = (uInt)n;
     out->len = 0;
-    while (rc == Z_OK) {
+    for (;;) {
         size_t room = 64 << 10;
-        if (out->len >= max) {
-            rc = -2;
+        if (out->len > max) {
+            result = -2;
             break;
         }
         if (cli_buf_reserve(out, room) != 0) {
-            rc = -3;
+            result = -3;
             break;
         }
         zs.next_out = (unsigned char *)out->data + out->len;
         zs.avail_out = (uInt)room;
-        rc = inflate(&zs, Z_NO_FLUSH);
+        zrc = inflate(&zs, Z_NO_FLUSH);
         out->len += room - zs.avail_out;
-        if (rc == Z_BUF_ERROR && zs.avail_in == 0) rc = -1; /* cut short */
+        if (zrc == Z_STREAM_END) {
+            result = out->len > max ? -2 : 0;
+            break;
+        }
+        if (zrc == Z_MEM_ERROR) {
+            result = -3;
+            break;
+        }
+        if (zrc != Z_OK) break; /* corrupt, or cut short (Z_BUF_ERROR: no input left) */
     }
     inflateEnd(&zs);
-    if (rc == Z_STREAM_END) return out->len > max ? -2 : 0;
-    return rc == -2 || rc == -3 ? rc : -1;
+    return result;
 }
 
 int cli_http_decode(const char *s, size_t n, int encoding, cli_buf *out, size_t max)
