@@ -324,6 +324,44 @@ static void test_oversize(void **state)
     free(buf);
 }
 
+/* A record whose header is read before its block crosses into the next
+ * read: the window is compacted under the parsed header, whose fields must
+ * still name the header's bytes (they named stale bytes once). */
+static void test_block_straddles_reads(void **state)
+{
+    size_t first = ((size_t)256 << 10) - 120, n, head;
+    size_t big = 300000; /* the second block outgrows the window: it moves */
+    char *buf = malloc(first + big + 4096), *block = malloc(big + 1);
+    FILE *f;
+    cli_warc *w;
+    cli_warc_record r;
+    (void)state;
+    head = (size_t)sprintf(buf, "WARC/1.0\r\nWARC-Type: resource\r\nContent-Length: %06zu\r\n\r\n", (size_t)0);
+    head = (size_t)sprintf(buf, "WARC/1.0\r\nWARC-Type: resource\r\nContent-Length: %06zu\r\n\r\n", first - head - 4);
+    memset(buf + head, 'x', first - head - 4);
+    memcpy(buf + first - 4, "\r\n\r\n", 4);
+    n = first;
+    memset(block, 'y', big);
+    block[big] = '\0';
+    n += rec(buf + n, "conversion", "http://straddle.example/page", block, 0);
+    f = temp_with(buf, n);
+    assert_int_equal(lseek(fileno(f), 0, SEEK_SET), 0);
+    assert_non_null(w = cli_warc_open(fileno(f), 0));
+    assert_int_equal(cli_warc_next(w, &r), CLI_WARC_RECORD);
+    assert_int_equal(r.unit_end, first);
+    assert_int_equal(cli_warc_next(w, &r), CLI_WARC_RECORD);
+    assert_int_equal(r.offset, first);
+    assert_int_equal(r.h.type, CLI_WARC_CONVERSION);
+    assert_true(str_is(r.h.target_uri, "http://straddle.example/page"));
+    assert_int_equal(r.block_len, big);
+    assert_int_equal(r.block[0], 'y');
+    assert_int_equal(cli_warc_next(w, &r), CLI_WARC_EOF);
+    cli_warc_close(w);
+    fclose(f);
+    free(buf);
+    free(block);
+}
+
 static void test_sniff(void **state)
 {
     unsigned char z[256];
@@ -353,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_decode),        cmocka_unit_test(test_is_html),
         cmocka_unit_test(test_plain_records), cmocka_unit_test(test_gzip_records),
         cmocka_unit_test(test_oversize),      cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_block_straddles_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

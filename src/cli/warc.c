@@ -529,14 +529,41 @@ static int read_header(cli_warc *w, cli_warc_record *r, size_t *hlen)
     }
 }
 
+/* The record's pointers into the window as offsets from head (back = 0),
+ * or back from them (back = 1), around a pull: it may compact the window
+ * (head moves to 0) or reallocate it, never changing what follows head. */
+static void keep_offsets(const cli_warc *w, cli_warc_record *r, size_t *at, int back)
+{
+    const char **p[8 + CLI_WARC_MAX_LINKS];
+    size_t n = 0, i;
+    p[n++] = &r->h.type_name.p;
+    p[n++] = &r->h.target_uri.p;
+    p[n++] = &r->h.record_id.p;
+    p[n++] = &r->h.date.p;
+    p[n++] = &r->h.content_type.p;
+    p[n++] = &r->h.refers_to.p;
+    p[n++] = &r->block;
+    for (i = 0; i < r->h.nconcurrent; i++) p[n++] = &r->h.concurrent_to[i].p;
+    for (i = 0; i < n; i++) {
+        if (!back) at[i] = *p[i] ? (size_t)(*p[i] - (w->win + w->head)) : (size_t)-1;
+        else *p[i] = at[i] == (size_t)-1 ? NULL : w->win + w->head + at[i];
+    }
+}
+
 /* The block and the CRLF CRLF after it. @return PULL_OK or PULL_ERR. */
 static int read_block(cli_warc *w, cli_warc_record *r, size_t hlen)
 {
     uint64_t clen = r->h.content_length;
+    size_t at[8 + CLI_WARC_MAX_LINKS];
     int rc;
+    keep_offsets(w, r, at, 0);
     r->unit_start = r->offset;
     r->unit_end = w->gz ? 0 : r->offset + hlen + clen + 4;
     if (clen > CLI_WARC_MAX_BLOCK) {
+        cli_warc_type type = r->h.type;
+        memset(&r->h, 0, sizeof r->h); /* the header's bytes are gone with the block */
+        r->h.type = type;
+        r->h.content_length = clen;
         w->head += hlen;
         if ((rc = discard(w, clen)) != PULL_OK) goto cut;
         r->oversize = 1;
@@ -545,6 +572,7 @@ static int read_block(cli_warc *w, cli_warc_record *r, size_t hlen)
     } else if ((rc = need(w, hlen + (size_t)clen + 4)) != PULL_OK) {
         goto cut;
     } else {
+        keep_offsets(w, r, at, 1);
         r->block = w->win + w->head + hlen;
         r->block_len = (size_t)clen;
     }
@@ -630,26 +658,6 @@ static int recover(cli_warc *w)
             return 0;
         }
         if (rc == PULL_ERR) return -1;
-    }
-}
-
-/* The record's pointers into the window as offsets (back = 0), or back
- * from offsets (back = 1), around a pull that may move the window. */
-static void keep_offsets(const cli_warc *w, cli_warc_record *r, size_t *at, int back)
-{
-    const char **p[8 + CLI_WARC_MAX_LINKS];
-    size_t n = 0, i;
-    p[n++] = &r->h.type_name.p;
-    p[n++] = &r->h.target_uri.p;
-    p[n++] = &r->h.record_id.p;
-    p[n++] = &r->h.date.p;
-    p[n++] = &r->h.content_type.p;
-    p[n++] = &r->h.refers_to.p;
-    p[n++] = &r->block;
-    for (i = 0; i < r->h.nconcurrent; i++) p[n++] = &r->h.concurrent_to[i].p;
-    for (i = 0; i < n; i++) {
-        if (!back) at[i] = *p[i] ? (size_t)(*p[i] - w->win) : (size_t)-1;
-        else *p[i] = at[i] == (size_t)-1 ? NULL : w->win + at[i];
     }
 }
 
