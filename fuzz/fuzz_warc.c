@@ -36,6 +36,7 @@ typedef struct file {
 
 static void put(file *f, const void *p, size_t n)
 {
+    if (n == 0) return;
     if (f->n + n > f->cap) {
         f->cap = (f->n + n) * 2 + 64;
         f->p = realloc(f->p, f->cap);

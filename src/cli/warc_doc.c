@@ -219,6 +219,7 @@ int cli_http_is_html(const cli_http *h, const char *body, size_t n)
     if (h->media_type.p != NULL)
         return ieq(h->media_type.p, h->media_type.n, "text/html") ||
                ieq(h->media_type.p, h->media_type.n, "application/xhtml+xml");
+    if (n == 0) return 0; /* body may then be NULL (an empty decoded buffer) */
     if (n >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) i = 3;
     for (;;) {
         while (i < n && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) i++;
