@@ -105,6 +105,14 @@ check "filter of a plain WARC: each kept record compressed alone, byte for byte"
 st=$?
 check "the filtered crawl reads cleanly and has nothing more to drop" \
     sh -c '[ $0 -eq 0 ] && [ ! -s "$1" ] && cmp -s "$2" "$3"' $st "$TMP/again.err" "$TMP/out.warc.gz" "$TMP/again.warc.gz"
+# a revisit of the dropped copy (WARC-Refers-To) goes with it; one of the kept page stays
+head -c 5599 "$W" | gzip -dc > "$TMP/tied.warc"
+printf 'WARC/1.1\r\nWARC-Type: revisit\r\nWARC-Record-ID: %s\r\nWARC-Refers-To: %s\r\nContent-Length: 0\r\n\r\n\r\n\r\n' \
+    "$(uuid 98)" "$(uuid 03)" "$(uuid 99)" "$(uuid 05)" >> "$TMP/tied.warc"
+"$ND" filter -q -o "$TMP/tied.warc.gz" "$TMP/tied.warc" 2>/dev/null
+# shellcheck disable=SC2086
+check "filter: a revisit referring to a dropped record is dropped, one referring to a kept one kept" \
+    /usr/bin/python3 tests/e2e/warc_members.py "$TMP/tied.warc" "$TMP/tied.warc.gz" $KEEP "$(uuid 99)"
 "$ND" filter "$W" > /dev/null 2>&1
 check "filter needs -o" [ $? -eq 2 ]
 "$ND" filter -o "$TMP/x.warc.gz" corpus/feeds > /dev/null 2>&1
