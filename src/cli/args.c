@@ -123,6 +123,11 @@ int cli_param_option(nd_params *p, unsigned groups, const char *name, const char
 
 int cli_input_option(cli_input_opts *in, const char *n, const char *v)
 {
+    if (!strcmp(n, "--warc-id")) { /* uri (default) or record */
+        if (!v || (strcmp(v, "uri") && strcmp(v, "record"))) return -1;
+        in->warc_id_record = !strcmp(v, "record");
+        return 0;
+    }
     const char **field = !strcmp(n, "--id-field") ? &in->id_field
                        : !strcmp(n, "--text-field") ? &in->text_field
                        : !strcmp(n, "--source-field") ? &in->source_field

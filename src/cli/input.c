@@ -26,6 +26,7 @@
 
 #include "input.h"
 #include "json.h"
+#include "warc.h"
 #include "neardup.h"
 
 #include <dirent.h>
@@ -1075,6 +1076,48 @@ static void trim_buffers(cli_inputs *in)
             cli_buf_free(bufs[k]);
 }
 
+static int warc_doc(cli_doc *doc, void *payload)
+{
+    cli_inputs *in = payload;
+    emit(in, doc);
+    return in->stop;
+}
+
+static void warc_problem(int severity, const char *name, size_t line, const char *message,
+                         void *payload)
+{
+    report(payload, severity, name, line, "%s", message);
+}
+
+/* Reads the file at in->path as WARC when its content is WARC (warc.h).
+ * @return 1 when it was (read, or reported), 0 when it is not WARC. */
+static int read_warc(cli_inputs *in, const char *input)
+{
+    const char *path = in->path.data;
+    struct stat st;
+    cli_warc_read_opts wo;
+    cli_warc_counts counts;
+    int fd, gz;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* sniffing must not consume a FIFO's bytes */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+        return 0; /* plain_open reports it */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !cli_warc_sniff(fd, &gz)) {
+        close(fd);
+        return 0;
+    }
+    memset(&wo, 0, sizeof wo);
+    wo.input = input;
+    wo.path = path;
+    wo.source_override = in->opts.source_override;
+    wo.id_record = in->opts.warc_id_record;
+    if (cli_warc_read(fd, gz, &wo, warc_doc, warc_problem, in, &counts) != 0)
+        in->stop = 1;
+    close(fd);
+    return 1;
+}
+
 /* Reads the file at in->path. `sp` is the replay spool to read it through,
  * or NULL to open it directly. */
 static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin)
@@ -1086,6 +1129,8 @@ static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin
     sf.input = input;
     sf.path = in->path.data;
     in->ids.file_open = 0;
+    if (sp == NULL && !is_stdin && !in->opts.force_jsonl && read_warc(in, input))
+        return;
     if (in->opts.force_jsonl)
         sf.jsonl = 1;
     else if (is_stdin)

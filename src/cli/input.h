@@ -30,6 +30,11 @@
  *   warning naming the file (and line) of the first; a replay gives the same
  *   ids. Every id of the pass is kept in memory (its bytes and ~56 more).
  *
+ * - A regular file whose content is WARC (plain, or gzip member per record;
+ *   see warc.h) is read record by record: HTML pages and WET text become
+ *   documents, with url, has_warc, warc_record_id, warc_offset and date set.
+ *   WARC on standard input or a FIFO is not recognised.
+ *
  * Errors are reported through the callback with the input's name and, for
  * JSONL, the 1-based line number; the reader then goes on with the next line
  * or file. Nothing here prints.
@@ -82,12 +87,13 @@ typedef struct cli_input_opts {
     const char *date_field;    /* default "date": ISO 8601 or Unix seconds */
     int force_jsonl;           /* treat every file and stdin as JSONL */
     int skip_binary;           /* text files holding a NUL byte are reported and skipped */
+    int warc_id_record;        /* WARC documents' ids are WARC-Record-IDs, not Target-URIs */
 } cli_input_opts;
 
 /* Severity passed to the error callback. A warning leaves the document in
  * the stream (e.g. invalid UTF-8, empty file); an error means the document or
  * line was skipped (unreadable path, malformed JSONL line, binary file). */
-enum { CLI_WARNING = 0, CLI_ERROR = 1 };
+enum { CLI_WARNING = 0, CLI_ERROR = 1, CLI_NOTE = 2 }; /* NOTE: a summary (WARC counts), not a problem */
 
 typedef int (*cli_doc_fn)(const cli_doc *doc, void *payload);  /* non-zero stops reading */
 /* `input` is the file or directory concerned: the INPUT argument, a path

@@ -26,16 +26,19 @@
 #include "progress.h"
 #include "args.h"
 #include "store_cmd.h"
+#include "crawl.h"
+#include "filter.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_FOUND = 3 };
 
-typedef enum { CMD_SCAN, CMD_CLEAN, CMD_DUPS } cli_cmd;
+typedef enum { CMD_SCAN, CMD_CLEAN, CMD_DUPS, CMD_FILTER } cli_cmd;
 
 typedef struct cli_opts {
     cli_cmd cmd;
     nd_params params;
     cli_input_opts in;
     int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream, no_progress;
+    int drop_list;         /* dups: ids of the documents to drop */
     size_t window;
     unsigned threads;
     const char *outdir;
@@ -57,6 +60,7 @@ typedef struct cli_run {
     FILE *out;             /* clean -o: the open output file */
     char *out_path;        /* its path */
     cli_progress progress; /* of the first reading of the input */
+    cli_crawl crawl;       /* WARC fields of crawled documents, by id */
 } cli_run;
 
 static const char *cli_usage_text =
@@ -66,7 +70,8 @@ static const char *cli_usage_text =
     "  scan    report every paragraph's kind (content, repeat, boilerplate) and\n"
     "          every document's copies\n"
     "  clean   print the documents without repeated and boilerplate paragraphs\n"
-    "  dups    print the clusters of syndicated copies\n"
+    "  dups    print the clusters of syndicated copies (--drop-list: the ids to drop)\n"
+    "  filter  write a WARC crawl without the records of dropped copies (-o OUT.warc.gz)\n"
     "  index   add documents' signatures to a store (-s STORE)\n"
     "  query   compare documents with a store: copies, boilerplate, repeats\n"
     "  compare list the near-duplicate documents across two stores\n"
@@ -86,7 +91,12 @@ static const char *cli_usage_text =
 static const char *cli_options_text =
     "options:\n"
     "  --json                 scan: write JSON Lines (see docs/JSON.md)\n"
-    "  -o, --output DIR       clean: write one file per input file under DIR\n"
+    "  -o, --output DIR       clean: write one file per input file under DIR;\n"
+    "                         filter: the WARC file to write (gzip, a member per record)\n"
+    "  --drop-list            dups: print the ids of the documents to drop, one a line:\n"
+    "                         every member of a cluster of copies but its representative\n"
+    "  --warc-id uri|record   WARC documents' ids: WARC-Target-URI (default) or\n"
+    "                         WARC-Record-ID\n"
     "  --keep-repeats         clean: keep repeated paragraphs\n"
     "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
     "  --stream               label each document on arrival from what came before\n"
@@ -170,6 +180,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     else if (!strcmp(name, "--stream")) o->stream = 1;
     else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
     else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
+    else if (!strcmp(name, "--drop-list")) o->drop_list = 1;
     else return 1;
     return 0;
 }
@@ -201,9 +212,14 @@ static int cli_parse(cli_opts *o, int argc, char **argv, int first)
     }
     if (o->ninputs == 0) return cli_usage_error("no INPUT given (use - for standard input)", NULL);
     /* an option that would be silently ignored is an error */
-    if (o->stream && o->cmd == CMD_DUPS) return cli_usage_error("--stream works with scan and clean", NULL);
+    if (o->stream && (o->cmd == CMD_DUPS || o->cmd == CMD_FILTER))
+        return cli_usage_error("--stream works with scan and clean", NULL);
+    if (o->drop_list && o->cmd != CMD_DUPS) return cli_usage_error("--drop-list is an option of dups", NULL);
+    if (o->cmd == CMD_FILTER && !o->outdir) return cli_usage_error("filter needs -o OUT.warc.gz", NULL);
+    if (o->cmd == CMD_FILTER && (o->keep_repeats || o->keep_boilerplate || o->json))
+        return cli_usage_error("--keep-repeats, --keep-boilerplate and --json are not options of filter", NULL);
     if (o->window && !o->stream) return cli_usage_error("--window needs --stream", NULL);
-    if (o->cmd != CMD_CLEAN && (o->outdir || o->keep_repeats || o->keep_boilerplate))
+    if (o->cmd != CMD_CLEAN && o->cmd != CMD_FILTER && (o->outdir || o->keep_repeats || o->keep_boilerplate))
         return cli_usage_error("-o, --keep-repeats and --keep-boilerplate are options of clean", NULL);
     if (o->cmd == CMD_CLEAN && o->json)
         return cli_usage_error("clean writes JSONL for JSONL input by itself; --json is for scan and dups", NULL);
@@ -218,7 +234,7 @@ static void cli_on_error(int severity, const char *input, size_t line, const cha
                          void *payload)
 {
     const cli_run *r = payload;
-    if (severity == CLI_WARNING && r->o->quiet) return;
+    if (severity != CLI_ERROR && r->o->quiet) return;
     if (line)
         fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line,
                 severity == CLI_WARNING ? "warning: " : "", message);
@@ -293,8 +309,31 @@ static void cli_write_id(const cli_run *r, size_t doc)
 
 /* Clusters of two or more documents, each listed once, in order of their
  * representative (the earliest document). */
+static void cli_drop_list(const cli_run *r)
+{
+    size_t n = nd_corpus_count(r->corpus);
+    for (size_t i = 0; i < n; i++) {
+        nd_doc_info info = ND_DOC_INFO_INIT;
+        nd_corpus_doc(r->corpus, i, &info);
+        if (info.cluster == i) continue;
+        if (r->o->json) {
+            cli_write_id(r, i);
+            putchar('\n');
+            continue;
+        }
+        const char *id;
+        size_t len;
+        nd_corpus_doc_id(r->corpus, i, &id, &len);
+        printf("%.*s\n", (int)len, id);
+    }
+}
+
 static void cli_dups_report(const cli_run *r)
 {
+    if (r->o->drop_list) {
+        cli_drop_list(r);
+        return;
+    }
     size_t n = nd_corpus_count(r->corpus);
     size_t *next = calloc(n ? n : 1, sizeof *next), *tail = calloc(n ? n : 1, sizeof *tail);
     if (!next || !tail) {
@@ -470,6 +509,7 @@ static int cli_pass1(const cli_doc *d, void *payload)
     size_t at = ND_NONE;
     if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, &at);
     if (!rc && d->has_date) rc = nd_corpus_set_date(r->corpus, at, d->date);
+    if (!rc) cli_crawl_add(&r->crawl, d);
     if (rc) { /* the document is left out; later documents keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         r->io_failed = 1;
@@ -504,6 +544,7 @@ static void cli_scan_collection(cli_run *r)
         memset(&d, 0, sizeof d);
         nd_corpus_doc_id(r->corpus, i, &d.id, &d.id_len);
         nd_corpus_doc_source(r->corpus, i, &d.source, &d.source_len);
+        cli_crawl_fill(&r->crawl, &d);
         d.seq = i;
         cli_scan_report(r, &d);
     }
@@ -534,6 +575,7 @@ static int cli_stream_doc(const cli_doc *d, void *payload)
 static int cli_pass1_pool(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
+    cli_crawl_add(&r->crawl, d); /* a document the pool refuses is never looked up */
     return cli_pool_push(r->pool, d) == ND_E_NOMEM;
 }
 
@@ -567,8 +609,8 @@ static cli_inputs *cli_open_inputs(cli_run *r, int replayable)
 {
     const cli_opts *o = r->o;
     cli_inputs *in = cli_inputs_open(o->inputs, o->ninputs, &o->in, replayable);
-    static const char *names[] = { "scan", "clean", "dups" };
-    cli_progress_start(&r->progress, names[o->cmd == CMD_CLEAN ? 1 : o->cmd == CMD_DUPS ? 2 : 0],
+    static const char *names[] = { "scan", "clean", "dups", "filter" };
+    cli_progress_start(&r->progress, names[o->cmd],
                        o->inputs, o->ninputs, !o->quiet && !o->no_progress);
     if (in) cli_inputs_on_progress(in, cli_on_progress, &r->progress);
     return in;
@@ -614,6 +656,13 @@ static long cli_process(cli_run *r)
         r->io_failed = 1;
     } else if (o->cmd == CMD_DUPS) {
         cli_dups_report(r);
+    } else if (o->cmd == CMD_FILTER) {
+        if (r->crawl.failed) {
+            fputs("neardup: out of memory: no output written\n", stderr);
+            r->io_failed = 1;
+        } else if (cli_filter_write(r->corpus, &r->crawl, o->inputs, o->ninputs, o->outdir, o->quiet)) {
+            r->io_failed = 1;
+        }
     } else if (o->cmd == CMD_SCAN) {
         cli_scan_collection(r);
     } else if (cli_inputs_read(in, cli_pass2, cli_quiet_error, r) < 0 || r->changed) {
@@ -644,6 +693,7 @@ static int cli_run_command(const cli_opts *o)
     if (r.out) fclose(r.out);
     free(r.out_path);
     cli_buf_free(&r.clean);
+    cli_crawl_free(&r.crawl);
     nd_corpus_free(r.corpus);
     nd_doc_free(r.doc);
     nd_ctx_free(r.ctx);
@@ -672,7 +722,18 @@ static void cli_help(cli_cmd cmd)
         printf("usage: neardup dups [options] INPUT...\n\n"
                "Prints the clusters of syndicated copies (two or more documents), each\n"
                "headed by its earliest document; --json writes one\n"
-               "{\"type\":\"cluster\",\"cluster\":ID,\"docs\":[ID,...]} line each.\n\n%s",
+               "{\"type\":\"cluster\",\"cluster\":ID,\"docs\":[ID,...]} line each.\n"
+               "--drop-list prints instead the ids of every member of a cluster but its\n"
+               "representative, one a line (a JSON string each with --json).\n\n%s",
+               cli_options_text);
+    else if (cmd == CMD_FILTER)
+        printf("usage: neardup filter -o OUT.warc.gz [options] INPUT.warc[.gz]...\n\n"
+               "Writes the WARC files given, in order, into OUT without the records of\n"
+               "the documents dups --drop-list names (copies that are not their cluster's\n"
+               "representative), nor the request, metadata and revisit records tied to\n"
+               "them (WARC-Concurrent-To, WARC-Refers-To). Every other record is written\n"
+               "byte for byte: its gzip member as it was, or compressed alone from a plain\n"
+               "WARC. Malformed records are left out. Reads each input three times.\n\n%s",
                cli_options_text);
     else
         printf("usage: neardup clean [options] INPUT...\n\n"
@@ -721,6 +782,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "scan")) o.cmd = CMD_SCAN;
     else if (!strcmp(c, "clean")) o.cmd = CMD_CLEAN;
     else if (!strcmp(c, "dups")) o.cmd = CMD_DUPS;
+    else if (!strcmp(c, "filter")) o.cmd = CMD_FILTER;
     else if (!strcmp(c, "index")) return cli_cmd_index(argc - 1, argv + 1);
     else if (!strcmp(c, "query")) return cli_cmd_query(argc - 1, argv + 1);
     else if (!strcmp(c, "compare")) return cli_cmd_compare(argc - 1, argv + 1);
@@ -735,5 +797,6 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (rc) return rc;
+    if (o.cmd == CMD_FILTER && cli_filter_check(o.inputs, o.ninputs)) return EXIT_USAGE;
     return cli_run_command(&o);
 }

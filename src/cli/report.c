@@ -74,6 +74,18 @@ void cli_report_doc(FILE *f, const cli_doc *d, const cli_view *v)
     }
     fputs(",\"cluster\":", f);
     cli_json_write_string(f, v->cl_id, v->cl_len);
+    if (d->url) {
+        fputs(",\"url\":", f);
+        cli_json_write_string(f, d->url, d->url_len);
+    }
+    if (d->has_warc) { /* where the document's WARC record is */
+        if (d->warc_record_id) {
+            fputs(",\"warc_record_id\":", f);
+            cli_json_write_string(f, d->warc_record_id, d->warc_record_id_len);
+        }
+        fputs(",\"warc_offset\":", f);
+        cli_json_write_size(f, (size_t)d->warc_offset);
+    }
     fputs("}\n", f);
 }
 

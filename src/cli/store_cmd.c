@@ -284,7 +284,7 @@ static void sc_input_error(int severity, const char *input, size_t line, const c
                            void *payload)
 {
     const sc_opts *o = ((const sc_run *)payload)->o;
-    if (severity == CLI_WARNING && o->quiet) return;
+    if (severity != CLI_ERROR && o->quiet) return;
     const char *w = severity == CLI_WARNING ? "warning: " : "";
     if (line) fprintf(stderr, "neardup: %s:%zu: %s%s\n", input, line, w, message);
     else fprintf(stderr, "neardup: %s: %s%s\n", input, w, message);
