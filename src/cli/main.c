@@ -37,6 +37,7 @@ typedef struct cli_opts {
     nd_params params;
     cli_input_opts in;
     int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream, no_progress;
+    int structure;         /* clean: also drop web pages' chrome by their structure */
     size_t window;
     unsigned threads;
     const char *outdir;
@@ -94,6 +95,9 @@ static const char *cli_options_text =
     "  -o, --output DIR       clean: write one file per input file under DIR\n"
     "  --keep-repeats         clean: keep repeated paragraphs\n"
     "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
+    "  --structure            clean: also drop web pages' paragraphs that their structure\n"
+    "                         marks as chrome (in nav, header, footer or aside, or more\n"
+    "                         than half links), where recurrence cannot tell\n"
     "  --stream               label each document on arrival from what came before\n"
     "                         (one pass, bounded memory; scan and clean)\n"
     "  --window N             --stream: documents remembered (default 20000)\n"
@@ -175,6 +179,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     else if (!strcmp(name, "--no-progress")) o->no_progress = 1;
     else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
     else if (!strcmp(name, "--keep-boilerplate")) o->keep_boilerplate = 1;
+    else if (!strcmp(name, "--structure")) o->structure = 1;
     else if (!strcmp(name, "--stream")) o->stream = 1;
     else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
     else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
@@ -211,8 +216,8 @@ static int cli_parse(cli_opts *o, int argc, char **argv, int first)
     /* an option that would be silently ignored is an error */
     if (o->stream && o->cmd == CMD_DUPS) return cli_usage_error("--stream works with scan and clean", NULL);
     if (o->window && !o->stream) return cli_usage_error("--window needs --stream", NULL);
-    if (o->cmd != CMD_CLEAN && (o->outdir || o->keep_repeats || o->keep_boilerplate))
-        return cli_usage_error("-o, --keep-repeats and --keep-boilerplate are options of clean", NULL);
+    if (o->cmd != CMD_CLEAN && (o->outdir || o->keep_repeats || o->keep_boilerplate || o->structure))
+        return cli_usage_error("-o, --keep-repeats, --keep-boilerplate and --structure are options of clean", NULL);
     if (o->cmd == CMD_CLEAN && o->json)
         return cli_usage_error("clean writes JSONL for JSONL input by itself; --json is for scan and dups", NULL);
     char msg[160];
@@ -486,6 +491,16 @@ static int cli_analyze_page_text(cli_run *r, const cli_doc *d)
     return rc;
 }
 
+/* clean --structure: paragraph i of the page just parsed is chrome by its
+ * structure (a hint, applied only where the verdict kept it). */
+static int cli_structure_drops(cli_run *r, size_t i)
+{
+    nd_html_para_info p = ND_HTML_PARA_INFO_INIT;
+    if (!r->o->structure || nd_html_para(r->html, i, &p)) return 0;
+    cli_html_hint h = { p.src_offset, p.src_length, p.landmark, p.link_density };
+    return cli_hint_is_chrome(&h);
+}
+
 /* A web page's kept paragraphs, joined by a blank line as in its extracted
  * text. @return 0, or -1 (reported). */
 static int cli_build_clean_page(cli_run *r, const cli_doc *d)
@@ -507,7 +522,7 @@ static int cli_build_clean_page(cli_run *r, const cli_doc *d)
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
-        if (cli_removed(r, &p) || p.offset + p.length > size) continue;
+        if (cli_removed(r, &p) || p.offset + p.length > size || cli_structure_drops(r, i)) continue;
         if (cli_buf_reserve(&r->clean, p.length + 2)) return -1;
         if (r->clean.len) {
             memcpy(r->clean.data + r->clean.len, "\n\n", 2);

@@ -33,6 +33,13 @@ size_t cli_html_hints(const nd_html *h, cli_html_hint **buf, size_t *cap)
     return n;
 }
 
+int cli_hint_is_chrome(const cli_html_hint *h)
+{
+    return h->landmark == ND_LANDMARK_NAV || h->landmark == ND_LANDMARK_HEADER
+        || h->landmark == ND_LANDMARK_FOOTER || h->landmark == ND_LANDMARK_ASIDE
+        || h->link_density > 0.5;
+}
+
 struct cli_pages {
     size_t *start;          /* per document: first hint, or SIZE_MAX for text */
     size_t docs, docs_cap;

@@ -25,6 +25,11 @@ int cli_analyze(const nd_ctx *ctx, nd_doc *doc, nd_html **html, const char *text
  * (size_t)-1 when out of memory. */
 size_t cli_html_hints(const nd_html *h, cli_html_hint **buf, size_t *cap);
 
+/* Whether a paragraph's structure marks it as site chrome (clean
+ * --structure): inside a nav, header, footer or aside landmark, or more
+ * than half links. Measured in bench/RESULTS.md ("Web pages"). */
+int cli_hint_is_chrome(const cli_html_hint *h);
+
 /* The hints of the pages of a run, by document index. */
 typedef struct cli_pages cli_pages;
 cli_pages *cli_pages_create(void);

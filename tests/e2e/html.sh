@@ -59,6 +59,15 @@ check "the repeated caption is kept once" [ "$(grep -o 'The council chamber duri
 check "the ISO-8859-1 page is read as windows-1252" \
     grep -q 'caf\\u00e9\|café.*\\u201cIt was our kitchen,\\u201d\|“It was our kitchen,”' "$TMP/clean.jsonl"
 
+# a page alone: recurrence cannot tell its chrome, its structure can (clean --structure)
+"$ND" clean -q "$SITE/storm-warning.html" > "$TMP/alone.jsonl"
+"$ND" clean -q --structure "$SITE/storm-warning.html" > "$TMP/alone-s.jsonl"
+check "a page alone keeps its chrome" grep -q 'Most read this week' "$TMP/alone.jsonl"
+check "--structure drops it" sh -c "! grep -q 'Most read\|Privacy\|Port Wenlow\|Weather' '$TMP/alone-s.jsonl'"
+check "--structure keeps the story" grep -q 'Forecasters expect gusts' "$TMP/alone-s.jsonl"
+"$ND" scan --structure "$SITE" > /dev/null 2>&1
+check "--structure is an option of clean only" [ $? -eq 2 ]
+
 "$ND" clean -q -o "$TMP/out" "$SITE" 2>/dev/null
 check "clean -o writes a .txt per HTML file" [ -f "$TMP/out/$SITE/letters-cafe.txt" ] && [ "$(ls "$TMP/out/$SITE" | wc -l)" -eq 4 ]
 check "the .txt holds the kept text in UTF-8" grep -q 'Jürgen' "$TMP/out/$SITE/letters-cafe.txt"
