@@ -11,7 +11,10 @@
  *     succeeds, with the next sequence number, and as the header promises
  *     ("after an error the stream is unchanged") the verdicts are those of
  *     a stream that never failed;
- *   - nd_corpus_add and nd_corpus_finish: a clean error.
+ *   - nd_corpus_add and nd_corpus_finish: a clean error;
+ *   - nd_html_create, nd_html_parse: a clean error, then the same handle
+ *     parses the page to the text and paragraphs of a run that never
+ *     failed (libxml2's own allocations are not ours to fail).
  * Any other outcome aborts (a failed test); ASan adds leaks and bad frees.
  */
 #include <stdint.h>
@@ -234,6 +237,43 @@ static size_t test_corpus(const nd_ctx *ctx)
     }
 }
 
+static size_t test_html(const nd_ctx *ctx)
+{
+    static const char page[] = "<html><head><meta charset=windows-1251><title>t</title></head><body>"
+        "<nav><a href=/>Home</a> <a href=/n>News</a></nav><article><h1>\xcf\xf0\xe8</h1>"
+        "<p>First &amp; <b>second</b> part<br><br>after two breaks</p><div hidden>x</div>"
+        "<ul><li>one<li>two<li>three</ul><pre>a\nb\nc</pre></article><footer>f</footer></body></html>";
+    nd_html *ref = NULL;
+    fa.fail_at = NEVER;
+    CHECK(nd_html_create(&ref, ctx) == ND_OK);
+    CHECK(nd_html_parse(ref, page, sizeof page - 1, NULL, 0) == ND_OK && nd_html_count(ref) > 5);
+    size_t want_len, n = 0;
+    const char *want = nd_html_text(ref, &want_len);
+    for (size_t at = 1;; at++) {
+        nd_html *h = NULL;
+        arm(at);
+        int rc = nd_html_create(&h, ctx);
+        if (rc == ND_OK) rc = nd_html_parse(h, page, sizeof page - 1, NULL, 0);
+        int hit = reached();
+        fa.fail_at = NEVER;
+        CHECK(rc == ND_OK || rc == ND_E_NOMEM);
+        CHECK(hit || rc == ND_OK);
+        if (h) {
+            size_t len;
+            CHECK(nd_html_parse(h, page, sizeof page - 1, NULL, 0) == ND_OK);
+            const char *t = nd_html_text(h, &len);
+            CHECK(len == want_len && memcmp(t, want, len) == 0 && nd_html_count(h) == nd_html_count(ref));
+        } else {
+            CHECK(rc == ND_E_NOMEM);
+        }
+        nd_html_free(h);
+        if (!hit) break;
+        n++;
+    }
+    nd_html_free(ref);
+    return n;
+}
+
 int main(void)
 {
     size_t created = test_create();
@@ -248,11 +288,14 @@ int main(void)
     CHECK(fa.live == base);
     size_t collected = test_corpus(ctx);
     CHECK(fa.live == base);
+    size_t pages = test_html(ctx);
+    CHECK(fa.live == base);
     nd_ctx_free(ctx);
     CHECK(fa.live == 0);
     /* a run that failed no allocation would have tested nothing */
-    CHECK(created > 0 && analyzed > 0 && streamed > 0 && collected > 0);
+    CHECK(created > 0 && analyzed > 0 && streamed > 0 && collected > 0 && pages > 0);
     printf("allocation points failed: %zu in create, %zu in analyze, %zu in stream add, "
-           "%zu in corpus add and finish; no crash, no leak\n", created, analyzed, streamed, collected);
+           "%zu in corpus add and finish, %zu in HTML create and parse; no crash, no leak\n",
+           created, analyzed, streamed, collected, pages);
     return 0;
 }

@@ -366,6 +366,117 @@ ND_API const uint32_t *nd_doc_para_signature(const nd_doc *doc, size_t i);
  *  written). */
 ND_API int nd_doc_signature(const nd_doc *doc, uint32_t *out, size_t out_cap);
 
+/* A paragraph given by the caller: a byte span of its text. */
+typedef struct nd_span {
+    size_t offset, length;
+} nd_span;
+
+/*! nd_doc_analyze_spans() :
+ *  nd_doc_analyze() for text whose paragraphs are already known (e.g. from
+ *  the structure of an HTML page, nd_html_para): the `count` spans are the
+ *  paragraphs, in order, not re-segmented; everything after segmentation
+ *  (signatures, repeats, and what collections and streams do with the
+ *  document) is as for nd_doc_analyze(). Spans must be non-empty, lie inside
+ *  text and not overlap, each after the one before; nd_doc_seg_mode() then
+ *  reports ND_SEG_BLOCKS. The text is not kept.
+ *  @return ND_OK, ND_E_INVALID (NULL, or a span out of order or outside the
+ *  text: nothing analyzed), ND_E_NOMEM, ND_E_TOO_LARGE. After a failure the
+ *  handle holds no result. */
+ND_API int nd_doc_analyze_spans(nd_doc *doc, const char *text, size_t size, const nd_span *spans,
+                                size_t count);
+
+/* ---- HTML ---------------------------------------------------------------- */
+/* Paragraphs from the structure of an HTML page, with libxml2's HTML parser
+ * (the parser lxml, and through it trafilatura and jusText, stand on; it
+ * recovers from broken markup the way browsers' predecessors did and is a
+ * Debian package). The payload's charset is, in this order: the one given
+ * (HTTP Content-Type), a byte order mark, a <meta charset> or
+ * <meta http-equiv="Content-Type"> in the first 4096 bytes; without any, UTF-8
+ * when the bytes are valid UTF-8, else windows-1252 (the web's rule, which
+ * also reads ISO-8859-1 and US-ASCII labels as windows-1252). It is converted
+ * to UTF-8 with iconv; bytes invalid in it become U+FFFD and NUL bytes spaces.
+ *
+ * Block elements (p, div, li, h1-h6, td, th, tr, blockquote, pre, section,
+ * article, dd, dt, figcaption, ...) and runs of two or more <br> end
+ * paragraphs; inside <pre> so does a line break. <head>, script, style,
+ * noscript, template, svg, iframe, select, comments and hidden elements
+ * (the `hidden` attribute, aria-hidden="true", style display:none or
+ * visibility:hidden) are dropped; entities are decoded and white space
+ * (no-break spaces included) collapsed to one space. The extracted text is
+ * the paragraphs joined by "\n\n".
+ *
+ * libxml2 never prints here (errors are counted by a per-parse handler), but
+ * its own allocations go through its global allocator, not nd_allocator. */
+typedef enum nd_landmark {
+    ND_LANDMARK_NONE = 0,
+    ND_LANDMARK_NAV,      /* <nav>, role="navigation" */
+    ND_LANDMARK_HEADER,   /* <header>, role="banner" */
+    ND_LANDMARK_FOOTER,   /* <footer>, role="contentinfo" */
+    ND_LANDMARK_ASIDE,    /* <aside>, role="complementary" */
+    ND_LANDMARK_MAIN,     /* <main>, role="main" */
+    ND_LANDMARK_ARTICLE   /* <article>, role="article" */
+} nd_landmark;
+
+/*! nd_landmark_name() : "nav", "header", "footer", "aside", "main",
+ *  "article", or NULL for ND_LANDMARK_NONE and unknown values. */
+ND_API const char *nd_landmark_name(nd_landmark landmark);
+
+/* A reusable extractor: each nd_html_parse() replaces the previous result
+ * and reuses the memory. One thread at a time. */
+typedef struct nd_html nd_html;
+
+/* One paragraph of a parsed page (an output struct, see "Output structs"). */
+typedef struct nd_html_para_info {
+    unsigned version;       /* set by the caller: ND_HTML_PARA_INFO_VERSION (ND_HTML_PARA_INFO_INIT) */
+    size_t offset, length;  /* byte span in nd_html_text() */
+    size_t src_offset, src_length; /* byte span in the payload given to nd_html_parse(), from
+                               the first to the last byte of its text there (markup
+                               inside included) */
+    nd_landmark landmark;   /* innermost landmark around its first character */
+    double link_density;    /* share of its characters (white space excluded) inside <a> */
+} nd_html_para_info;
+#define ND_HTML_PARA_INFO_VERSION 1u
+#define ND_HTML_PARA_INFO_INIT { ND_HTML_PARA_INFO_VERSION, 0, 0, 0, 0, ND_LANDMARK_NONE, 0.0 }
+
+/*! nd_html_create() : an extractor using ctx's allocator (ctx must outlive
+ *  it). The first call also initialises libxml2 (once per process).
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM; *out is NULL on failure. */
+ND_API int nd_html_create(nd_html **out, const nd_ctx *ctx);
+
+/*! nd_html_free() : NULL is a no-op. */
+ND_API void nd_html_free(nd_html *h);
+
+/*! nd_html_parse() :
+ *  Extracts the paragraphs of an HTML payload (any bytes; after transfer and
+ *  content decoding). charset: the charset the HTTP header names, charset_len
+ *  bytes, or NULL; an unknown one is ignored. The payload is not kept.
+ *  @return ND_OK (also for a page without text: 0 paragraphs),
+ *  ND_E_INVALID, ND_E_NOMEM, ND_E_TOO_LARGE (payload of 2 GiB or more).
+ *  After a failure the handle holds no paragraph. */
+ND_API int nd_html_parse(nd_html *h, const char *html, size_t size, const char *charset,
+                         size_t charset_len);
+
+/*! nd_html_text() : the extracted UTF-8 text (NUL-terminated; *size, which
+ *  may be NULL, receives its length without the NUL). Valid until the next
+ *  nd_html_parse() or nd_html_free(). Never NULL. */
+ND_API const char *nd_html_text(const nd_html *h, size_t *size);
+
+/*! nd_html_count() : number of paragraphs of the last parse. */
+ND_API size_t nd_html_count(const nd_html *h);
+
+/*! nd_html_para() : paragraph i (out->version set by the caller).
+ *  @return ND_OK, ND_E_INVALID, ND_E_VERSION. */
+ND_API int nd_html_para(const nd_html *h, size_t i, nd_html_para_info *out);
+
+/*! nd_html_spans() : the paragraphs as spans of nd_html_text(), for
+ *  nd_doc_analyze_spans(); nd_html_count() of them. Valid as nd_html_text(). */
+ND_API const nd_span *nd_html_spans(const nd_html *h);
+
+/*! nd_html_charset() : the charset the payload was read in, as iconv names
+ *  it ("UTF-8", "WINDOWS-1252", ...); "" before any parse. Static or valid
+ *  as nd_html_text(). */
+ND_API const char *nd_html_charset(const nd_html *h);
+
 /* ---- Document metadata ---------------------------------------------------- */
 
 /*! nd_url_host() : the source a URL names: its host, lowercased, without a

@@ -267,6 +267,18 @@ static int nd__find_repeats(nd_doc *d)
     return ND_OK;
 }
 
+/* Signs the d->n paragraphs of d->spans and finds the repeats. */
+static int nd__analyze_spans(nd_doc *d, const char *text)
+{
+    const size_t k = d->ctx->params.num_perm, count = d->n;
+    int rc = nd__reserve(d->al, (void **)&d->paras, &d->para_cap, count, sizeof *d->paras);
+    if (!rc) rc = nd__reserve(d->al, (void **)&d->sigs, &d->sig_cap, count * k, sizeof *d->sigs);
+    if (!rc) rc = nd__sign_paragraphs(d, text);
+    if (!rc) rc = nd__find_repeats(d);
+    if (rc) d->n = d->repeats = 0;
+    return rc;
+}
+
 int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
 {
     if (!d || (!text && size)) return ND_E_INVALID;
@@ -276,14 +288,34 @@ int nd_doc_analyze(nd_doc *d, const char *text, size_t size)
     size_t count = 0;
     int rc = nd__segment(d->al, text, size, d->ctx->params.seg_mode, &d->spans, &count,
                          &d->span_cap, &d->mode);
-    const size_t k = d->ctx->params.num_perm;
-    if (!rc) rc = nd__reserve(d->al, (void **)&d->paras, &d->para_cap, count, sizeof *d->paras);
-    if (!rc) rc = nd__reserve(d->al, (void **)&d->sigs, &d->sig_cap, count * k, sizeof *d->sigs);
+    if (rc) return rc;
     d->n = count;
-    if (!rc) rc = nd__sign_paragraphs(d, text);
-    if (!rc) rc = nd__find_repeats(d);
-    if (rc) d->n = d->repeats = 0;
-    return rc;
+    return nd__analyze_spans(d, text);
+}
+
+int nd_doc_analyze_spans(nd_doc *d, const char *text, size_t size, const nd_span *spans,
+                         size_t count)
+{
+    if (!d || (!text && size) || (!spans && count)) return ND_E_INVALID;
+    d->n = d->repeats = 0;
+    if (size >= UINT32_MAX / 2) return ND_E_TOO_LARGE;
+    /* checked before anything changes: clean and the stores rely on spans
+     * that are ordered, disjoint and inside the text, as the segmenter's */
+    for (size_t i = 0, end = 0; i < count; i++) {
+        if (spans[i].length == 0 || spans[i].offset < end || spans[i].offset > size
+            || spans[i].length > size - spans[i].offset)
+            return ND_E_INVALID;
+        end = spans[i].offset + spans[i].length;
+    }
+    int rc = nd__reserve(d->al, (void **)&d->spans, &d->span_cap, count, sizeof *d->spans);
+    if (rc) return rc;
+    for (size_t i = 0; i < count; i++) {
+        d->spans[i].off = spans[i].offset;
+        d->spans[i].len = spans[i].length;
+    }
+    d->mode = ND_SEG_BLOCKS;
+    d->n = count;
+    return nd__analyze_spans(d, text ? text : "");
 }
 
 size_t nd_doc_count(const nd_doc *d) { return d ? d->n : 0; }

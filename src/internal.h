@@ -46,6 +46,27 @@ typedef struct nd__span {
 int nd__segment(const nd_allocator *al, const char *text, size_t size, nd_seg_mode mode,
                 nd__span **spans, size_t *count, size_t *cap, nd_seg_mode *used);
 
+/* ---- charset.c ---- */
+/* An HTML payload read in its charset and converted to UTF-8, with where
+ * each byte came from. */
+typedef struct nd__decoded {
+    char *text;          /* UTF-8, NUL-terminated; no NUL byte inside */
+    size_t len, cap;
+    uint32_t *map;       /* map[i]: payload offset of the character text byte i is part
+                            of; map[len] = the payload's size */
+    size_t map_cap;
+    char charset[40];    /* the charset used, as iconv names it */
+} nd__decoded;
+
+/* Decodes src (size < 2 GiB) by the rules of neardup.h ("HTML"); cs (cs_len
+ * bytes, may be NULL) is the HTTP header's charset. The buffers of *out are
+ * reused. @return ND_OK, ND_E_NOMEM. */
+int nd__charset_decode(const nd_allocator *al, const char *src, size_t size, const char *cs,
+                       size_t cs_len, nd__decoded *out);
+void nd__decoded_free(const nd_allocator *al, nd__decoded *d);
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+size_t nd__utf8_valid_len(const unsigned char *s, size_t n);
+
 /* ---- normalize.c ---- */
 #define ND__TOKBUF 256
 #define ND__QUEUE 256

@@ -133,6 +133,7 @@ int cli_input_option(cli_input_opts *in, const char *n, const char *v)
                        : !strcmp(n, "--source-field") ? &in->source_field
                        : !strcmp(n, "--url-field") ? &in->url_field
                        : !strcmp(n, "--date-field") ? &in->date_field
+                       : !strcmp(n, "--html-field") ? &in->html_field
                        : !strcmp(n, "--source") ? &in->source_override : NULL;
     if (!field) return 1;
     *field = v;

@@ -41,7 +41,7 @@ enum {
 int cli_param_option(nd_params *p, unsigned groups, const char *name, const char *value, unsigned *set);
 
 /* An input option: --id-field, --text-field, --source-field, --url-field,
- * --date-field, --source, --warc-id uri|record. @return 0, 1 not one of them, -1 no value. */
+ * --date-field, --html-field, --source, --warc-id uri|record. @return 0, 1 not one of them, -1 no value. */
 int cli_input_option(cli_input_opts *in, const char *name, const char *value);
 
 #endif

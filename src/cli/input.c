@@ -108,7 +108,7 @@ struct cli_inputs {
     char **inputs;
     size_t count;
     cli_input_opts opts; /* defaults applied; its strings point to `owned` */
-    char *owned[6];
+    char *owned[7];
     size_t id_field_len, text_field_len, source_field_len, url_field_len, date_field_len;
     int replayable;
     spool *spools; /* one per input */
@@ -129,6 +129,7 @@ struct cli_inputs {
     cli_buf id;     /* unescaped JSONL id, or "<path>:<line>" */
     cli_buf source; /* unescaped JSONL source, or the host of its url */
     cli_buf meta;   /* unescaped JSONL url or date */
+    cli_buf url;    /* unescaped JSONL url */
     cli_buf path;   /* path of the file or directory being read */
     dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
     size_t ndirs;
@@ -141,6 +142,7 @@ typedef struct source_file {
     const char *input; /* the INPUT argument */
     const char *path;  /* NUL-terminated; "-" for standard input */
     int jsonl;         /* 1 JSONL, 0 text, -1 decide from the first byte */
+    int html;          /* a web page (.html, .htm) */
 } source_file;
 
 typedef struct reader {
@@ -743,7 +745,7 @@ static void deliver_text(cli_inputs *in, const source_file *sf)
         }
         report(in, CLI_WARNING, sf->path, 0, "binary file (NUL byte at offset %zu)",
                (size_t)(nul - t));
-    } else if ((bad = cli_utf8_find_invalid(t, n)) < n) {
+    } else if (!sf->html && (bad = cli_utf8_find_invalid(t, n)) < n) { /* a page has its charset */
         report(in, CLI_WARNING, sf->path, 0, "invalid UTF-8 at byte offset %zu", bad);
     }
     memset(&doc, 0, sizeof doc);
@@ -755,6 +757,7 @@ static void deliver_text(cli_inputs *in, const source_file *sf)
     doc.text_len = n;
     doc.input = sf->input;
     doc.path = sf->path;
+    doc.is_html = sf->html;
     emit(in, &doc);
 }
 
@@ -923,6 +926,15 @@ static void jsonl_date(cli_inputs *in, const source_file *sf, const char *json,
            in->opts.date_field);
 }
 
+/* The url field, when a string, as doc->url. */
+static void jsonl_url(cli_inputs *in, const char *json, const cli_json_member *m, cli_doc *doc)
+{
+    if (m->type == CLI_JSON_STRING && cli_json_unescape(&in->url, json + m->off, m->len, NULL) == 0) {
+        doc->url = in->url.data;
+        doc->url_len = in->url.len;
+    }
+}
+
 static int line_is_blank(const char *s, size_t n)
 {
     size_t i;
@@ -970,6 +982,8 @@ static void jsonl_line(cli_inputs *in, const source_file *sf, const char *line, 
     jsonl_id(in, sf, line, &m[F_ID], lineno, &doc);
     jsonl_source(in, sf, line, m, lineno, &doc);
     jsonl_date(in, sf, line, &m[F_DATE], lineno, &doc);
+    jsonl_url(in, line, &m[F_URL], &doc);
+    doc.is_html = in->opts.html_field != NULL;
     doc.text = in->text.data;
     doc.text_len = in->text.len;
     doc.input = sf->input;
@@ -1044,6 +1058,24 @@ static int has_suffix(const char *s, const char *suffix)
     size_t n = strlen(s), k = strlen(suffix);
 
     return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* A web page by its name: .html or .htm, maybe gzipped, any case. */
+static int is_html_name(const char *path)
+{
+    static const char *const suffixes[] = { ".html", ".htm", ".html.gz", ".htm.gz" };
+    size_t n = strlen(path), k, i;
+
+    for (k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
+        size_t len = strlen(suffixes[k]);
+        if (n < len)
+            continue;
+        for (i = 0; i < len && (path[n - len + i] | 0x20) == suffixes[k][i]; i++)
+            ;
+        if (i == len)
+            return 1;
+    }
+    return 0;
 }
 
 /* Reads one opened file as text or JSONL. */
@@ -1137,6 +1169,7 @@ static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin
         sf.jsonl = -1;
     else
         sf.jsonl = has_suffix(sf.path, ".jsonl") || has_suffix(sf.path, ".jsonl.gz");
+    sf.html = !sf.jsonl && !is_stdin && is_html_name(sf.path);
     if (sp != NULL)
         rc = spool_open(in, &r, sp, sf.path, is_stdin);
     else
@@ -1316,7 +1349,7 @@ static void read_input(cli_inputs *in, size_t i)
 static int copy_opts(cli_inputs *in, const cli_input_opts *o)
 {
     static const cli_input_opts none;
-    const char *src[6];
+    const char *src[7];
     int k;
 
     if (o == NULL)
@@ -1327,7 +1360,8 @@ static int copy_opts(cli_inputs *in, const cli_input_opts *o)
     src[3] = o->source_override;
     src[4] = o->url_field ? o->url_field : "url";
     src[5] = o->date_field ? o->date_field : "date";
-    for (k = 0; k < 6; k++)
+    src[6] = o->html_field;
+    for (k = 0; k < 7; k++)
         if (src[k] && (in->owned[k] = strdup(src[k])) == NULL)
             return -1;
     in->opts = *o;
@@ -1337,6 +1371,9 @@ static int copy_opts(cli_inputs *in, const cli_input_opts *o)
     in->opts.source_override = in->owned[3];
     in->opts.url_field = in->owned[4];
     in->opts.date_field = in->owned[5];
+    in->opts.html_field = in->owned[6];
+    if (in->opts.html_field) /* the HTML is read where the text would be */
+        in->opts.text_field = in->opts.html_field;
     in->id_field_len = strlen(in->opts.id_field);
     in->text_field_len = strlen(in->opts.text_field);
     in->source_field_len = strlen(in->opts.source_field);
@@ -1421,13 +1458,14 @@ void cli_inputs_close(cli_inputs *in)
     }
     free(in->inputs);
     free(in->spools);
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < 7; i++)
         free(in->owned[i]);
     cli_buf_free(&in->buf);
     cli_buf_free(&in->text);
     cli_buf_free(&in->id);
     cli_buf_free(&in->source);
     cli_buf_free(&in->meta);
+    cli_buf_free(&in->url);
     cli_buf_free(&in->path);
     ids_free(&in->ids);
     free(in);

@@ -17,6 +17,9 @@
  *   files nor directories (FIFOs, sockets, devices) are skipped with a
  *   warning, since opening them could block; an INPUT argument naming one
  *   (a FIFO, /dev/stdin) is read.
+ * - Files named *.html or *.htm (also .gz, any case) are web pages: one
+ *   document each with is_html set, its text the file's bytes. With
+ *   html_field, JSONL lines are web pages too, the HTML in that field.
  * - Decompression goes by content, not name (zlib's gzread): gzip data is
  *   decompressed whatever the file is called, anything else read as is. The
  *   name only decides JSONL: it ends in `.jsonl` or `.jsonl.gz`.
@@ -85,6 +88,8 @@ typedef struct cli_input_opts {
     const char *source_override; /* --source NAME, or NULL */
     const char *url_field;     /* default "url": its host is the source when there is no source field */
     const char *date_field;    /* default "date": ISO 8601 or Unix seconds */
+    const char *html_field;    /* JSONL: this field (in place of the text field) holds a web
+                                  page's HTML: documents are is_html; NULL: none */
     int force_jsonl;           /* treat every file and stdin as JSONL */
     int skip_binary;           /* text files holding a NUL byte are reported and skipped */
     int warc_id_record;        /* WARC documents' ids are WARC-Record-IDs, not Target-URIs */

@@ -21,6 +21,7 @@
 #include "neardup.h"
 #include "input.h"
 #include "json.h"
+#include "page.h"
 #include "parallel.h"
 #include "report.h"
 #include "progress.h"
@@ -39,6 +40,7 @@ typedef struct cli_opts {
     cli_input_opts in;
     int json, exit_status, quiet, keep_repeats, keep_boilerplate, stream, no_progress;
     int drop_list;         /* dups: ids of the documents to drop */
+    int structure;         /* clean: also drop web pages' chrome by their structure */
     size_t window;
     unsigned threads;
     const char *outdir;
@@ -50,6 +52,10 @@ typedef struct cli_run {
     const cli_opts *o;
     nd_ctx *ctx;
     nd_doc *doc;
+    nd_html *html;         /* web pages' extractor (made on first use) */
+    cli_pages *pages;      /* web pages' hints, for scan --json */
+    cli_html_hint *hints;  /* scratch for one page's hints */
+    size_t hints_cap;
     nd_corpus *corpus;
     nd_stream *stream;     /* --stream: labels on arrival, not after the whole input */
     nd_stream_doc last;    /* the stream's verdict on the current document */
@@ -99,6 +105,9 @@ static const char *cli_options_text =
     "                         WARC-Record-ID\n"
     "  --keep-repeats         clean: keep repeated paragraphs\n"
     "  --keep-boilerplate     clean: keep boilerplate paragraphs\n"
+    "  --structure            clean: also drop web pages' paragraphs that their structure\n"
+    "                         marks as chrome (in nav, header, footer or aside, or more\n"
+    "                         than half links), where recurrence cannot tell\n"
     "  --stream               label each document on arrival from what came before\n"
     "                         (one pass, bounded memory; scan and clean)\n"
     "  --window N             --stream: documents remembered (default 20000)\n"
@@ -124,6 +133,9 @@ static const char *cli_options_text =
     "  --id-field F, --text-field F, --source-field F, --url-field F, --date-field F\n"
     "                         JSONL field names (default id, text, source, url, date);\n"
     "                         without a source field, the url's host is the source\n"
+    "  --html-field F         JSONL: field F holds a web page's HTML (its paragraphs\n"
+    "                         come from the page's structure); .html and .htm files\n"
+    "                         are read as web pages by themselves\n"
     "  --source NAME          the source (feed) of every document\n"
     "  --binary               process files that hold NUL bytes instead of skipping them\n"
     "  --exit-status          exit with 3 when something was found\n"
@@ -177,6 +189,7 @@ static int cli_flag_option(cli_opts *o, const char *name)
     else if (!strcmp(name, "--no-progress")) o->no_progress = 1;
     else if (!strcmp(name, "--keep-repeats")) o->keep_repeats = 1;
     else if (!strcmp(name, "--keep-boilerplate")) o->keep_boilerplate = 1;
+    else if (!strcmp(name, "--structure")) o->structure = 1;
     else if (!strcmp(name, "--stream")) o->stream = 1;
     else if (!strcmp(name, "--jsonl")) o->in.force_jsonl = 1;
     else if (!strcmp(name, "--binary")) o->in.skip_binary = 0;
@@ -221,6 +234,7 @@ static int cli_parse(cli_opts *o, int argc, char **argv, int first)
     if (o->window && !o->stream) return cli_usage_error("--window needs --stream", NULL);
     if (o->cmd != CMD_CLEAN && o->cmd != CMD_FILTER && (o->outdir || o->keep_repeats || o->keep_boilerplate))
         return cli_usage_error("-o, --keep-repeats and --keep-boilerplate are options of clean", NULL);
+    if (o->cmd != CMD_CLEAN && o->structure) return cli_usage_error("--structure is an option of clean", NULL);
     if (o->cmd == CMD_CLEAN && o->json)
         return cli_usage_error("clean writes JSONL for JSONL input by itself; --json is for scan and dups", NULL);
     char msg[160];
@@ -274,6 +288,19 @@ static const char *cli_s(size_t n)
     return n == 1 ? "" : "s";
 }
 
+/* The structural hints of a web page's paragraphs: from the page just
+ * parsed in a stream, else from what the first pass kept. NULL for text. */
+static const cli_html_hint *cli_hints_of(cli_run *r, const cli_doc *d, size_t *n)
+{
+    *n = 0;
+    if (!r->stream) return cli_pages_get(r->pages, d->seq, n);
+    if (!d->is_html) return NULL;
+    size_t k = cli_html_hints(r->html, &r->hints, &r->hints_cap);
+    if (k == (size_t)-1) return NULL;
+    *n = k;
+    return r->hints;
+}
+
 static void cli_scan_report(cli_run *r, const cli_doc *d)
 {
     cli_view v;
@@ -288,12 +315,14 @@ static void cli_scan_report(cli_run *r, const cli_doc *d)
         return;
     }
     cli_report_doc(stdout, d, &v);
+    size_t nh;
+    const cli_html_hint *hints = cli_hints_of(r, d, &nh);
     for (size_t i = 0; i < v.paragraphs; i++) {
         nd_para_info p = ND_PARA_INFO_INIT;
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
-        cli_report_para(stdout, d, i, &p, of_id, of_len);
+        cli_report_para(stdout, d, i, &p, of_id, of_len, i < nh ? &hints[i] : NULL);
     }
 }
 
@@ -457,11 +486,29 @@ static int cli_mkdirs(char *path)
     return 0;
 }
 
+/* A .txt name for the cleaned text of an HTML file: its .html or .htm
+ * suffix replaced. @return the new path (path itself, or NULL). */
+static char *cli_txt_path(char *path)
+{
+    size_t n = strlen(path);
+    char *dot = strrchr(path, '.');
+    if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm") || !strcmp(dot, ".HTML")
+                || !strcmp(dot, ".HTM"))) {
+        strcpy(dot, ".txt");
+        return path;
+    }
+    char *p = realloc(path, n + 5);
+    if (p) memcpy(p + n, ".txt", 5);
+    else free(path);
+    return p;
+}
+
 /* The stream a document's cleaned form goes to. */
 static FILE *cli_clean_stream(cli_run *r, const cli_doc *d)
 {
     if (!r->o->outdir) return stdout;
     char *path = cli_out_path(r->o->outdir, d->path, d->is_jsonl);
+    if (path && d->is_html && !d->is_jsonl && !d->has_warc) path = cli_txt_path(path);
     if (!path) return NULL;
     if (r->out && r->out_path && !strcmp(path, r->out_path)) {
         free(path);
@@ -476,8 +523,87 @@ static FILE *cli_clean_stream(cli_run *r, const cli_doc *d)
     return r->out;
 }
 
+/* Extracts a page's text again into r->html. @return an nd_error. */
+static int cli_analyze_page_text(cli_run *r, const cli_doc *d)
+{
+    int rc = r->html ? ND_OK : nd_html_create(&r->html, r->ctx);
+    if (!rc) rc = nd_html_parse(r->html, d->text, d->text_len, d->charset, d->charset ? d->charset_len : 0);
+    return rc;
+}
+
+/* clean --structure: paragraph i of the page just parsed is chrome by its
+ * structure (a hint, applied only where the verdict kept it). */
+static int cli_structure_drops(cli_run *r, size_t i)
+{
+    nd_html_para_info p = ND_HTML_PARA_INFO_INIT;
+    if (!r->o->structure || nd_html_para(r->html, i, &p)) return 0;
+    cli_html_hint h = { p.src_offset, p.src_length, p.landmark, p.link_density };
+    return cli_hint_is_chrome(&h);
+}
+
+/* A web page's kept paragraphs, joined by a blank line as in its extracted
+ * text. @return 0, or -1 (reported). */
+static int cli_build_clean_page(cli_run *r, const cli_doc *d)
+{
+    int rc = ND_OK;
+    if (!r->stream) /* the first pass did not keep the text: extract it again */
+        rc = cli_analyze_page_text(r, d);
+    if (rc) {
+        fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
+        return -1;
+    }
+    size_t size;
+    const char *t = nd_html_text(r->html, &size);
+    cli_view v;
+    cli_view_of(r, d, &v);
+    r->clean.len = 0;
+    for (size_t i = 0; i < v.paragraphs; i++) {
+        nd_para_info p = ND_PARA_INFO_INIT;
+        const char *of_id;
+        size_t of_len;
+        cli_para_of(r, d, i, &p, &of_id, &of_len);
+        if (cli_removed(r, &p) || p.offset + p.length > size || cli_structure_drops(r, i)) continue;
+        if (cli_buf_reserve(&r->clean, p.length + 2)) return -1;
+        if (r->clean.len) {
+            memcpy(r->clean.data + r->clean.len, "\n\n", 2);
+            r->clean.len += 2;
+        }
+        memcpy(r->clean.data + r->clean.len, t + p.offset, p.length);
+        r->clean.len += p.length;
+    }
+    return 0;
+}
+
+/* clean on a web page: a JSON Lines object {"id","url","source","text"},
+ * or with -o the text alone in a .txt file per HTML file. */
+static void cli_clean_page(cli_run *r, const cli_doc *d, FILE *f)
+{
+    if (r->o->outdir && !d->is_jsonl && !d->has_warc) {
+        fwrite(r->clean.data, 1, r->clean.len, f);
+        if (r->clean.len) fputc('\n', f);
+        return;
+    }
+    fputs("{\"id\":", f);
+    cli_json_write_string(f, d->id, d->id_len);
+    fputs(",\"url\":", f);
+    if (d->url) cli_json_write_string(f, d->url, d->url_len);
+    else fputs("null", f);
+    fputs(",\"source\":", f);
+    cli_json_write_string(f, d->source, d->source_len);
+    fputs(",\"text\":", f);
+    cli_json_write_string(f, r->clean.data, r->clean.len);
+    fputs("}\n", f);
+}
+
 static void cli_clean_write(cli_run *r, const cli_doc *d)
 {
+    if (d->is_html) {
+        int failed = cli_build_clean_page(r, d);
+        FILE *f = cli_clean_stream(r, d);
+        if (!f || failed) r->io_failed = 1;
+        else cli_clean_page(r, d, f);
+        return;
+    }
     int removed = cli_build_clean(r, d);
     FILE *f = cli_clean_stream(r, d);
     if (!f || removed < 0) {
@@ -501,14 +627,23 @@ static void cli_clean_write(cli_run *r, const cli_doc *d)
 
 /* ---- driver --------------------------------------------------------------- */
 
+/* Keeps the hints of the web page just analyzed as document `at`'s. */
+static int cli_keep_hints(cli_run *r, size_t at)
+{
+    size_t n = cli_html_hints(r->html, &r->hints, &r->hints_cap);
+    return n == (size_t)-1 || cli_pages_set(r->pages, at, r->hints, n) ? ND_E_NOMEM : ND_OK;
+}
+
 /* Pass 1: analyze every document and add it to the collection. */
 static int cli_pass1(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
-    int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
+    int rc = cli_analyze(r->ctx, r->doc, &r->html, d->text, d->text_len, d->is_html, d->charset,
+                         d->charset_len);
     size_t at = ND_NONE;
     if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, &at);
     if (!rc && d->has_date) rc = nd_corpus_set_date(r->corpus, at, d->date);
+    if (!rc && d->is_html) rc = cli_keep_hints(r, at);
     if (!rc) cli_crawl_add(&r->crawl, d);
     if (rc) { /* the document is left out; later documents keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
@@ -554,7 +689,8 @@ static void cli_scan_collection(cli_run *r)
 static int cli_stream_doc(const cli_doc *d, void *payload)
 {
     cli_run *r = payload;
-    int rc = nd_doc_analyze(r->doc, d->text, d->text_len);
+    int rc = cli_analyze(r->ctx, r->doc, &r->html, d->text, d->text_len, d->is_html, d->charset,
+                         d->charset_len);
     r->last.version = ND_STREAM_DOC_VERSION;
     if (!rc) rc = nd_stream_add(r->stream, r->doc, d->id, d->id_len, d->source, d->source_len, &r->last);
     if (rc) {
@@ -640,7 +776,7 @@ static long cli_process(cli_run *r)
     cli_inputs *in = cli_open_inputs(r, o->cmd == CMD_CLEAN);
     if (!in) return 1;
     long errors;
-    if (o->threads > 1 && (r->pool = cli_pool_create(r->ctx, r->corpus, o->threads)) != NULL) {
+    if (o->threads > 1 && (r->pool = cli_pool_create(r->ctx, r->corpus, r->pages, o->threads)) != NULL) {
         errors = cli_inputs_read(in, cli_pass1_pool, cli_on_error, r);
         if (cli_pool_flush(r->pool) || cli_pool_failed(r->pool)) r->io_failed = 1;
         cli_pool_free(r->pool);
@@ -683,8 +819,10 @@ static int cli_run_command(const cli_opts *o)
     if (!rc) rc = nd_doc_create(&r.doc, r.ctx);
     if (!rc) rc = nd_corpus_create(&r.corpus, r.ctx);
     if (!rc) rc = nd_corpus_set_threads(r.corpus, o->threads ? o->threads : 1);
+    if (!rc && !(r.pages = cli_pages_create())) rc = ND_E_NOMEM;
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));
+        nd_corpus_free(r.corpus);
         nd_doc_free(r.doc);
         nd_ctx_free(r.ctx);
         return EXIT_INPUT;
@@ -694,6 +832,9 @@ static int cli_run_command(const cli_opts *o)
     free(r.out_path);
     cli_buf_free(&r.clean);
     cli_crawl_free(&r.crawl);
+    nd_html_free(r.html);
+    cli_pages_free(r.pages);
+    free(r.hints);
     nd_corpus_free(r.corpus);
     nd_doc_free(r.doc);
     nd_ctx_free(r.ctx);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "page.h"
 #include "parallel.h"
 
 #define CLI_BATCH_BYTES (8u << 20)
@@ -30,6 +31,11 @@
 typedef struct cli_slot {
     char *id, *source, *text, *path;
     size_t id_len, source_len, text_len;
+    int is_html;                /* a web page: text is its HTML */
+    char *charset;              /* its HTTP charset, or NULL */
+    size_t charset_len;
+    cli_html_hint *hints;       /* a page's paragraphs' hints */
+    size_t nhints, hints_cap;
     int64_t date;               /* the document's date, when has_date */
     int has_date;
     int rc;                     /* nd_doc_analyze's result */
@@ -55,6 +61,8 @@ struct cli_pool {
     nd_corpus *corpus;
     unsigned threads, k, started;
     nd_doc *docs[CLI_MAX_THREADS]; /* one per thread; 0 is the calling thread's */
+    nd_html *htmls[CLI_MAX_THREADS]; /* the same, for web pages (made on first use) */
+    cli_pages *pages;           /* where the pages' hints go, by document index */
     pthread_t tid[CLI_MAX_THREADS];
     cli_job jobs[CLI_MAX_THREADS];
     cli_batch batch[2];
@@ -89,7 +97,8 @@ static void cli_slot_clear(cli_slot *s)
     free(s->source);
     free(s->text);
     free(s->path);
-    s->id = s->source = s->text = s->path = NULL;
+    free(s->charset);
+    s->id = s->source = s->text = s->path = s->charset = NULL;
 }
 
 /* Copies doc's analysis into the slot (its own memory, reused). */
@@ -121,14 +130,18 @@ static int cli_slot_take(cli_slot *s, const nd_doc *doc, unsigned k)
 
 /* Claims and analyzes documents of the batch in flight until none is left
  * to claim. Called with the lock held; returns with it held. */
-static void cli_analyze_some(cli_pool *p, nd_doc *doc)
+static void cli_analyze_some(cli_pool *p, unsigned w)
 {
     while (p->inflight >= 0 && p->batch[p->inflight].next < p->batch[p->inflight].n) {
         cli_batch *b = &p->batch[p->inflight];
         cli_slot *s = &b->slots[b->next++];
         pthread_mutex_unlock(&p->mu);
-        s->rc = nd_doc_analyze(doc, s->text, s->text_len);
-        if (!s->rc) s->rc = cli_slot_take(s, doc, p->k);
+        s->rc = cli_analyze(p->ctx, p->docs[w], &p->htmls[w], s->text, s->text_len, s->is_html,
+                            s->charset, s->charset_len);
+        if (!s->rc) s->rc = cli_slot_take(s, p->docs[w], p->k);
+        if (!s->rc && s->is_html
+            && (s->nhints = cli_html_hints(p->htmls[w], &s->hints, &s->hints_cap)) == (size_t)-1)
+            s->rc = ND_E_NOMEM;
         pthread_mutex_lock(&p->mu);
         if (++b->done == b->n) pthread_cond_broadcast(&p->finished);
     }
@@ -143,18 +156,19 @@ static void *cli_worker(void *arg)
         while (!p->stop && (p->inflight < 0 || p->batch[p->inflight].next >= p->batch[p->inflight].n))
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop) break;
-        cli_analyze_some(p, p->docs[job->worker]);
+        cli_analyze_some(p, job->worker);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
-cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, unsigned threads)
+cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, cli_pages *pages, unsigned threads)
 {
     cli_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->ctx = ctx;
     p->corpus = corpus;
+    p->pages = pages;
     p->threads = threads < CLI_MAX_THREADS ? threads : CLI_MAX_THREADS;
     p->k = nd_ctx_num_perm(ctx);
     p->inflight = -1;
@@ -183,7 +197,7 @@ fail:
 static void cli_finish_inflight(cli_pool *p)
 {
     pthread_mutex_lock(&p->mu);
-    cli_analyze_some(p, p->docs[0]);
+    cli_analyze_some(p, 0);
     while (p->inflight >= 0 && p->batch[p->inflight].done < p->batch[p->inflight].n)
         pthread_cond_wait(&p->finished, &p->mu);
     pthread_mutex_unlock(&p->mu);
@@ -199,6 +213,7 @@ static void cli_add_batch(cli_pool *p, cli_batch *b)
                : nd_corpus_add_signed(p->corpus, s->id, s->id_len, s->source, s->source_len,
                                       s->paras, s->nparas, NULL, &at);
         if (!rc && s->has_date) rc = nd_corpus_set_date(p->corpus, at, s->date);
+        if (!rc && s->is_html && cli_pages_set(p->pages, at, s->hints, s->nhints)) rc = ND_E_NOMEM;
         if (rc) {
             fprintf(stderr, "neardup: %s: %s\n", s->path, nd_strerror(rc));
             p->failed++;
@@ -247,7 +262,10 @@ int cli_pool_push(cli_pool *p, const cli_doc *d)
     s->source = cli_dup(d->source, d->source_len);
     s->text = cli_dup(d->text, d->text_len);
     s->path = cli_dup(d->path, strlen(d->path));
-    if (!s->id || !s->source || !s->text || !s->path) {
+    s->is_html = d->is_html;
+    s->charset = d->charset ? cli_dup(d->charset, d->charset_len) : NULL;
+    s->charset_len = d->charset_len;
+    if (!s->id || !s->source || !s->text || !s->path || (d->charset && !s->charset)) {
         cli_slot_clear(s);
         return ND_E_NOMEM;
     }
@@ -272,13 +290,17 @@ void cli_pool_free(cli_pool *p)
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
     for (unsigned w = 1; w <= p->started; w++) pthread_join(p->tid[w], NULL);
-    for (unsigned w = 0; w < p->threads; w++) nd_doc_free(p->docs[w]);
+    for (unsigned w = 0; w < p->threads; w++) {
+        nd_doc_free(p->docs[w]);
+        nd_html_free(p->htmls[w]);
+    }
     for (int b = 0; b < 2; b++) {
         if (!p->batch[b].slots) continue;
         for (size_t i = 0; i < CLI_BATCH_DOCS; i++) {
             cli_slot_clear(&p->batch[b].slots[i]);
             free(p->batch[b].slots[i].paras);
             free(p->batch[b].slots[i].sigs);
+            free(p->batch[b].slots[i].hints);
         }
         free(p->batch[b].slots);
     }

@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include "neardup.h"
 #include "input.h"
+#include "page.h"
 
 typedef struct cli_pool cli_pool;
 
-/* A pool of `threads` workers (>= 2) feeding `corpus`. NULL when out of memory. */
-cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, unsigned threads);
+/* A pool of `threads` workers (>= 2) feeding `corpus`, and `pages` with the
+ * hints of the web pages. NULL when out of memory. */
+cli_pool *cli_pool_create(const nd_ctx *ctx, nd_corpus *corpus, cli_pages *pages, unsigned threads);
 
 /* Queues one document (its id, source and text are copied); analyzes and
  * adds the batch when it is full. @return 0, or an nd_error of the library

@@ -90,7 +90,7 @@ void cli_report_doc(FILE *f, const cli_doc *d, const cli_view *v)
 }
 
 void cli_report_para(FILE *f, const cli_doc *d, size_t i, const nd_para_info *p, const char *of_id,
-                     size_t of_len)
+                     size_t of_len, const cli_html_hint *hint)
 {
     fputs("{\"type\":\"para\",\"doc\":", f);
     cli_json_write_string(f, d->id, d->id_len);
@@ -110,6 +110,18 @@ void cli_report_para(FILE *f, const cli_doc *d, size_t i, const nd_para_info *p,
         cli_json_write_size(f, p->of);
         fputs("},\"similarity\":", f);
         cli_json_write_double(f, p->similarity, 4);
+    }
+    if (hint) {
+        const char *lm = nd_landmark_name(hint->landmark);
+        fputs(",\"html_span\":[", f);
+        cli_json_write_size(f, hint->src_offset);
+        fputc(',', f);
+        cli_json_write_size(f, hint->src_length);
+        fputs("],\"landmark\":", f);
+        if (lm) fprintf(f, "\"%s\"", lm);
+        else fputs("null", f);
+        fputs(",\"link_density\":", f);
+        cli_json_write_double(f, hint->link_density, 2);
     }
     fputs("}\n", f);
 }

@@ -24,6 +24,13 @@ typedef struct cli_view {
     size_t site_len;
 } cli_view;
 
+/* What the structure of a web page says about one paragraph (nd_html_para). */
+typedef struct cli_html_hint {
+    size_t src_offset, src_length; /* span in the HTML payload */
+    nd_landmark landmark;
+    double link_density;
+} cli_html_hint;
+
 /* The view of document i of a finished collection (ids may name stored
  * documents of a query). */
 void cli_view_of_corpus(const nd_corpus *c, size_t i, cli_view *v);
@@ -35,8 +42,9 @@ void cli_para_of_corpus(const nd_corpus *c, size_t i, size_t j, nd_para_info *p,
                         size_t *of_len);
 /* A `doc` object (one line). */
 void cli_report_doc(FILE *f, const cli_doc *d, const cli_view *v);
-/* A `para` object (one line); of_id names the document of p->of_doc. */
+/* A `para` object (one line); of_id names the document of p->of_doc; hint
+ * (NULL but for a web page) adds html_span, landmark and link_density. */
 void cli_report_para(FILE *f, const cli_doc *d, size_t i, const nd_para_info *p, const char *of_id,
-                     size_t of_len);
+                     size_t of_len, const cli_html_hint *hint);
 
 #endif

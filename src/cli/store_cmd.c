@@ -24,6 +24,7 @@
 #include "store_cmd.h"
 #include "args.h"
 #include "parallel.h"
+#include "page.h"
 
 enum { SC_OK = 0, SC_INPUT = 1, SC_USAGE = 2, SC_FOUND = 3, SC_LOCKED = 4 };
 
@@ -314,6 +315,7 @@ typedef struct sc_index {
     nd_store *store;
     const nd_ctx *ctx;
     nd_doc *doc;
+    nd_html *html;             /* web pages' extractor (made on first use) */
     nd_corpus *batch;          /* documents read since the last commit */
     int64_t time;
     size_t docs, uncommitted;  /* documents committed; analyzed but lost to a failure */
@@ -352,7 +354,8 @@ static int sc_index_doc(const cli_doc *d, void *payload)
 {
     sc_index *x = payload;
     int rc = x->batch ? ND_OK : nd_corpus_create(&x->batch, x->ctx);
-    if (!rc) rc = nd_doc_analyze(x->doc, d->text, d->text_len);
+    if (!rc) rc = cli_analyze(x->ctx, x->doc, &x->html, d->text, d->text_len, d->is_html, d->charset,
+                              d->charset_len);
     if (!rc) rc = nd_corpus_add(x->batch, x->doc, d->id, d->id_len, d->source, d->source_len, NULL);
     if (rc) {
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
@@ -439,6 +442,7 @@ static int sc_index_run(const sc_opts *o)
             fprintf(stderr, "neardup: %zu documents analyzed were not committed\n", x.uncommitted);
     }
     nd_doc_free(x.doc);
+    nd_html_free(x.html);
     nd_store_close(x.store);
     nd_ctx_free(ctx);
     if (!x.store) return sc_status(rc, o->set != 0);
@@ -451,6 +455,7 @@ typedef struct sc_query {
     sc_run run;
     nd_ctx *ctx;
     nd_doc *doc;
+    nd_html *html;         /* web pages' extractor (made on first use) */
     nd_corpus *corpus;
     nd_store_probe *probe;
     size_t base;           /* corpus index of the first input document */
@@ -478,7 +483,7 @@ static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
             const char *of_id;
             size_t of_len;
             cli_para_of_corpus(q->corpus, idx, i, &p, &of_id, &of_len);
-            cli_report_para(stdout, d, i, &p, of_id, of_len);
+            cli_report_para(stdout, d, i, &p, of_id, of_len, NULL);
         }
         return;
     }
@@ -497,7 +502,8 @@ static void sc_query_report(sc_query *q, const cli_doc *d, size_t idx)
 static int sc_query_add(const cli_doc *d, void *payload)
 {
     sc_query *q = payload;
-    int rc = nd_doc_analyze(q->doc, d->text, d->text_len);
+    int rc = cli_analyze(q->ctx, q->doc, &q->html, d->text, d->text_len, d->is_html, d->charset,
+                         d->charset_len);
     size_t at = ND_NONE;
     if (!rc) rc = nd_corpus_add(q->corpus, q->doc, d->id, d->id_len, d->source, d->source_len, &at);
     if (!rc && d->has_date) rc = nd_corpus_set_date(q->corpus, at, d->date);
@@ -547,7 +553,8 @@ static long sc_query_inputs(sc_query *q, cli_inputs *in)
 static int sc_probe_doc(const cli_doc *d, void *payload)
 {
     sc_query *q = payload;
-    int rc = nd_doc_analyze(q->doc, d->text, d->text_len);
+    int rc = cli_analyze(q->ctx, q->doc, &q->html, d->text, d->text_len, d->is_html, d->charset,
+                         d->charset_len);
     if (!rc) rc = nd_store_probe_add(q->probe, q->doc);
     return rc == ND_E_NOMEM; /* other failures are reported when the document is added */
 }
@@ -608,6 +615,7 @@ static int sc_query_run(const sc_opts *o)
     cli_inputs_close(in);
     nd_corpus_free(q.corpus);
     nd_doc_free(q.doc);
+    nd_html_free(q.html);
     nd_ctx_free(q.ctx);
     return status;
 }
