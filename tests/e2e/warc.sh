@@ -122,4 +122,11 @@ cp "$W" "$TMP/in.warc.gz"
 "$ND" filter -o "$TMP/in.warc.gz" "$TMP/in.warc.gz" > /dev/null 2>&1
 st=$?
 check "filter refuses to overwrite its input" sh -c '[ $0 -eq 1 ] && cmp -s "$1" "$2"' $st "$W" "$TMP/in.warc.gz"
+# pages from WARC responses go through the HTML path: structure-made paragraphs with their
+# spans in the payload, and the ISO-8859-1 page without a charset decoded as windows-1252
+"$ND" scan --json -q "$W" > "$TMP/pages.jsonl" 2>/dev/null
+check "WARC pages: paragraphs carry html_span" grep -q '"doc":"https://news-a.example/city/harbour-bridge".*"html_span":\[' "$TMP/pages.jsonl"
+"$ND" clean -q "$W" > "$TMP/pages.clean" 2>/dev/null
+check "WARC pages: an ISO-8859-1 page without a charset comes out as UTF-8" \
+    grep -q '"id":"http://vieux.example/marche.html".*Le marché couvert' "$TMP/pages.clean"
 finish
