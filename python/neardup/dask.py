@@ -1,42 +1,208 @@
-"""neardup on Dask: ``scan`` over a dask.bag of documents.
+"""neardup on Dask: ``scan`` over a dask.bag of documents (docs/DISTRIBUTED.md).
 
-Two stages. Each partition's documents are analyzed where the partition is
-(segmenting, normalizing, shingling and signing: the work that grows with the
-text), and only what a collection keeps of a document travels: its id,
-source, date and its paragraphs' spans, verdicts and signatures, never the
-text. Then one task adds every signed document, in the bag's order, to one
-collection (``nd_corpus_add_signed``) and judges them together, so the records
-are those of ``neardup scan --json`` on one machine, whatever the number of
-workers and partitions. That task holds the whole collection (about 740
-bytes a paragraph at num_perm 128): the judging is not split across workers.
+Stages, as tasks of one Dask graph:
+
+1. *sign*, per input partition: documents are analyzed where they are; only
+   what a collection keeps of a document (id, source, date, paragraph spans,
+   repeat verdicts, signatures) stays, never the text. Each document's LSH
+   buckets (``nd_shard_doc_keys``) are hashed into ``shards`` ranges.
+2. *links*, per bucket range: documents sharing a bucket are linked (each to
+   the first of the bucket), so a bucket never has to be held whole by one
+   task with the others.
+3. *components*: the connected components of the links, packed into
+   ``shards`` judging tasks by size. This task holds 8 bytes per document
+   and the links, no signature.
+4. *judge*, per shard: the signed documents of its components, gathered
+   from every partition in input order, judged together by the library
+   (``nd_corpus_add_signed``, ``nd_corpus_finish``). The passes make
+   documents interact only through shared buckets, so a component judged
+   alone gets the verdicts it gets in the whole collection: the records are
+   those of ``neardup scan --json`` on one machine, for any number of
+   partitions, shards and workers.
+5. *join*: each input partition's records, back in input order.
+
+A judging task holds its components whole (about 740 bytes a paragraph):
+the largest component bounds a worker's memory, and on collections whose
+copies and chrome chain most documents together that is most of the
+collection (docs/DISTRIBUTED.md, "Measured").
 """
-from itertools import chain
+from operator import itemgetter
 
 from . import _neardup
 
-
-def _sign_partition(docs, options):
-    return _neardup._sign(docs, **options)
+_ID = 32  # a global document number: partition << _ID | index in the partition
 
 
-def _judge_partitions(partitions, options):
-    return _neardup._judge(chain.from_iterable(partitions), **options)
+def _bucket_range(keys, shards):
+    """The judging range of each bucket: a hash of its value, so that every
+    partition sends a bucket to the same range."""
+    import numpy as np
+    mixed = keys * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(40)) % np.uint64(shards)
 
 
-def scan(collection, **options):
+def _sign(docs, part, shards, options):
+    """Stage 1: (signed documents, per bucket range an array of (bucket, doc))."""
+    import numpy as np
+    signed = _neardup._sign(docs, **options)
+    keys = _neardup._shard_keys(signed, **options)
+    arrays = [np.unique(np.frombuffer(k, dtype=np.uint64)) for k in keys]
+    if arrays:
+        buckets = np.concatenate(arrays)
+        owner = np.repeat((np.uint64(part) << np.uint64(_ID)) + np.arange(len(arrays), dtype=np.uint64),
+                          [len(a) for a in arrays])
+    else:
+        buckets = owner = np.zeros(0, dtype=np.uint64)
+    where = _bucket_range(buckets, shards)
+    pairs = np.stack([buckets, owner], axis=1)
+    return signed, [pairs[where == r] for r in range(shards)]
+
+
+def _pairs_of(signed_and_pairs, r):
+    return signed_and_pairs[1][r]
+
+
+def _signed_of(signed_and_pairs):
+    return signed_and_pairs[0]
+
+
+def _links(pairs):
+    """Stage 2: per bucket of this range, a link from each document holding
+    it to the first document that does (arrays of (first, doc))."""
+    import numpy as np
+    pairs = [p for p in pairs if len(p)]
+    if not pairs:
+        return np.zeros((0, 2), dtype=np.uint64)
+    allp = np.concatenate(pairs)
+    order = np.lexsort((allp[:, 1], allp[:, 0]))
+    bucket, doc = allp[order, 0], allp[order, 1]
+    start = np.ones(len(bucket), dtype=bool)
+    start[1:] = bucket[1:] != bucket[:-1]
+    first = doc[np.maximum.accumulate(np.where(start, np.arange(len(doc)), 0))]
+    keep = first != doc
+    links = np.stack([first[keep], doc[keep]], axis=1)
+    return np.unique(links, axis=0) if len(links) else links
+
+
+def _sizes(signed):
+    """Per document, the bytes it weighs in a judging task (its paragraphs)."""
+    return [len(s[3]) for s in signed]
+
+
+def _label(n, links):
+    """Connected components of n nodes: each node's smallest member, by
+    min-label propagation with pointer jumping."""
+    import numpy as np
+    label = np.arange(n, dtype=np.int64)
+    if not len(links):
+        return label
+    a, b = links[:, 0], links[:, 1]
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # jump to the root: label[label] until it stays
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
+
+
+def _components(counts, sizes, shards, *links):
+    """Stage 3: per input partition, the judging shard of each document.
+    Components go to shards largest first, each to the lightest shard."""
+    import numpy as np
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    links = [x for x in links if len(x)]
+    if links:
+        allx = np.concatenate(links)
+        part, index = allx >> np.uint64(_ID), allx & np.uint64((1 << _ID) - 1)
+        dense = offsets[part.astype(np.int64)] + index.astype(np.int64)
+    else:
+        dense = np.zeros((0, 2), dtype=np.int64)
+    label = _label(int(offsets[-1]), dense)
+    weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
+    roots, inverse = np.unique(label, return_inverse=True)
+    total = np.bincount(inverse, weights=weight + 1, minlength=len(roots))
+    load = [0.0] * shards
+    shard_of = np.zeros(len(roots), dtype=np.int64)
+    for c in sorted(range(len(roots)), key=lambda c: (-total[c], c)):
+        s = min(range(shards), key=lambda s: (load[s], s))
+        shard_of[c] = s
+        load[s] += total[c]
+    per_doc = shard_of[inverse]
+    return [per_doc[offsets[p]:offsets[p + 1]] for p in range(len(counts))]
+
+
+def _select(signed, assignment, p, shard):
+    """The signed documents of partition p that shard judges, with their
+    index in the partition."""
+    return [(i, s) for i, s in enumerate(signed) if assignment[p][i] == shard]
+
+
+def _judge(options, *selected):
+    """Stage 4: the records of one shard's documents, per input partition a
+    list of (index, records of that document)."""
+    docs = [s for part in selected for _, s in part]
+    records = _neardup._judge(docs, **options)
+    out, at = [], 0
+    for part in selected:
+        mine = []
+        for i, _ in part:
+            end = at + 1
+            while end < len(records) and records[end]["type"] != "doc":
+                end += 1
+            mine.append((i, records[at:end]))
+            at = end
+        out.append(mine)
+    return out
+
+
+def _join(p, *judged):
+    """Stage 5: partition p's records in input order."""
+    parts = sorted((x for j in judged for x in j[p]), key=itemgetter(0))
+    return [r for _, recs in parts for r in recs]
+
+
+def _as_bag(collection):
+    import dask.bag as db
+
+    if isinstance(collection, db.Bag):
+        return collection
+    if hasattr(collection, "to_bag"):  # a Dask DataFrame
+        return collection.to_bag(format="dict")
+    raise TypeError("neardup.dask.scan takes a dask.bag or a Dask DataFrame, not %s"
+                    % type(collection).__name__)
+
+
+def scan(collection, shards=None, **options):
     """A bag of the records of ``neardup.scan`` over a dask.bag of document
     dicts (or a Dask DataFrame with id, text and optional source, url, date
-    columns). Options as ``neardup.scan``. The result is one partition."""
+    columns), with the input's partitions. ``shards``: judging tasks (and
+    bucket ranges), default the number of partitions. Options as
+    ``neardup.scan``."""
     import dask
     import dask.bag as db
 
-    if not isinstance(collection, db.Bag):
-        if hasattr(collection, "to_bag"):  # a Dask DataFrame
-            collection = collection.to_bag(format="dict")
-        else:
-            raise TypeError("neardup.dask.scan takes a dask.bag or a Dask DataFrame, not %s"
-                            % type(collection).__name__)
+    bag = _as_bag(collection)
     _neardup._sign([], **options)  # bad options fail here, not in a worker
-    signed = collection.map_partitions(_sign_partition, options)
-    judged = dask.delayed(_judge_partitions)(signed.to_delayed(), options)
-    return db.from_delayed([judged])
+    parts = bag.to_delayed()
+    shards = int(shards) if shards else len(parts)
+    if shards < 1:
+        raise ValueError("shards must be at least 1")
+    delayed = dask.delayed
+    signed_pairs = [delayed(_sign, pure=True)(d, p, shards, options) for p, d in enumerate(parts)]
+    signed = [delayed(_signed_of, pure=True)(x) for x in signed_pairs]
+    links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in signed_pairs])
+             for r in range(shards)]
+    counts = [delayed(len, pure=True)(s) for s in signed]
+    sizes = [delayed(_sizes, pure=True)(s) for s in signed]
+    assignment = delayed(_components, pure=True)(counts, sizes, shards, *links)
+    judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
+                                                     for p in range(len(parts))])
+              for j in range(shards)]
+    return db.from_delayed([delayed(_join, pure=True)(p, *judged) for p in range(len(parts))])
+
