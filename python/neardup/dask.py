@@ -206,3 +206,179 @@ def scan(collection, shards=None, **options):
               for j in range(shards)]
     return db.from_delayed([delayed(_join, pure=True)(p, *judged) for p in range(len(parts))])
 
+
+
+# ---- python3 -m neardup.dask ------------------------------------------------
+
+_USAGE = """usage: python3 -m neardup.dask [--scheduler ADDRESS | --local N] [options] INPUT...
+
+Writes the JSON Lines of `neardup scan --json INPUT...`, computed on Dask.
+An INPUT is a .jsonl file, a text file, a directory (recursed in sorted
+order), any of these gzipped (.gz). JSONL files are read in blocks by the
+workers; text files are one document each (id: the path, source: the INPUT).
+
+  --scheduler ADDRESS   an existing Dask scheduler (tcp://host:8786)
+  --local N             a local cluster of N worker processes (default 2);
+  --workers N           the same
+  --memory-limit SIZE   each local worker's memory limit (Dask's, e.g. 1GiB)
+  --blocksize SIZE      bytes of JSONL per partition (default 64MiB)
+  --shards N            judging tasks (default: the number of partitions)
+  -w, -k, --seed, --sig-bits, --paragraphs, --threshold, --doc-threshold,
+  --containment, --min-contained, --min-stories, --scope, --bands, --rows:
+                        as for `neardup scan`
+"""
+
+_SHORT = {"-w": "shingle_size", "-k": "num_perm"}
+_OPTIONS = {"shingle_size": int, "num_perm": int, "seed": int, "sig_bits": int, "paragraphs": str,
+            "threshold": float, "doc_threshold": float, "containment": float, "min_contained": int,
+            "min_stories": int, "scope": str, "bands": int, "rows": int}
+
+
+def _parse(argv):
+    """(settings, neardup options, inputs) of the command line; SystemExit(2)
+    on a usage error."""
+    import sys
+    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None}
+    options, inputs, i = {}, [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            sys.stdout.write(_USAGE)
+            raise SystemExit(0)
+        if a == "--":
+            inputs += argv[i + 1:]
+            break
+        if not a.startswith("-") or a == "-":
+            inputs.append(a)
+            i += 1
+            continue
+        name, _, value = a.partition("=")
+        key = _SHORT.get(name, name.lstrip("-").replace("-", "_"))
+        key = "local" if key == "workers" else key
+        if key not in settings and key not in _OPTIONS:
+            sys.stderr.write("neardup.dask: unknown option %s\n(see --help)\n" % a)
+            raise SystemExit(2)
+        if not _:
+            if i + 1 >= len(argv):
+                sys.stderr.write("neardup.dask: %s needs a value\n" % a)
+                raise SystemExit(2)
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        try:
+            if key in _OPTIONS:
+                options[key] = _OPTIONS[key](value)
+            else:
+                settings[key] = int(value) if key in ("local", "shards") else value
+        except ValueError:
+            sys.stderr.write("neardup.dask: %s: not a number: %s\n" % (a, value))
+            raise SystemExit(2)
+    if not inputs:
+        sys.stderr.write("neardup.dask: no INPUT\n(see --help)\n")
+        raise SystemExit(2)
+    return settings, options, inputs
+
+
+def _files(inp):
+    """The files an INPUT names, as the CLI walks them: a directory in
+    byte-wise sorted order, recursively; only regular files."""
+    import os
+    if not os.path.isdir(inp):
+        return [inp]
+    out = []
+    for name in sorted(os.listdir(inp), key=os.fsencode):
+        path = os.path.join(inp, name)
+        if os.path.isdir(path):
+            out += _files(path)
+        elif os.path.isfile(path):
+            out.append(path)
+    return out
+
+
+def _jsonl_doc(line, source):
+    import json
+    d = json.loads(line)
+    if not isinstance(d.get("id"), str) and d.get("id") is not None:
+        d["id"] = str(d["id"])
+    if d.get("source") is None and d.get("url") is None:
+        d["source"] = source
+    return d
+
+
+def _text_doc(path, source):
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return [{"id": path, "text": f.read(), "source": source}]
+
+
+def _read(inputs, blocksize):
+    """A bag of the documents of the INPUTs, in the CLI's order."""
+    import dask.bag as db
+    bags, texts = [], []
+    for inp in inputs:
+        for path in _files(inp):
+            name = path[:-3] if path.endswith(".gz") else path
+            if name.endswith(".jsonl"):
+                if texts:
+                    bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
+                    texts = []
+                lines = db.read_text(path, blocksize=None if path.endswith(".gz") else blocksize)
+                bags.append(lines.filter(str.strip).map(_jsonl_doc, inp))
+            else:
+                texts.append((path, inp))
+    if texts:
+        bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
+    return db.concat(bags)
+
+
+def _number(v):
+    return "%.4f" % v
+
+
+def _line(record):
+    """A record as the CLI writes it: compact, similarities with 4 decimals."""
+    import json
+    out = []
+    for k, v in record.items():
+        if isinstance(v, float):
+            text = _number(v)
+        elif isinstance(v, dict):
+            text = _line(v)
+        else:
+            text = json.dumps(v, ensure_ascii=False)
+        out.append(json.dumps(k) + ":" + text)
+    return "{" + ",".join(out) + "}"
+
+
+def main(argv=None):
+    import sys
+
+    import distributed
+    settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
+    if settings["scheduler"]:
+        client = distributed.Client(settings["scheduler"])
+        cluster = None
+    else:
+        cluster = distributed.LocalCluster(n_workers=settings["local"], threads_per_worker=1,
+                                           memory_limit=settings["memory_limit"], dashboard_address=None)
+        client = distributed.Client(cluster)
+    try:
+        records = scan(_read(inputs, settings["blocksize"]), shards=settings["shards"], **options)
+        # computed once and kept on the workers, then fetched one partition
+        # at a time, so the client never holds every record
+        records = client.persist(records)
+        out = sys.stdout
+        for part in records.to_delayed():
+            for r in part.compute():
+                out.write(_line(r) + "\n")
+        out.flush()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
