@@ -30,7 +30,8 @@ from operator import itemgetter
 
 from . import _neardup
 
-_ID = 32  # a global document number: partition << _ID | index in the partition
+# Documents are numbered in input order over the whole collection, in 32
+# bits: links pack two numbers in one uint64.
 
 
 def _bucket_range(keys, shards):
@@ -41,47 +42,52 @@ def _bucket_range(keys, shards):
     return (mixed >> np.uint64(40)) % np.uint64(shards)
 
 
-def _sign(docs, part, shards, options):
-    """Stage 1: (signed documents, per bucket range an array of (bucket, doc))."""
+def _sign(docs, options):
+    """Stage 1: the signed documents of a partition."""
+    return _neardup._sign(docs, **options)
+
+
+_KINDS = (1, 2, 3)  # buckets of nd_shard_doc_keys: 1 family, 2 copy, 3 page
+
+
+def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
+    """Per bucket range, (buckets, documents): two arrays, the buckets of
+    the given kinds that the partition's documents hold and the global
+    number of the document holding each (the partition's first is
+    `first`), in document order. A document holding a bucket twice is
+    listed twice: links drop it."""
     import numpy as np
-    signed = _neardup._sign(docs, **options)
     keys = _neardup._shard_keys(signed, **options)
-    arrays = [np.unique(np.frombuffer(k, dtype=np.uint64)) for k in keys]
-    if arrays:
-        buckets = np.concatenate(arrays)
-        owner = np.repeat((np.uint64(part) << np.uint64(_ID)) + np.arange(len(arrays), dtype=np.uint64),
-                          [len(a) for a in arrays])
-    else:
-        buckets = owner = np.zeros(0, dtype=np.uint64)
-    where = _bucket_range(buckets, shards)
-    pairs = np.stack([buckets, owner], axis=1)
-    return signed, [pairs[where == r] for r in range(shards)]
+    buckets = np.frombuffer(b"".join(keys), dtype=np.uint64)
+    owner = np.repeat(np.arange(first, first + len(keys), dtype=np.uint64), [len(k) // 8 for k in keys])
+    if kinds != _KINDS:
+        keep = np.isin(buckets >> np.uint64(56), np.asarray(kinds, dtype=np.uint64))
+        buckets, owner = buckets[keep], owner[keep]
+    where = _bucket_range(buckets, shards).astype(np.uint16 if shards <= 65535 else np.uint64)
+    order = np.argsort(where, kind="stable")  # a radix sort for 16-bit values
+    cuts = np.searchsorted(where[order], np.arange(1, shards))
+    return list(zip(np.split(buckets[order], cuts), np.split(owner[order], cuts)))
 
 
-def _pairs_of(signed_and_pairs, r):
-    return signed_and_pairs[1][r]
-
-
-def _signed_of(signed_and_pairs):
-    return signed_and_pairs[0]
+def _pairs_of(pairs, r):
+    return pairs[r]
 
 
 def _links(pairs):
     """Stage 2: per bucket of this range, a link from each document holding
-    it to the first document that does (arrays of (first, doc))."""
+    it to the first document that does, as (first << 32 | doc) values,
+    sorted and unique."""
     import numpy as np
-    pairs = [p for p in pairs if len(p)]
-    if not pairs:
-        return np.zeros((0, 2), dtype=np.uint64)
-    allp = np.concatenate(pairs)
-    order = np.lexsort((allp[:, 1], allp[:, 0]))
-    bucket, doc = allp[order, 0], allp[order, 1]
-    start = np.ones(len(bucket), dtype=bool)
-    start[1:] = bucket[1:] != bucket[:-1]
-    first = doc[np.maximum.accumulate(np.where(start, np.arange(len(doc)), 0))]
+    bucket = np.concatenate([b for b, _ in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    doc = np.concatenate([d for _, d in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    if not len(bucket):
+        return np.zeros(0, dtype=np.uint64)
+    order = np.argsort(bucket)
+    bucket, doc = bucket[order], doc[order]
+    start = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    first = np.repeat(np.minimum.reduceat(doc, start), np.diff(np.r_[start, len(doc)]))
     keep = first != doc
-    links = np.stack([first[keep], doc[keep]], axis=1)
-    return np.unique(links, axis=0) if len(links) else links
+    return np.unique(first[keep] << np.uint64(32) | doc[keep])
 
 
 def _sizes(signed):
@@ -116,13 +122,9 @@ def _components(counts, sizes, shards, *links):
     Components go to shards largest first, each to the lightest shard."""
     import numpy as np
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    links = [x for x in links if len(x)]
-    if links:
-        allx = np.concatenate(links)
-        part, index = allx >> np.uint64(_ID), allx & np.uint64((1 << _ID) - 1)
-        dense = offsets[part.astype(np.int64)] + index.astype(np.int64)
-    else:
-        dense = np.zeros((0, 2), dtype=np.int64)
+    allx = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.uint64)
+    dense = np.stack([(allx >> np.uint64(32)).astype(np.int64), (allx & np.uint64(0xFFFFFFFF)).astype(np.int64)],
+                     axis=1)
     label = _label(int(offsets[-1]), dense)
     weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
     roots, inverse = np.unique(label, return_inverse=True)
@@ -161,10 +163,58 @@ def _judge(options, *selected):
     return out
 
 
-def _join(p, *judged):
-    """Stage 5: partition p's records in input order."""
-    parts = sorted((x for j in judged for x in j[p]), key=itemgetter(0))
-    return [r for _, recs in parts for r in recs]
+def _gather(p, *judged):
+    """Partition p's (index, records) from every shard, in input order."""
+    return sorted((x for j in judged for x in j[p]), key=itemgetter(0))
+
+
+def _flatten(gathered):
+    return [r for _, recs in gathered for r in recs]
+
+
+def _judge_in_shards(signed, shards, options, kinds=_KINDS):
+    """Stages 2 to 4 over per-partition delayed lists of signed documents:
+    per partition, a delayed list of (index, records), in input order."""
+    from dask import delayed
+    counts = [delayed(len, pure=True)(s) for s in signed]
+    firsts = [delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
+    pairs = [delayed(_bucket_pairs, pure=True)(s, f, shards, options, kinds) for s, f in zip(signed, firsts)]
+    links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in pairs])
+             for r in range(shards)]
+    sizes = [delayed(_sizes, pure=True)(s) for s in signed]
+    assignment = delayed(_components, pure=True)(counts, sizes, shards, *links)
+    judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
+                                                     for p in range(len(signed))])
+              for j in range(shards)]
+    return [delayed(_gather, pure=True)(p, *judged) for p in range(len(signed))]
+
+
+def component_sizes(collection, kinds=_KINDS, **options):
+    """Diagnostics (bench/dask.sh): a delayed (documents, bytes) of each
+    component, largest first, where documents are linked by shared buckets
+    of the given kinds (1 family, 2 copy, 3 page); bytes are those of the
+    signed documents, which a judging task holds."""
+    import dask
+
+    parts = _as_bag(collection).to_delayed()
+    signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
+    counts = [dask.delayed(len, pure=True)(s) for s in signed]
+    firsts = [dask.delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
+    pairs = [dask.delayed(_bucket_pairs, pure=True)(s, f, 1, options, kinds) for s, f in zip(signed, firsts)]
+    links = dask.delayed(_links, pure=True)([dask.delayed(_pairs_of, pure=True)(x, 0) for x in pairs])
+    sizes = [dask.delayed(_sizes, pure=True)(s) for s in signed]
+    return dask.delayed(_sizes_of_components, pure=True)(counts, sizes, links)
+
+
+def _sizes_of_components(counts, sizes, links):
+    import numpy as np
+    total = int(sum(counts))
+    dense = np.stack([(links >> np.uint64(32)).astype(np.int64), (links & np.uint64(0xFFFFFFFF)).astype(np.int64)],
+                     axis=1)
+    _, inverse = np.unique(_label(total, dense), return_inverse=True)
+    weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
+    docs, weights = np.bincount(inverse), np.bincount(inverse, weights=weight)
+    return sorted(zip(docs.tolist(), weights.astype(np.int64).tolist()), reverse=True)
 
 
 def _as_bag(collection):
@@ -193,19 +243,9 @@ def scan(collection, shards=None, **options):
     shards = int(shards) if shards else len(parts)
     if shards < 1:
         raise ValueError("shards must be at least 1")
-    delayed = dask.delayed
-    signed_pairs = [delayed(_sign, pure=True)(d, p, shards, options) for p, d in enumerate(parts)]
-    signed = [delayed(_signed_of, pure=True)(x) for x in signed_pairs]
-    links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in signed_pairs])
-             for r in range(shards)]
-    counts = [delayed(len, pure=True)(s) for s in signed]
-    sizes = [delayed(_sizes, pure=True)(s) for s in signed]
-    assignment = delayed(_components, pure=True)(counts, sizes, shards, *links)
-    judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
-                                                     for p in range(len(parts))])
-              for j in range(shards)]
-    return db.from_delayed([delayed(_join, pure=True)(p, *judged) for p in range(len(parts))])
-
+    signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
+    judged = _judge_in_shards(signed, shards, options)
+    return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged])
 
 
 # ---- python3 -m neardup.dask ------------------------------------------------

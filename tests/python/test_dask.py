@@ -63,7 +63,7 @@ def test_components_are_judged_apart(client, feeds):
             "source": "elsewhere"}
     signed = neardup._neardup._sign(docs + [lone])
     counts, sizes = [len(signed)], [neardup.dask._sizes(signed)]
-    pairs = neardup.dask._sign(docs + [lone], 0, 1, {})[1]
+    pairs = neardup.dask._bucket_pairs(signed, 0, 1, {})
     assignment = neardup.dask._components(counts, sizes, 2, neardup.dask._links(pairs))[0]
     assert len(set(assignment.tolist())) == 2
     assert assignment[-1] != assignment[0]
