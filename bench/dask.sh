@@ -4,28 +4,53 @@
 # the bytes workers fetched from each other (Dask's transfer log), and (on
 # the first run) the largest component one judging task must hold.
 #
-# Usage: bench/dask.sh [-b BUILD_DIR] [-w "1 2"] [-m MEMORY_LIMIT] [CORPUS.jsonl]
+# Usage: bench/dask.sh [-b BUILD_DIR] [-w "1 2"] [-m MEMORY_LIMIT] [-x N] [CORPUS.jsonl]
 #   BUILD_DIR     the build (default: build at the project root)
 #   -w            worker counts to run (default "1 2"), one thread each
 #   MEMORY_LIMIT  Dask's memory_limit per worker (default: none)
+#   -x N          scan the corpus N times over instead: copy n > 0 has ids
+#                 "ID~n" and one word in ten replaced (seeded by n)
 #   CORPUS        default /work/newsbench/news.jsonl (bench/make_corpus.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build"
 workers="1 2"
 limit=0
+times=1
 corpus=/work/newsbench/news.jsonl
 while [ $# -gt 0 ]; do
     case "$1" in
         -b) build=$2; shift 2 ;;
         -w) workers=$2; shift 2 ;;
         -m) limit=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -x) times=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) corpus=$1; shift ;;
     esac
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+if [ "$times" -gt 1 ]; then
+    /usr/bin/python3 - "$corpus" "$times" > "$tmp/scaled.jsonl" <<'PY'
+import json, random, re, sys
+path, times = sys.argv[1], int(sys.argv[2])
+for n in range(times):
+    rng = random.Random(n)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            if n:
+                d["id"] = "%s~%d" % (d["id"], n)
+                parts = re.split(r"(\s+)", d["text"])  # spaces kept: paragraphs stay
+                words = [i for i, w in enumerate(parts) if w and not w.isspace()]
+                for i in range(0, len(words), 10):
+                    j = words[i + rng.randrange(min(10, len(words) - i))]
+                    parts[j] = "w%d" % rng.randrange(100000)
+                d["text"] = "".join(parts)
+            sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
+PY
+    corpus="$tmp/scaled.jsonl"
+fi
 mb=$(( $(stat -c %s "$corpus") / 1000000 ))
 /usr/bin/time -f "%e %M" -o "$tmp/cli.time" "$build/neardup" scan --json --threads 1 "$corpus" > "$tmp/cli.jsonl" 2>/dev/null
 read -r secs kb < "$tmp/cli.time"
