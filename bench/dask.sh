@@ -62,14 +62,15 @@ import distributed, psutil
 import neardup.dask as nd
 def main():
   corpus, n, limit, out_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-  cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None,
+  cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=":0",
                                      memory_limit=limit if limit != "0" else 0)
   client = distributed.Client(cluster)
   peak, done = {}, threading.Event()
   def sample():
-      pids = set(client.run(os.getpid).values())
       while not done.is_set():
-          for pid in pids:
+          # workers restarted by their nanny (memory limit) are new processes
+          for pid in set(p.pid for p in psutil.Process().children(recursive=True)
+                         if "resource_tracker" not in " ".join(p.cmdline())):
               try:
                   peak[pid] = max(peak.get(pid, 0), psutil.Process(pid).memory_info().rss)
               except psutil.Error:
@@ -78,17 +79,16 @@ def main():
   threading.Thread(target=sample, daemon=True).start()
   t0 = time.time()
   bag = nd._read([corpus], "16MiB")
-  records = client.persist(nd.scan(bag))
-  distributed.wait(records)
+  text = client.persist(nd.lines(bag))
+  distributed.wait(text)
   secs = time.time() - t0
   with open(out_path, "w") as f:
-      for part in records.to_delayed():
-          for r in part.compute():
-              f.write(nd._line(r) + "\n")
+      for part in text.to_delayed():
+          f.write("".join(part.compute()))
   done.set()
   moved = sum(sum(x["total"] for x in log)
               for log in client.run(lambda dask_worker: list(dask_worker.transfer_incoming_log)).values())
-  print("dask %d worker(s), %d partitions: %.1f s; peak worker RSS %s MB; fetched between workers %.1f MB"
+  print("dask %d worker(s), %d partitions: %.1f s; peak RSS per worker process %s MB; fetched between workers %.1f MB"
         % (n, bag.npartitions, secs, "/".join(str(v >> 20) for v in peak.values()), moved / 1e6))
   if os.environ.get("COMPONENTS") == "1":
       for kinds, what in ((nd._KINDS, "every bucket"), ((1,), "family buckets only")):

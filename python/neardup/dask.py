@@ -391,6 +391,18 @@ def _line(record):
     return "{" + ",".join(out) + "}"
 
 
+def _text(records):
+    """A partition's records as the CLI's lines: one str, far smaller than
+    the dicts (what the workers keep until the client fetches it)."""
+    return ["".join(_line(r) + "\n" for r in records)]
+
+
+def lines(collection, shards=None, **options):
+    """A bag of one str per input partition: its records as the lines of
+    `neardup scan --json`."""
+    return scan(collection, shards=shards, **options).map_partitions(_text)
+
+
 def main(argv=None):
     import sys
 
@@ -401,17 +413,16 @@ def main(argv=None):
         cluster = None
     else:
         cluster = distributed.LocalCluster(n_workers=settings["local"], threads_per_worker=1,
-                                           memory_limit=settings["memory_limit"], dashboard_address=None)
+                                           memory_limit=settings["memory_limit"], dashboard_address=":0")
         client = distributed.Client(cluster)
     try:
-        records = scan(_read(inputs, settings["blocksize"]), shards=settings["shards"], **options)
+        text = lines(_read(inputs, settings["blocksize"]), shards=settings["shards"], **options)
         # computed once and kept on the workers, then fetched one partition
-        # at a time, so the client never holds every record
-        records = client.persist(records)
+        # at a time, so the client never holds every line
+        text = client.persist(text)
         out = sys.stdout
-        for part in records.to_delayed():
-            for r in part.compute():
-                out.write(_line(r) + "\n")
+        for part in text.to_delayed():
+            out.write("".join(part.compute()))
         out.flush()
     finally:
         client.close()

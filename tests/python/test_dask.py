@@ -22,7 +22,7 @@ SYNDICATION = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -99,7 +99,7 @@ def test_killed_worker_changes_nothing(feeds):
     docs = [dict(d, id="%s@%d" % (d["id"], n)) for n in range(12) for d in base]
     expected = neardup.scan(docs)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster) as c:
         bag = db.from_sequence(docs, npartitions=6)
         future = c.compute(neardup.dask.scan(bag))
