@@ -4,11 +4,11 @@ Stages, as tasks of one Dask graph:
 
 1. *sign*, per input partition: documents are analyzed where they are; only
    what a collection keeps of a document (id, source, date, paragraph spans,
-   repeat verdicts, signatures) stays, never the text. Each document's LSH
-   buckets (``nd_shard_doc_keys``) are hashed into ``shards`` ranges.
-2. *links*, per bucket range: documents sharing a bucket are linked (each to
-   the first of the bucket), so a bucket never has to be held whole by one
-   task with the others.
+   repeat verdicts, signatures) stays, never the text. Then each document's
+   LSH buckets (``nd_shard_doc_keys``) are sent to ``shards`` ranges by a
+   hash of the bucket.
+2. *links*, per bucket range: each document holding a bucket is linked to
+   the first document (in input order) that holds it.
 3. *components*: the connected components of the links, packed into
    ``shards`` judging tasks by size. This task holds 8 bytes per document
    and the links, no signature.
@@ -24,8 +24,9 @@ Stages, as tasks of one Dask graph:
 A judging task holds its components whole (about 740 bytes a paragraph):
 the largest component bounds a worker's memory, and on collections whose
 copies and chrome chain most documents together that is most of the
-collection (docs/DISTRIBUTED.md, "Measured").
+collection (docs/DISTRIBUTED.md, section 4).
 """
+import heapq
 from operator import itemgetter
 
 from . import _neardup
@@ -57,6 +58,8 @@ def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
     `first`), in document order. A document holding a bucket twice is
     listed twice: links drop it."""
     import numpy as np
+    if first + len(signed) > 1 << 32:
+        raise ValueError("neardup.dask.scan takes at most 2^32 documents")
     keys = _neardup._shard_keys(signed, **options)
     buckets = np.frombuffer(b"".join(keys), dtype=np.uint64)
     owner = np.repeat(np.arange(first, first + len(keys), dtype=np.uint64), [len(k) // 8 for k in keys])
@@ -129,12 +132,12 @@ def _components(counts, sizes, shards, *links):
     weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
     roots, inverse = np.unique(label, return_inverse=True)
     total = np.bincount(inverse, weights=weight + 1, minlength=len(roots))
-    load = [0.0] * shards
+    lightest = [(0.0, s) for s in range(shards)]  # a heap of (load, shard)
     shard_of = np.zeros(len(roots), dtype=np.int64)
-    for c in sorted(range(len(roots)), key=lambda c: (-total[c], c)):
-        s = min(range(shards), key=lambda s: (load[s], s))
+    for c in np.lexsort((np.arange(len(roots)), -total)):
+        load, s = heapq.heappop(lightest)
         shard_of[c] = s
-        load[s] += total[c]
+        heapq.heappush(lightest, (load + total[c], s))
     per_doc = shard_of[inverse]
     return [per_doc[offsets[p]:offsets[p + 1]] for p in range(len(counts))]
 
@@ -172,13 +175,13 @@ def _flatten(gathered):
     return [r for _, recs in gathered for r in recs]
 
 
-def _judge_in_shards(signed, shards, options, kinds=_KINDS):
+def _judge_in_shards(signed, shards, options):
     """Stages 2 to 4 over per-partition delayed lists of signed documents:
     per partition, a delayed list of (index, records), in input order."""
     from dask import delayed
     counts = [delayed(len, pure=True)(s) for s in signed]
     firsts = [delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
-    pairs = [delayed(_bucket_pairs, pure=True)(s, f, shards, options, kinds) for s, f in zip(signed, firsts)]
+    pairs = [delayed(_bucket_pairs, pure=True)(s, f, shards, options) for s, f in zip(signed, firsts)]
     links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in pairs])
              for r in range(shards)]
     sizes = [delayed(_sizes, pure=True)(s) for s in signed]

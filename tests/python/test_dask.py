@@ -137,3 +137,10 @@ def test_signed_documents_round_trip(feeds):
         neardup._neardup._judge(signed, num_perm=64)
     with pytest.raises(TypeError):
         neardup._neardup._judge([("only", "three", None)])
+
+
+def test_empty_and_tiny_collections(client):
+    assert neardup.dask.scan(db.from_sequence([], npartitions=1)).compute() == []
+    docs = [{"id": "a", "text": "one paragraph alone"}]
+    # more shards than documents: the extra shards judge nothing
+    assert neardup.dask.scan(db.from_sequence(docs, npartitions=1), shards=3).compute() == neardup.scan(docs)
