@@ -14,11 +14,7 @@
  */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-#include "internal.h"
-
-/* Pages agreeing on this share of their shingles are one story: detect.c's
- * ND__SAME_PAGE, whose page chains these keys must reproduce. */
-#define ND__SHARD_SAME_PAGE 0.9
+#include "corpus.h" /* ND__SAME_PAGE: the page chains these keys reproduce */
 
 typedef struct nd__shard_bands {
     unsigned fam, copy, page, page_rows;
@@ -28,7 +24,7 @@ static void nd__shard_bands_of(const nd_ctx *ctx, nd__shard_bands *b)
 {
     b->fam = ctx->para_bands;
     b->copy = ctx->doc_bands;
-    nd__lsh_for_recall(ND__SHARD_SAME_PAGE, ctx->params.num_perm, 1e-4, &b->page, &b->page_rows);
+    nd__lsh_for_recall(ND__SAME_PAGE, ctx->params.num_perm, ND__SAME_PAGE_MISS, &b->page, &b->page_rows);
 }
 
 size_t nd_shard_key_bound(const nd_ctx *ctx, size_t count)
