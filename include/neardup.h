@@ -939,6 +939,26 @@ ND_API int nd_store_verify(nd_store *s, nd_store_stats *out);
  *  result. @return ND_OK, ND_E_STATE (another mode), ND_E_IO, ND_E_NOMEM. */
 ND_API int nd_store_recover(nd_store *s);
 
+/* ---- Shard keys (for judging a collection in pieces: docs/DISTRIBUTED.md) ---- */
+
+/*! nd_shard_key_bound() : the most keys nd_shard_doc_keys() gives for a
+ *  document of `count` paragraphs under ctx (0 for a NULL ctx). */
+ND_API size_t nd_shard_key_bound(const nd_ctx *ctx, size_t count);
+
+/*! nd_shard_doc_keys() :
+ *  The LSH buckets through which nd_corpus_finish() can make this document
+ *  (given as for nd_corpus_add_signed()) interact with others, as 64-bit
+ *  values (chain kind, band, key) in out[0 .. *out_count-1], duplicates
+ *  included. Documents that share no bucket, directly or through other
+ *  documents, get the same verdicts whether judged together or apart: a
+ *  collection may be judged one connected component at a time. Keys depend
+ *  on ctx's parameters; compare only keys of one ctx. Thread-safe.
+ *  @return ND_OK, ND_E_INVALID, ND_E_BUFFER when cap is below
+ *  nd_shard_key_bound() (*out_count then receives it). */
+ND_API int nd_shard_doc_keys(const nd_ctx *ctx, const char *source, size_t source_len,
+                             const nd_para_sig *paras, size_t count, uint64_t *out, size_t cap,
+                             size_t *out_count);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -84,6 +84,12 @@ static inline uint32_t *nd__pkey(const nd_corpus *c, size_t g)
     return c->chunks[g >> ND__CHUNK_SHIFT].key + (g & (ND__CHUNK - 1)) * c->nkeys;
 }
 
+/* Near-identical pages (detect.c): the share of shingles at which two whole
+ * pages are one story, and the chance that their page chains miss such a
+ * pair. src/shard.c keys the same chains. */
+#define ND__SAME_PAGE 0.9
+#define ND__SAME_PAGE_MISS 1e-4
+
 /* site.c: per document, the first document of the site it was inferred to
  * belong to, and whether that is its source's pool of pages tied to no
  * template of min_stories pages (see site.c); needs c->fam. */

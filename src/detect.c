@@ -635,9 +635,8 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
  * paragraph in several documents, hence candidates, and no content left to
  * match by; its whole pages still agree. Pages agreeing on at least
  * ND__SAME_PAGE of their shingles are joined; different stories of one site
- * agree only on chrome, far less on news pages.
+ * agree only on chrome, far less on news pages (ND__SAME_PAGE: corpus.h).
  */
-#define ND__SAME_PAGE 0.9
 
 static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
 {
@@ -751,7 +750,7 @@ int nd_corpus_finish(nd_corpus *c)
     if (!rc) {
         unsigned bands, rows;
         nd__sign_all(c, &f, nd__sign_page);
-        nd__lsh_for_recall(ND__SAME_PAGE, c->k, 1e-4, &bands, &rows);
+        nd__lsh_for_recall(ND__SAME_PAGE, c->k, ND__SAME_PAGE_MISS, &bands, &rows);
         rc = nd__chains_build(c, &copies, c->ctx->para_bands, c->ctx->doc_bands, 0, nd__copy_candidate, NULL);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }

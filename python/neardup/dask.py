@@ -1,42 +1,438 @@
-"""neardup on Dask: ``scan`` over a dask.bag of documents.
+"""neardup on Dask: ``scan`` over a dask.bag of documents (docs/DISTRIBUTED.md).
 
-Two stages. Each partition's documents are analyzed where the partition is
-(segmenting, normalizing, shingling and signing: the work that grows with the
-text), and only what a collection keeps of a document travels: its id,
-source, date and its paragraphs' spans, verdicts and signatures, never the
-text. Then one task adds every signed document, in the bag's order, to one
-collection (``nd_corpus_add_signed``) and judges them together, so the records
-are those of ``neardup scan --json`` on one machine, whatever the number of
-workers and partitions. That task holds the whole collection (about 740
-bytes a paragraph at num_perm 128): the judging is not split across workers.
+Stages, as tasks of one Dask graph:
+
+1. *sign*, per input partition: documents are analyzed where they are; only
+   what a collection keeps of a document (id, source, date, paragraph spans,
+   repeat verdicts, signatures) stays, never the text. Then each document's
+   LSH buckets (``nd_shard_doc_keys``) are sent to ``shards`` ranges by a
+   hash of the bucket.
+2. *links*, per bucket range: each document holding a bucket is linked to
+   the first document (in input order) that holds it.
+3. *components*: the connected components of the links, packed into
+   ``shards`` judging tasks by size. This task holds 8 bytes per document
+   and the links, no signature.
+4. *judge*, per shard: the signed documents of its components, gathered
+   from every partition in input order, judged together by the library
+   (``nd_corpus_add_signed``, ``nd_corpus_finish``). The passes make
+   documents interact only through shared buckets, so a component judged
+   alone gets the verdicts it gets in the whole collection: the records are
+   those of ``neardup scan --json`` on one machine, for any number of
+   partitions, shards and workers.
+5. *join*: each input partition's records, back in input order.
+
+A judging task holds its components whole (about 740 bytes a paragraph):
+the largest component bounds a worker's memory, and on collections whose
+copies and chrome chain most documents together that is most of the
+collection (docs/DISTRIBUTED.md, section 4).
 """
-from itertools import chain
+import heapq
+from operator import itemgetter
 
 from . import _neardup
 
+# Documents are numbered in input order over the whole collection, in 32
+# bits: links pack two numbers in one uint64.
 
-def _sign_partition(docs, options):
+
+def _bucket_range(keys, shards):
+    """The judging range of each bucket: a hash of its value, so that every
+    partition sends a bucket to the same range."""
+    import numpy as np
+    mixed = keys * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(40)) % np.uint64(shards)
+
+
+def _sign(docs, options):
+    """Stage 1: the signed documents of a partition."""
     return _neardup._sign(docs, **options)
 
 
-def _judge_partitions(partitions, options):
-    return _neardup._judge(chain.from_iterable(partitions), **options)
+_KINDS = (1, 2, 3)  # buckets of nd_shard_doc_keys: 1 family, 2 copy, 3 page
 
 
-def scan(collection, **options):
+def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
+    """Per bucket range, (buckets, documents): two arrays, the buckets of
+    the given kinds that the partition's documents hold and the global
+    number of the document holding each (the partition's first is
+    `first`), in document order. A document holding a bucket twice is
+    listed twice: links drop it."""
+    import numpy as np
+    if first + len(signed) > 1 << 32:
+        raise ValueError("neardup.dask.scan takes at most 2^32 documents")
+    keys = _neardup._shard_keys(signed, **options)
+    buckets = np.frombuffer(b"".join(keys), dtype=np.uint64)
+    owner = np.repeat(np.arange(first, first + len(keys), dtype=np.uint64), [len(k) // 8 for k in keys])
+    if kinds != _KINDS:
+        keep = np.isin(buckets >> np.uint64(56), np.asarray(kinds, dtype=np.uint64))
+        buckets, owner = buckets[keep], owner[keep]
+    where = _bucket_range(buckets, shards).astype(np.uint16 if shards <= 65535 else np.uint64)
+    order = np.argsort(where, kind="stable")  # a radix sort for 16-bit values
+    cuts = np.searchsorted(where[order], np.arange(1, shards))
+    return list(zip(np.split(buckets[order], cuts), np.split(owner[order], cuts)))
+
+
+def _pairs_of(pairs, r):
+    return pairs[r]
+
+
+def _links(pairs):
+    """Stage 2: per bucket of this range, a link from each document holding
+    it to the first document that does, as (first << 32 | doc) values,
+    sorted and unique."""
+    import numpy as np
+    bucket = np.concatenate([b for b, _ in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    doc = np.concatenate([d for _, d in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    if not len(bucket):
+        return np.zeros(0, dtype=np.uint64)
+    order = np.argsort(bucket)
+    bucket, doc = bucket[order], doc[order]
+    start = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    first = np.repeat(np.minimum.reduceat(doc, start), np.diff(np.r_[start, len(doc)]))
+    keep = first != doc
+    return np.unique(first[keep] << np.uint64(32) | doc[keep])
+
+
+def _sizes(signed):
+    """Per document, the bytes it weighs in a judging task (its paragraphs)."""
+    return [len(s[3]) for s in signed]
+
+
+def _label(n, links):
+    """Connected components of n nodes: each node's smallest member, by
+    min-label propagation with pointer jumping."""
+    import numpy as np
+    label = np.arange(n, dtype=np.int64)
+    if not len(links):
+        return label
+    a, b = links[:, 0], links[:, 1]
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # jump to the root: label[label] until it stays
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
+
+
+def _components(counts, sizes, shards, *links):
+    """Stage 3: per input partition, the judging shard of each document.
+    Components go to shards largest first, each to the lightest shard."""
+    import numpy as np
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    allx = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.uint64)
+    dense = np.stack([(allx >> np.uint64(32)).astype(np.int64), (allx & np.uint64(0xFFFFFFFF)).astype(np.int64)],
+                     axis=1)
+    label = _label(int(offsets[-1]), dense)
+    weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
+    roots, inverse = np.unique(label, return_inverse=True)
+    total = np.bincount(inverse, weights=weight + 1, minlength=len(roots))
+    lightest = [(0.0, s) for s in range(shards)]  # a heap of (load, shard)
+    shard_of = np.zeros(len(roots), dtype=np.int64)
+    for c in np.lexsort((np.arange(len(roots)), -total)):
+        load, s = heapq.heappop(lightest)
+        shard_of[c] = s
+        heapq.heappush(lightest, (load + total[c], s))
+    per_doc = shard_of[inverse]
+    return [per_doc[offsets[p]:offsets[p + 1]] for p in range(len(counts))]
+
+
+def _select(signed, assignment, p, shard):
+    """The signed documents of partition p that shard judges, with their
+    index in the partition."""
+    return [(i, s) for i, s in enumerate(signed) if assignment[p][i] == shard]
+
+
+def _judge(options, *selected):
+    """Stage 4: the records of one shard's documents, per input partition a
+    list of (index, records of that document)."""
+    docs = [s for part in selected for _, s in part]
+    records = _neardup._judge(docs, **options)
+    out, at = [], 0
+    for part in selected:
+        mine = []
+        for i, _ in part:
+            end = at + 1
+            while end < len(records) and records[end]["type"] != "doc":
+                end += 1
+            mine.append((i, records[at:end]))
+            at = end
+        out.append(mine)
+    return out
+
+
+def _gather(p, *judged):
+    """Partition p's (index, records) from every shard, in input order."""
+    return sorted((x for j in judged for x in j[p]), key=itemgetter(0))
+
+
+def _flatten(gathered):
+    return [r for _, recs in gathered for r in recs]
+
+
+def _judge_in_shards(signed, shards, options):
+    """Stages 2 to 4 over per-partition delayed lists of signed documents:
+    per partition, a delayed list of (index, records), in input order."""
+    from dask import delayed
+    counts = [delayed(len, pure=True)(s) for s in signed]
+    firsts = [delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
+    pairs = [delayed(_bucket_pairs, pure=True)(s, f, shards, options) for s, f in zip(signed, firsts)]
+    links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in pairs])
+             for r in range(shards)]
+    sizes = [delayed(_sizes, pure=True)(s) for s in signed]
+    assignment = delayed(_components, pure=True)(counts, sizes, shards, *links)
+    judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
+                                                     for p in range(len(signed))])
+              for j in range(shards)]
+    return [delayed(_gather, pure=True)(p, *judged) for p in range(len(signed))]
+
+
+def component_sizes(collection, kinds=_KINDS, **options):
+    """Diagnostics (bench/dask.sh): a delayed (documents, bytes) of each
+    component, largest first, where documents are linked by shared buckets
+    of the given kinds (1 family, 2 copy, 3 page); bytes are those of the
+    signed documents, which a judging task holds."""
+    import dask
+
+    parts = _as_bag(collection).to_delayed()
+    signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
+    counts = [dask.delayed(len, pure=True)(s) for s in signed]
+    firsts = [dask.delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
+    pairs = [dask.delayed(_bucket_pairs, pure=True)(s, f, 1, options, kinds) for s, f in zip(signed, firsts)]
+    links = dask.delayed(_links, pure=True)([dask.delayed(_pairs_of, pure=True)(x, 0) for x in pairs])
+    sizes = [dask.delayed(_sizes, pure=True)(s) for s in signed]
+    return dask.delayed(_sizes_of_components, pure=True)(counts, sizes, links)
+
+
+def _sizes_of_components(counts, sizes, links):
+    import numpy as np
+    total = int(sum(counts))
+    dense = np.stack([(links >> np.uint64(32)).astype(np.int64), (links & np.uint64(0xFFFFFFFF)).astype(np.int64)],
+                     axis=1)
+    _, inverse = np.unique(_label(total, dense), return_inverse=True)
+    weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
+    docs, weights = np.bincount(inverse), np.bincount(inverse, weights=weight)
+    return sorted(zip(docs.tolist(), weights.astype(np.int64).tolist()), reverse=True)
+
+
+def _as_bag(collection):
+    import dask.bag as db
+
+    if isinstance(collection, db.Bag):
+        return collection
+    if hasattr(collection, "to_bag"):  # a Dask DataFrame
+        return collection.to_bag(format="dict")
+    raise TypeError("neardup.dask.scan takes a dask.bag or a Dask DataFrame, not %s"
+                    % type(collection).__name__)
+
+
+def scan(collection, shards=None, **options):
     """A bag of the records of ``neardup.scan`` over a dask.bag of document
     dicts (or a Dask DataFrame with id, text and optional source, url, date
-    columns). Options as ``neardup.scan``. The result is one partition."""
+    columns), with the input's partitions. ``shards``: judging tasks (and
+    bucket ranges), default the number of partitions. Options as
+    ``neardup.scan``."""
     import dask
     import dask.bag as db
 
-    if not isinstance(collection, db.Bag):
-        if hasattr(collection, "to_bag"):  # a Dask DataFrame
-            collection = collection.to_bag(format="dict")
-        else:
-            raise TypeError("neardup.dask.scan takes a dask.bag or a Dask DataFrame, not %s"
-                            % type(collection).__name__)
+    bag = _as_bag(collection)
     _neardup._sign([], **options)  # bad options fail here, not in a worker
-    signed = collection.map_partitions(_sign_partition, options)
-    judged = dask.delayed(_judge_partitions)(signed.to_delayed(), options)
-    return db.from_delayed([judged])
+    parts = bag.to_delayed()
+    shards = int(shards) if shards else len(parts)
+    if shards < 1:
+        raise ValueError("shards must be at least 1")
+    signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
+    judged = _judge_in_shards(signed, shards, options)
+    return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged])
+
+
+# ---- python3 -m neardup.dask ------------------------------------------------
+
+_USAGE = """usage: python3 -m neardup.dask [--scheduler ADDRESS | --local N] [options] INPUT...
+
+Writes the JSON Lines of `neardup scan --json INPUT...`, computed on Dask.
+An INPUT is a .jsonl file, a text file, a directory (recursed in sorted
+order), any of these gzipped (.gz). JSONL files are read in blocks by the
+workers; text files are one document each (id: the path, source: the INPUT).
+
+  --scheduler ADDRESS   an existing Dask scheduler (tcp://host:8786)
+  --local N             a local cluster of N worker processes (default 2);
+  --workers N           the same
+  --memory-limit SIZE   each local worker's memory limit (Dask's, e.g. 1GiB)
+  --blocksize SIZE      bytes of JSONL per partition (default 64MiB)
+  --shards N            judging tasks (default: the number of partitions)
+  -w, -k, --seed, --sig-bits, --paragraphs, --threshold, --doc-threshold,
+  --containment, --min-contained, --min-stories, --scope, --bands, --rows:
+                        as for `neardup scan`
+"""
+
+_SHORT = {"-w": "shingle_size", "-k": "num_perm"}
+_OPTIONS = {"shingle_size": int, "num_perm": int, "seed": int, "sig_bits": int, "paragraphs": str,
+            "threshold": float, "doc_threshold": float, "containment": float, "min_contained": int,
+            "min_stories": int, "scope": str, "bands": int, "rows": int}
+
+
+def _parse(argv):
+    """(settings, neardup options, inputs) of the command line; SystemExit(2)
+    on a usage error."""
+    import sys
+    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None}
+    options, inputs, i = {}, [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            sys.stdout.write(_USAGE)
+            raise SystemExit(0)
+        if a == "--":
+            inputs += argv[i + 1:]
+            break
+        if not a.startswith("-") or a == "-":
+            inputs.append(a)
+            i += 1
+            continue
+        name, _, value = a.partition("=")
+        key = _SHORT.get(name, name.lstrip("-").replace("-", "_"))
+        key = "local" if key == "workers" else key
+        if key not in settings and key not in _OPTIONS:
+            sys.stderr.write("neardup.dask: unknown option %s\n(see --help)\n" % a)
+            raise SystemExit(2)
+        if not _:
+            if i + 1 >= len(argv):
+                sys.stderr.write("neardup.dask: %s needs a value\n" % a)
+                raise SystemExit(2)
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        try:
+            if key in _OPTIONS:
+                options[key] = _OPTIONS[key](value)
+            else:
+                settings[key] = int(value) if key in ("local", "shards") else value
+        except ValueError:
+            sys.stderr.write("neardup.dask: %s: not a number: %s\n" % (a, value))
+            raise SystemExit(2)
+    if not inputs:
+        sys.stderr.write("neardup.dask: no INPUT\n(see --help)\n")
+        raise SystemExit(2)
+    return settings, options, inputs
+
+
+def _files(inp):
+    """The files an INPUT names, as the CLI walks them: a directory in
+    byte-wise sorted order, recursively; only regular files."""
+    import os
+    if not os.path.isdir(inp):
+        return [inp]
+    out = []
+    for name in sorted(os.listdir(inp), key=os.fsencode):
+        path = os.path.join(inp, name)
+        if os.path.isdir(path):
+            out += _files(path)
+        elif os.path.isfile(path):
+            out.append(path)
+    return out
+
+
+def _jsonl_doc(line, source):
+    import json
+    d = json.loads(line)
+    if not isinstance(d.get("id"), str) and d.get("id") is not None:
+        d["id"] = str(d["id"])
+    if d.get("source") is None and d.get("url") is None:
+        d["source"] = source
+    return d
+
+
+def _text_doc(path, source):
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return [{"id": path, "text": f.read(), "source": source}]
+
+
+def _read(inputs, blocksize):
+    """A bag of the documents of the INPUTs, in the CLI's order."""
+    import dask.bag as db
+    bags, texts = [], []
+    for inp in inputs:
+        for path in _files(inp):
+            name = path[:-3] if path.endswith(".gz") else path
+            if name.endswith(".jsonl"):
+                if texts:
+                    bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
+                    texts = []
+                lines = db.read_text(path, blocksize=None if path.endswith(".gz") else blocksize)
+                bags.append(lines.filter(str.strip).map(_jsonl_doc, inp))
+            else:
+                texts.append((path, inp))
+    if texts:
+        bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
+    return db.concat(bags)
+
+
+def _number(v):
+    return "%.4f" % v
+
+
+def _line(record):
+    """A record as the CLI writes it: compact, similarities with 4 decimals."""
+    import json
+    out = []
+    for k, v in record.items():
+        if isinstance(v, float):
+            text = _number(v)
+        elif isinstance(v, dict):
+            text = _line(v)
+        else:
+            text = json.dumps(v, ensure_ascii=False)
+        out.append(json.dumps(k) + ":" + text)
+    return "{" + ",".join(out) + "}"
+
+
+def _text(records):
+    """A partition's records as the CLI's lines: one str, far smaller than
+    the dicts (what the workers keep until the client fetches it)."""
+    return ["".join(_line(r) + "\n" for r in records)]
+
+
+def lines(collection, shards=None, **options):
+    """A bag of one str per input partition: its records as the lines of
+    `neardup scan --json`."""
+    return scan(collection, shards=shards, **options).map_partitions(_text)
+
+
+def main(argv=None):
+    import sys
+
+    import distributed
+    settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
+    if settings["scheduler"]:
+        client = distributed.Client(settings["scheduler"])
+        cluster = None
+    else:
+        cluster = distributed.LocalCluster(n_workers=settings["local"], threads_per_worker=1,
+                                           memory_limit=settings["memory_limit"], dashboard_address=":0")
+        client = distributed.Client(cluster)
+    try:
+        text = lines(_read(inputs, settings["blocksize"]), shards=settings["shards"], **options)
+        # computed once and kept on the workers, then fetched one partition
+        # at a time, so the client never holds every line
+        text = client.persist(text)
+        out = sys.stdout
+        for part in text.to_delayed():
+            out.write("".join(part.compute()))
+        out.flush()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -421,6 +421,8 @@ static PyMethodDef ndpy_methods[] = {
       "_sign(docs, **options) -> list of signed documents (id, source, date, paragraphs)" },
     { "_judge", (PyCFunction)(void (*)(void))ndpy_judge, METH_VARARGS | METH_KEYWORDS,
       "_judge(signed, **options) -> scan's records of the signed documents" },
+    { "_shard_keys", (PyCFunction)(void (*)(void))ndpy_shard_keys, METH_VARARGS | METH_KEYWORDS,
+      "_shard_keys(signed, **options) -> per signed document, its LSH buckets (bytes of uint64)" },
     { NULL, NULL, 0, NULL }
 };
 

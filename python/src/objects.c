@@ -362,6 +362,31 @@ static PyObject *ndpy_store_query(PyObject *self, PyObject *args, PyObject *kwar
     return out;
 }
 
+/* verify() -> dict of what a full checksum pass found; a damaged store
+ * raises neardup.Error with the library's message. */
+static PyObject *ndpy_store_verify(PyObject *self, PyObject *unused)
+{
+    ndpy_store *s = (ndpy_store *)self;
+    nd_store_stats v = ND_STORE_STATS_INIT;
+    (void)unused;
+    ndpy_state *st = ndpy_store_begin(s);
+    if (!st) return NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = nd_store_verify(s->store, &v);
+    Py_END_ALLOW_THREADS
+    s->busy = 0;
+    if (rc) return ndpy_store_raise(st, s->store, rc);
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K}", "blocks", (unsigned long long)v.blocks,
+                         "compressed_bytes", (unsigned long long)v.compressed_bytes,
+                         "raw_bytes", (unsigned long long)v.raw_bytes,
+                         "signature_bytes", (unsigned long long)v.signature_bytes,
+                         "documents", (unsigned long long)v.documents,
+                         "paragraphs", (unsigned long long)v.paragraphs,
+                         "signatures_stored", (unsigned long long)v.signatures_stored,
+                         "signatures_referenced", (unsigned long long)v.signatures_referenced);
+}
+
 static PyObject *ndpy_store_info(PyObject *self, PyObject *unused)
 {
     ndpy_store *s = (ndpy_store *)self;
@@ -427,6 +452,8 @@ static PyMethodDef ndpy_store_methods[] = {
     { "query", (PyCFunction)(void (*)(void))ndpy_store_query, METH_VARARGS | METH_KEYWORDS,
       "query(docs, **options) -> records of docs judged with the store (neardup query --json)" },
     { "info", ndpy_store_info, METH_NOARGS, "info() -> dict of counts, sizes and parameters" },
+    { "verify", ndpy_store_verify, METH_NOARGS,
+      "verify() -> dict of a full checksum pass (`neardup info --verify`); neardup.Error if damaged" },
     { "close", ndpy_store_close, METH_NOARGS, "close(): uncommitted documents are discarded" },
     { "__enter__", ndpy_store_enter, METH_NOARGS, NULL },
     { "__exit__", ndpy_store_exit, METH_VARARGS, NULL },

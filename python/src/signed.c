@@ -83,11 +83,14 @@ PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs)
     return out;
 }
 
-/* Adds one signed document to c. @return 0 or -1 (exception). */
-static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, Py_ssize_t index)
+/* The paragraphs of signed document t, as the library takes them: *out
+ * (PyMem_Free it) points into t's bytes, which t keeps alive. @return 0 or
+ * -1 (exception). */
+static int ndpy_unpack_signed(size_t k, PyObject *t, Py_ssize_t index, PyObject **id, PyObject **src,
+                              PyObject **date, nd_para_sig **out, size_t *count)
 {
-    PyObject *id, *src, *date, *paras;
-    if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSOS", &id, &src, &date, &paras)) {
+    PyObject *paras;
+    if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSOS", id, src, date, &paras)) {
         PyErr_Format(PyExc_TypeError, "signed[%zd]: not a signed document (from neardup._sign)", index);
         return -1;
     }
@@ -96,7 +99,7 @@ static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, 
         PyErr_Format(PyExc_ValueError, "signed[%zd]: signatures of another num_perm than %zu", index, k);
         return -1;
     }
-    size_t n = len / per, at = ND_NONE;
+    size_t n = len / per;
     const char *in = PyBytes_AS_STRING(paras);
     nd_para_sig *v = PyMem_Malloc(n ? n * sizeof *v : 1);
     if (!v) {
@@ -116,6 +119,18 @@ static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, 
         /* the values are 4-byte aligned: bytes data is aligned, 56 * n and 4 * k are multiples of 4 */
         v[j].signature = (const uint32_t *)(const void *)(in + n * sizeof pk + j * k * 4);
     }
+    *out = v;
+    *count = n;
+    return 0;
+}
+
+/* Adds one signed document to c. @return 0 or -1 (exception). */
+static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, Py_ssize_t index)
+{
+    PyObject *id, *src, *date;
+    nd_para_sig *v;
+    size_t n, at = ND_NONE;
+    if (ndpy_unpack_signed(k, t, index, &id, &src, &date, &v, &n)) return -1;
     int rc = nd_corpus_add_signed(c, PyBytes_AS_STRING(id), (size_t)PyBytes_GET_SIZE(id), PyBytes_AS_STRING(src),
                                   (size_t)PyBytes_GET_SIZE(src), v, n, NULL, &at);
     PyMem_Free(v);
@@ -126,6 +141,59 @@ static int ndpy_add_signed(ndpy_state *st, nd_corpus *c, size_t k, PyObject *t, 
     }
     if (rc) ndpy_raise(st, rc, NULL);
     return rc ? -1 : 0;
+}
+
+/* The shard keys (nd_shard_doc_keys) of one signed document, as bytes of
+ * native uint64 values. */
+static PyObject *ndpy_keys_of(ndpy_state *st, const nd_ctx *ctx, PyObject *t, Py_ssize_t index)
+{
+    PyObject *id, *src, *date;
+    nd_para_sig *v;
+    size_t n, count = 0;
+    if (ndpy_unpack_signed(nd_ctx_num_perm(ctx), t, index, &id, &src, &date, &v, &n)) return NULL;
+    size_t cap = nd_shard_key_bound(ctx, n);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(cap * sizeof(uint64_t)));
+    int rc = ND_OK;
+    if (out) {
+        void *buf = PyBytes_AS_STRING(out);
+        rc = nd_shard_doc_keys(ctx, PyBytes_AS_STRING(src), (size_t)PyBytes_GET_SIZE(src), v, n, buf, cap,
+                               &count);
+    }
+    PyMem_Free(v);
+    if (out && rc) {
+        Py_CLEAR(out);
+        ndpy_raise(st, rc, NULL);
+    }
+    if (out && count < cap && _PyBytes_Resize(&out, (Py_ssize_t)(count * sizeof(uint64_t)))) return NULL;
+    return out;
+}
+
+/* _shard_keys(signed, **options) -> per signed document, its shard keys. */
+PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static const char *const extra[] = { "threads", NULL };
+    ndpy_state *st = PyModule_GetState(self);
+    PyObject *signed_docs, *xv[1], *it, *item, *out;
+    nd_params p;
+    nd_params_init(&p, ND_PARAMS_VERSION);
+    if (!PyArg_ParseTuple(args, "O:_shard_keys", &signed_docs) || ndpy_params(kwargs, &p, extra, xv)) return NULL;
+    nd_ctx *ctx = ndpy_ctx(st, &p);
+    if (!ctx) return NULL;
+    out = PyList_New(0);
+    it = out ? PyObject_GetIter(signed_docs) : NULL;
+    for (Py_ssize_t i = 0; it && (item = PyIter_Next(it)) != NULL; i++) {
+        PyObject *keys = ndpy_keys_of(st, ctx, item, i);
+        Py_DECREF(item);
+        if (!keys || PyList_Append(out, keys)) {
+            Py_XDECREF(keys);
+            break;
+        }
+        Py_DECREF(keys);
+    }
+    Py_XDECREF(it);
+    if (PyErr_Occurred()) Py_CLEAR(out);
+    nd_ctx_free(ctx);
+    return out;
 }
 
 /* _judge(signed, threads=1, **options) -> scan's records of the documents. */

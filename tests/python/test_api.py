@@ -132,7 +132,18 @@ def test_store_round_trip(tmp_path, feeds):
         got = store.query(second)
         with pytest.raises(ValueError):
             store.index(second)
+        checked = store.verify()
     assert got == expected
+    assert checked["documents"] == len(first) and checked["paragraphs"] == cli_info["paragraphs"]
+    # a damaged block: verify() raises with the library's message
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(neardup.Error):
+        with neardup.Store(path) as store:
+            store.verify()
     assert any(r["type"] == "doc" and r["duplicate_of"] in {d["id"] for d in first} for r in got)
 
 

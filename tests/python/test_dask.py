@@ -1,44 +1,121 @@
 """neardup.dask.scan on a local cluster of two worker processes equals the CLI."""
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 import neardup
-from conftest import SHARED, cli_records, jsonl_docs
+from conftest import CLI, ROOT, SHARED, cli_records, jsonl_docs, run_cli
 
 dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
+pytest.importorskip("numpy")  # the shard stages sort bucket keys with NumPy
 import neardup.dask  # noqa: E402
+
+SYNDICATION = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
 
 
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
     cluster.close()
 
 
+def syndication_docs():
+    if not os.access(SYNDICATION, os.R_OK):
+        pytest.skip(f"{SYNDICATION} absent")
+    return jsonl_docs(SYNDICATION)
+
+
 def test_dask_scan_corpus_equals_cli(client, feeds):
     inputs, docs = feeds
     expected = cli_records("scan", "--json", *inputs)
-    for parts in (1, 2, 5):
+    for parts, shards in ((1, None), (2, None), (5, None), (2, 1), (5, 3)):
         bag = db.from_sequence(docs, npartitions=parts)
-        assert neardup.dask.scan(bag).compute() == expected
+        assert neardup.dask.scan(bag, shards=shards).compute() == expected, (parts, shards)
     assert len(client.scheduler_info()["workers"]) == 2
 
 
-def test_dask_scan_options_and_dev_set(client):
-    path = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
-    if not os.access(path, os.R_OK):
-        pytest.skip(f"{path} absent")
-    docs = jsonl_docs(path)
-    expected = cli_records("scan", "--json", "--min-stories", "4", "-k", "64", path)
+def test_dask_scan_dev_set_equals_cli(client):
+    docs = syndication_docs()
+    expected = cli_records("scan", "--json", SYNDICATION)
+    for parts in (1, 2, 5):
+        bag = db.from_sequence(docs, npartitions=parts)
+        assert neardup.dask.scan(bag).compute() == expected, parts
+    expected = cli_records("scan", "--json", "--min-stories", "4", "-k", "64", SYNDICATION)
     bag = db.from_sequence(docs, npartitions=4)
     assert neardup.dask.scan(bag, min_stories=4, num_perm=64).compute() == expected
+
+
+def test_components_are_judged_apart(client, feeds):
+    """Documents sharing no bucket land in different components: the shard
+    stage really splits (this corpus's three feeds plus an unrelated text)."""
+    inputs, docs = feeds
+    lone = {"id": "lone", "text": "A paragraph about nothing that any feed of this corpus says.",
+            "source": "elsewhere"}
+    signed = neardup._neardup._sign(docs + [lone])
+    counts, sizes = [len(signed)], [neardup.dask._sizes(signed)]
+    pairs = neardup.dask._bucket_pairs(signed, 0, 1, {})
+    assignment = neardup.dask._components(counts, sizes, 2, neardup.dask._links(pairs))[0]
+    assert len(set(assignment.tolist())) == 2
+    assert assignment[-1] != assignment[0]
+
+
+def test_shard_keys(feeds):
+    _, docs = feeds
+    signed = neardup._neardup._sign(docs[:2])
+    keys = neardup._neardup._shard_keys(signed)
+    assert len(keys) == 2 and all(len(k) % 8 == 0 and k for k in keys)
+    assert neardup._neardup._shard_keys(signed) == keys  # a function of the document
+    # family buckets are keyed per source unless the scope is every source
+    assert neardup._neardup._shard_keys(signed, scope="all") != keys
+    with pytest.raises(ValueError):
+        neardup._neardup._shard_keys(signed, num_perm=64)
+
+
+def test_module_cli_writes_the_cli_bytes(feeds):
+    inputs, _ = feeds
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "2", "--shards", "2", *inputs],
+                         capture_output=True, env=env, check=False)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    assert out.stdout == run_cli("scan", "--json", *inputs)
+    bad = subprocess.run([sys.executable, "-m", "neardup.dask", "--bogus", "x"], capture_output=True, env=env)
+    assert bad.returncode == 2 and b"unknown option" in bad.stderr
+
+
+def test_killed_worker_changes_nothing(feeds):
+    """A worker process killed mid-run: Dask recomputes what it held; the
+    records are those of one machine."""
+    _, base = feeds
+    docs = [dict(d, id="%s@%d" % (d["id"], n)) for n in range(12) for d in base]
+    expected = neardup.scan(docs)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
+    with distributed.Client(cluster) as c:
+        bag = db.from_sequence(docs, npartitions=6)
+        future = c.compute(neardup.dask.scan(bag))
+        deadline = time.time() + 60
+        victim = None
+        while victim is None and time.time() < deadline and not future.done():
+            held = [w for ws in c.who_has().values() for w in ws]
+            victim = held[0] if held else None
+            time.sleep(0.01)
+        assert victim is not None, "the run ended before any task result was held"
+        pid = c.run(os.getpid, workers=[victim])[victim]
+        unfinished = not future.done()
+        os.kill(pid, signal.SIGKILL)
+        assert unfinished, "the run ended before the worker was killed"
+        assert future.result(timeout=300) == expected
+    cluster.close()
 
 
 def test_dask_scan_bad_options():
@@ -47,6 +124,8 @@ def test_dask_scan_bad_options():
         neardup.dask.scan(bag, num_perm=0)
     with pytest.raises(TypeError):
         neardup.dask.scan([{"id": "a", "text": "x"}])
+    with pytest.raises(ValueError):
+        neardup.dask.scan(bag, shards=-1)
 
 
 def test_signed_documents_round_trip(feeds):
@@ -58,3 +137,10 @@ def test_signed_documents_round_trip(feeds):
         neardup._neardup._judge(signed, num_perm=64)
     with pytest.raises(TypeError):
         neardup._neardup._judge([("only", "three", None)])
+
+
+def test_empty_and_tiny_collections(client):
+    assert neardup.dask.scan(db.from_sequence([], npartitions=1)).compute() == []
+    docs = [{"id": "a", "text": "one paragraph alone"}]
+    # more shards than documents: the extra shards judge nothing
+    assert neardup.dask.scan(db.from_sequence(docs, npartitions=1), shards=3).compute() == neardup.scan(docs)

@@ -1,0 +1,1 @@
+nd_unit_test(test_shard test_shard.c)
