@@ -1161,7 +1161,10 @@ static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin
     sf.input = input;
     sf.path = in->path.data;
     in->ids.file_open = 0;
-    if (sp == NULL && !is_stdin && !in->opts.force_jsonl && read_warc(in, input))
+    /* a name ending in .jsonl says JSONL, whatever its first bytes (a line that
+     * is not JSON is then reported as such, with its number) */
+    if (sp == NULL && !is_stdin && !in->opts.force_jsonl && !has_suffix(sf.path, ".jsonl")
+        && !has_suffix(sf.path, ".jsonl.gz") && read_warc(in, input))
         return;
     if (in->opts.force_jsonl)
         sf.jsonl = 1;

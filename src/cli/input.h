@@ -36,7 +36,8 @@
  * - A regular file whose content is WARC (plain, or gzip member per record;
  *   see warc.h) is read record by record: HTML pages and WET text become
  *   documents, with url, has_warc, warc_record_id, warc_offset and date set.
- *   WARC on standard input or a FIFO is not recognised.
+ *   WARC on standard input or a FIFO is not recognised, nor in a file whose
+ *   name says JSONL (.jsonl, .jsonl.gz) or with force_jsonl.
  *
  * Errors are reported through the callback with the input's name and, for
  * JSONL, the 1-based line number; the reader then goes on with the next line
