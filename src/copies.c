@@ -16,13 +16,15 @@
  * The index finds strong paragraph matches (nd__para_match_kind). A pair
  * that shares one but is not yet a copy is then aligned: every counted
  * paragraph of d is compared with every one of e, and weak matches count
- * too. Noise breaks 5-word shingles (a changed word ends five of them on
+ * too when they are unique and mutual (nd__align_counts). Noise breaks
+ * 5-word shingles (a changed word ends five of them on
  * either side), so an OCR'd or retyped copy keeps most words but few
  * shingles of each paragraph, and an index tuned to surface such pairs
  * would drown in candidates; the strong match anchors the pair first, as
  * text-reuse detection seeds an alignment, so two stories that merely use
  * the same phrases are never linked by weak matches alone.
  */
+#include <string.h>
 #include "internal.h"
 
 void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles)
@@ -34,24 +36,32 @@ void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles)
     if (s->n <= ND__ALIGN_SIDE) s->n++;
 }
 
-/* Whether a paragraph whose two best matches on the other side have
- * similarities best and second counts. A weak match counts only when it is
- * the paragraph's one candidate: templated text (lists of entries in one
- * phrasing) finds several, a noisy copy one. */
-static int nd__align_counts(double best, double second, uint64_t sa, uint64_t sb)
+/* Whether a paragraph counts, given its best match on the other side
+ * (similarity best, the runner-up's second, and whether that match picks it
+ * back: mutual). A weak match counts only when it is the paragraph's one
+ * candidate and the two paragraphs are each other's best: templated text
+ * (entries in one phrasing) finds several candidates on a side that holds
+ * the template many times, and many paragraphs would claim the one entry of
+ * a side that holds it once. */
+static int nd__align_counts(float best, float second, int mutual, uint64_t sa, uint64_t sb)
 {
     int kind = nd__para_match_kind(best, sa, sb);
-    return kind == ND__MATCH_STRONG || (kind == ND__MATCH_WEAK && second < ND__WEAK_J);
+    return kind == ND__MATCH_STRONG || (kind == ND__MATCH_WEAK && second < ND__WEAK_J && mutual);
 }
 
-static void nd__top2(double sim, size_t at, double *best, double *second, size_t *best_at)
+typedef struct nd__top2 {
+    float best, second;
+    uint16_t at;
+} nd__top2;
+
+static void nd__top2_add(nd__top2 *t, float sim, size_t at)
 {
-    if (sim > best[0]) {
-        *second = *best;
-        *best = sim;
-        *best_at = at;
-    } else if (sim > *second) {
-        *second = sim;
+    if (sim > t->best) {
+        t->second = t->best;
+        t->best = sim;
+        t->at = (uint16_t)at;
+    } else if (sim > t->second) {
+        t->second = sim;
     }
 }
 
@@ -59,30 +69,34 @@ double nd__align_containment(const nd__align_side *d, const nd__align_side *e, u
                              unsigned bits)
 {
     if (d->n > ND__ALIGN_SIDE || e->n > ND__ALIGN_SIDE) return -1.0;
-    double eb[ND__ALIGN_SIDE], es[ND__ALIGN_SIDE];
-    size_t eat[ND__ALIGN_SIDE];
+    nd__top2 dt[ND__ALIGN_SIDE], et[ND__ALIGN_SIDE]; /* 2 KiB each */
     uint64_t total_d = 0, total_e = 0, got_d = 0, got_e = 0;
-    for (size_t j = 0; j < e->n; j++) {
-        eb[j] = es[j] = 0.0;
-        eat[j] = 0;
-        total_e += e->shingles[j];
-    }
+    memset(dt, 0, d->n * sizeof dt[0]);
+    memset(et, 0, e->n * sizeof et[0]);
     for (size_t i = 0; i < d->n; i++) {
-        double db = 0.0, ds = 0.0;
-        size_t dat = 0;
-        total_d += d->shingles[i];
         for (size_t j = 0; j < e->n; j++) {
             uint64_t lo = d->shingles[i], hi = e->shingles[j];
             if (lo > hi) { uint64_t t = lo; lo = hi; hi = t; }
             if (lo * 5 < hi) continue; /* Jaccard below 0.2 whatever they share */
-            double sim = nd_signature_similarity_bits(d->sig[i], e->sig[j], k, bits);
-            nd__top2(sim, j, &db, &ds, &dat);
-            nd__top2(sim, i, &eb[j], &es[j], &eat[j]);
+            float sim = (float)nd_signature_similarity_bits(d->sig[i], e->sig[j], k, bits);
+            nd__top2_add(&dt[i], sim, j);
+            nd__top2_add(&et[j], sim, i);
         }
-        if (nd__align_counts(db, ds, d->shingles[i], e->shingles[dat])) got_d += d->shingles[i];
     }
-    for (size_t j = 0; j < e->n; j++)
-        if (nd__align_counts(eb[j], es[j], e->shingles[j], d->shingles[eat[j]])) got_e += e->shingles[j];
+    for (size_t i = 0; i < d->n; i++) {
+        total_d += d->shingles[i];
+        int mutual = e->n && et[dt[i].at].at == i;
+        if (nd__align_counts(dt[i].best, dt[i].second, mutual, d->shingles[i],
+                             e->n ? e->shingles[dt[i].at] : 0))
+            got_d += d->shingles[i];
+    }
+    for (size_t j = 0; j < e->n; j++) {
+        total_e += e->shingles[j];
+        int mutual = d->n && dt[et[j].at].at == j;
+        if (nd__align_counts(et[j].best, et[j].second, mutual, e->shingles[j],
+                             d->n ? d->shingles[et[j].at] : 0))
+            got_e += e->shingles[j];
+    }
     if (!total_d || !total_e) return 0.0;
     double cd = (double)got_d / (double)total_d, ce = (double)got_e / (double)total_e;
     return cd > ce ? cd : ce;

@@ -385,12 +385,14 @@ static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * holding a member of that family, its shingles toward d's share in e and the
  * member's toward e's share in d. (Crediting members and not only the root
  * matters: a full copy must be seen whole in an earlier full copy even when
- * half of their paragraphs were first seen in a truncated third copy.) Containment is the larger of the two shares; a paragraph match
- * accepts a merged or split paragraph through the paragraphs' own
- * containment. The pair is a copy when containment or the content
- * signatures' Jaccard estimate reaches its threshold.
+ * half of their paragraphs were first seen in a truncated third copy.)
+ * Containment is the larger of the two shares; a paragraph match accepts a
+ * merged or split paragraph through the paragraphs' own containment. A pair
+ * that is not a copy on these shares but shares a strong match is aligned
+ * paragraph by paragraph (copies.c), which finds noisy copies. The pair is a
+ * copy when containment or the content signatures' Jaccard estimate reaches
+ * its threshold (nd__is_copy).
  */
-
 typedef struct nd__copyscan {
     const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */
     uint32_t *root;         /* per paragraph: root of its copy family */
@@ -498,7 +500,8 @@ static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint
         double cont = cd > ce ? cd : ce;
         double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
         if (cont > 1.0) cont = 1.0;
-        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share[e].d, sim, cont)) {
+        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share[e].d, sim, cont)
+            && aligned_d < ND__MAX_ALIGN) {
             if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);
             nd__align_doc(c, f, e, &s->side_e);
             double full = nd__align_containment(&s->side_d, &s->side_e, c->k, p->sig_bits);

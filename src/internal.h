@@ -371,6 +371,10 @@ static inline void nd__credit(nd__pair_share *sh, uint32_t g, uint64_t g_shingle
  * than finding the copies did (the floor cuts the work 7-fold on the news
  * corpus of bench/). */
 #define ND__ALIGN_FLOOR 0.2
+/* Alignments per judged document at most (each up to ND__ALIGN_SIDE^2
+ * comparisons): bounds the work on adversarial input; pairs beyond are
+ * judged on their strong matches alone. */
+#define ND__MAX_ALIGN 64
 static inline int nd__align_worth(uint64_t strong_d, double sim, double cont)
 {
     return strong_d && (sim >= ND__ALIGN_FLOOR || cont >= ND__ALIGN_FLOOR);

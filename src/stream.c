@@ -582,8 +582,7 @@ static int nd__scopies(nd_stream *s, nd__sdoc *d)
     return ND_OK;
 }
 
-/* Decides which touched document d copies, and the document whose cluster
- * it joins (*join, NULL for its own). */
+/* The counted paragraphs of document d (of generation g), for alignment. */
 static void nd__salign_doc(const nd_stream *s, const nd__sgen *g, const nd__sdoc *d, nd__align_side *out)
 {
     out->n = 0;
@@ -591,6 +590,8 @@ static void nd__salign_doc(const nd_stream *s, const nd__sgen *g, const nd__sdoc
         if (g->paras[i].counted) nd__align_add(out, g->sigs + i * s->k, g->paras[i].shingles);
 }
 
+/* Decides which touched document d copies, and the document whose cluster
+ * it joins (*join, NULL for its own). */
 static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const char **join_ids)
 {
     const nd_params *prm = &s->ctx->params;
@@ -613,7 +614,8 @@ static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const c
         double cd = (double)s->touch[i].share.d / a, ce = (double)s->touch[i].share.e / b;
         double cont = cd > ce ? cd : ce, sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
         if (cont > 1.0) cont = 1.0;
-        if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share.d, sim, cont)) {
+        if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share.d, sim, cont)
+            && aligned_d < ND__MAX_ALIGN) {
             if (!aligned_d++) nd__salign_doc(s, cur, d, &s->side_d);
             nd__salign_doc(s, eg, e, &s->side_e);
             double full = nd__align_containment(&s->side_d, &s->side_e, s->k, prm->sig_bits);

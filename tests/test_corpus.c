@@ -2273,6 +2273,18 @@ static void test_noisy_copy(void **state)
     size_t copy = ts_story(ts, "noise-b", NULL, &noisy);
     size_t lone = ts_story(ts, "noise-c", NULL, &bare);
     size_t ta = ts_story(ts, "tpl-a", NULL, &tpl_a), tb = ts_story(ts, "tpl-b", NULL, &tpl_b);
+    /* the template once in an article, many times in a list page: every entry
+     * of the list would claim the article's one sentence */
+    story art, list;
+    art.n = 4;
+    art.p[0] = quote;
+    art.p[1] = para_noisy(&base, 6, 12, &r);
+    art.p[2] = para_random(&r, 40);
+    art.p[3] = para_random(&r, 40);
+    list.n = 8;
+    list.p[0] = quote;
+    for (unsigned i = 1; i < 8; i++) list.p[i] = para_noisy(&base, 6, 12, &r);
+    size_t pa = ts_story(ts, "tpl-c", NULL, &art), pl = ts_story(ts, "tpl-d", NULL, &list);
     for (unsigned i = 1; i < s.n; i++) { /* weak matches, not strong ones */
         double j = para_jaccard(&s.p[i], &noisy.p[i]), jb = para_jaccard(&s.p[i], &bare.p[i - 1]);
         assert_true(j >= 0.35 && j < 0.45);
@@ -2284,7 +2296,9 @@ static void test_noisy_copy(void **state)
     coll_run(&h, ts, ADD_PLAIN, 32);
     expect_copy(&h, copy, orig, orig, "a noisy copy anchored by one clean paragraph");
     nd_doc_info d = doc_info(&h, lone);
-    if (d.duplicate_of == orig) fail_msg("noisy paragraphs alone linked (cont %.3f)", d.containment);
+    if (d.duplicate_of != ND_NONE) fail_msg("noisy paragraphs alone linked (cont %.3f)", d.containment);
+    d = doc_info(&h, pl);
+    if (d.duplicate_of == pa) fail_msg("a list page linked to an article (cont %.3f)", d.containment);
     d = doc_info(&h, tb);
     if (d.duplicate_of == ta) fail_msg("templated paragraphs linked (cont %.3f)", d.containment);
     nd_stream_doc sd = stream_verdict(&h, ts, copy);
@@ -2292,6 +2306,8 @@ static void test_noisy_copy(void **state)
         fail_msg("stream: noisy copy: duplicate_of %lld (cont %.3f)", DUP(sd.duplicate_of), sd.containment);
     sd = stream_verdict(&h, ts, tb);
     if (sd.duplicate_of == ta) fail_msg("stream: templated paragraphs linked (cont %.3f)", sd.containment);
+    sd = stream_verdict(&h, ts, pl);
+    if (sd.duplicate_of == pa) fail_msg("stream: a list page linked to an article (cont %.3f)", sd.containment);
     coll_close(&h);
     ts_free(ts);
 }

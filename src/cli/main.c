@@ -642,10 +642,10 @@ static int cli_pass1(const cli_doc *d, void *payload)
                          d->charset_len);
     size_t at = ND_NONE;
     if (!rc) rc = nd_corpus_add(r->corpus, r->doc, d->id, d->id_len, d->source, d->source_len, &at);
+    if (at != ND_NONE) cli_crawl_add(&r->crawl, d); /* in the collection: filter must find it */
     if (!rc && d->has_date) rc = nd_corpus_set_date(r->corpus, at, d->date);
     if (!rc && d->is_html) rc = cli_keep_hints(r, at);
-    if (!rc) cli_crawl_add(&r->crawl, d);
-    if (rc) { /* the document is left out; later documents keep their places */
+    if (rc) { /* left out, or kept without its date or hints; later documents keep their places */
         fprintf(stderr, "neardup: %s: %s\n", d->path, nd_strerror(rc));
         r->io_failed = 1;
         return rc == ND_E_NOMEM ? 1 : 0;
