@@ -65,6 +65,23 @@ static void nd__top2_add(nd__top2 *t, float sim, size_t at)
     }
 }
 
+/* Shingles of side a (*got: those of its paragraphs that count), given each
+ * paragraph's best matches on side b (at) and those of b's paragraphs (bt). */
+static uint64_t nd__side_got(const nd__align_side *a, const nd__top2 *at, const nd__align_side *b,
+                             const nd__top2 *bt, uint64_t *got)
+{
+    uint64_t total = 0;
+    *got = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        total += a->shingles[i];
+        if (!b->n) continue;
+        int mutual = bt[at[i].at].at == i;
+        if (nd__align_counts(at[i].best, at[i].second, mutual, a->shingles[i], b->shingles[at[i].at]))
+            *got += a->shingles[i];
+    }
+    return total;
+}
+
 double nd__align_containment(const nd__align_side *d, const nd__align_side *e, unsigned k,
                              unsigned bits)
 {
@@ -83,20 +100,8 @@ double nd__align_containment(const nd__align_side *d, const nd__align_side *e, u
             nd__top2_add(&et[j], sim, i);
         }
     }
-    for (size_t i = 0; i < d->n; i++) {
-        total_d += d->shingles[i];
-        int mutual = e->n && et[dt[i].at].at == i;
-        if (nd__align_counts(dt[i].best, dt[i].second, mutual, d->shingles[i],
-                             e->n ? e->shingles[dt[i].at] : 0))
-            got_d += d->shingles[i];
-    }
-    for (size_t j = 0; j < e->n; j++) {
-        total_e += e->shingles[j];
-        int mutual = d->n && dt[et[j].at].at == j;
-        if (nd__align_counts(et[j].best, et[j].second, mutual, e->shingles[j],
-                             d->n ? d->shingles[et[j].at] : 0))
-            got_e += e->shingles[j];
-    }
+    total_d = nd__side_got(d, dt, e, et, &got_d);
+    total_e = nd__side_got(e, et, d, dt, &got_e);
     if (!total_d || !total_e) return 0.0;
     double cd = (double)got_d / (double)total_d, ce = (double)got_e / (double)total_e;
     return cd > ce ? cd : ce;
