@@ -17,9 +17,8 @@
  * that shares one but is not yet a copy is then aligned: every counted
  * paragraph of d is compared with every one of e, and weak matches count
  * too when they are unique and mutual (nd__align_counts). Noise breaks
- * 5-word shingles (a changed word ends five of them on
- * either side), so an OCR'd or retyped copy keeps most words but few
- * shingles of each paragraph, and an index tuned to surface such pairs
+ * 5-word shingles (a changed word ends five of them on either side), so an
+ * OCR'd or retyped copy keeps most words but few shingles of each paragraph, and an index tuned to surface such pairs
  * would drown in candidates; the strong match anchors the pair first, as
  * text-reuse detection seeds an alignment, so two stories that merely use
  * the same phrases are never linked by weak matches alone.
@@ -87,7 +86,7 @@ double nd__align_containment(const nd__align_side *d, const nd__align_side *e, u
 {
     if (d->n > ND__ALIGN_SIDE || e->n > ND__ALIGN_SIDE) return -1.0;
     nd__top2 dt[ND__ALIGN_SIDE], et[ND__ALIGN_SIDE]; /* 2 KiB each */
-    uint64_t total_d = 0, total_e = 0, got_d = 0, got_e = 0;
+    uint64_t got_d, got_e;
     memset(dt, 0, d->n * sizeof dt[0]);
     memset(et, 0, e->n * sizeof et[0]);
     for (size_t i = 0; i < d->n; i++) {
@@ -100,11 +99,18 @@ double nd__align_containment(const nd__align_side *d, const nd__align_side *e, u
             nd__top2_add(&et[j], sim, i);
         }
     }
-    total_d = nd__side_got(d, dt, e, et, &got_d);
-    total_e = nd__side_got(e, et, d, dt, &got_e);
+    uint64_t total_d = nd__side_got(d, dt, e, et, &got_d);
+    uint64_t total_e = nd__side_got(e, et, d, dt, &got_e);
     if (!total_d || !total_e) return 0.0;
     double cd = (double)got_d / (double)total_d, ce = (double)got_e / (double)total_e;
     return cd > ce ? cd : ce;
+}
+
+double nd__share_containment(const nd__pair_share *sh, uint64_t a, uint64_t b)
+{
+    double cd = (double)sh->d / (double)a, ce = (double)sh->e / (double)b;
+    double cont = cd > ce ? cd : ce;
+    return cont > 1.0 ? 1.0 : cont;
 }
 
 int nd__is_copy(const nd_params *p, uint64_t a, uint64_t b, double sim, double cont)

@@ -496,10 +496,8 @@ static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint
         uint32_t e = s->touched[i];
         uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
         if (!a || !b) continue;
-        double cd = (double)s->share[e].d / (double)a, ce = (double)s->share[e].e / (double)b;
-        double cont = cd > ce ? cd : ce;
+        double cont = nd__share_containment(&s->share[e], a, b);
         double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
-        if (cont > 1.0) cont = 1.0;
         if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share[e].d, sim, cont)
             && aligned_d < ND__MAX_ALIGN) {
             if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);

@@ -334,9 +334,10 @@ typedef struct nd__align_side {
  * too large to align). */
 void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles);
 
-/* The larger containment of a pair measured paragraph by paragraph: each
- * paragraph of either side that matches one of the other (strongly or
- * weakly) counts. -1 when a side is over ND__ALIGN_SIDE. */
+/* The larger containment of a pair measured paragraph by paragraph: a
+ * paragraph counts when its best match on the other side is strong, or weak
+ * with no second candidate and the two each other's best (copies.c). -1
+ * when a side is over ND__ALIGN_SIDE. */
 double nd__align_containment(const nd__align_side *d, const nd__align_side *e, unsigned k,
                              unsigned bits);
 
@@ -361,6 +362,10 @@ static inline void nd__credit(nd__pair_share *sh, uint32_t g, uint64_t g_shingle
     }
     if (m_fresh) sh->e += m_shingles;
 }
+
+/* The larger of the pair's two containments through strong matches (a, b:
+ * content shingles of d and e, both non-zero), at most 1. */
+double nd__share_containment(const nd__pair_share *sh, uint64_t a, uint64_t b);
 
 /* Whether a pair that its strong matches do not make a copy is aligned:
  * it shares a strong match (strong_d: d's shingles in them) and its content

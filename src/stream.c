@@ -611,9 +611,8 @@ static void nd__sjudge(nd_stream *s, nd__sdoc *d, const nd__sdoc **join, const c
         nd__sdoc *e = &eg->docs[s->touch[i].doc & 0xFFFFFFFFu];
         uint64_t a = d->content, b = e->content;
         if (!a || !b) continue;
-        double cd = (double)s->touch[i].share.d / a, ce = (double)s->touch[i].share.e / b;
-        double cont = cd > ce ? cd : ce, sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
-        if (cont > 1.0) cont = 1.0;
+        double cont = nd__share_containment(&s->touch[i].share, a, b);
+        double sim = nd__ssim(s, dsig, eg->dsig + (size_t)(e - eg->docs) * s->k);
         if (!nd__is_copy(prm, a, b, sim, cont) && nd__align_worth(s->touch[i].share.d, sim, cont)
             && aligned_d < ND__MAX_ALIGN) {
             if (!aligned_d++) nd__salign_doc(s, cur, d, &s->side_d);
