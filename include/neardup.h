@@ -531,8 +531,8 @@ typedef struct nd_doc_info {
  *   5. boilerplate confirmed: candidate families in min_stories or more
  *      distinct stories of a site (pooled pages also take the verdicts
  *      their families have in sites); then 4 again with the confirmed set.
- * The corpus keeps per paragraph its span, signature (4 bytes per value), a
- * 32-bit key per band of the family and copy indexes, and its verdict; per
+ * The corpus keeps per paragraph its span, signature (2 bytes per value with
+ * sig_bits 32, see nd_corpus_set_exact; 4 otherwise) and its verdict; per
  * document its id, source and signature; never the text. bench/RESULTS.md
  * gives the measured bytes per paragraph.
  * One thread at a time (see nd_corpus_set_threads for finish). */
@@ -579,6 +579,17 @@ typedef struct nd_para_sig {
 ND_API int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char *source,
                                 size_t source_len, const nd_para_sig *paras, size_t count,
                                 const uint32_t *signature, size_t *out_index);
+
+/*! nd_corpus_set_exact() :
+ *  A collection whose ctx compares values on all 32 bits (sig_bits 32) keeps
+ *  each paragraph's values as 16-bit order-keeping codes: half the memory,
+ *  and a Jaccard estimate that differs from the values' only where two
+ *  different minima share a code (about 1 in 16,000 per value; see
+ *  bench/RESULTS.md). exact != 0 keeps the 32-bit values instead, which
+ *  nd_store_append_corpus() needs for a store of sig_bits 32. Collections of
+ *  sig_bits 8 or 16 always keep values. Call before the first add.
+ *  @return ND_OK, ND_E_INVALID, ND_E_STATE once a document was added. */
+ND_API int nd_corpus_set_exact(nd_corpus *c, int exact);
 
 /*! nd_corpus_set_threads() : nd_corpus_finish() may use up to `threads`
  *  threads (default 1: the caller's only), started and joined within the
@@ -837,7 +848,8 @@ ND_API int nd_store_append_doc(nd_store *s, const nd_doc *doc, const char *id, s
  *  content as a scan would, where nd_store_append_doc() can only store the
  *  signature of every paragraph but repeats (a document alone cannot tell its
  *  chrome). Not committed. @return as nd_store_append_doc(); ND_E_STATE for a
- *  collection not finished; ND_E_PARAM_MISMATCH for other parameters. */
+ *  collection not finished, or one of sig_bits 32 that kept codes (see
+ *  nd_corpus_set_exact); ND_E_PARAM_MISMATCH for other parameters. */
 ND_API int nd_store_append_corpus(nd_store *s, const nd_corpus *c, int64_t time);
 
 /*! nd_store_append_record() : like nd_store_append_doc() for a document

@@ -26,7 +26,7 @@
 #include <string.h>
 #include "internal.h"
 
-void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles)
+void nd__align_add(nd__align_side *s, const void *sig, uint32_t shingles)
 {
     if (s->n < ND__ALIGN_SIDE) {
         s->sig[s->n] = sig;
@@ -94,7 +94,8 @@ double nd__align_containment(const nd__align_side *d, const nd__align_side *e, u
             uint64_t lo = d->shingles[i], hi = e->shingles[j];
             if (lo > hi) { uint64_t t = lo; lo = hi; hi = t; }
             if (lo * 5 < hi) continue; /* Jaccard below 0.2 whatever they share */
-            float sim = (float)nd_signature_similarity_bits(d->sig[i], e->sig[j], k, bits);
+            float sim = (float)(bits == ND__CODES ? nd__code_similarity(d->sig[i], e->sig[j], k)
+                                : nd_signature_similarity_bits(d->sig[i], e->sig[j], k, bits));
             nd__top2_add(&dt[i], sim, j);
             nd__top2_add(&et[j], sim, i);
         }

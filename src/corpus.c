@@ -17,7 +17,7 @@ int nd_corpus_create(nd_corpus **out, const nd_ctx *ctx)
     c->ctx = ctx;
     c->al = &ctx->alloc;
     c->k = ctx->params.num_perm;
-    c->nkeys = nd__ctx_nkeys(ctx);
+    c->codes = ctx->params.sig_bits == 32;
     c->threads = 1;
     *out = c;
     return ND_OK;
@@ -29,10 +29,7 @@ void nd_corpus_free(nd_corpus *c)
     const nd_allocator *al = c->al;
     nd__free(al, c->docs);
     nd__free(al, c->paras);
-    for (size_t i = 0; i < c->nchunks; i++) {
-        nd__free(al, c->chunks[i].sig);
-        nd__free(al, c->chunks[i].key);
-    }
+    for (size_t i = 0; i < c->nchunks; i++) nd__free(al, c->chunks[i]);
     nd__free(al, c->chunks);
     nd__free(al, c->dsig);
     nd__free(al, c->wsig);
@@ -73,8 +70,24 @@ static int nd__source_index(nd_corpus *c, const char *src, size_t len, uint32_t 
     return ND_OK;
 }
 
-/* Stores paragraph g with its band keys (nd__ctx_keys), computed here while
- * its signature is in cache; repeats take part in no chain and get none. */
+/* A signature as the collection keeps it: codes or values (corpus.h). */
+static void nd__put_sig(nd_corpus *c, void *dst, const uint32_t *sig)
+{
+    if (!c->codes) {
+        memcpy(dst, sig, c->k * sizeof *sig);
+        return;
+    }
+    uint16_t *code = dst;
+    for (unsigned i = 0; i < c->k; i++) code[i] = nd__code16(sig[i]);
+}
+
+/* Where paragraph g's signature is written. */
+static void *nd__psig_at(nd_corpus *c, size_t g)
+{
+    return (char *)c->chunks[g >> ND__CHUNK_SHIFT] + (g & (ND__CHUNK - 1)) * nd__sig_size(c);
+}
+
+/* Stores paragraph g. */
 static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
 {
     nd__cpara *p = &c->paras[g];
@@ -89,29 +102,39 @@ static void nd__set_para(nd_corpus *c, size_t g, const nd_para_sig *in)
     p->shingles = in->shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)in->shingles;
     p->is_short = in->tokens < c->ctx->params.shingle_size;
     p->tokens = in->tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)in->tokens;
-    memcpy(nd__psig(c, g), in->signature, c->k * sizeof(uint32_t));
-    uint32_t *pk = nd__pkey(c, g);
-    if (in->kind == ND_KIND_REPEAT) memset(pk, 0, c->nkeys * sizeof *pk);
-    else nd__ctx_keys(c->ctx, in->signature, pk);
+    nd__put_sig(c, nd__psig_at(c, g), in->signature);
+}
+
+double nd__psim(const nd_corpus *c, size_t g, size_t r)
+{
+    if (c->codes) return nd__code_similarity(nd__psig(c, g), nd__psig(c, r), c->k);
+    return nd_signature_similarity_bits(nd__psig(c, g), nd__psig(c, r), c->k, c->ctx->params.sig_bits);
+}
+
+void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g)
+{
+    if (c->codes) nd__code_merge(dst, nd__psig(c, g), c->k);
+    else nd_signature_merge(dst, nd__psig(c, g), c->k);
+}
+
+const uint32_t *nd__pvalues(const nd_corpus *c, size_t g, uint32_t *tmp)
+{
+    if (!c->codes) return nd__psig(c, g);
+    const uint16_t *code = nd__psig(c, g);
+    for (unsigned i = 0; i < c->k; i++) tmp[i] = nd__code_widen(code[i]);
+    return tmp;
 }
 
 /* Resizes the first chunk to hold cap paragraphs (cap <= ND__CHUNK). */
 static int nd__resize_first(nd_corpus *c, size_t cap)
 {
-    uint32_t *sig = nd__alloc(c->al, cap * c->k * sizeof *sig);
-    uint32_t *key = nd__alloc(c->al, cap * c->nkeys * sizeof *key);
-    if (!sig || !key) {
-        nd__free(c->al, sig);
-        nd__free(c->al, key);
-        return ND_E_NOMEM;
-    }
+    void *sig = nd__alloc(c->al, cap * nd__sig_size(c));
+    if (!sig) return ND_E_NOMEM;
     if (c->nchunks) {
-        memcpy(sig, c->chunks[0].sig, c->npara * c->k * sizeof *sig);
-        memcpy(key, c->chunks[0].key, c->npara * c->nkeys * sizeof *key);
-        nd__free(c->al, c->chunks[0].sig);
-        nd__free(c->al, c->chunks[0].key);
+        memcpy(sig, c->chunks[0], c->npara * nd__sig_size(c));
+        nd__free(c->al, c->chunks[0]);
     }
-    c->chunks[0] = (nd__chunk){ sig, key };
+    c->chunks[0] = sig;
     c->nchunks = 1;
     c->para_room = cap;
     return ND_OK;
@@ -130,15 +153,9 @@ static int nd__reserve_chunks(nd_corpus *c, size_t need)
         if ((rc = nd__resize_first(c, cap)) != ND_OK) return rc;
     }
     while (c->para_room < need) {
-        nd__chunk *ch = &c->chunks[c->nchunks];
-        ch->sig = nd__alloc(c->al, ND__CHUNK * c->k * sizeof *ch->sig);
-        ch->key = nd__alloc(c->al, ND__CHUNK * c->nkeys * sizeof *ch->key);
-        if (!ch->sig || !ch->key) {
-            nd__free(c->al, ch->sig);
-            nd__free(c->al, ch->key);
-            return ND_E_NOMEM;
-        }
-        c->nchunks++;
+        void *sig = nd__alloc(c->al, ND__CHUNK * nd__sig_size(c));
+        if (!sig) return ND_E_NOMEM;
+        c->chunks[c->nchunks++] = sig;
         c->para_room += ND__CHUNK;
     }
     return ND_OK;
@@ -227,10 +244,22 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
     for (size_t i = 0; i < count; i++)
         nd__set_para(c, c->npara + i, &paras[i]);
     if (signature) {
-        memcpy(c->fsig + c->nfsig * c->k, signature, c->k * sizeof *c->fsig);
+        uint32_t *fs = c->fsig + c->nfsig * c->k;
+        if (c->codes) /* widened codes, as merged from codes (nd__pmerge) */
+            for (unsigned i = 0; i < c->k; i++) fs[i] = nd__code_widen(nd__code16(signature[i]));
+        else
+            memcpy(fs, signature, c->k * sizeof *c->fsig);
         c->docs[c->ndocs].fixed_sig = c->nfsig++;
     }
     nd__commit(c, out_index);
+    return ND_OK;
+}
+
+int nd_corpus_set_exact(nd_corpus *c, int exact)
+{
+    if (!c) return ND_E_INVALID;
+    if (c->ndocs || c->nchunks) return ND_E_STATE;
+    c->codes = !exact && c->ctx->params.sig_bits == 32;
     return ND_OK;
 }
 

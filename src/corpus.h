@@ -29,18 +29,21 @@ typedef struct nd__cdoc {
 } nd__cdoc;
 
 /*
- * Paragraph signatures (k values) and band keys (nkeys, see nd__ctx_keys)
- * are kept in chunks of ND__CHUNK paragraphs, so that a growing collection
- * never copies them nor needs twice their memory while it grows (they are
- * most of its size: see bench/RESULTS.md for bytes per paragraph). Only the first
- * chunk grows, by doubling, up to ND__CHUNK: small collections stay small.
+ * Paragraph signatures are kept in chunks of ND__CHUNK paragraphs, so that
+ * a growing collection never copies them nor needs twice their memory while
+ * it grows (they are most of its size: see bench/RESULTS.md for bytes per
+ * paragraph). Only the first chunk grows, by doubling, up to ND__CHUNK:
+ * small collections stay small.
+ *
+ * A collection that compares values on all 32 bits keeps each as its 16-bit
+ * code (nd__code16 in internal.h: order kept, so merges stay exact), unless
+ * it was told to keep values for a store (nd_corpus_set_exact); one that
+ * compares fewer bits keeps the values, which a store's records need and
+ * whose merges the low bits alone would not allow. Band keys are computed
+ * from the kept signatures when chains are built, never kept.
  */
 #define ND__CHUNK_SHIFT 13u
 #define ND__CHUNK ((size_t)1 << ND__CHUNK_SHIFT)
-
-typedef struct nd__chunk {
-    uint32_t *sig, *key;
-} nd__chunk;
 
 struct nd_corpus {
     const nd_ctx *ctx;
@@ -50,10 +53,10 @@ struct nd_corpus {
     size_t ndocs, doc_cap;
     nd__cpara *paras;
     size_t npara, para_cap;
-    nd__chunk *chunks;       /* paragraph signatures and band keys */
+    void **chunks;           /* paragraph signatures: values or codes */
     size_t nchunks, chunks_cap;
     size_t para_room;        /* paragraphs the chunks hold */
-    unsigned nkeys;
+    int codes;               /* signatures are 16-bit codes, not values (nd_corpus_set_exact) */
     uint32_t *dsig;          /* ndocs * k, content signatures */
     uint32_t *wsig;          /* ndocs * k, whole-page signatures (repeats left out) */
     uint32_t *fsig;          /* signatures given to nd_corpus_add_signed */
@@ -74,14 +77,33 @@ struct nd_corpus {
     int finished;
 };
 
-static inline uint32_t *nd__psig(const nd_corpus *c, size_t g)
+static inline size_t nd__sig_size(const nd_corpus *c)
 {
-    return c->chunks[g >> ND__CHUNK_SHIFT].sig + (g & (ND__CHUNK - 1)) * c->k;
+    return c->k * (c->codes ? sizeof(uint16_t) : sizeof(uint32_t));
 }
 
-static inline uint32_t *nd__pkey(const nd_corpus *c, size_t g)
+/* Signature of paragraph g: k codes or k values (c->codes). Read it through
+ * the functions below, which know which. */
+static inline const void *nd__psig(const nd_corpus *c, size_t g)
 {
-    return c->chunks[g >> ND__CHUNK_SHIFT].key + (g & (ND__CHUNK - 1)) * c->nkeys;
+    return (const char *)c->chunks[g >> ND__CHUNK_SHIFT] + (g & (ND__CHUNK - 1)) * nd__sig_size(c);
+}
+
+/* Jaccard estimate of the signatures of paragraphs g and r. */
+double nd__psim(const nd_corpus *c, size_t g, size_t r);
+
+/* dst (k values, or widened codes) becomes its merge with paragraph g's
+ * signature. */
+void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g);
+
+/* Paragraph g's signature as k 32-bit values (widened codes), in tmp when
+ * it must be converted. */
+const uint32_t *nd__pvalues(const nd_corpus *c, size_t g, uint32_t *tmp);
+
+/* How nd__align_containment compares this collection's signatures. */
+static inline unsigned nd__align_bits(const nd_corpus *c)
+{
+    return c->codes ? ND__CODES : c->ctx->params.sig_bits;
 }
 
 /* Near-identical pages (detect.c): the share of shingles at which two whole

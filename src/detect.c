@@ -79,20 +79,33 @@ static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
     memset(ch, 0, sizeof *ch);
 }
 
+/* Band keys of paragraphs, computed from the kept signatures when the
+ * chains ask for them (the collection keeps no keys: corpus.h). */
 typedef struct nd__key_rows {
     const nd_corpus *c;
-    unsigned key0;          /* first band key of the chains */
+    unsigned rows;
 } nd__key_rows;
 
-static const uint32_t *nd__key_row(const void *arg, uint32_t g)
+static void nd__key_row(const void *arg, uint32_t g, unsigned first, unsigned n, uint32_t *out)
 {
     const nd__key_rows *r = arg;
-    return nd__pkey(r->c, g) + r->key0;
+    const nd_corpus *c = r->c;
+    uint32_t tmp[ND_MAX_NUM_PERM];
+    const uint32_t *sig;
+    if (c->codes) { /* only the values of these bands */
+        const uint16_t *code = nd__psig(c, g);
+        for (size_t i = (size_t)first * r->rows; i < (size_t)(first + n) * r->rows; i++)
+            tmp[i] = nd__code_widen(code[i]);
+        sig = tmp;
+    } else {
+        sig = nd__psig(c, g);
+    }
+    c->ctx->keys_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), sig, out);
 }
 
-/* Chains over the paragraphs for which keep(g) holds, on their stored keys
- * from key0 (see nd__ctx_keys), salted per scope. */
-static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigned bands,
+/* Chains over the paragraphs for which keep(g) holds, on their keys of
+ * `bands` bands of `rows` values (see nd__ctx_keys), salted per scope. */
+static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows,
                             int salted, int (*keep)(const nd_corpus *, const void *, size_t),
                             const void *arg)
 {
@@ -117,9 +130,8 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned key0, unsigne
         ch->prev = nd__alloc(c->al, (ch->n ? ch->n : 1) * bands * sizeof *ch->prev);
         rc = ch->prev ? ND_OK : ND_E_NOMEM;
     }
-    nd__key_rows rows = { c, key0 };
-    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &rows, bands, ch->items, salts, ch->n, ch->prev,
-                                c->threads);
+    nd__key_rows kr = { c, rows };
+    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &kr, bands, ch->items, salts, ch->n, ch->prev, c->threads);
     nd__free(c->al, salts);
     return rc;
 }
@@ -134,7 +146,6 @@ static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
  * or g itself. */
 static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
 {
-    const uint32_t *sig = nd__psig(c, g);
     const double t = c->ctx->params.repeat_threshold;
     const uint32_t at = ch->pos[g];
     uint32_t best = g, verified = 0;
@@ -148,7 +159,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
             f->stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
             if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
-            double sv = nd__sim(c, sig, nd__psig(c, r));
+            double sv = nd__psim(c, g, r);
             if (sv >= t && sv > best_sim) {
                 best_sim = sv;
                 best = r;
@@ -161,7 +172,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
 static int nd__build_families(nd_corpus *c, nd__families *f)
 {
     nd__chains ch;
-    int rc = nd__chains_build(c, &ch, 0, c->ctx->para_bands, 1, nd__family_member, NULL);
+    int rc = nd__chains_build(c, &ch, c->ctx->para_bands, c->ctx->para_rows, 1, nd__family_member, NULL);
     for (uint32_t g = 0; g < c->npara && !rc; g++) {
         const nd__cpara *p = &c->paras[g];
         if (p->kind == ND_KIND_REPEAT) { /* its root, earlier in the document, counted it */
@@ -365,7 +376,7 @@ static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
             if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
                 continue;
             any = 1;
-            nd_signature_merge(sig, nd__psig(c, g), c->k);
+            nd__pmerge(c, sig, g);
             if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
         }
     }
@@ -423,7 +434,7 @@ static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
 
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
-    *sim = nd__sim(c, nd__psig(c, g), nd__psig(c, r));
+    *sim = nd__psim(c, g, r);
     return nd__para_match_kind(*sim, c->paras[g].shingles, c->paras[r].shingles) == ND__MATCH_STRONG;
 }
 
@@ -502,7 +513,7 @@ static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint
             && aligned_d < ND__MAX_ALIGN) {
             if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);
             nd__align_doc(c, f, e, &s->side_e);
-            double full = nd__align_containment(&s->side_d, &s->side_e, c->k, p->sig_bits);
+            double full = nd__align_containment(&s->side_d, &s->side_e, c->k, nd__align_bits(c));
             if (full > cont) cont = full;
         }
         if (!nd__is_copy(p, a, b, sim, cont)) continue;
@@ -605,7 +616,7 @@ static void nd__sign_page(nd_corpus *c, const nd__families *f, size_t d)
         return;
     }
     for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
-        if (c->paras[g].kind != ND_KIND_REPEAT) nd_signature_merge(sig, nd__psig(c, g), c->k);
+        if (c->paras[g].kind != ND_KIND_REPEAT) nd__pmerge(c, sig, g);
 }
 
 /* Chains over the documents' page signatures (items are document indexes). */
@@ -622,7 +633,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
     if (!keys) return ND_E_NOMEM;
     for (size_t d = 0; d < c->ndocs; d++) {
         ch->items[d] = (uint32_t)d;
-        c->ctx->keys_fn(bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
+        c->ctx->keys_fn(0, bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
     }
     nd__flat_rows flat = { keys, bands };
     int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev, c->threads);
@@ -699,7 +710,7 @@ static void nd__label(nd_corpus *c, const nd__families *f)
         uint32_t r = c->fam[g];
         if (f->bp[g]) {
             p->kind = ND_KIND_BOILERPLATE;
-            p->sim = (float)nd__sim(c, nd__psig(c, g), nd__psig(c, r));
+            p->sim = (float)nd__psim(c, g, r);
             doc->boilerplate++;
         } else if (p->kind == ND_KIND_REPEAT) {
             doc->repeats++;
@@ -752,7 +763,7 @@ int nd_corpus_finish(nd_corpus *c)
         unsigned bands, rows;
         nd__sign_all(c, &f, nd__sign_page);
         nd__lsh_for_recall(ND__SAME_PAGE, c->k, ND__SAME_PAGE_MISS, &bands, &rows);
-        rc = nd__chains_build(c, &copies, c->ctx->para_bands, c->ctx->doc_bands, 0, nd__copy_candidate, NULL);
+        rc = nd__chains_build(c, &copies, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_candidate, NULL);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }
     if (!rc) rc = nd__stories(c, &f, &copies, &pages);

@@ -142,8 +142,9 @@ void nd__lsh_optimal_rows(double t, unsigned k, double w_fp, double w_fn, unsign
  * similarity t with probability at most `miss`. */
 void nd__lsh_for_recall(double t, unsigned k, double miss, unsigned *bands, unsigned *rows);
 
-typedef void (*nd__keys_fn)(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig,
-                            uint32_t *out);
+/* The keys of bands first .. first+bands-1 of sig (see nd__lsh_keys). */
+typedef void (*nd__keys_fn)(unsigned first, unsigned bands, unsigned rows, uint32_t mask,
+                            const uint32_t *sig, uint32_t *out);
 
 typedef struct nd__lsh_slot {
     uint32_t key;        /* 32-bit band key, 0 = empty */
@@ -192,16 +193,18 @@ void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *
 nd__keys_fn nd__lsh_pick_keys(int portable);
 
 /* Batch banding for a whole collection, without a shared hash table: item
- * i's key of band b is row(arg, items[i])[b] xor salts[i] (salts may be
- * NULL); prev[i * bands + b] receives the largest j < i with the same key,
- * or ND__LSH_END. Each band's links are built band-major, one band at a
- * time, then stored item-major, so that an item's first links (what a
- * lookup reads) share a cache line. Keys are 32-bit: a collision only adds
- * a candidate, which callers verify. Groups of bands are built on up to
- * `threads` threads (nd__run_tasks), each costing 4 bytes per item and band
- * of its group (16, or 8 with threads) plus a table of 12 to 24 bytes per
- * item while it runs; row must then be safe to call from several threads. */
-typedef const uint32_t *(*nd__row_fn)(const void *arg, uint32_t item);
+ * i's keys of bands first .. first+n-1 are what row(arg, items[i], first, n,
+ * out) writes to out, each xor salts[i] (salts may be NULL); prev[i * bands
+ * + b] receives the largest j < i with the same key, or ND__LSH_END. Bands
+ * are taken in groups of ND__CHAIN_GROUP: a group's keys are asked for,
+ * chained band-major one band at a time, then stored item-major, so that an
+ * item's first links (what a lookup reads) share a cache line. Keys are
+ * 32-bit: a collision only adds a candidate, which callers verify. Groups
+ * are built on up to `threads` threads (nd__run_tasks), each costing 4 bytes
+ * per item and band of the group plus a table of 12 to 24 bytes per item
+ * while it runs; row must then be safe to call from several threads. Keys
+ * are asked for group by group so that callers need not keep them. */
+typedef void (*nd__row_fn)(const void *arg, uint32_t item, unsigned first, unsigned n, uint32_t *out);
 int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
                   const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev,
                   unsigned threads);
@@ -211,7 +214,7 @@ typedef struct nd__flat_rows {
     const uint32_t *keys;
     size_t stride;
 } nd__flat_rows;
-const uint32_t *nd__flat_row(const void *arg, uint32_t item);
+void nd__flat_row(const void *arg, uint32_t item, unsigned first, unsigned n, uint32_t *out);
 
 /* ---- thread.c ---- */
 typedef void (*nd__task_fn)(void *arg, size_t task);
@@ -278,6 +281,52 @@ static inline uint64_t nd__mix64(uint64_t x)
 
 #define ND__SIG_EMPTY UINT32_MAX /* a signature value with no shingle behind it */
 
+/*
+ * 16-bit codes of MinHash values, which a collection keeps instead of the
+ * values when it compares them on all 32 bits (corpus.h): half the memory of
+ * its largest part. A code is a small float (4-bit exponent, 12-bit
+ * mantissa) of the value, so it keeps the values' order: the code of the
+ * minimum of two values is the minimum of their codes, and document
+ * signatures are still merged from paragraph signatures exactly. The low
+ * bits of a value, which b-bit MinHash keeps (Li and König, 2010), would not
+ * keep the order. Two different minima get one code with probability about
+ * 2^-14 (values within 2^-12 of each other, each the minimum of a few dozen
+ * uniform hashes), against 2^-16 for 16 low bits: estimates of Jaccard
+ * gain at most 0.0001 on average, below one value in K = 128.
+ */
+#define ND__CODE_EMPTY 0xFFFFu
+
+static inline uint16_t nd__code16(uint32_t v)
+{
+    if (v == ND__SIG_EMPTY) return ND__CODE_EMPTY;
+    if (v < (1u << 17)) return (uint16_t)(v >> 5); /* codes 0 .. 4095, 1 in 2^15 values per paragraph */
+#if defined(__GNUC__)
+    unsigned e = (unsigned)(31 - __builtin_clz(v)) - 12; /* 5 .. 19 */
+#else
+    unsigned e = 5;
+    while (v >> (e + 12) > 1) e++;
+#endif
+    uint32_t code = ((e - 4) << 12) | ((v >> e) & 0xFFFu);
+    return (uint16_t)(code < ND__CODE_EMPTY ? code : ND__CODE_EMPTY - 1);
+}
+
+/* A code as a value that sorts as the code does (empty stays empty). */
+static inline uint32_t nd__code_widen(uint16_t code)
+{
+    return code == ND__CODE_EMPTY ? ND__SIG_EMPTY : code;
+}
+
+/* Share of equal non-empty codes of two k-code signatures (the Jaccard
+ * estimate, as nd_signature_similarity for values). */
+double nd__code_similarity(const uint16_t *a, const uint16_t *b, size_t k);
+
+/* dst (widened codes) becomes its merge with the codes src. */
+void nd__code_merge(uint32_t *dst, const uint16_t *src, size_t k);
+
+/* How nd__align_containment compares signatures: bits of values (8, 16, 32)
+ * or ND__CODES for 16-bit codes. */
+#define ND__CODES 0u
+
 /* Share of the smaller of two sets (a, b elements) inside the other, from
  * their Jaccard estimate j: |A n B| = j (|A| + |B|) / (1 + j). */
 static inline double nd__containment(double j, uint64_t a, uint64_t b)
@@ -325,19 +374,20 @@ static inline int nd__para_match_kind(double j, uint64_t sa, uint64_t sb)
  * pairs whose sides hold more are not aligned. */
 #define ND__ALIGN_SIDE 256
 typedef struct nd__align_side {
-    const uint32_t *sig[ND__ALIGN_SIDE];
+    const void *sig[ND__ALIGN_SIDE];   /* values or codes: see nd__align_containment */
     uint32_t shingles[ND__ALIGN_SIDE];
     size_t n;          /* paragraphs added (counting beyond ND__ALIGN_SIDE) */
 } nd__align_side;
 
 /* Appends a counted paragraph (one past ND__ALIGN_SIDE marks the side as
  * too large to align). */
-void nd__align_add(nd__align_side *s, const uint32_t *sig, uint32_t shingles);
+void nd__align_add(nd__align_side *s, const void *sig, uint32_t shingles);
 
 /* The larger containment of a pair measured paragraph by paragraph: a
  * paragraph counts when its best match on the other side is strong, or weak
  * with no second candidate and the two each other's best (copies.c). -1
- * when a side is over ND__ALIGN_SIDE. */
+ * when a side is over ND__ALIGN_SIDE. bits: of the sides' values, or
+ * ND__CODES when they are 16-bit codes. */
 double nd__align_containment(const nd__align_side *d, const nd__align_side *e, unsigned k,
                              unsigned bits);
 

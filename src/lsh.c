@@ -378,13 +378,14 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
  * the instruction set has them. Compiled for AVX2 and plain targets; the
  * context picks one (tests/test_lsh.c checks they agree). */
 #define ND__KEYS_KERNEL(name, attr)                                                        \
-    attr static void name(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, \
-                          uint32_t *out)                                                   \
+    attr static void name(unsigned first, unsigned bands, unsigned rows, uint32_t mask,     \
+                          const uint32_t *sig, uint32_t *out)                              \
     {                                                                                      \
         uint64_t h[ND_MAX_NUM_PERM];                                                       \
         const uint64_t m = mask | (uint64_t)mask << 32;                                    \
         unsigned r = 0;                                                                    \
-        for (unsigned b = 0; b < bands; b++) h[b] = (b + 1) * 0x9e3779b97f4a7c15ull;       \
+        sig += (size_t)first * rows;                                                       \
+        for (unsigned b = 0; b < bands; b++) h[b] = (first + b + 1) * 0x9e3779b97f4a7c15ull; \
         for (; r + 2 <= rows; r += 2)                                                      \
             for (unsigned b = 0; b < bands; b++) {                                         \
                 const uint32_t *v = sig + (size_t)b * rows + r;                            \
@@ -403,7 +404,7 @@ ND__KEYS_KERNEL(nd__keys_avx2, __attribute__((target("avx2"))))
 
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out)
 {
-    nd__keys_portable(bands, rows, mask, sig, out);
+    nd__keys_portable(0, bands, rows, mask, sig, out);
 }
 
 nd__keys_fn nd__lsh_pick_keys(int portable)
@@ -419,8 +420,8 @@ nd__keys_fn nd__lsh_pick_keys(int portable)
 void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)
 {
     uint32_t mask = nd__ctx_key_mask(ctx);
-    ctx->keys_fn(ctx->para_bands, ctx->para_rows, mask, sig, out);
-    ctx->keys_fn(ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
+    ctx->keys_fn(0, ctx->para_bands, ctx->para_rows, mask, sig, out);
+    ctx->keys_fn(0, ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
 }
 
 /* Keys are uniform 32-bit hashes (xor a salt), so their low bits pick the
@@ -437,7 +438,7 @@ void nd__lsh_prepare(nd__lsh *l, const uint32_t *sig, uint64_t salt)
     /* 32-bit keys (the vectorised kernel's), so that a slot takes 8 bytes:
      * two keys collide once in 2^32, which only adds a candidate */
     const uint32_t salt32 = (uint32_t)(salt ^ salt >> 32);
-    l->keys_fn(l->bands, l->rows, l->mask, sig, l->cur);
+    l->keys_fn(0, l->bands, l->rows, l->mask, sig, l->cur);
     for (unsigned band = 0; band < l->bands; band++) {
         uint32_t key = l->cur[band] ^ salt32;
         l->cur[band] = key ? key : 1;
@@ -514,7 +515,7 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
  */
 #define ND__CHAIN_AHEAD 16u
 /* Bands gathered per pass over the items' keys (16 keys: one cache line). */
-#define ND__CHAIN_GROUP 16u
+#define ND__CHAIN_GROUP 8u
 
 /* One band: keys[i] for positions 0..n-1 into row (n links; row may be
  * keys, each key being read before its link is written over it). tab has
@@ -559,9 +560,10 @@ static void nd__chain_group(void *arg, size_t t)
     uint32_t *gather = nd__alloc(job->al, (n ? n : 1) * nb * sizeof *gather);
     uint64_t *tab = nd__alloc(job->al, tsize * sizeof *tab);
     int rc = (gather && tab) ? ND_OK : ND_E_NOMEM;
-    if (!rc) { /* band-major copies of this group's keys, read once per item */
+    if (!rc) { /* band-major copies of this group's keys, asked for once per item */
+        uint32_t k[ND__CHAIN_GROUP];
         for (size_t i = 0; i < n; i++) {
-            const uint32_t *k = job->row(job->arg, job->items[i]) + b0;
+            job->row(job->arg, job->items[i], b0, nb, k);
             uint32_t salt = job->salts ? job->salts[i] : 0;
             for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
         }
@@ -576,10 +578,10 @@ static void nd__chain_group(void *arg, size_t t)
     job->rc[t] = rc;
 }
 
-const uint32_t *nd__flat_row(const void *arg, uint32_t item)
+void nd__flat_row(const void *arg, uint32_t item, unsigned first, unsigned n, uint32_t *out)
 {
     const nd__flat_rows *r = arg;
-    return r->keys + (size_t)item * r->stride;
+    memcpy(out, r->keys + (size_t)item * r->stride + first, n * sizeof *out);
 }
 
 int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
@@ -589,9 +591,9 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
     if (bands > ND_MAX_NUM_PERM) return ND_E_INVALID; /* a band holds at least one value */
     if (!bands) return ND_OK;
-    /* with more threads, smaller groups: a collection's 16 family bands
-     * still make two tasks */
-    const unsigned group = threads > 1 ? ND__CHAIN_GROUP / 2 : ND__CHAIN_GROUP;
+    /* one group size for any thread count: 8 bands keep the band-major
+     * copy at 32 bytes per item, beside the collection's 256 */
+    const unsigned group = ND__CHAIN_GROUP;
     const size_t ntasks = (bands + group - 1) / group;
     int rcs[ND_MAX_NUM_PERM];
     nd__chain_job job = { al, row, arg, bands, group, items, salts, n, prev, rcs };

@@ -230,6 +230,22 @@ double nd_signature_similarity_bits(const uint32_t *a, const uint32_t *b, size_t
     return j < 0.0 ? 0.0 : j > 1.0 ? 1.0 : j;
 }
 
+double nd__code_similarity(const uint16_t *a, const uint16_t *b, size_t k)
+{
+    if (!k) return 0.0;
+    size_t eq = 0;
+    for (size_t i = 0; i < k; i++) eq += (a[i] == b[i]) & (a[i] != ND__CODE_EMPTY);
+    return (double)eq / (double)k;
+}
+
+void nd__code_merge(uint32_t *dst, const uint16_t *src, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        uint32_t v = nd__code_widen(src[i]);
+        dst[i] = v < dst[i] ? v : dst[i];
+    }
+}
+
 void nd_signature_merge(uint32_t *dst, const uint32_t *src, size_t k)
 {
     if (!dst || !src) return;

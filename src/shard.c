@@ -67,13 +67,13 @@ int nd_shard_doc_keys(const nd_ctx *ctx, const char *source, size_t source_len,
         if (!p->signature) return ND_E_INVALID;
         if (p->kind == ND_KIND_REPEAT) continue; /* in no chain */
         nd_signature_merge(page, p->signature, k);
-        ctx->keys_fn(b.fam, ctx->para_rows, mask, p->signature, keys);
+        ctx->keys_fn(0, b.fam, ctx->para_rows, mask, p->signature, keys);
         for (unsigned i = 0; i < b.fam; i++) out[n++] = nd__bucket(1, i, keys[i] ^ salt);
         if (p->tokens < ctx->params.shingle_size) continue; /* no full shingle: no copy chain */
-        ctx->keys_fn(b.copy, ctx->doc_rows, mask, p->signature, keys);
+        ctx->keys_fn(0, b.copy, ctx->doc_rows, mask, p->signature, keys);
         for (unsigned i = 0; i < b.copy; i++) out[n++] = nd__bucket(2, i, keys[i]);
     }
-    ctx->keys_fn(b.page, b.page_rows, mask, page, keys);
+    ctx->keys_fn(0, b.page, b.page_rows, mask, page, keys);
     for (unsigned i = 0; i < b.page; i++) out[n++] = nd__bucket(3, i, keys[i]);
     *out_count = n;
     return ND_OK;

@@ -39,7 +39,8 @@ static void nd__record_of(const nd_corpus *c, size_t d, int64_t time, nd_para_si
 int nd_store_append_corpus(nd_store *s, const nd_corpus *c, int64_t time)
 {
     if (!s || !c) return ND_E_INVALID;
-    if (!c->finished) return ND_E_STATE;
+    /* codes cannot become the values a store keeps (nd_corpus_set_exact) */
+    if (!c->finished || c->codes) return ND_E_STATE;
     int rc = nd__same_signing(s, c);
     size_t most = 1;
     for (size_t d = 0; d < c->ndocs; d++)

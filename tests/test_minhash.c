@@ -518,6 +518,70 @@ static void test_estimator_statistics_bbit(void **state)
     }
 }
 
+/* The 16-bit codes a collection keeps (nd__code16): they keep the values'
+ * order, so merging codes equals coding the merge; empty stays empty and
+ * only empty; and the estimate from codes is the values' one but for rare
+ * shared codes of different minima. */
+static void test_codes(void **state)
+{
+    (void)state;
+    static const uint32_t edges[] = { 0, 1, 31, 32, (1u << 17) - 1, 1u << 17, (1u << 17) + 1, 1u << 20,
+                                      0x7FFFFFFFu, 0x80000000u, 0xFFF7FFFFu, 0xFFF80000u, UINT32_MAX - 1 };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        assert_true(nd__code16(edges[i]) < ND__CODE_EMPTY);
+        if (i) assert_true(nd__code16(edges[i - 1]) <= nd__code16(edges[i]));
+    }
+    assert_int_equal(nd__code16(EMPTY), ND__CODE_EMPTY);
+    assert_int_equal(nd__code_widen(ND__CODE_EMPTY), EMPTY);
+    assert_int_equal(nd__code16(1u << 20), nd__code16((1u << 20) + 1)); /* 1 in 2^12 kept at 2^20 */
+    assert_true(nd__code16(1u << 20) < nd__code16((1u << 20) + (1u << 9)));
+    uint64_t rs = 99;
+    for (int n = 0; n < 200000; n++) {
+        uint32_t a = (uint32_t)rng_next(&rs) >> (rng_next(&rs) & 31), b = (uint32_t)rng_next(&rs);
+        uint32_t lo = a < b ? a : b;
+        uint16_t ca = nd__code16(a), cb = nd__code16(b);
+        assert_true(a > b ? ca >= cb : ca <= cb);
+        assert_int_equal(nd__code16(lo), ca < cb ? ca : cb);
+    }
+    const unsigned k = 128;
+    for (size_t sc = 0; sc < NSCHEMES; sc++) {
+        nd_ctx *ctx = ctx_scheme(k, ND_DEFAULT_SEED, schemes[sc]);
+        size_t differ = 0, pairs = 0;
+        double worst = 0.0;
+        for (size_t t = 0; t < 5; t++) {
+            const size_t inter = 40 * t, only = (200 - inter) / 2;
+            for (int p = 0; p < 400; p++, pairs++) {
+                uint64_t a[200], b[200];
+                uint32_t sa[128], sb[128], merged[128], from_codes[128];
+                uint16_t ca[128], cb[128];
+                make_pair(&rs, a, b, inter, only);
+                nd__minhash_sign(&ctx->mh, a, inter + only, sa);
+                nd__minhash_sign(&ctx->mh, b, inter + only, sb);
+                for (unsigned i = 0; i < k; i++) {
+                    ca[i] = nd__code16(sa[i]);
+                    cb[i] = nd__code16(sb[i]);
+                    from_codes[i] = nd__code_widen(ca[i]);
+                }
+                double d = nd__code_similarity(ca, cb, k) - nd_signature_similarity(sa, sb, k);
+                assert_true(d >= 0.0); /* equal values give equal codes */
+                differ += d > 0.0;
+                worst = d > worst ? d : worst;
+                memcpy(merged, sa, sizeof merged);
+                nd_signature_merge(merged, sb, k);
+                nd__code_merge(from_codes, cb, k);
+                for (unsigned i = 0; i < k; i++) assert_int_equal(from_codes[i], nd__code_widen(nd__code16(merged[i])));
+            }
+        }
+        if (getenv("ND_TEST_VERBOSE"))
+            print_message("scheme %u: codes raised %zu of %zu estimates, by at most %.4f\n", schemes[sc],
+                          differ, pairs, worst);
+        /* about 2^-14 per value: 128 values of 2000 pairs share a code ~16 times */
+        assert_true(differ < pairs / 20);
+        assert_true(worst <= 2.0 / k);
+        nd_ctx_free(ctx);
+    }
+}
+
 static void test_estimator_different_seeds(void **state)
 {
     (void)state;
@@ -558,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_estimator_statistics),
         cmocka_unit_test(test_estimator_statistics_bbit),
         cmocka_unit_test(test_estimator_different_seeds),
+        cmocka_unit_test(test_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

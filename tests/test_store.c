@@ -1622,6 +1622,50 @@ static void test_load_into_finds_copies_and_boilerplate(void **state)
     nd_ctx_free(ctx);
 }
 
+/* A collection comparing all 32 bits keeps codes, which a store of 32-bit
+ * values cannot take: appending it is refused until the collection is told
+ * to keep values (nd_corpus_set_exact, before its first add); what it stored
+ * then loads into a collection of codes and matches the same text. */
+static void test_append_corpus_needs_values(void **state)
+{
+    (void)state;
+    nd_ctx *ctx = make_ctx(128, 32);
+    nd_doc *doc;
+    nd_store *s;
+    nd_corpus *c;
+    const char *path = path_of("exact.store");
+    unlink(path);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    assert_int_equal(nd_doc_analyze(doc, story, strlen(story)), ND_OK);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_CREATE, ctx), ND_OK);
+    for (int exact = 0; exact < 2; exact++) {
+        assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+        if (exact) assert_int_equal(nd_corpus_set_exact(c, 1), ND_OK);
+        assert_int_equal(nd_corpus_add(c, doc, "wire", 4, "metro", 5, NULL), ND_OK);
+        assert_int_equal(nd_corpus_set_exact(c, 1), ND_E_STATE); /* too late */
+        assert_int_equal(nd_corpus_finish(c), ND_OK);
+        assert_int_equal(nd_store_append_corpus(s, c, 0), exact ? ND_OK : ND_E_STATE);
+        nd_corpus_free(c);
+    }
+    assert_int_equal(nd_store_commit(s), ND_OK);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, ctx), ND_OK);
+    assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+    assert_int_equal(nd_store_load_into(s, c), ND_OK);
+    assert_int_equal(nd_corpus_count(c), 1);
+    size_t idx;
+    assert_int_equal(nd_corpus_add(c, doc, "again", 5, "valley", 6, &idx), ND_OK);
+    assert_int_equal(nd_corpus_finish(c), ND_OK);
+    nd_doc_info info = ND_DOC_INFO_INIT;
+    assert_int_equal(nd_corpus_doc(c, idx, &info), ND_OK);
+    assert_int_equal(info.duplicate_of, 0);
+    assert_true(info.similarity == 1.0); /* the stored values, coded, equal the text's codes */
+    nd_corpus_free(c);
+    nd_store_close(s);
+    nd_doc_free(doc);
+    nd_ctx_free(ctx);
+}
+
 /* ---- allocation --------------------------------------------------------------------------------- */
 
 typedef struct counter {
@@ -2058,6 +2102,7 @@ int main(void)
         cmocka_unit_test(test_write_failure_cuts_back),
         cmocka_unit_test(test_concurrent_appenders),
         cmocka_unit_test(test_load_into_finds_copies_and_boilerplate),
+        cmocka_unit_test(test_append_corpus_needs_values),
         cmocka_unit_test(test_probe_gives_the_verdicts_of_loading_all),
         cmocka_unit_test(test_allocator_used_and_failures_survived),
         cmocka_unit_test(test_record_block_of_3_bytes),

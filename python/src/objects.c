@@ -236,6 +236,7 @@ static int ndpy_store_index_batch(ndpy_state *st, ndpy_store *s, ndpy_docs *docs
     nd_corpus *c = NULL;
     int rc = nd_doc_create(&doc, s->ctx);
     if (!rc) rc = nd_corpus_create(&c, s->ctx);
+    if (!rc) rc = nd_corpus_set_exact(c, 1); /* its values go to the store */
     if (rc) ndpy_raise(st, rc, NULL);
     size_t i;
     for (i = from; !rc && i < to; i++)

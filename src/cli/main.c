@@ -769,6 +769,16 @@ static long cli_process_stream(cli_run *r)
     return errors < 0 ? 1 : errors;
 }
 
+/* Gives the heap's free pages back before the collection's passes, which
+ * are the run's peak: the first pass's buffers (and, with threads, the
+ * workers' arenas) are free by then but still resident. */
+static void cli_release_memory(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 static long cli_process(cli_run *r)
 {
     const cli_opts *o = r->o;
@@ -786,6 +796,11 @@ static long cli_process(cli_run *r)
     }
     cli_inputs_on_progress(in, NULL, NULL); /* clean's second reading is not shown */
     cli_progress_end(&r->progress);
+    if (o->cmd != CMD_CLEAN) { /* read once: its buffers are not kept through finish */
+        cli_inputs_close(in);
+        in = NULL;
+    }
+    cli_release_memory();
     int rc = nd_corpus_finish(r->corpus);
     if (rc) {
         fprintf(stderr, "neardup: %s\n", nd_strerror(rc));

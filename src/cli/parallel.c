@@ -24,7 +24,7 @@
 #include "page.h"
 #include "parallel.h"
 
-#define CLI_BATCH_BYTES (8u << 20)
+#define CLI_BATCH_BYTES (2u << 20)
 #define CLI_BATCH_DOCS 4096u
 #define CLI_MAX_THREADS 256u
 

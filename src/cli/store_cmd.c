@@ -353,7 +353,9 @@ static int sc_index_flush(sc_index *x)
 static int sc_index_doc(const cli_doc *d, void *payload)
 {
     sc_index *x = payload;
-    int rc = x->batch ? ND_OK : nd_corpus_create(&x->batch, x->ctx);
+    int rc = ND_OK;
+    if (!x->batch && !(rc = nd_corpus_create(&x->batch, x->ctx)))
+        rc = nd_corpus_set_exact(x->batch, 1); /* its values go to the store */
     if (!rc) rc = cli_analyze(x->ctx, x->doc, &x->html, d->text, d->text_len, d->is_html, d->charset,
                               d->charset_len);
     if (!rc) rc = nd_corpus_add(x->batch, x->doc, d->id, d->id_len, d->source, d->source_len, NULL);
