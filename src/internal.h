@@ -196,7 +196,7 @@ nd__keys_fn nd__lsh_pick_keys(int portable);
  * i's keys of bands first .. first+n-1 are what row(arg, items[i], first, n,
  * out) writes to out, each xor salts[i] (salts may be NULL); prev[i * bands
  * + b] receives the largest j < i with the same key, or ND__LSH_END. Bands
- * are taken in groups of ND__CHAIN_GROUP: a group's keys are asked for,
+ * are taken in groups (8, or 4 with threads; lsh.c): a group's keys are asked for,
  * chained band-major one band at a time, then stored item-major, so that an
  * item's first links (what a lookup reads) share a cache line. Keys are
  * 32-bit: a collision only adds a candidate, which callers verify. Groups

@@ -591,9 +591,9 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
     if (bands > ND_MAX_NUM_PERM) return ND_E_INVALID; /* a band holds at least one value */
     if (!bands) return ND_OK;
-    /* one group size for any thread count: 8 bands keep the band-major
-     * copy at 32 bytes per item, beside the collection's 256 */
-    const unsigned group = ND__CHAIN_GROUP;
+    /* 8 bands keep the band-major copy at 32 bytes per item, beside the
+     * collection's 256; with threads, groups run at once and take 4 */
+    const unsigned group = threads > 1 ? ND__CHAIN_GROUP / 2 : ND__CHAIN_GROUP;
     const size_t ntasks = (bands + group - 1) / group;
     int rcs[ND_MAX_NUM_PERM];
     nd__chain_job job = { al, row, arg, bands, group, items, salts, n, prev, rcs };
