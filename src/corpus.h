@@ -33,7 +33,10 @@ typedef struct nd__cdoc {
  * a growing collection never copies them nor needs twice their memory while
  * it grows (they are most of its size: see bench/RESULTS.md for bytes per
  * paragraph). Only the first chunk grows, by doubling, up to ND__CHUNK:
- * small collections stay small.
+ * small collections stay small. A chunk of codes is 8 MB, large enough for
+ * the default allocator to advise huge pages on (alloc.c): the first touches
+ * of the collection cost a tenth less CPU on the news corpus than with 2 MB
+ * chunks (bench/RESULTS.md).
  *
  * A collection that compares values on all 32 bits keeps each as its 16-bit
  * code (nd__code16 in internal.h: order kept, so merges stay exact), unless
@@ -42,7 +45,7 @@ typedef struct nd__cdoc {
  * whose merges the low bits alone would not allow. Band keys are computed
  * from the kept signatures when chains are built, never kept.
  */
-#define ND__CHUNK_SHIFT 13u
+#define ND__CHUNK_SHIFT 15u
 #define ND__CHUNK ((size_t)1 << ND__CHUNK_SHIFT)
 
 struct nd_corpus {

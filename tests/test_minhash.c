@@ -562,6 +562,13 @@ static void test_codes(void **state)
                     cb[i] = nd__code16(sb[i]);
                     from_codes[i] = nd__code_widen(ca[i]);
                 }
+                size_t same = 0;
+                for (unsigned i = 0; i < k; i++) same += ca[i] == cb[i] && ca[i] != ND__CODE_EMPTY;
+                assert_true(nd__code_similarity(ca, cb, k) == (double)same / k);
+                unsigned kt = 8 * t + 3 + (unsigned)p % 5; /* shorter, with a tail past the blocks of 8 */
+                same = 0;
+                for (unsigned i = 0; i < kt; i++) same += ca[i] == cb[i] && ca[i] != ND__CODE_EMPTY;
+                assert_true(nd__code_similarity(ca, cb, kt) == (double)same / kt);
                 double d = nd__code_similarity(ca, cb, k) - nd_signature_similarity(sa, sb, k);
                 assert_true(d >= 0.0); /* equal values give equal codes */
                 differ += d > 0.0;
