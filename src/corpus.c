@@ -77,8 +77,7 @@ static void nd__put_sig(nd_corpus *c, void *dst, const uint32_t *sig)
         memcpy(dst, sig, c->k * sizeof *sig);
         return;
     }
-    uint16_t *code = dst;
-    for (unsigned i = 0; i < c->k; i++) code[i] = nd__code16(sig[i]);
+    nd__codes_of(dst, sig, c->k);
 }
 
 /* Where paragraph g's signature is written. */

@@ -90,17 +90,8 @@ static void nd__key_row(const void *arg, uint32_t g, unsigned first, unsigned n,
 {
     const nd__key_rows *r = arg;
     const nd_corpus *c = r->c;
-    uint32_t tmp[ND_MAX_NUM_PERM];
-    const uint32_t *sig;
-    if (c->codes) { /* only the values of these bands */
-        const uint16_t *code = nd__psig(c, g);
-        for (size_t i = (size_t)first * r->rows; i < (size_t)(first + n) * r->rows; i++)
-            tmp[i] = nd__code_widen(code[i]);
-        sig = tmp;
-    } else {
-        sig = nd__psig(c, g);
-    }
-    c->ctx->keys_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), sig, out);
+    if (c->codes) c->ctx->keys16_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
+    else c->ctx->keys_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
 }
 
 /* Chains over the paragraphs for which keep(g) holds, on their keys of

@@ -191,6 +191,11 @@ void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *
 /* The fastest nd__lsh_keys kernel this CPU runs (the portable one when
  * asked): all give the same keys. */
 nd__keys_fn nd__lsh_pick_keys(int portable);
+/* Keys of 16-bit codes (nd__code16): those of the values nd__code_widen
+ * gives them. */
+typedef void (*nd__keys16_fn)(unsigned first, unsigned bands, unsigned rows, uint32_t mask,
+                              const uint16_t *sig, uint32_t *out);
+nd__keys16_fn nd__lsh_pick_keys16(int portable);
 
 /* Batch banding for a whole collection, without a shared hash table: item
  * i's keys of bands first .. first+n-1 are what row(arg, items[i], first, n,
@@ -230,6 +235,7 @@ struct nd_ctx {
     nd__minhash mh;
     unsigned repeat_bands, repeat_rows;
     nd__keys_fn keys_fn;     /* nd__lsh_pick_keys() */
+    nd__keys16_fn keys16_fn; /* nd__lsh_pick_keys16() */
     unsigned para_bands, para_rows;
     unsigned doc_bands, doc_rows;
 };
@@ -315,6 +321,9 @@ static inline uint32_t nd__code_widen(uint16_t code)
 {
     return code == ND__CODE_EMPTY ? ND__SIG_EMPTY : code;
 }
+
+/* dst[i] = nd__code16(src[i]) for i < k, vectorised where it can be. */
+void nd__codes_of(uint16_t *dst, const uint32_t *src, size_t k);
 
 /* Share of equal non-empty codes of two k-code signatures (the Jaccard
  * estimate, as nd_signature_similarity for values). */

@@ -377,9 +377,9 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
  * bands innermost so that it vectorises, 64-bit multiplies included, where
  * the instruction set has them. Compiled for AVX2 and plain targets; the
  * context picks one (tests/test_lsh.c checks they agree). */
-#define ND__KEYS_KERNEL(name, attr)                                                        \
+#define ND__KEYS_KERNEL(name, attr, T, LOAD)                                               \
     attr static void name(unsigned first, unsigned bands, unsigned rows, uint32_t mask,     \
-                          const uint32_t *sig, uint32_t *out)                              \
+                          const T *sig, uint32_t *out)                                     \
     {                                                                                      \
         uint64_t h[ND_MAX_NUM_PERM];                                                       \
         const uint64_t m = mask | (uint64_t)mask << 32;                                    \
@@ -388,18 +388,25 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
         for (unsigned b = 0; b < bands; b++) h[b] = (first + b + 1) * 0x9e3779b97f4a7c15ull; \
         for (; r + 2 <= rows; r += 2)                                                      \
             for (unsigned b = 0; b < bands; b++) {                                         \
-                const uint32_t *v = sig + (size_t)b * rows + r;                            \
-                h[b] = nd__mix64(h[b] ^ (((uint64_t)v[0] | (uint64_t)v[1] << 32) & m));    \
+                const T *v = sig + (size_t)b * rows + r;                                   \
+                h[b] = nd__mix64(h[b] ^ (((uint64_t)LOAD(v[0]) | (uint64_t)LOAD(v[1]) << 32) & m)); \
             }                                                                              \
         if (r < rows)                                                                      \
             for (unsigned b = 0; b < bands; b++)                                           \
-                h[b] = nd__mix64(h[b] ^ (sig[(size_t)b * rows + r] & mask));               \
+                h[b] = nd__mix64(h[b] ^ (LOAD(sig[(size_t)b * rows + r]) & mask));         \
         for (unsigned b = 0; b < bands; b++) out[b] = (uint32_t)(h[b] >> 32);              \
     }
 
-ND__KEYS_KERNEL(nd__keys_portable, )
+/* Values as they are, and 16-bit codes as the values nd__code_widen gives:
+ * a collection of codes gets the keys of its widened codes without
+ * widening them first. */
+#define ND__VALUE(x) (x)
+#define ND__WIDEN(x) nd__code_widen(x)
+ND__KEYS_KERNEL(nd__keys_portable, , uint32_t, ND__VALUE)
+ND__KEYS_KERNEL(nd__keys16_portable, , uint16_t, ND__WIDEN)
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-ND__KEYS_KERNEL(nd__keys_avx2, __attribute__((target("avx2"))))
+ND__KEYS_KERNEL(nd__keys_avx2, __attribute__((target("avx2"))), uint32_t, ND__VALUE)
+ND__KEYS_KERNEL(nd__keys16_avx2, __attribute__((target("avx2"))), uint16_t, ND__WIDEN)
 #endif
 
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out)
@@ -415,6 +422,16 @@ nd__keys_fn nd__lsh_pick_keys(int portable)
 #endif
     (void)portable;
     return nd__keys_portable;
+}
+
+nd__keys16_fn nd__lsh_pick_keys16(int portable)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!portable && __builtin_cpu_supports("avx2")) return nd__keys16_avx2;
+#endif
+    (void)portable;
+    return nd__keys16_portable;
 }
 
 void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)

@@ -258,6 +258,45 @@ double nd__code_similarity(const uint16_t *a, const uint16_t *b, size_t k)
     return (double)eq / (double)k;
 }
 
+#if defined(__SSE2__)
+/* nd__code16 of 4 values, in 32-bit lanes. The exponent and the 12 bits
+ * below the leading one come from a float of the value, converted exactly:
+ * below 2^24 the value itself, above it the value shifted right by 8 (both
+ * at most 24 significant bits). */
+static inline __m128i nd__code4(__m128i v)
+{
+    const __m128i small = _mm_srli_epi32(v, 17), big = _mm_srli_epi32(v, 24);
+    __m128i lo = _mm_sub_epi32(_mm_srli_epi32(_mm_castps_si128(_mm_cvtepi32_ps(v)), 11),
+                               _mm_set1_epi32(143 << 12));
+    __m128i hi = _mm_sub_epi32(_mm_srli_epi32(_mm_castps_si128(_mm_cvtepi32_ps(_mm_srli_epi32(v, 8))), 11),
+                               _mm_set1_epi32(135 << 12));
+    __m128i is_big = _mm_xor_si128(_mm_cmpeq_epi32(big, _mm_setzero_si128()), _mm_set1_epi32(-1));
+    __m128i code = _mm_or_si128(_mm_and_si128(is_big, hi), _mm_andnot_si128(is_big, lo));
+    __m128i is_small = _mm_cmpeq_epi32(small, _mm_setzero_si128());
+    code = _mm_or_si128(_mm_and_si128(is_small, _mm_srli_epi32(v, 5)), _mm_andnot_si128(is_small, code));
+    /* at most ND__CODE_EMPTY - 1, and empty for the empty value */
+    __m128i over = _mm_cmpgt_epi32(code, _mm_set1_epi32(ND__CODE_EMPTY - 1));
+    code = _mm_or_si128(_mm_and_si128(over, _mm_set1_epi32(ND__CODE_EMPTY - 1)), _mm_andnot_si128(over, code));
+    __m128i empty = _mm_cmpeq_epi32(v, _mm_set1_epi32(-1));
+    return _mm_or_si128(_mm_and_si128(empty, _mm_set1_epi32(ND__CODE_EMPTY)), _mm_andnot_si128(empty, code));
+}
+#endif
+
+void nd__codes_of(uint16_t *dst, const uint32_t *src, size_t k)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i bias = _mm_set1_epi32(0x8000);
+    for (; i + 8 <= k; i += 8) { /* 16-bit lanes by signed saturation of code - 2^15 */
+        __m128i a = _mm_sub_epi32(nd__code4(_mm_loadu_si128((const __m128i *)(const void *)(src + i))), bias);
+        __m128i b = _mm_sub_epi32(nd__code4(_mm_loadu_si128((const __m128i *)(const void *)(src + i + 4))), bias);
+        __m128i packed = _mm_xor_si128(_mm_packs_epi32(a, b), _mm_set1_epi16((short)0x8000));
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), packed);
+    }
+#endif
+    for (; i < k; i++) dst[i] = nd__code16(src[i]);
+}
+
 void nd__code_merge(uint32_t *dst, const uint16_t *src, size_t k)
 {
     for (size_t i = 0; i < k; i++) {

@@ -59,18 +59,25 @@ int nd_shard_doc_keys(const nd_ctx *ctx, const char *source, size_t source_len,
         uint64_t s = nd__source_salt(XXH3_64bits(source ? source : "", source_len));
         salt = (uint32_t)(s ^ s >> 32);
     }
-    uint32_t keys[ND_MAX_NUM_PERM], page[ND_MAX_NUM_PERM];
+    uint32_t keys[ND_MAX_NUM_PERM], page[ND_MAX_NUM_PERM], coded[ND_MAX_NUM_PERM];
+    uint16_t code[ND_MAX_NUM_PERM];
     for (unsigned i = 0; i < k; i++) page[i] = ND__SIG_EMPTY;
     size_t n = 0;
     for (size_t j = 0; j < count; j++) {
         const nd_para_sig *p = &paras[j];
         if (!p->signature) return ND_E_INVALID;
         if (p->kind == ND_KIND_REPEAT) continue; /* in no chain */
-        nd_signature_merge(page, p->signature, k);
-        ctx->keys_fn(0, b.fam, ctx->para_rows, mask, p->signature, keys);
+        const uint32_t *sig = p->signature;
+        if (ctx->params.sig_bits == 32) { /* a collection's chains key its codes (corpus.h) */
+            nd__codes_of(code, sig, k);
+            for (unsigned i = 0; i < k; i++) coded[i] = nd__code_widen(code[i]);
+            sig = coded;
+        }
+        nd_signature_merge(page, sig, k);
+        ctx->keys_fn(0, b.fam, ctx->para_rows, mask, sig, keys);
         for (unsigned i = 0; i < b.fam; i++) out[n++] = nd__bucket(1, i, keys[i] ^ salt);
         if (p->tokens < ctx->params.shingle_size) continue; /* no full shingle: no copy chain */
-        ctx->keys_fn(0, b.copy, ctx->doc_rows, mask, p->signature, keys);
+        ctx->keys_fn(0, b.copy, ctx->doc_rows, mask, sig, keys);
         for (unsigned i = 0; i < b.copy; i++) out[n++] = nd__bucket(2, i, keys[i]);
     }
     ctx->keys_fn(0, b.page, b.page_rows, mask, page, keys);

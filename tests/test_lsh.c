@@ -311,6 +311,16 @@ static void test_keys_kernels_agree(void **state)
                 assert_memory_equal(got, want + first, nb * sizeof *got);
                 portable(0, bands, rows, masks[m], sig, got);
                 assert_memory_equal(got, want, bands * sizeof *got);
+                /* codes: the keys of their widened values, from either kernel */
+                uint16_t codes[128];
+                uint32_t widened[128], want16[128];
+                for (unsigned i = 0; i < 128; i++) widened[i] = nd__code_widen(codes[i] = nd__code16(sig[i]));
+                nd__lsh_keys(bands, rows, masks[m], widened, want16);
+                for (int kind = 0; kind < 2; kind++) {
+                    memset(got, 0, sizeof got);
+                    nd__lsh_pick_keys16(kind)(first, nb, rows, masks[m], codes, got);
+                    assert_memory_equal(got, want16 + first, nb * sizeof *got);
+                }
             }
 }
 

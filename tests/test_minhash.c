@@ -535,6 +535,25 @@ static void test_codes(void **state)
     assert_int_equal(nd__code_widen(ND__CODE_EMPTY), EMPTY);
     assert_int_equal(nd__code16(1u << 20), nd__code16((1u << 20) + 1)); /* 1 in 2^12 kept at 2^20 */
     assert_true(nd__code16(1u << 20) < nd__code16((1u << 20) + (1u << 9)));
+    /* the vectorised conversion gives nd__code16 at every exponent and edge */
+    uint32_t vals[4099];
+    uint16_t got[4099];
+    uint64_t rv = 5;
+    for (int round = 0; round < 64; round++) {
+        for (size_t i = 0; i < 4099; i++)
+            vals[i] = i < sizeof edges / sizeof edges[0] && round == 0 ? edges[i]
+                    : (uint32_t)rng_next(&rv) >> (rng_next(&rv) % 33 & 31);
+        if (round == 1) vals[7] = EMPTY;
+        nd__codes_of(got, vals, 4099);
+        for (size_t i = 0; i < 4099; i++)
+            if (got[i] != nd__code16(vals[i])) fail_msg("code of %u: %u, want %u", vals[i], got[i], nd__code16(vals[i]));
+    }
+    for (uint64_t v = 0; v <= UINT32_MAX; v += 65521) { /* every exponent, a prime step apart */
+        uint32_t one[8] = { (uint32_t)v, (uint32_t)v + 1, (uint32_t)v - 1, (uint32_t)v ^ 0xFFF, 0, 0, 0, 0 };
+        uint16_t out[8];
+        nd__codes_of(out, one, 8);
+        for (int i = 0; i < 4; i++) assert_int_equal(out[i], nd__code16(one[i]));
+    }
     uint64_t rs = 99;
     for (int n = 0; n < 200000; n++) {
         uint32_t a = (uint32_t)rng_next(&rs) >> (rng_next(&rs) & 31), b = (uint32_t)rng_next(&rs);
