@@ -81,6 +81,8 @@ static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
 
 /* Band keys of paragraphs, computed from the kept signatures when the
  * chains ask for them (the collection keeps no keys: corpus.h). */
+#define ND__KEY_AHEAD 8
+
 typedef struct nd__key_rows {
     const nd_corpus *c;
     unsigned rows;
@@ -90,6 +92,12 @@ static void nd__key_row(const void *arg, uint32_t g, unsigned first, unsigned n,
 {
     const nd__key_rows *r = arg;
     const nd_corpus *c = r->c;
+#if defined(__GNUC__) || defined(__clang__)
+    /* chains ask in paragraph order, for a slice of each signature: a
+     * strided walk over the whole collection, which a prefetch keeps ahead */
+    if (g + ND__KEY_AHEAD < c->npara)
+        __builtin_prefetch((const char *)nd__psig(c, g + ND__KEY_AHEAD) + (size_t)first * r->rows * 2);
+#endif
     if (c->codes) c->ctx->keys16_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
     else c->ctx->keys_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
 }
