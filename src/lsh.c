@@ -558,37 +558,46 @@ typedef struct nd__chain_job {
     const nd_allocator *al;
     nd__row_fn row;
     const void *arg;
-    unsigned bands, group;     /* bands per task */
+    unsigned bands, group;     /* bands per group */
+    size_t ntasks;             /* task t builds groups t, t + ntasks, ... */
     const uint32_t *items, *salts;
     size_t n;
     uint32_t *prev;
     int *rc;                   /* per task */
 } nd__chain_job;
 
-/* Task t: bands [t * group, t * group + group) with their own buffers. */
+/* Bands [b0, b0 + nb) into prev, through gather (n * nb keys) and tab. */
+static void nd__chain_bands(const nd__chain_job *job, unsigned b0, unsigned nb, uint32_t *gather,
+                            uint64_t *tab, size_t tsize)
+{
+    const size_t n = job->n;
+    uint32_t k[ND__CHAIN_GROUP];
+    for (size_t i = 0; i < n; i++) { /* band-major copies of the group's keys, asked for once per item */
+        job->row(job->arg, job->items[i], b0, nb, k);
+        uint32_t salt = job->salts ? job->salts[i] : 0;
+        for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
+    }
+    /* each band's links replace its keys */
+    for (unsigned b = 0; b < nb; b++)
+        nd__chain_band(gather + (size_t)b * n, n, tab, tsize, gather + (size_t)b * n);
+    for (size_t i = 0; i < n; i++) /* to item-major: one line written per item */
+        for (unsigned b = 0; b < nb; b++) job->prev[i * job->bands + b0 + b] = gather[(size_t)b * n + i];
+}
+
+/* Task t: its groups one after the other, in buffers allocated once (each
+ * fresh allocation of them is page faults again). */
 static void nd__chain_group(void *arg, size_t t)
 {
     const nd__chain_job *job = arg;
     const size_t n = job->n;
-    const unsigned b0 = (unsigned)t * job->group;
-    const unsigned nb = job->bands - b0 < job->group ? job->bands - b0 : job->group;
     size_t tsize = 64;
     while (tsize < n + n / 2) tsize *= 2; /* at most two thirds full */
-    uint32_t *gather = nd__alloc(job->al, (n ? n : 1) * nb * sizeof *gather);
+    uint32_t *gather = nd__alloc(job->al, (n ? n : 1) * job->group * sizeof *gather);
     uint64_t *tab = nd__alloc(job->al, tsize * sizeof *tab);
     int rc = (gather && tab) ? ND_OK : ND_E_NOMEM;
-    if (!rc) { /* band-major copies of this group's keys, asked for once per item */
-        uint32_t k[ND__CHAIN_GROUP];
-        for (size_t i = 0; i < n; i++) {
-            job->row(job->arg, job->items[i], b0, nb, k);
-            uint32_t salt = job->salts ? job->salts[i] : 0;
-            for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
-        }
-        /* each band's links replace its keys */
-        for (unsigned b = 0; b < nb; b++)
-            nd__chain_band(gather + (size_t)b * n, n, tab, tsize, gather + (size_t)b * n);
-        for (size_t i = 0; i < n; i++) /* to item-major: one line written per item */
-            for (unsigned b = 0; b < nb; b++) job->prev[i * job->bands + b0 + b] = gather[(size_t)b * n + i];
+    for (size_t g = t; !rc && g * job->group < job->bands; g += job->ntasks) {
+        const unsigned b0 = (unsigned)g * job->group;
+        nd__chain_bands(job, b0, job->bands - b0 < job->group ? job->bands - b0 : job->group, gather, tab, tsize);
     }
     nd__free(job->al, gather);
     nd__free(job->al, tab);
@@ -611,9 +620,10 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
     /* 8 bands keep the band-major copy at 32 bytes per item, beside the
      * collection's 256; with threads, groups run at once and take 4 */
     const unsigned group = threads > 1 ? ND__CHAIN_GROUP / 2 : ND__CHAIN_GROUP;
-    const size_t ntasks = (bands + group - 1) / group;
+    const size_t ngroups = (bands + group - 1) / group;
+    const size_t ntasks = ngroups < threads ? ngroups : threads;
     int rcs[ND_MAX_NUM_PERM];
-    nd__chain_job job = { al, row, arg, bands, group, items, salts, n, prev, rcs };
+    nd__chain_job job = { al, row, arg, bands, group, ntasks, items, salts, n, prev, rcs };
     nd__run_tasks(threads, ntasks, nd__chain_group, &job);
     for (size_t t = 0; t < ntasks; t++)
         if (rcs[t]) return rcs[t];
