@@ -148,10 +148,44 @@ void ndpy_doc_clear(ndpy_doc *d)
     Py_CLEAR(d->text);
 }
 
+int ndpy_doc_unique(cli_ids *ids, ndpy_doc *d, Py_ssize_t index)
+{
+    const char *id = PyBytes_AS_STRING(d->id);
+    size_t id_len = (size_t)PyBytes_GET_SIZE(d->id);
+    cli_id_repeat first;
+    /* line: the position + 1, since the shared rule takes line 0 as none */
+    int rc = cli_ids_check(ids, "docs", (size_t)index + 1, &id, &id_len, &first);
+    if (rc == CLI_ID_NOMEM || (rc == CLI_ID_RENAMED && ids->failed)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (rc != CLI_ID_RENAMED) return 0;
+    PyObject *was = ndpy_str(PyBytes_AS_STRING(d->id), (size_t)PyBytes_GET_SIZE(d->id));
+    PyObject *now = ndpy_str(id, id_len), *msg = NULL;
+    PyObject *renamed = PyBytes_FromStringAndSize(id, (Py_ssize_t)id_len);
+    if (was && now && renamed)
+        msg = PyUnicode_FromFormat("docs[%zd]: id %R already used by docs[%zu]%s; this one is reported as %R",
+                                   index, was, first.line - 1,
+                                   first.renamed ? " (an id made for a repeated one)" : "", now);
+    Py_XDECREF(was);
+    Py_XDECREF(now);
+    const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    int failed = !text || PyErr_WarnEx(PyExc_UserWarning, text, 1) < 0;
+    Py_XDECREF(msg);
+    if (failed) {
+        Py_XDECREF(renamed);
+        return -1;
+    }
+    Py_SETREF(d->id, renamed);
+    return 0;
+}
+
 int ndpy_docs_collect(PyObject *iterable, ndpy_docs *out)
 {
     PyObject *it = PyObject_GetIter(iterable), *item;
+    cli_ids ids;
     memset(out, 0, sizeof *out);
+    memset(&ids, 0, sizeof ids);
     if (!it) return -1;
     while ((item = PyIter_Next(it)) != NULL) {
         if (out->n == out->cap) {
@@ -169,8 +203,10 @@ int ndpy_docs_collect(PyObject *iterable, ndpy_docs *out)
         Py_DECREF(item);
         if (rc) break;
         out->n++;
+        if (ndpy_doc_unique(&ids, &out->v[out->n - 1], (Py_ssize_t)out->n - 1)) break;
     }
     Py_DECREF(it);
+    cli_ids_free(&ids);
     if (PyErr_Occurred()) {
         ndpy_docs_clear(out);
         return -1;
@@ -292,4 +328,21 @@ int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_si
         if (ndpy_append(list, ndpy_para_record(id, id_len, j, &p, of_id, of_len))) return -1;
     }
     return 0;
+}
+
+/* A docs/JSON.md `pair` object, as `neardup compare --json` writes it. */
+PyObject *ndpy_pair_record(const cli_pair *p)
+{
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    int rc = ndpy_set(d, "type", PyUnicode_FromString("pair"));
+    if (!rc) rc = ndpy_set(d, "a", ndpy_str(p->a->id, p->a->id_len));
+    if (!rc) rc = ndpy_set(d, "b", ndpy_str(p->b->id, p->b->id_len));
+    if (!rc) rc = ndpy_set(d, "source_a", ndpy_str(p->a->source, p->a->source_len));
+    if (!rc) rc = ndpy_set(d, "source_b", ndpy_str(p->b->source, p->b->source_len));
+    if (!rc) rc = ndpy_set(d, "similarity", ndpy_round4(p->similarity));
+    if (!rc) rc = ndpy_set(d, "containment", p->copy ? ndpy_round4(p->containment) : Py_NewRef(Py_None));
+    if (!rc) rc = ndpy_set(d, "link", PyUnicode_FromString(p->copy ? "copy" : "cluster"));
+    if (rc) Py_CLEAR(d);
+    return d;
 }

@@ -236,17 +236,22 @@ static PyObject *ndpy_scan(PyObject *self, PyObject *args, PyObject *kwargs)
     ndpy_batch b;
     if (!PyArg_ParseTuple(args, "O:scan", &docs) || ndpy_batch_open(st, &b, kwargs, NULL, NULL)) return NULL;
     Py_ssize_t n = 0;
+    cli_ids ids;
+    memset(&ids, 0, sizeof ids);
     if ((it = PyObject_GetIter(docs)) != NULL) {
         while ((item = PyIter_Next(it)) != NULL) {
             ndpy_doc d;
-            int rc = ndpy_doc_from(item, n++, &d);
+            int rc = ndpy_doc_from(item, n, &d);
             Py_DECREF(item);
-            if (rc == 0) rc = ndpy_corpus_add(st, b.corpus, b.doc, &d);
+            if (rc == 0 && (rc = ndpy_doc_unique(&ids, &d, n)) == 0)
+                rc = ndpy_corpus_add(st, b.corpus, b.doc, &d);
             ndpy_doc_clear(&d);
+            n++;
             if (rc) break;
         }
         Py_DECREF(it);
     }
+    cli_ids_free(&ids);
     if (!PyErr_Occurred() && ndpy_batch_finish(st, &b) == 0 && (out = PyList_New(0)) != NULL) {
         for (size_t i = 0; i < nd_corpus_count(b.corpus); i++)
             if (ndpy_corpus_records(out, b.corpus, i, 1)) {

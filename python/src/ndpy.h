@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include "neardup.h"
 #include "report.h" /* the CLI's view of a verdict: one definition of the records */
+#include "ids.h"    /* the CLI's rule for repeated ids */
+#include "compare.h" /* the pairs of two stores, as `neardup compare` */
 
 /* Module state: no global mutable state, as in the library. */
 typedef struct ndpy_state {
@@ -73,7 +75,13 @@ typedef struct ndpy_docs {
  * @return 0 or -1 with an exception set (d holds nothing then). */
 int ndpy_doc_from(PyObject *obj, Py_ssize_t index, ndpy_doc *d);
 void ndpy_doc_clear(ndpy_doc *d);
-/* Every document of an iterable. @return 0 or -1 (exception; out emptied). */
+/* Makes d's id unique among the documents given to `ids` (the CLI's rule,
+ * src/cli/ids.h: a repeat becomes "ID#N"), warning (UserWarning) about a
+ * repeat; `index` is d's position in the input. @return 0 or -1 (exception,
+ * e.g. a warning turned into an error). */
+int ndpy_doc_unique(cli_ids *ids, ndpy_doc *d, Py_ssize_t index);
+/* Every document of an iterable, ids made unique (ndpy_doc_unique).
+ * @return 0 or -1 (exception; out emptied). */
 int ndpy_docs_collect(PyObject *iterable, ndpy_docs *out);
 void ndpy_docs_clear(ndpy_docs *docs);
 
@@ -86,6 +94,8 @@ PyObject *ndpy_doc_record(const char *id, size_t id_len, const char *src, size_t
                           const cli_view *v);
 PyObject *ndpy_para_record(const char *id, size_t id_len, size_t i, const nd_para_info *p,
                            const char *of_id, size_t of_len);
+/* A `pair` record of Store.compare (`neardup compare --json`). */
+PyObject *ndpy_pair_record(const cli_pair *p);
 /* Appends the doc record and the para records of document i of a finished
  * collection to list. @return 0 or -1. */
 int ndpy_corpus_records(PyObject *list, const nd_corpus *c, size_t i, int has_site);

@@ -22,6 +22,8 @@ typedef struct ndpy_stream {
     nd_ctx *ctx;
     nd_doc *doc;
     nd_stream *stream;
+    cli_ids ids;      /* ids added so far, kept unique as the CLI's --stream does */
+    Py_ssize_t added; /* documents added: a repeat's message names positions */
     int busy;
 } ndpy_stream;
 
@@ -60,6 +62,7 @@ static void ndpy_stream_dealloc(PyObject *self)
     ndpy_stream *s = (ndpy_stream *)self;
     PyTypeObject *t = Py_TYPE(self);
     nd_stream_free(s->stream);
+    cli_ids_free(&s->ids);
     nd_doc_free(s->doc);
     nd_ctx_free(s->ctx);
     t->tp_free(self);
@@ -100,8 +103,15 @@ static PyObject *ndpy_stream_add(PyObject *self, PyObject *obj)
     PyObject *out = NULL;
     int rc;
     if (!st || !s->stream) return st ? PyErr_Format(PyExc_RuntimeError, "Stream not initialized") : NULL;
-    if (ndpy_doc_from(obj, 0, &d)) return NULL;
+    if (ndpy_doc_from(obj, s->added, &d)) return NULL;
     if (ndpy_enter(&s->busy, "Stream")) {
+        ndpy_doc_clear(&d);
+        return NULL;
+    }
+    /* a repeat whose warning raises (an "error" filter) is not added, but
+     * its position and the id it was given stay taken */
+    if (ndpy_doc_unique(&s->ids, &d, s->added++)) {
+        s->busy = 0;
         ndpy_doc_clear(&d);
         return NULL;
     }
@@ -363,6 +373,110 @@ static PyObject *ndpy_store_query(PyObject *self, PyObject *args, PyObject *kwar
     return out;
 }
 
+/* ---- compare: the pairs of two stores (src/cli/compare.c, as `neardup compare`) ---- */
+
+/* The callback runs with the GIL released by the caller: it takes it back
+ * to build each record. */
+typedef struct ndpy_pairs {
+    PyObject *list;
+    PyThreadState *ts;
+} ndpy_pairs;
+
+static int ndpy_pair_cb(const cli_pair *p, void *payload)
+{
+    ndpy_pairs *x = payload;
+    PyEval_RestoreThread(x->ts);
+    PyObject *r = ndpy_pair_record(p);
+    int rc = r ? PyList_Append(x->list, r) : -1;
+    Py_XDECREF(r);
+    x->ts = PyEval_SaveThread();
+    return rc ? ND_E_NOMEM : 0; /* the exception set tells what it was */
+}
+
+/* The pairs of a (this store) and b, judged with ctx. */
+static PyObject *ndpy_compare_run(ndpy_state *st, nd_store *a, nd_store *b, const nd_ctx *ctx, unsigned threads)
+{
+    nd_corpus *c = NULL;
+    const nd_store *failed = NULL;
+    ndpy_pairs x = { PyList_New(0), NULL };
+    if (!x.list) return NULL;
+    int rc = nd_corpus_create(&c, ctx);
+    if (!rc) rc = nd_corpus_set_threads(c, threads);
+    if (rc) {
+        ndpy_raise(st, rc, NULL);
+    } else {
+        x.ts = PyEval_SaveThread();
+        rc = cli_compare_stores(c, a, b, ndpy_pair_cb, &x, &failed);
+        PyEval_RestoreThread(x.ts);
+        if (rc && !PyErr_Occurred()) ndpy_raise(st, rc, failed ? nd_store_errmsg(failed) : NULL);
+    }
+    nd_corpus_free(c);
+    if (rc) Py_CLEAR(x.list);
+    return x.list;
+}
+
+/* The other store: a Store (in use for the call) or a path opened here. */
+static nd_store *ndpy_compare_other(ndpy_state *st, ndpy_store *self, PyObject *other, ndpy_store **held,
+                                    nd_store **opened)
+{
+    *held = NULL;
+    *opened = NULL;
+    if (PyObject_TypeCheck(other, (PyTypeObject *)st->store_type)) {
+        ndpy_store *o = (ndpy_store *)other;
+        if (o == self) {
+            PyErr_SetString(PyExc_ValueError, "compare: give another Store (or a path) than this one");
+            return NULL;
+        }
+        if (!o->store) {
+            PyErr_SetString(PyExc_ValueError, "compare: the other store is closed");
+            return NULL;
+        }
+        if (ndpy_enter(&o->busy, "Store")) return NULL;
+        *held = o;
+        return o->store;
+    }
+    PyObject *pb = NULL;
+    if (!PyUnicode_FSConverter(other, &pb)) return NULL;
+    int rc = nd_store_open(opened, PyBytes_AS_STRING(pb), ND_STORE_READ, NULL);
+    Py_DECREF(pb);
+    if (rc) {
+        ndpy_store_raise(st, *opened, rc);
+        nd_store_close(*opened);
+        *opened = NULL;
+    }
+    return *opened;
+}
+
+/* compare(other, threads=1, **options) -> the `pair` records of `neardup
+ * compare --json` with this store as A and other (a Store or a path) as B:
+ * each document of B that copies one of A, or shares its cluster. */
+static PyObject *ndpy_store_compare(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static const char *const extra[] = { "threads", NULL };
+    ndpy_store *s = (ndpy_store *)self, *held = NULL;
+    PyObject *other, *xv[1], *out = NULL;
+    nd_store *opened = NULL, *b;
+    unsigned long long threads;
+    nd_params p;
+    if (!PyArg_ParseTuple(args, "O:compare", &other)) return NULL;
+    ndpy_state *st = ndpy_store_begin(s);
+    if (!st) return NULL;
+    int rc = nd_store_params(s->store, &p);
+    if (rc) ndpy_store_raise(st, s->store, rc);
+    else if (ndpy_params(kwargs, &p, extra, xv) == 0 && ndpy_unsigned(xv[0], "threads", 1024, 1, &threads) == 0
+             && (b = ndpy_compare_other(st, s, other, &held, &opened)) != NULL) {
+        nd_ctx *ctx = NULL;
+        if ((rc = nd_store_compatible(s->store, b))) ndpy_store_raise(st, s->store, rc);
+        else if ((ctx = ndpy_ctx(st, &p)) != NULL)
+            out = ndpy_compare_run(st, s->store, b, ctx, threads ? (unsigned)threads : 1);
+        nd_ctx_free(ctx);
+    }
+    if (held) held->busy = 0;
+    nd_store_close(opened);
+    s->busy = 0;
+    return out;
+}
+
 /* verify() -> dict of what a full checksum pass found; a damaged store
  * raises neardup.Error with the library's message. */
 static PyObject *ndpy_store_verify(PyObject *self, PyObject *unused)
@@ -452,6 +566,9 @@ static PyMethodDef ndpy_store_methods[] = {
       "index(docs, time=None, commit_every=10000) -> number of documents indexed" },
     { "query", (PyCFunction)(void (*)(void))ndpy_store_query, METH_VARARGS | METH_KEYWORDS,
       "query(docs, **options) -> records of docs judged with the store (neardup query --json)" },
+    { "compare", (PyCFunction)(void (*)(void))ndpy_store_compare, METH_VARARGS | METH_KEYWORDS,
+      "compare(other, **options) -> pair records: documents of other (a Store or a path) copying this "
+      "store's (neardup compare --json)" },
     { "info", ndpy_store_info, METH_NOARGS, "info() -> dict of counts, sizes and parameters" },
     { "verify", ndpy_store_verify, METH_NOARGS,
       "verify() -> dict of a full checksum pass (`neardup info --verify`); neardup.Error if damaged" },

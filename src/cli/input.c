@@ -25,6 +25,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "input.h"
+#include "ids.h"
 #include "json.h"
 #include "warc.h"
 #include "neardup.h"
@@ -81,29 +82,6 @@ typedef struct dir_id {
     ino_t ino;
 } dir_id;
 
-/* Every id delivered in the current pass, to keep them unique. */
-typedef struct id_entry {
-    uint64_t hash;
-    size_t off, len; /* the id in id_set.bytes */
-    size_t file;     /* index in id_set.files of the file it came from */
-    size_t line;     /* JSONL line, or 0 */
-    size_t next_n;   /* first "#N" suffix to try for a repeat of this id */
-    int renamed;     /* the id was made here for a repeated one */
-} id_entry;
-
-typedef struct id_set {
-    cli_buf bytes;    /* the ids back to back */
-    id_entry *e;
-    size_t n, cap;
-    size_t *slots;    /* open addressing: entry index + 1, 0 = empty */
-    size_t nslots;    /* a power of two, or 0 */
-    char **files;     /* paths of the files ids came from */
-    size_t nfiles, files_cap;
-    int file_open;    /* the current file is files[nfiles - 1] */
-    int failed;       /* out of memory: ids are no longer checked */
-    cli_buf renamed;  /* the id given to the current document */
-} id_set;
-
 struct cli_inputs {
     char **inputs;
     size_t count;
@@ -134,7 +112,7 @@ struct cli_inputs {
     dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
     size_t ndirs;
     int in_walk; /* the file being opened was found in a directory */
-    id_set ids;
+    cli_ids ids;       /* unique ids in the pass (ids.h) */
 };
 
 /* The file being read. */
@@ -175,196 +153,31 @@ static void report(cli_inputs *in, int severity, const char *name, size_t line,
     in->err(severity, name, line, msg, in->payload);
 }
 
-/* ---- Unique ids ---------------------------------------------------------
- *
- * Results are keyed by id, so two documents with one id would make the
- * output ambiguous (the second is reported as a copy of "itself"). The first
- * document keeps its id; each later one is still processed, under the first
- * unused "ID#N" (N = 2, 3, ...), with a warning naming both places. Every id
- * delivered (renamed ones too) is remembered until the end of the pass, at
- * about 56 bytes plus its own length: exact, since a hash collision must not
- * rename a document. */
+/* ---- Unique ids (ids.h) ---------------------------------------------- */
 
-static uint64_t id_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: ids are short, and matches are compared */
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-    return h ^ (h >> 29);
-}
-
-/* @return the entry holding id s[0..n), or NULL. */
-static id_entry *ids_find(id_set *t, const char *s, size_t n, uint64_t h)
-{
-    size_t mask = t->nslots - 1, i;
-
-    if (t->nslots == 0)
-        return NULL;
-    for (i = (size_t)h & mask; t->slots[i] != 0; i = (i + 1) & mask) {
-        id_entry *e = &t->e[t->slots[i] - 1];
-        if (e->hash == h && e->len == n && memcmp(t->bytes.data + e->off, s, n) == 0)
-            return e;
-    }
-    return NULL;
-}
-
-/* Keeps the table at most half full. @return 0 or -1 (out of memory). */
-static int ids_grow(id_set *t)
-{
-    size_t nslots = t->nslots ? t->nslots * 2 : 1024, i, *slots;
-
-    if (t->n + 1 <= t->nslots / 2)
-        return 0;
-    if ((slots = calloc(nslots, sizeof *slots)) == NULL)
-        return -1;
-    for (i = 0; i < t->n; i++) {
-        size_t j = (size_t)t->e[i].hash & (nslots - 1);
-        while (slots[j] != 0)
-            j = (j + 1) & (nslots - 1);
-        slots[j] = i + 1;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = nslots;
-    return 0;
-}
-
-/* Remembers the file being read, once, for the messages about its ids. */
-static int ids_file(id_set *t, const char *path)
-{
-    if (t->file_open)
-        return 0;
-    if (t->nfiles == t->files_cap) {
-        size_t cap = t->files_cap ? t->files_cap * 2 : 16;
-        char **f = realloc(t->files, cap * sizeof *f);
-        if (f == NULL)
-            return -1;
-        t->files = f;
-        t->files_cap = cap;
-    }
-    if ((t->files[t->nfiles] = strdup(path)) == NULL)
-        return -1;
-    t->nfiles++;
-    t->file_open = 1;
-    return 0;
-}
-
-/* Adds id s[0..n) (known to be absent) seen in the current file. */
-static int ids_add(id_set *t, const char *s, size_t n, uint64_t h, size_t line)
-{
-    id_entry *e;
-    size_t j;
-
-    if (ids_grow(t) != 0 || cli_buf_reserve(&t->bytes, n) != 0)
-        return -1;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        id_entry *ne = realloc(t->e, cap * sizeof *ne);
-        if (ne == NULL)
-            return -1;
-        t->e = ne;
-        t->cap = cap;
-    }
-    e = &t->e[t->n];
-    e->hash = h;
-    e->off = t->bytes.len;
-    e->len = n;
-    e->file = t->nfiles - 1;
-    e->line = line;
-    e->next_n = 2;
-    e->renamed = 0;
-    memcpy(t->bytes.data + t->bytes.len, s, n);
-    t->bytes.len += n;
-    for (j = (size_t)h & (t->nslots - 1); t->slots[j] != 0; j = (j + 1) & (t->nslots - 1))
-        ;
-    t->slots[j] = ++t->n;
-    return 0;
-}
-
-/* Forgets the ids of the last pass; the memory is kept for the next one. */
-static void ids_reset(id_set *t)
-{
-    size_t i;
-
-    if (t->nslots)
-        memset(t->slots, 0, t->nslots * sizeof *t->slots);
-    for (i = 0; i < t->nfiles; i++)
-        free(t->files[i]);
-    t->n = t->nfiles = 0;
-    t->bytes.len = 0;
-    t->file_open = t->failed = 0;
-}
-
-static void ids_free(id_set *t)
-{
-    ids_reset(t);
-    free(t->slots);
-    free(t->e);
-    free(t->files);
-    cli_buf_free(&t->bytes);
-    cli_buf_free(&t->renamed);
-}
-
-/* Writes into t->renamed the first "ID#N" not in use, N from the first
- * holder's next_n. @return 0 or -1 (out of memory). */
-static int ids_rename(id_set *t, size_t first, const char *s, size_t n)
-{
-    for (;;) {
-        size_t k = t->e[first].next_n++;
-        int w;
-
-        t->renamed.len = 0;
-        if (cli_buf_reserve(&t->renamed, n + 24) != 0)
-            return -1;
-        memcpy(t->renamed.data, s, n);
-        w = snprintf(t->renamed.data + n, 24, "#%zu", k);
-        t->renamed.len = n + (size_t)w;
-        if (!ids_find(t, t->renamed.data, t->renamed.len, id_hash(t->renamed.data, t->renamed.len)))
-            return 0;
-    }
-}
-
-/* Makes doc->id unique in the pass (see above), warning about a repeat. */
+/* Makes doc->id unique in the pass, warning about a repeat. */
 static void ids_check(cli_inputs *in, cli_doc *doc)
 {
-    id_set *t = &in->ids;
-    uint64_t h = id_hash(doc->id, doc->id_len);
-    id_entry *e;
-    size_t first;
+    cli_id_repeat first;
+    const char *id = doc->id;
+    size_t id_len = doc->id_len;
     char where[64] = "";
+    int rc = cli_ids_check(&in->ids, doc->path, doc->line, &id, &id_len, &first);
 
-    if (t->failed)
-        return;
-    if (ids_file(t, doc->path) != 0)
-        goto nomem;
-    if ((e = ids_find(t, doc->id, doc->id_len, h)) == NULL) {
-        if (ids_add(t, doc->id, doc->id_len, h, doc->line) != 0)
-            goto nomem;
-        return;
+    if (rc == CLI_ID_RENAMED) {
+        if (first.line)
+            snprintf(where, sizeof where, ":%zu", first.line);
+        report(in, CLI_WARNING, doc->path, doc->line,
+               "id \"%.*s\" already used by the document at %s%s%s; this one is reported as \"%.*s\"",
+               (int)(doc->id_len > 200 ? 200 : doc->id_len), doc->id, first.path, where,
+               first.renamed ? " (an id made for a repeated one)" : "",
+               (int)(id_len > 200 ? 200 : id_len), id);
+        doc->id = id;
+        doc->id_len = id_len;
     }
-    first = (size_t)(e - t->e);
-    if (ids_rename(t, first, doc->id, doc->id_len) != 0)
-        goto nomem;
-    e = &t->e[first];
-    if (e->line)
-        snprintf(where, sizeof where, ":%zu", e->line);
-    report(in, CLI_WARNING, doc->path, doc->line,
-           "id \"%.*s\" already used by the document at %s%s%s; this one is reported as \"%.*s\"",
-           (int)(doc->id_len > 200 ? 200 : doc->id_len), doc->id, t->files[e->file], where,
-           e->renamed ? " (an id made for a repeated one)" : "",
-           (int)(t->renamed.len > 200 ? 200 : t->renamed.len), t->renamed.data);
-    doc->id = t->renamed.data;
-    doc->id_len = t->renamed.len;
-    if (ids_add(t, doc->id, doc->id_len, id_hash(doc->id, doc->id_len), doc->line) != 0)
-        goto nomem;
-    t->e[t->n - 1].renamed = 1;
-    return;
-nomem:
-    t->failed = 1;
-    report(in, CLI_WARNING, doc->path, doc->line,
-           "out of memory: ids are no longer checked for repeats");
+    if (rc == CLI_ID_NOMEM || (rc == CLI_ID_RENAMED && in->ids.failed))
+        report(in, CLI_WARNING, doc->path, doc->line,
+               "out of memory: ids are no longer checked for repeats");
 }
 
 static void emit(cli_inputs *in, cli_doc *doc)
@@ -1160,7 +973,7 @@ static void read_file(cli_inputs *in, const char *input, spool *sp, int is_stdin
 
     sf.input = input;
     sf.path = in->path.data;
-    in->ids.file_open = 0;
+    cli_ids_new_file(&in->ids);
     /* a name ending in .jsonl says JSONL, whatever its first bytes (a line that
      * is not JSON is then reported as such, with its number) */
     if (sp == NULL && !is_stdin && !in->opts.force_jsonl && !has_suffix(sf.path, ".jsonl")
@@ -1433,7 +1246,7 @@ long cli_inputs_read(cli_inputs *in, cli_doc_fn fn, cli_err_fn err, void *payloa
     in->seq = 0;
     in->text_bytes = 0;
     in->stop = 0;
-    ids_reset(&in->ids); /* a replay renames the same documents the same way */
+    cli_ids_reset(&in->ids); /* a replay renames the same documents the same way */
     for (i = 0; i < in->count && !in->stop; i++)
         read_input(in, i);
     return in->stop ? -1 : in->errors;
@@ -1470,6 +1283,6 @@ void cli_inputs_close(cli_inputs *in)
     cli_buf_free(&in->meta);
     cli_buf_free(&in->url);
     cli_buf_free(&in->path);
-    ids_free(&in->ids);
+    cli_ids_free(&in->ids);
     free(in);
 }

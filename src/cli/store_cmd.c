@@ -22,6 +22,7 @@
 #include "report.h"
 #include "progress.h"
 #include "store_cmd.h"
+#include "compare.h"
 #include "args.h"
 #include "parallel.h"
 #include "page.h"
@@ -622,103 +623,71 @@ static int sc_query_run(const sc_opts *o)
     return status;
 }
 
-/* ---- compare ------------------------------------------------------------------------ */
+/* ---- compare (the pairs: compare.c) ------------------------------------------------ */
 
 typedef struct sc_compare {
     const sc_opts *o;
-    nd_store *a, *b;
-    nd_corpus *corpus;
-    unsigned k, bits;
-    uint32_t *sig;         /* a copy of A's record signature */
-    size_t na, pairs;
+    size_t pairs;
 } sc_compare;
 
-/* One pair: document ia of A, ib of B. `info` is B's verdict when it names
- * ia directly; NULL when they are linked through other copies (cluster). */
-static int sc_pair(sc_compare *x, size_t ia, size_t ib, const nd_doc_info *info)
+static int sc_pair(const cli_pair *p, void *payload)
 {
-    nd_store_record ra, rb;
-    int rc = nd_store_get(x->a, ia, &ra);
-    if (rc) return sc_store_error(x->o, x->a), rc;
-    memcpy(x->sig, ra.signature, x->k * sizeof *x->sig);
-    if ((rc = nd_store_get(x->b, ib, &rb))) return sc_store_error(x->o, x->b), rc;
-    double sim = info ? info->similarity : nd_signature_similarity_bits(x->sig, rb.signature, x->k, x->bits);
+    sc_compare *x = payload;
+    const nd_store_record *ra = p->a, *rb = p->b;
     x->pairs++;
     if (!x->o->json) {
-        printf("%.*s\t%.*s\tsimilarity %.2f", (int)ra.id_len, ra.id, (int)rb.id_len, rb.id, sim);
-        if (info) printf("\tcontainment %.2f\n", info->containment);
+        printf("%.*s\t%.*s\tsimilarity %.2f", (int)ra->id_len, ra->id, (int)rb->id_len, rb->id, p->similarity);
+        if (p->copy) printf("\tcontainment %.2f\n", p->containment);
         else printf("\t(same cluster)\n");
         return 0;
     }
     fputs("{\"type\":\"pair\",\"a\":", stdout);
-    cli_json_write_string(stdout, ra.id, ra.id_len);
+    cli_json_write_string(stdout, ra->id, ra->id_len);
     fputs(",\"b\":", stdout);
-    cli_json_write_string(stdout, rb.id, rb.id_len);
+    cli_json_write_string(stdout, rb->id, rb->id_len);
     fputs(",\"source_a\":", stdout);
-    cli_json_write_string(stdout, ra.source, ra.source_len);
+    cli_json_write_string(stdout, ra->source, ra->source_len);
     fputs(",\"source_b\":", stdout);
-    cli_json_write_string(stdout, rb.source, rb.source_len);
+    cli_json_write_string(stdout, rb->source, rb->source_len);
     fputs(",\"similarity\":", stdout);
-    cli_json_write_double(stdout, sim, 4);
+    cli_json_write_double(stdout, p->similarity, 4);
     fputs(",\"containment\":", stdout);
-    if (info) cli_json_write_double(stdout, info->containment, 4);
+    if (p->copy) cli_json_write_double(stdout, p->containment, 4);
     else fputs("null", stdout);
-    printf(",\"link\":\"%s\"}\n", info ? "copy" : "cluster");
+    printf(",\"link\":\"%s\"}\n", p->copy ? "copy" : "cluster");
     return 0;
-}
-
-/* B's documents come after A's in the collection, so a document of B that
- * copies one of A names it as duplicate_of, or shares its cluster through a
- * copy of B. */
-static int sc_compare_pairs(sc_compare *x)
-{
-    size_t n = nd_corpus_count(x->corpus);
-    for (size_t i = x->na; i < n; i++) {
-        nd_doc_info info = ND_DOC_INFO_INIT;
-        int rc = nd_corpus_doc(x->corpus, i, &info);
-        if (!rc && info.duplicate_of != ND_NONE && info.duplicate_of < x->na)
-            rc = sc_pair(x, info.duplicate_of, i - x->na, &info);
-        else if (!rc && info.cluster < x->na)
-            rc = sc_pair(x, info.cluster, i - x->na, NULL);
-        if (rc) return rc;
-    }
-    return ND_OK;
 }
 
 static int sc_compare_run(const sc_opts *o)
 {
-    sc_compare x;
+    sc_compare x = { o, 0 };
+    nd_store *a = NULL, *b = NULL;
+    const nd_store *failed = NULL;
+    nd_corpus *corpus = NULL;
     nd_params base;
     nd_ctx *ctx = NULL;
-    memset(&x, 0, sizeof x);
     nd_params_init(&base, ND_PARAMS_VERSION);
-    x.o = o;
     if (o->nargs != 2) return sc_usage(o, "give two stores", NULL);
-    int rc = sc_store_params(o, o->args[0], &x.a, &base), status = SC_INPUT;
-    if (!rc && !(x.b = sc_open(o, o->args[1], ND_STORE_READ, NULL, &rc))) status = SC_INPUT;
-    if (!rc && (rc = nd_store_compatible(x.a, x.b))) sc_store_error(o, x.a);
+    int rc = sc_store_params(o, o->args[0], &a, &base), status = SC_INPUT;
+    if (!rc && !(b = sc_open(o, o->args[1], ND_STORE_READ, NULL, &rc))) status = SC_INPUT;
+    if (!rc && (rc = nd_store_compatible(a, b))) sc_store_error(o, a);
     if (!rc && !(ctx = sc_ctx(o, base))) {
         rc = ND_E_PARAM;
         status = SC_USAGE;
     }
-    x.k = base.num_perm;
-    x.bits = base.sig_bits;
-    if (!rc && !(x.sig = malloc(x.k * sizeof *x.sig))) rc = ND_E_NOMEM;
-    if (!rc) rc = nd_corpus_create(&x.corpus, ctx);
-    if (!rc) rc = nd_corpus_set_threads(x.corpus, cli_cpu_count()); /* same verdicts for any count */
-    if (!rc && (rc = nd_store_load_into(x.a, x.corpus))) sc_store_error(o, x.a);
-    x.na = nd_corpus_count(x.corpus);
-    if (!rc && (rc = nd_store_load_into(x.b, x.corpus))) sc_store_error(o, x.b);
-    if (!rc && (rc = nd_corpus_finish(x.corpus))) fprintf(stderr, "neardup compare: %s\n", nd_strerror(rc));
-    if (!rc) rc = sc_compare_pairs(&x);
+    if (!rc) rc = nd_corpus_create(&corpus, ctx);
+    if (!rc) rc = nd_corpus_set_threads(corpus, cli_cpu_count()); /* same verdicts for any count */
+    if (!rc && (rc = cli_compare_stores(corpus, a, b, sc_pair, &x, &failed))) {
+        if (failed) sc_store_error(o, failed);
+        else fprintf(stderr, "neardup compare: %s\n", nd_strerror(rc));
+    }
     if (!rc && fflush(stdout)) rc = ND_E_IO;
     if (!rc) status = o->exit_status && x.pairs ? SC_FOUND : SC_OK;
     if (!rc && !o->quiet) fprintf(stderr, "neardup compare: %zu pair%s\n", x.pairs, sc_s(x.pairs));
-    nd_corpus_free(x.corpus);
-    nd_store_close(x.a);
-    nd_store_close(x.b);
+    nd_corpus_free(corpus);
+    nd_store_close(a);
+    nd_store_close(b);
     nd_ctx_free(ctx);
-    free(x.sig);
     return status;
 }
 
