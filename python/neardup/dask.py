@@ -192,25 +192,28 @@ def _judge_in_shards(signed, shards, options):
     return [delayed(_gather, pure=True)(p, *judged) for p in range(len(signed))]
 
 
-def component_sizes(collection, kinds=_KINDS, **options):
+def component_sizes(collection, kinds=_KINDS, ranges=1, **options):
     """Diagnostics (bench/dask.sh): a delayed (documents, bytes) of each
     component, largest first, where documents are linked by shared buckets
     of the given kinds (1 family, 2 copy, 3 page); bytes are those of the
-    signed documents, which a judging task holds."""
+    signed documents, which a judging task holds. `ranges`: bucket range
+    tasks, as scan's shards (one task holds all the pairs of a range)."""
     import dask
 
     parts = _as_bag(collection).to_delayed()
     signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
     counts = [dask.delayed(len, pure=True)(s) for s in signed]
     firsts = [dask.delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
-    pairs = [dask.delayed(_bucket_pairs, pure=True)(s, f, 1, options, kinds) for s, f in zip(signed, firsts)]
-    links = dask.delayed(_links, pure=True)([dask.delayed(_pairs_of, pure=True)(x, 0) for x in pairs])
+    pairs = [dask.delayed(_bucket_pairs, pure=True)(s, f, ranges, options, kinds) for s, f in zip(signed, firsts)]
+    links = [dask.delayed(_links, pure=True)([dask.delayed(_pairs_of, pure=True)(x, r) for x in pairs])
+             for r in range(ranges)]
     sizes = [dask.delayed(_sizes, pure=True)(s) for s in signed]
-    return dask.delayed(_sizes_of_components, pure=True)(counts, sizes, links)
+    return dask.delayed(_sizes_of_components, pure=True)(counts, sizes, *links)
 
 
-def _sizes_of_components(counts, sizes, links):
+def _sizes_of_components(counts, sizes, *links):
     import numpy as np
+    links = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.uint64)
     total = int(sum(counts))
     dense = np.stack([(links >> np.uint64(32)).astype(np.int64), (links & np.uint64(0xFFFFFFFF)).astype(np.int64)],
                      axis=1)
