@@ -13,13 +13,18 @@ seed, sig_bits, paragraphs ('auto', 'lines', 'blocks'), threshold,
 doc_threshold, containment, min_contained, min_stories, scope ('source',
 'all'), bands, rows; and threads (for the collection's passes, default 1;
 the verdicts are the same for any number).
+
+Ids are unique in a call (in a Stream, over its life), as in a CLI run: a
+repeated id becomes "ID#2", "ID#3", ... with a UserWarning naming both
+positions, so that records equal the CLI's for the same documents.
 """
 from array import array as _array
 
-from ._neardup import Error, Store, Stream, clean, library_version, normalization_version, scan, similarity
+from ._neardup import (Error, Store, Stream, clean, library_version, merge, normalization_version, prune, scan,
+                       similarity)
 from ._neardup import _signature
 
-__all__ = ["Error", "Store", "Stream", "scan", "clean", "signature", "similarity",
+__all__ = ["Error", "Store", "Stream", "scan", "clean", "signature", "similarity", "merge", "prune",
            "library_version", "normalization_version"]
 __version__ = library_version
 

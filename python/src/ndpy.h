@@ -20,6 +20,7 @@
 #include "report.h" /* the CLI's view of a verdict: one definition of the records */
 #include "ids.h"    /* the CLI's rule for repeated ids */
 #include "compare.h" /* the pairs of two stores, as `neardup compare` */
+#include "rewrite.h" /* merge and prune, as the CLI's */
 
 /* Module state: no global mutable state, as in the library. */
 typedef struct ndpy_state {
@@ -108,6 +109,10 @@ int ndpy_corpus_add(ndpy_state *st, nd_corpus *c, nd_doc *doc, const ndpy_doc *d
 PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
+
+/* ---- stores rewritten (objects.c) ---------------------------------------- */
+PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_prune(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* ---- types -------------------------------------------------------------- */
 extern PyType_Spec ndpy_stream_spec;

@@ -477,6 +477,171 @@ static PyObject *ndpy_store_compare(PyObject *self, PyObject *args, PyObject *kw
     return out;
 }
 
+/* ---- merge and prune (src/cli/rewrite.c, as `neardup merge` and `prune`) ---- */
+
+/* Notes of rewrite.c, gathered while the GIL is released, then warned. */
+static void ndpy_note(int warning, const char *note, void *payload)
+{
+    cli_buf *b = payload;
+    size_t n = strlen(note);
+    (void)warning;
+    if (cli_buf_reserve(b, n + 1) == 0) {
+        memcpy(b->data + b->len, note, n);
+        b->len += n;
+        b->data[b->len++] = '\n';
+    }
+}
+
+/* Warns each note (UserWarning). @return 0 or -1 (a warning raised). */
+static int ndpy_warn_notes(cli_buf *b)
+{
+    int rc = 0;
+    for (size_t at = 0; at < b->len && !rc;) {
+        char *end = memchr(b->data + at, '\n', b->len - at);
+        *end = '\0';
+        rc = PyErr_WarnEx(PyExc_UserWarning, b->data + at, 1);
+        at = (size_t)(end - b->data) + 1;
+    }
+    cli_buf_free(b);
+    return rc;
+}
+
+/* The stores to merge: Store objects (in use for the call) or paths opened
+ * here. @return 0 or -1 (exception; what was taken is released). */
+typedef struct ndpy_inputs {
+    nd_store **v;
+    ndpy_store **held; /* the Store object behind v[i], or NULL: opened here */
+    size_t n;
+} ndpy_inputs;
+
+static void ndpy_inputs_release(ndpy_inputs *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->held[i]) in->held[i]->busy = 0;
+        else nd_store_close(in->v[i]);
+    }
+    PyMem_Free(in->v);
+    PyMem_Free(in->held);
+    memset(in, 0, sizeof *in);
+}
+
+static int ndpy_inputs_take(ndpy_state *st, PyObject *stores, ndpy_inputs *in)
+{
+    PyObject *seq = PySequence_Fast(stores, "stores: a list of Store objects or paths");
+    memset(in, 0, sizeof *in);
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    in->v = PyMem_Calloc((size_t)n + 1, sizeof *in->v);
+    in->held = PyMem_Calloc((size_t)n + 1, sizeof *in->held);
+    if (!in->v || !in->held) PyErr_NoMemory();
+    for (Py_ssize_t i = 0; !PyErr_Occurred() && i < n; i++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(seq, i), *pb = NULL;
+        if (PyObject_TypeCheck(o, (PyTypeObject *)st->store_type)) {
+            ndpy_store *so = (ndpy_store *)o;
+            if (!so->store) PyErr_SetString(PyExc_ValueError, "stores: a store is closed");
+            else if (ndpy_enter(&so->busy, "Store") == 0) in->held[in->n] = so, in->v[in->n++] = so->store;
+        } else if (PyUnicode_FSConverter(o, &pb)) {
+            int rc = nd_store_open(&in->v[in->n], PyBytes_AS_STRING(pb), ND_STORE_READ, NULL);
+            if (rc) ndpy_store_raise(st, in->v[in->n], rc), nd_store_close(in->v[in->n]);
+            else in->n++;
+            Py_DECREF(pb);
+        }
+    }
+    Py_DECREF(seq);
+    if (!PyErr_Occurred() && !in->n) PyErr_SetString(PyExc_ValueError, "stores: no store to merge");
+    if (!PyErr_Occurred()) return 0;
+    ndpy_inputs_release(in);
+    return -1;
+}
+
+/* merge(out, stores, force=False) -> documents written: every document of
+ * stores, in order, into a new store at out (`neardup merge -o OUT`). */
+PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = { "out", "stores", "force", NULL };
+    ndpy_state *st = PyModule_GetState(self);
+    PyObject *pb = NULL, *stores, *out = NULL;
+    int force = 0;
+    struct stat sb;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&O|p:merge", kw, PyUnicode_FSConverter, &pb, &stores, &force))
+        return NULL;
+    const char *path = PyBytes_AS_STRING(pb);
+    ndpy_inputs in;
+    if (!force && stat(path, &sb) == 0) {
+        PyErr_Format(PyExc_FileExistsError, "%s: output exists (force=True replaces it)", path);
+    } else if (ndpy_inputs_take(st, stores, &in) == 0) {
+        char msg[4400] = "";
+        cli_buf notes = CLI_BUF_INIT;
+        cli_rewrite_io io = { msg, sizeof msg, ndpy_note, &notes };
+        size_t docs = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = cli_merge_stores(path, in.v, in.n, &docs, &io);
+        Py_END_ALLOW_THREADS
+        ndpy_inputs_release(&in);
+        if (ndpy_warn_notes(&notes) == 0) {
+            if (rc) ndpy_raise(st, rc, msg);
+            else out = PyLong_FromSize_t(docs);
+        }
+    }
+    Py_DECREF(pb);
+    return out;
+}
+
+/* A prune's `before`: Unix seconds, or a date as the CLI's --before takes. */
+static int ndpy_before(PyObject *v, cli_prune_rule *r)
+{
+    if (v == Py_None) return 0;
+    r->have_before = 1;
+    if (PyLong_Check(v) && !PyBool_Check(v)) {
+        r->before = PyLong_AsLongLong(v);
+        return r->before == -1 && PyErr_Occurred() ? -1 : 0;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &n) : NULL;
+    if (s && nd_date_parse(s, (size_t)n, &r->before) == ND_OK) return 0;
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "before: Unix seconds or an ISO 8601 date, not %R", v);
+    return -1;
+}
+
+/* prune(path, before=None, keep=None) -> (kept, documents before): the
+ * store rewritten with the documents indexed at or after `before` and, of
+ * those, the `keep` most recent (`neardup prune`). */
+PyObject *ndpy_prune(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = { "path", "before", "keep", NULL };
+    ndpy_state *st = PyModule_GetState(self);
+    PyObject *pb = NULL, *before = Py_None, *keep = Py_None, *out = NULL;
+    cli_prune_rule rule = { 0, 0, 0, 0 };
+    unsigned long long k;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|OO:prune", kw, PyUnicode_FSConverter, &pb, &before, &keep))
+        return NULL;
+    if (ndpy_before(before, &rule) == 0 && ndpy_unsigned(keep, "keep", (unsigned long long)1 << 62, 0, &k) == 0) {
+        rule.have_keep = keep != Py_None;
+        rule.keep = k;
+        if (!rule.have_before && !rule.have_keep) {
+            PyErr_SetString(PyExc_TypeError, "prune: give before= or keep=");
+        } else {
+            char msg[4400] = "";
+            cli_buf notes = CLI_BUF_INIT;
+            cli_rewrite_io io = { msg, sizeof msg, ndpy_note, &notes };
+            size_t kept = 0, n = 0;
+            int rc;
+            const char *path = PyBytes_AS_STRING(pb);
+            Py_BEGIN_ALLOW_THREADS
+            rc = cli_prune_store(path, &rule, &kept, &n, &io);
+            Py_END_ALLOW_THREADS
+            if (ndpy_warn_notes(&notes) == 0) {
+                if (rc) ndpy_raise(st, rc, msg);
+                else out = Py_BuildValue("(nn)", (Py_ssize_t)kept, (Py_ssize_t)n);
+            }
+        }
+    }
+    Py_DECREF(pb);
+    return out;
+}
+
 /* verify() -> dict of what a full checksum pass found; a damaged store
  * raises neardup.Error with the library's message. */
 static PyObject *ndpy_store_verify(PyObject *self, PyObject *unused)

@@ -7,7 +7,6 @@
  * their output follows docs/JSON.md like `scan --json`.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "progress.h"
 #include "store_cmd.h"
 #include "compare.h"
+#include "rewrite.h"
 #include "args.h"
 #include "parallel.h"
 #include "page.h"
@@ -691,170 +691,38 @@ static int sc_compare_run(const sc_opts *o)
     return status;
 }
 
-/* ---- merge and prune: writing a new store beside the old ------------------------------ */
+/* ---- merge and prune (a new store beside the old: rewrite.c) ------------------------- */
 
-/* A new store in a temporary file next to `path`, to be renamed over it, so
- * that readers see the old file or the new one, never a part. */
-typedef struct sc_rewrite {
-    char *tmp;
-    nd_store *s;
-} sc_rewrite;
-
-static int sc_rewrite_open(const sc_opts *o, sc_rewrite *w, const char *path, const nd_ctx *ctx)
+static void sc_note(int warning, const char *note, void *payload)
 {
-    size_t n = strlen(path) + 16;
-    int rc;
-    w->s = NULL;
-    if (!(w->tmp = malloc(n))) return ND_E_NOMEM;
-    snprintf(w->tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(w->tmp);
-    if (fd < 0) {
-        fprintf(stderr, "neardup %s: %s: %s\n", o->cmd, w->tmp, strerror(errno));
-        free(w->tmp);
-        w->tmp = NULL;
-        return ND_E_IO;
-    }
-    mode_t mask = umask(0); /* mkstemp makes 0600; a store is made like any file */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    close(fd);
-    w->s = sc_open(o, w->tmp, ND_STORE_CREATE, ctx, &rc);
-    return rc;
+    const sc_opts *o = ((const sc_run *)payload)->o;
+    if (!o->quiet) fprintf(stderr, "neardup %s: %s%s\n", o->cmd, warning ? "warning: " : "", note);
 }
 
-/* When ok, commits and renames into place (@return its error); else, or
- * when that fails, removes the temporary file. */
-static int sc_rewrite_close(const sc_opts *o, sc_rewrite *w, const char *path, int ok)
+/* Prints a failure of rewrite.c: its message, else the code's. */
+static void sc_rewrite_error(const sc_opts *o, const char *msg, int rc)
 {
-    int rc = ND_OK;
-    if (ok && !w->s) rc = ND_E_IO;
-    if (ok && w->s && (rc = nd_store_commit(w->s))) sc_store_error(o, w->s);
-    nd_store_close(w->s);
-    w->s = NULL;
-    if (ok && !rc && rename(w->tmp, path)) {
-        fprintf(stderr, "neardup %s: %s: %s\n", o->cmd, path, strerror(errno));
-        rc = ND_E_IO;
-    }
-    if (!ok || rc) unlink(w->tmp);
-    free(w->tmp);
-    w->tmp = NULL;
-    return rc;
-}
-
-static int sc_copy_records(const sc_opts *o, nd_store *from, nd_store *to, const unsigned char *keep)
-{
-    size_t n = nd_store_count(from);
-    for (size_t i = 0; i < n; i++) {
-        nd_store_record r;
-        if (keep && !keep[i]) continue;
-        int rc = nd_store_get(from, i, &r);
-        if (rc) return sc_store_error(o, from), rc;
-        if ((rc = nd_store_append_record(to, &r))) return sc_store_error(o, to), rc;
-    }
-    return ND_OK;
+    fprintf(stderr, "neardup %s: %s\n", o->cmd, msg[0] ? msg : nd_strerror(rc));
 }
 
 static int sc_merge_run(const sc_opts *o)
 {
     struct stat st;
+    char msg[4400] = "";
+    sc_run run = { o };
+    cli_rewrite_io io = { msg, sizeof msg, sc_note, &run };
     if (!o->out) return sc_usage(o, "no output store (-o OUT)", NULL);
     if (!o->nargs) return sc_usage(o, "no STORE to merge", NULL);
     if (!o->force && stat(o->out, &st) == 0) return sc_usage(o, "output exists (use --force to replace it)", o->out);
     nd_store **in = calloc(o->nargs, sizeof *in);
-    nd_params base;
-    nd_ctx *ctx = NULL;
-    sc_rewrite w = { NULL, NULL };
     int rc = in ? ND_OK : ND_E_NOMEM;
-    for (size_t i = 0; i < o->nargs && !rc; i++) {
-        in[i] = sc_open(o, o->args[i], ND_STORE_READ, NULL, &rc);
-        if (!rc && i == 0) rc = nd_store_params(in[0], &base);
-        if (!rc && i > 0 && (rc = nd_store_compatible(in[i], in[0]))) sc_store_error(o, in[i]);
-    }
-    if (!rc && !(ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
-    if (!rc) rc = sc_rewrite_open(o, &w, o->out, ctx);
+    for (size_t i = 0; i < o->nargs && !rc; i++) in[i] = sc_open(o, o->args[i], ND_STORE_READ, NULL, &rc);
     size_t docs = 0;
-    for (size_t i = 0; i < o->nargs && !rc; i++) {
-        rc = sc_copy_records(o, in[i], w.s, NULL);
-        docs += nd_store_count(in[i]);
-    }
-    if (w.tmp) {
-        int crc = sc_rewrite_close(o, &w, o->out, !rc);
-        if (!rc) rc = crc;
-    }
+    if (!rc && (rc = cli_merge_stores(o->out, in, o->nargs, &docs, &io))) sc_rewrite_error(o, msg, rc);
     if (!rc && !o->quiet) fprintf(stderr, "neardup merge: %zu document%s from %zu store%s into %s\n", docs, sc_s(docs), o->nargs, sc_s(o->nargs), o->out);
     for (size_t i = 0; in && i < o->nargs; i++) nd_store_close(in[i]);
     free(in);
-    nd_ctx_free(ctx);
     return rc ? SC_INPUT : SC_OK;
-}
-
-/* ---- prune ---------------------------------------------------------------------------- */
-
-typedef struct sc_age {
-    int64_t time;
-    size_t index;
-} sc_age;
-
-static int sc_newest_first(const void *pa, const void *pb)
-{
-    const sc_age *a = pa, *b = pb;
-    if (a->time != b->time) return a->time > b->time ? -1 : 1;
-    return a->index > b->index ? -1 : a->index < b->index; /* later = newer */
-}
-
-/* keep[i] for every document: indexed at or after --before, and among the
- * --keep most recent of those. @return the number kept, or -1. */
-static long long sc_prune_select(const sc_opts *o, nd_store *s, unsigned char *keep)
-{
-    size_t n = nd_store_count(s), m = 0;
-    sc_age *ages = malloc((n ? n : 1) * sizeof *ages);
-    if (!ages) return -1;
-    for (size_t i = 0; i < n; i++) {
-        nd_store_record r;
-        if (nd_store_get(s, i, &r)) {
-            sc_store_error(o, s);
-            free(ages);
-            return -1;
-        }
-        keep[i] = !o->have_before || r.time >= o->before;
-        if (keep[i]) ages[m++] = (sc_age){ r.time, i };
-    }
-    if (o->have_keep && o->keep < m) {
-        qsort(ages, m, sizeof *ages, sc_newest_first);
-        for (size_t j = (size_t)o->keep; j < m; j++) keep[ages[j].index] = 0;
-        m = (size_t)o->keep;
-    }
-    free(ages);
-    return (long long)m;
-}
-
-/* Removes the temporary files (STORE.tmp.XXXXXX) of a prune that was
- * killed before its rename, saying so. Called holding the store's lock: a
- * running prune holds it while its temporary file exists, so none found
- * then is in use. */
-static void sc_prune_leftovers(const sc_opts *o)
-{
-    const char *slash = strrchr(o->store, '/');
-    const char *base = slash ? slash + 1 : o->store;
-    size_t dlen = slash ? (size_t)(slash - o->store) : 0, blen = strlen(base);
-    char dir[4096], path[4096 + 256];
-    if (dlen >= sizeof dir) return;
-    if (!slash) strcpy(dir, ".");
-    else if (!dlen) strcpy(dir, "/");
-    else {
-        memcpy(dir, o->store, dlen);
-        dir[dlen] = '\0';
-    }
-    DIR *d = opendir(dir);
-    if (!d) return;
-    for (struct dirent *e; (e = readdir(d));) {
-        const char *n = e->d_name;
-        if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp.", 5) || strlen(n + blen + 5) != 6) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, n);
-        if (unlink(path) == 0 && !o->quiet)
-            fprintf(stderr, "neardup prune: removed %s, left by an interrupted prune\n", path);
-    }
-    closedir(d);
 }
 
 static int sc_prune_run(const sc_opts *o)
@@ -862,33 +730,15 @@ static int sc_prune_run(const sc_opts *o)
     if (!o->store) return sc_usage(o, "no store (-s STORE)", NULL);
     if (o->nargs) return sc_usage(o, "unexpected argument", o->args[0]);
     if (!o->have_before && !o->have_keep) return sc_usage(o, "give --before DATE or --keep N", NULL);
-    nd_params base;
-    nd_store *s = NULL;
-    nd_ctx *ctx = NULL;
-    unsigned char *keep = NULL;
-    long long kept = -1;
-    sc_rewrite w = { NULL, NULL };
-    int rc = sc_store_params(o, o->store, &s, &base);
-    nd_store_close(s);
-    s = NULL;
-    if (!rc && !(ctx = sc_ctx(o, base))) rc = ND_E_PARAM;
-    /* opened for appending: the lock keeps appenders out until the rename */
-    if (!rc) s = sc_open(o, o->store, ND_STORE_APPEND, ctx, &rc);
-    if (s) sc_prune_leftovers(o);
-    size_t n = s ? nd_store_count(s) : 0;
-    if (!rc && !(keep = malloc(n ? n : 1))) rc = ND_E_NOMEM;
-    if (!rc && (kept = sc_prune_select(o, s, keep)) < 0) rc = ND_E_IO;
-    if (!rc) rc = sc_rewrite_open(o, &w, o->store, ctx);
-    if (!rc) rc = sc_copy_records(o, s, w.s, keep);
-    if (w.tmp) {
-        int crc = sc_rewrite_close(o, &w, o->store, !rc);
-        if (!rc) rc = crc;
-    }
-    if (!rc && !o->quiet)
-        fprintf(stderr, "neardup prune: kept %lld of %zu document%s in %s\n", kept, n, sc_s(n), o->store);
-    nd_store_close(s); /* after the rename: releases the old file's lock */
-    nd_ctx_free(ctx);
-    free(keep);
+    char msg[4400] = "";
+    sc_run run = { o };
+    cli_rewrite_io io = { msg, sizeof msg, sc_note, &run };
+    cli_prune_rule rule = { o->have_before, o->have_keep, o->before, o->keep };
+    size_t kept = 0, n = 0;
+    int rc = cli_prune_store(o->store, &rule, &kept, &n, &io);
+    if (rc) sc_rewrite_error(o, msg, rc);
+    else if (!o->quiet)
+        fprintf(stderr, "neardup prune: kept %zu of %zu document%s in %s\n", kept, n, sc_s(n), o->store);
     return rc == ND_E_PARAM ? SC_USAGE : rc == ND_E_LOCKED ? SC_LOCKED : rc ? SC_INPUT : SC_OK;
 }
 

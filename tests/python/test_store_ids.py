@@ -136,3 +136,75 @@ def test_repeated_ids_index_and_query_equal_cli(tmp_path, feeds):
     expected = cli_records("query", "-q", "--json", "-s", theirs, path)
     with neardup.Store(mine) as s, pytest.warns(UserWarning, match="already used"):
         assert s.query(docs) == expected
+
+
+def test_merge_equals_cli_merge(tmp_path, feeds):
+    _, docs = feeds
+    a, b = two_stores(tmp_path, docs)
+    mine, theirs = str(tmp_path / "py.nds"), str(tmp_path / "cli.nds")
+    with neardup.Store(a) as sa:
+        assert neardup.merge(mine, [sa, b]) == len(docs)  # a Store object or a path
+        assert len(sa) == len(docs[0::2])
+    run_cli("merge", "-q", "-o", theirs, a, b)
+    with open(mine, "rb") as x, open(theirs, "rb") as y:
+        assert x.read() == y.read()
+    with pytest.raises(FileExistsError):
+        neardup.merge(mine, [a])
+    assert neardup.merge(mine, [a], force=True) == len(docs[0::2])
+    other = str(tmp_path / "k64.nds")
+    with neardup.Store(other, "c", num_perm=64) as s:
+        s.index(docs[:2], time=1)
+    with pytest.raises(neardup.Error, match="num_perm") as e:
+        neardup.merge(str(tmp_path / "bad.nds"), [a, other])
+    assert e.value.code == -10
+    assert not (tmp_path / "bad.nds").exists()
+    assert not [p for p in tmp_path.iterdir() if ".tmp." in p.name]
+    with pytest.raises(neardup.Error, match="missing.nds"):
+        neardup.merge(str(tmp_path / "m2.nds"), [a, str(tmp_path / "missing.nds")])
+    with pytest.raises(ValueError):
+        neardup.merge(str(tmp_path / "m3.nds"), [])
+
+
+def test_prune_equals_cli_prune(tmp_path, feeds):
+    _, docs = feeds
+    base = str(tmp_path / "base.nds")
+    with neardup.Store(base, "c") as s:
+        s.index(docs[:6], time=1700000000)   # 2023-11-14
+        s.index(docs[6:], time=1800000000)   # 2027-01-15
+    data = open(base, "rb").read()
+
+    def fresh(name):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return str(path)
+
+    for rule, args in (({"keep": 3}, ["--keep", "3"]),
+                       ({"before": "2024-01-01"}, ["--before", "2024-01-01"]),
+                       ({"before": 1750000000, "keep": 2}, ["--before", "1750000000", "--keep", "2"])):
+        mine, theirs = fresh("py.nds"), fresh("cli.nds")
+        kept, total = neardup.prune(mine, **rule)
+        run_cli("prune", "-q", "-s", theirs, *args)
+        assert total == len(docs)
+        with open(mine, "rb") as x, open(theirs, "rb") as y:
+            assert x.read() == y.read(), rule
+        with neardup.Store(mine) as s:
+            assert len(s) == kept
+    assert neardup.prune(fresh("p.nds"), before="2024-01-01") == (len(docs) - 6, len(docs))
+    # what a killed prune left is removed, with a warning
+    path = fresh("p.nds")
+    leftover = tmp_path / "p.nds.tmp.AbC123"
+    leftover.write_bytes(b"half a store")
+    with pytest.warns(UserWarning, match="left by an interrupted prune"):
+        neardup.prune(path, keep=100)
+    assert not leftover.exists()
+    # an appender holds the lock
+    with neardup.Store(path, "a"):
+        with pytest.raises(neardup.Error) as e:
+            neardup.prune(path, keep=1)
+        assert e.value.code == -11
+    with pytest.raises(TypeError):
+        neardup.prune(path)
+    with pytest.raises(ValueError):
+        neardup.prune(path, before="not a date")
+    with pytest.raises(ValueError):
+        neardup.prune(path, keep=-1)
