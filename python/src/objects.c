@@ -517,7 +517,7 @@ typedef struct ndpy_inputs {
 static void ndpy_inputs_release(ndpy_inputs *in)
 {
     for (size_t i = 0; i < in->n; i++) {
-        if (in->held[i]) in->held[i]->busy = 0;
+        if (in->held[i]) in->held[i]->busy = 0; /* twice for one named twice: harmless */
         else nd_store_close(in->v[i]);
     }
     PyMem_Free(in->v);
@@ -538,8 +538,10 @@ static int ndpy_inputs_take(ndpy_state *st, PyObject *stores, ndpy_inputs *in)
         PyObject *o = PySequence_Fast_GET_ITEM(seq, i), *pb = NULL;
         if (PyObject_TypeCheck(o, (PyTypeObject *)st->store_type)) {
             ndpy_store *so = (ndpy_store *)o;
+            size_t j = 0;
+            while (j < in->n && in->held[j] != so) j++; /* named twice, as the CLI allows: taken once */
             if (!so->store) PyErr_SetString(PyExc_ValueError, "stores: a store is closed");
-            else if (ndpy_enter(&so->busy, "Store") == 0) in->held[in->n] = so, in->v[in->n++] = so->store;
+            else if (j < in->n || ndpy_enter(&so->busy, "Store") == 0) in->held[in->n] = so, in->v[in->n++] = so->store;
         } else if (PyUnicode_FSConverter(o, &pb)) {
             int rc = nd_store_open(&in->v[in->n], PyBytes_AS_STRING(pb), ND_STORE_READ, NULL);
             if (rc) ndpy_store_raise(st, in->v[in->n], rc), nd_store_close(in->v[in->n]);

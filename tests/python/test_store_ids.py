@@ -150,6 +150,12 @@ def test_merge_equals_cli_merge(tmp_path, feeds):
         assert x.read() == y.read()
     with pytest.raises(FileExistsError):
         neardup.merge(mine, [a])
+    twice, twice_cli = str(tmp_path / "twice.nds"), str(tmp_path / "twice-cli.nds")
+    with neardup.Store(a) as sa:
+        assert neardup.merge(twice, [sa, sa]) == 2 * len(docs[0::2])  # as `merge -o OUT A A`
+    run_cli("merge", "-q", "-o", twice_cli, a, a)
+    with open(twice, "rb") as x, open(twice_cli, "rb") as y:
+        assert x.read() == y.read()
     assert neardup.merge(mine, [a], force=True) == len(docs[0::2])
     other = str(tmp_path / "k64.nds")
     with neardup.Store(other, "c", num_perm=64) as s:
