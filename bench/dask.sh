@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
         -x) times=$2; shift 2 ;;
         -n) cli=0; shift ;;
         -c) only_components=1; cli=0; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) corpus=$1; shift ;;
     esac
 done
