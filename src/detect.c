@@ -402,7 +402,39 @@ static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * paragraph by paragraph (copies.c), which finds noisy copies. The pair is a
  * copy when containment or the content signatures' Jaccard estimate reaches
  * its threshold (nd__is_copy).
+ *
+ * The matches are sequential: each paragraph joins a copy family of earlier
+ * paragraphs, so they are found in document order, by one task. A judgement
+ * needs only its document's matches (what it shares with each earlier
+ * document it touched) and what stays fixed during the pass (content
+ * signatures and shingles, the paragraphs that count), so the judgements
+ * run as other tasks of the same call, on every thread, each as soon as
+ * the batch of ND__BATCH documents it needs is matched. The unions they
+ * decide are then made on the calling thread in document order, exactly as
+ * one thread makes them: no judgement reads the union-find, nor anything
+ * another judgement writes.
+ *
+ *   task 0:       match batch 0, 1, 2, ... (publishing each)
+ *   tasks 1 ...:  judge ND__JUDGE_TASK documents once their batch is matched
+ *   then:         unions, in document order
  */
+#define ND__BATCH 256u
+#define ND__JUDGE_TASK 16u  /* divides ND__BATCH */
+
+/* An earlier document e that a document touched, in the order touched. */
+typedef struct nd__touch {
+    nd__pair_share share;   /* what the document shares with e through strong matches */
+    uint32_t e;
+    uint32_t copy;          /* the judgement's verdict: the document copies e */
+} nd__touch;
+
+/* The matches of a batch of documents, every document's entries in
+ * document order; never moved once the batch is published. */
+typedef struct nd__batch {
+    nd__touch *t;
+    size_t base, n, cap;    /* base: the entries of earlier batches */
+} nd__batch;
+
 typedef struct nd__copyscan {
     const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */
     uint32_t *root;         /* per paragraph: root of its copy family */
@@ -410,11 +442,15 @@ typedef struct nd__copyscan {
     uint32_t *root_stamp;   /* per paragraph: last document that counted it */
     uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
     uint32_t *doc_stamp;    /* per document: (d + 1) when touched by d */
-    uint32_t *copy;         /* per document: (d + 1) when d copies it */
     nd__pair_share *share;  /* per document: what d shares with it */
     uint32_t *touched;
     size_t ntouched;
-    nd__align_side side_d, side_e; /* scratch for alignments */
+    size_t *off;            /* per document, and one past: its first entry (counting all batches) */
+    nd__batch *batch;       /* per batch of ND__BATCH documents */
+    size_t nbatch;
+    nd__progress *matched;  /* batches matched */
+    int rc;                 /* of the matches */
+    uint32_t *copied;       /* unions only, per document: (d + 1) when d copies it */
 } nd__copyscan;
 
 /* Paragraphs that count toward copies: content with at least one full shingle. */
@@ -496,27 +532,33 @@ static void nd__align_doc(const nd_corpus *c, const nd__families *f, uint32_t d,
         if (nd__copy_para(c, f, g)) nd__align_add(out, nd__psig(c, g), c->paras[g].shingles);
 }
 
-static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
+/* Judges document d against the n earlier documents it touched (t, in the
+ * order touched): marks those it copies and sets its dup_of, sim and cont.
+ * Writes only d's own fields and entries; side[2] is scratch. */
+static void nd__judge(const nd_corpus *c, const nd__families *f, nd__touch *t, size_t n, uint32_t d,
+                      nd__align_side *side)
 {
     const nd_params *p = &c->ctx->params;
     nd__cdoc *doc = &c->docs[d];
     double best = -1.0;
     int aligned_d = 0;
-    for (size_t i = 0; i < s->ntouched; i++) {
-        uint32_t e = s->touched[i];
+    doc->dup_of = ND_NONE;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = t[i].e;
+        t[i].copy = 0;
         uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
         if (!a || !b) continue;
-        double cont = nd__share_containment(&s->share[e], a, b);
+        double cont = nd__share_containment(&t[i].share, a, b);
         double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
-        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(s->share[e].d, sim, cont)
+        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(t[i].share.d, sim, cont)
             && aligned_d < ND__MAX_ALIGN) {
-            if (!aligned_d++) nd__align_doc(c, f, d, &s->side_d);
-            nd__align_doc(c, f, e, &s->side_e);
-            double full = nd__align_containment(&s->side_d, &s->side_e, c->k, nd__align_bits(c));
+            if (!aligned_d++) nd__align_doc(c, f, d, &side[0]);
+            nd__align_doc(c, f, e, &side[1]);
+            double full = nd__align_containment(&side[0], &side[1], c->k, nd__align_bits(c));
             if (full > cont) cont = full;
         }
         if (!nd__is_copy(p, a, b, sim, cont)) continue;
-        s->copy[e] = d + 1;
+        t[i].copy = 1;
         double score = sim > cont ? sim : cont;
         if (score > best || (score == best && e < doc->dup_of)) {
             best = score;
@@ -525,32 +567,41 @@ static void nd__judge(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint
             doc->cont = cont;
         }
     }
+}
+
+/* The unions of judged document d (its n entries t), on the calling thread
+ * in document order. */
+static void nd__join(nd_corpus *c, nd__copyscan *s, const nd__touch *t, size_t n, uint32_t d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].copy) s->copied[t[i].e] = d + 1;
     /* d joins the cluster of each document it copies only through the
      * cluster's earliest document, the story as first seen: a copy of a
      * copy at a cluster's edge (one that carries a paragraph of another
-     * story) does not chain a second story into it. */
-    for (size_t i = 0; i < s->ntouched; i++) {
-        uint32_t e = s->touched[i];
-        if (s->copy[e] != d + 1) continue;
-        uint32_t r = nd__uf_find(c->uf, e);
-        if (r != nd__uf_find(c->uf, d) && s->doc_stamp[r] == d + 1 && s->copy[r] == d + 1)
-            nd__uf_union(c, d, r);
+     * story) does not chain a second story into it. (d copies only
+     * documents it touched.) */
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].copy) continue;
+        uint32_t r = nd__uf_find(c->uf, t[i].e);
+        if (r != nd__uf_find(c->uf, d) && s->copied[r] == d + 1) nd__uf_union(c, d, r);
     }
     /* a near-identical copy (content Jaccard at doc_threshold, symmetric,
      * unlike containment) of the document it copies most joins its story */
+    const nd__cdoc *doc = &c->docs[d];
     if (doc->dup_of != ND_NONE && doc->sim >= c->ctx->params.doc_threshold)
         nd__uf_union(c, d, (uint32_t)doc->dup_of);
 }
 
-static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
+/* Finds the matches of document d's paragraphs, each joining the copy
+ * family of its best matching root (right behind it) or starting one. */
+static void nd__match_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
 {
     const nd__cdoc *doc = &c->docs[d];
     s->ntouched = 0;
-    c->docs[d].dup_of = ND_NONE;
     for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
         if (!nd__copy_para(c, f, g)) continue;
         uint32_t r = nd__match_para(c, s, d, (uint32_t)g);
-        if (r != ND__LSH_END) { /* joins the family, right behind its root */
+        if (r != ND__LSH_END) {
             s->root[g] = r;
             s->next[g] = s->next[r];
             s->next[r] = (uint32_t)g;
@@ -559,8 +610,70 @@ static int nd__scan_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, ui
             s->next[g] = ND__LSH_END;
         }
     }
-    nd__judge(c, f, s, d);
+}
+
+/* Appends the documents d touched (s->touched, with their shares) to b. */
+static int nd__batch_push(const nd_allocator *al, nd__batch *b, const nd__copyscan *s)
+{
+    if (b->n + s->ntouched > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->n + s->ntouched) cap *= 2;
+        nd__touch *t = nd__alloc(al, cap * sizeof *t);
+        if (!t) return ND_E_NOMEM;
+        if (b->n) memcpy(t, b->t, b->n * sizeof *t);
+        nd__free(al, b->t);
+        b->t = t;
+        b->cap = cap;
+    }
+    for (size_t i = 0; i < s->ntouched; i++) {
+        uint32_t e = s->touched[i];
+        b->t[b->n++] = (nd__touch){ s->share[e], e, 0 };
+    }
     return ND_OK;
+}
+
+/* Task 0: the matches of every document, published batch by batch (and
+ * all at once, as far as they went, when memory runs out). */
+static void nd__match_all(nd_corpus *c, const nd__families *f, nd__copyscan *s)
+{
+    size_t k = 0;
+    for (; k < s->nbatch && !s->rc; k++) {
+        nd__batch *b = &s->batch[k];
+        uint32_t d0 = (uint32_t)(k * ND__BATCH);
+        uint32_t d1 = c->ndocs - d0 < ND__BATCH ? (uint32_t)c->ndocs : d0 + ND__BATCH;
+        b->base = s->off[d0]; /* each off[] is written once: judges read the previous batch's */
+        for (uint32_t d = d0; d < d1 && !s->rc; d++) {
+            nd__match_doc(c, f, s, d);
+            s->rc = nd__batch_push(c->al, b, s);
+            s->off[d + 1] = b->base + b->n;
+        }
+        if (!s->rc) nd__progress_set(s->matched, k + 1, k + 1 == s->nbatch);
+    }
+    if (s->rc) nd__progress_set(s->matched, k - 1, 1);
+}
+
+typedef struct nd__scan_job {
+    nd_corpus *c;
+    const nd__families *f;
+    nd__copyscan *s;
+} nd__scan_job;
+
+static void nd__scan_task(void *arg, size_t t)
+{
+    const nd__scan_job *job = arg;
+    nd__copyscan *s = job->s;
+    if (t == 0) {
+        nd__match_all(job->c, job->f, s);
+        return;
+    }
+    uint32_t d0 = (uint32_t)((t - 1) * ND__JUDGE_TASK);
+    size_t k = d0 / ND__BATCH;
+    if (nd__progress_wait(s->matched, k + 1) < k + 1) return; /* out of memory before it */
+    const nd__batch *b = &s->batch[k];
+    uint32_t d1 = job->c->ndocs - d0 < ND__JUDGE_TASK ? (uint32_t)job->c->ndocs : d0 + ND__JUDGE_TASK;
+    nd__align_side side[2]; /* 3 KiB each */
+    for (uint32_t d = d0; d < d1; d++)
+        nd__judge(job->c, job->f, b->t + (s->off[d] - b->base), s->off[d + 1] - s->off[d], d, side);
 }
 
 static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
@@ -570,32 +683,52 @@ static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
     nd__free(al, s->root_stamp);
     nd__free(al, s->para_stamp);
     nd__free(al, s->doc_stamp);
-    nd__free(al, s->copy);
+    nd__free(al, s->copied);
     nd__free(al, s->share);
     nd__free(al, s->touched);
+    nd__free(al, s->off);
+    for (size_t k = 0; k < s->nbatch && s->batch; k++) nd__free(al, s->batch[k].t);
+    nd__free(al, s->batch);
+    nd__progress_free(al, s->matched);
+}
+
+static int nd__copyscan_init(nd_corpus *c, nd__copyscan *s, const nd__chains *ch)
+{
+    size_t np = c->npara + 1, nd = c->ndocs + 1;
+    memset(s, 0, sizeof *s);
+    s->ch = ch;
+    s->root = nd__alloc(c->al, np * sizeof *s->root);
+    if (s->root) memset(s->root, 0xFF, np * sizeof *s->root); /* ND__LSH_END: not in this pass */
+    s->next = nd__calloc(c->al, np, sizeof *s->next);
+    s->root_stamp = nd__calloc(c->al, np, sizeof *s->root_stamp);
+    s->para_stamp = nd__calloc(c->al, np, sizeof *s->para_stamp);
+    s->doc_stamp = nd__calloc(c->al, nd, sizeof *s->doc_stamp);
+    s->copied = nd__calloc(c->al, nd, sizeof *s->copied);
+    s->share = nd__calloc(c->al, nd, sizeof *s->share);
+    s->touched = nd__calloc(c->al, nd, sizeof *s->touched);
+    s->off = nd__calloc(c->al, nd, sizeof *s->off);
+    s->nbatch = (c->ndocs + ND__BATCH - 1) / ND__BATCH;
+    s->batch = nd__calloc(c->al, s->nbatch + 1, sizeof *s->batch);
+    s->matched = nd__progress_create(c->al);
+    int ok = s->root && s->next && s->root_stamp && s->para_stamp && s->doc_stamp && s->copied
+          && s->share && s->touched && s->off && s->batch && s->matched;
+    return ok ? ND_OK : ND_E_NOMEM;
 }
 
 static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chains *ch)
 {
     nd__copyscan s;
-    memset(&s, 0, sizeof s);
-    size_t np = c->npara + 1, nd = c->ndocs + 1;
-    int rc = ND_OK;
-    s.ch = ch;
-    s.root = nd__alloc(c->al, np * sizeof *s.root);
-    if (s.root) memset(s.root, 0xFF, np * sizeof *s.root); /* ND__LSH_END: not in this pass */
-    s.next = nd__calloc(c->al, np, sizeof *s.next);
-    s.root_stamp = nd__calloc(c->al, np, sizeof *s.root_stamp);
-    s.para_stamp = nd__calloc(c->al, np, sizeof *s.para_stamp);
-    s.doc_stamp = nd__calloc(c->al, nd, sizeof *s.doc_stamp);
-    s.copy = nd__calloc(c->al, nd, sizeof *s.copy);
-    s.share = nd__calloc(c->al, nd, sizeof *s.share);
-    s.touched = nd__calloc(c->al, nd, sizeof *s.touched);
-    if (!rc && !(s.root && s.next && s.root_stamp && s.para_stamp && s.doc_stamp 
-                 && s.share && s.touched && s.copy))
-        rc = ND_E_NOMEM;
+    int rc = nd__copyscan_init(c, &s, ch);
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
-    for (uint32_t d = 0; d < c->ndocs && !rc; d++) rc = nd__scan_doc(c, f, &s, d);
+    if (!rc && c->ndocs) {
+        nd__scan_job job = { c, f, &s };
+        nd__run_tasks(c->threads, 1 + (c->ndocs + ND__JUDGE_TASK - 1) / ND__JUDGE_TASK, nd__scan_task, &job);
+        rc = s.rc;
+    }
+    for (uint32_t d = 0; d < c->ndocs && !rc; d++) {
+        const nd__batch *b = &s.batch[d / ND__BATCH];
+        nd__join(c, &s, b->t + (s.off[d] - b->base), s.off[d + 1] - s.off[d], d);
+    }
     nd__copyscan_free(c->al, &s);
     return rc;
 }

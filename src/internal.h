@@ -228,6 +228,17 @@ typedef void (*nd__task_fn)(void *arg, size_t task);
  * no thread can be started, so results never depend on the thread count. */
 void nd__run_tasks(unsigned threads, size_t ntasks, nd__task_fn fn, void *arg);
 
+/* A count raised by one task and awaited by others of the same
+ * nd__run_tasks call (a pipeline: tasks are taken in order, so the task
+ * raising it must come before those waiting for it). create: NULL when out
+ * of memory or threads' primitives; set: publishes done (last: it will not
+ * rise again); wait: returns done once it reaches want or was set last. */
+typedef struct nd__progress nd__progress;
+nd__progress *nd__progress_create(const nd_allocator *al);
+void nd__progress_free(const nd_allocator *al, nd__progress *p);
+void nd__progress_set(nd__progress *p, size_t done, int last);
+size_t nd__progress_wait(nd__progress *p, size_t want);
+
 /* ---- the context ---- */
 struct nd_ctx {
     nd_allocator alloc;

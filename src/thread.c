@@ -56,3 +56,57 @@ void nd__run_tasks(unsigned threads, size_t ntasks, nd__task_fn fn, void *arg)
     for (unsigned i = 0; i < started; i++) pthread_join(tid[i], NULL);
     pthread_mutex_destroy(&p.mu);
 }
+
+/* A count that one task raises and other tasks wait for: the stages of a
+ * pipeline run as tasks of one nd__run_tasks call, a later stage waiting
+ * for the part of the earlier one it needs. */
+struct nd__progress {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t done;
+    int last;
+};
+
+nd__progress *nd__progress_create(const nd_allocator *al)
+{
+    nd__progress *p = nd__alloc(al, sizeof *p);
+    if (!p) return NULL;
+    p->done = 0;
+    p->last = 0;
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        nd__free(al, p);
+        return NULL;
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        nd__free(al, p);
+        return NULL;
+    }
+    return p;
+}
+
+void nd__progress_free(const nd_allocator *al, nd__progress *p)
+{
+    if (!p) return;
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    nd__free(al, p);
+}
+
+void nd__progress_set(nd__progress *p, size_t done, int last)
+{
+    pthread_mutex_lock(&p->mu);
+    p->done = done;
+    p->last |= last;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+size_t nd__progress_wait(nd__progress *p, size_t want)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->done < want && !p->last) pthread_cond_wait(&p->cv, &p->mu);
+    size_t done = p->done;
+    pthread_mutex_unlock(&p->mu);
+    return done;
+}

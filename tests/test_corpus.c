@@ -302,7 +302,7 @@ typedef struct tdoc {
     char id[32], src[32];
 } tdoc;
 
-#define MAXDOCS 400u
+#define MAXDOCS 1024u
 typedef struct tset {
     tdoc d[MAXDOCS];
     size_t n;
@@ -1639,30 +1639,67 @@ static void test_add_signed_parity(void **state)
     ts_free(ts);
 }
 
+static para para_noisy(const para *p, unsigned first, unsigned step, rng *r);
+
+/* A story and a retyped copy of it (one clean paragraph, the others noisy):
+ * a copy only through alignment (see test_noisy_copy). */
+static size_t build_noisy_pair(tset *ts, rng *r, size_t *orig)
+{
+    story s = story_random(r, 8, 40), noisy = s;
+    for (unsigned i = 1; i < s.n; i++) noisy.p[i] = para_noisy(&s.p[i], 6, 12, r);
+    *orig = ts_story(ts, "noise-a", NULL, &s);
+    return ts_story(ts, "noise-b", NULL, &noisy);
+}
+
 /* Verdicts do not depend on the threads finish may use (chains by band
- * group, signatures by range of ND__SIGN_TASK = 64 documents). */
+ * group, signatures by range of ND__SIGN_TASK = 64 documents, copy scans
+ * matching a batch of ND__BATCH = 256 documents while the previous one is
+ * judged in tasks of 16, unions in document order). The collection spans
+ * several batches, and its copies (truncated, edited, chained A~B~C in
+ * several orders, noisy ones found by alignment) and boilerplate recur in
+ * every one of them, so that unions made out of order, or a judgement
+ * reading another's state, change some verdict. */
 static void test_threads_same_verdicts(void **state)
 {
     (void)state;
+    static const char *orders[] = { "ACxB", "ABC", "CxAB", "ACB", "CBA" };
     tset *ts = build_mixed();
     rng r = { 777 };
-    while (ts->n <= 2 * 64) { /* several signature tasks: more of the same kinds */
+    size_t noisy[64][2], nnoisy = 0;
+    for (unsigned i = 0; ts->n <= 3 * 256; i++) {
         build_chrome_set(ts, &r);
-        build_truncated(ts, &r, 0);
+        build_truncated(ts, &r, i & 1);
         build_edited(ts, &r);
+        build_transitive(ts, &r, orders[i % 5]);
+        noisy[nnoisy][1] = build_noisy_pair(ts, &r, &noisy[nnoisy][0]);
+        nnoisy++;
     }
     nd_params p = params_lines();
     snap one;
     run_snap(ts, &p, ADD_PLAIN, 32, &one);
-    for (unsigned threads = 2; threads <= 7; threads += 5) {
+    size_t copies = 0, bp = 0;
+    for (size_t i = 0; i < one.n; i++) {
+        copies += one.docs[i].duplicate_of != ND_NONE;
+        bp += one.docs[i].boilerplate;
+    }
+    if (verbose()) print_message("%zu documents, %zu copies, %zu boilerplate paragraphs, %zu noisy copies\n", one.n, copies, bp, nnoisy);
+    assert_true(copies >= 150 && bp >= 500);
+    for (size_t i = 0; i < nnoisy; i++) /* alignment decides some of them */
+        if (one.docs[noisy[i][1]].duplicate_of != noisy[i][0])
+            fail_msg("noisy copy %zu: duplicate_of %lld, expected %zu", noisy[i][1],
+                     DUP(one.docs[noisy[i][1]].duplicate_of), noisy[i][0]);
+    static const unsigned counts[] = { 2, 3, 7 };
+    for (unsigned t = 0; t < 3; t++) {
         coll h;
         coll_open(&h, &p);
-        assert_int_equal(nd_corpus_set_threads(h.c, threads), ND_OK);
+        assert_int_equal(nd_corpus_set_threads(h.c, counts[t]), ND_OK);
         coll_run(&h, ts, ADD_PLAIN, 32);
         snap many;
         snap_take(&many, h.c);
         coll_close(&h);
-        snap_compare(&one, &many, SAME_ALL, threads == 2 ? "2 threads vs 1" : "7 threads vs 1");
+        char what[32];
+        snprintf(what, sizeof what, "%u threads vs 1", counts[t]);
+        snap_compare(&one, &many, SAME_ALL, what);
         snap_free(&many);
     }
     coll h;
