@@ -1667,6 +1667,7 @@ static void test_threads_same_verdicts(void **state)
     rng r = { 777 };
     size_t noisy[64][2], nnoisy = 0;
     for (unsigned i = 0; ts->n <= 3 * 256; i++) {
+        assert_true(nnoisy < 64);
         build_chrome_set(ts, &r);
         build_truncated(ts, &r, i & 1);
         build_edited(ts, &r);
@@ -1682,7 +1683,9 @@ static void test_threads_same_verdicts(void **state)
         copies += one.docs[i].duplicate_of != ND_NONE;
         bp += one.docs[i].boilerplate;
     }
-    if (verbose()) print_message("%zu documents, %zu copies, %zu boilerplate paragraphs, %zu noisy copies\n", one.n, copies, bp, nnoisy);
+    if (verbose())
+        print_message("%zu documents, %zu copies, %zu boilerplate paragraphs, %zu noisy copies\n", one.n,
+                      copies, bp, nnoisy);
     assert_true(copies >= 150 && bp >= 500);
     for (size_t i = 0; i < nnoisy; i++) /* alignment decides some of them */
         if (one.docs[noisy[i][1]].duplicate_of != noisy[i][0])
