@@ -86,6 +86,7 @@ typedef struct nd__tokenizer {
     void *state;              /* XXH3_state_t *, 64-byte aligned inside state_mem */
     void *state_mem;          /* allocated on the first long token */
     const nd_allocator *al;
+    int table_only;           /* tests: every byte through the queue, no ASCII shortcut */
 } nd__tokenizer;
 
 typedef struct nd__token {
@@ -97,6 +98,10 @@ void nd__tokenizer_init(nd__tokenizer *tk, const nd_allocator *al, uint64_t seed
 void nd__tokenizer_reset(nd__tokenizer *tk, const char *text, size_t size);
 /* @return 1 and *out set for the next token, 0 at the end, <0 on error. */
 int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out);
+/* The next tokens, at most max, into out: the same tokens as that many calls
+ * of nd__tokenizer_next, with whole ASCII words taken 64 bytes at a time.
+ * @return how many (0 at the end), <0 on error. */
+int nd__tokenizer_fill(nd__tokenizer *tk, nd__token *out, size_t max);
 void nd__tokenizer_free(nd__tokenizer *tk);
 
 /* ---- shingle.c ---- */

@@ -420,7 +420,7 @@ int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out)
     tk->buf_len = 0;
     tk->streaming = 0;
     for (;;) {
-        if (tk->q_pos == tk->q_len && nd__ascii_run(tk, &st)) break;
+        if (tk->q_pos == tk->q_len && !tk->table_only && nd__ascii_run(tk, &st)) break;
         if (!nd__peek(tk, 1)) break;
         int rc = nd__general_step(tk, &st);
         if (rc < 0) return rc;
@@ -430,4 +430,191 @@ int nd__tokenizer_next(nd__tokenizer *tk, nd__token *out)
     out->raw = nd__token_hash(tk);
     out->hash = st.numeric ? tk->num_hash : out->raw;
     return 1;
+}
+
+/*
+ * Whole ASCII words, 64 bytes at a time (nd__tokenizer_fill). A window of 64
+ * source bytes is classified once into bitmasks (letters or digits, digits,
+ * non-ASCII, connectors) and lowercased once; each word is then found with a
+ * count of trailing zeros and hashed straight from the lowercased copy, so a
+ * word costs a few mask operations and one XXH3 call instead of a pass per
+ * byte. A word runs from a mask bit to the first byte that is not a letter
+ * or digit; the rules for connectors are nd__joins' on the masks. Whatever
+ * the masks cannot settle alone (a non-ASCII byte before a word ends or
+ * right after a connector, a word longer than a window) goes to
+ * nd__tokenizer_next from the word's first byte: the bytes skipped before it
+ * were ASCII separators, which the general path skips the same way, so both
+ * give the same tokens.
+ */
+#define ND__WIN 64
+
+typedef struct nd__win {
+    const unsigned char *base; /* the window is base[0..64) */
+    uint64_t word;             /* letters and digits */
+    uint64_t digit;
+    uint64_t high;             /* non-ASCII bytes */
+    uint64_t conn;             /* ' ` . (join two word characters) */
+    uint64_t comma;            /* , (joins two digits) */
+    int full;                  /* 64 source bytes; else the rest of the text, padded with spaces */
+    unsigned char low[ND__WIN]; /* the bytes, letters lowercased */
+} nd__win;
+
+#ifdef ND__SIMD
+static void nd__win_classify(nd__win *w, const unsigned char *src)
+{
+    uint64_t word = 0, digit = 0, high = 0, conn = 0, comma = 0;
+    for (unsigned i = 0; i < ND__WIN; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + i)), low;
+        unsigned d, m = nd__alnum16(v, &d, &low);
+        _mm_storeu_si128((__m128i *)(w->low + i), low);
+        __m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('`'))),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+        word |= (uint64_t)m << i;
+        digit |= (uint64_t)d << i;
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << i;
+        conn |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << i;
+        comma |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))) << i;
+    }
+    w->word = word, w->digit = digit, w->high = high, w->conn = conn, w->comma = comma;
+}
+#else
+static void nd__win_classify(nd__win *w, const unsigned char *src)
+{
+    w->word = w->digit = w->high = w->conn = w->comma = 0;
+    for (unsigned i = 0; i < ND__WIN; i++) {
+        unsigned c = src[i];
+        int cls = nd__ascii_class(c);
+        uint64_t bit = (uint64_t)1 << i;
+        w->low[i] = (unsigned char)(cls == C_WORD ? (c | 0x20) : c);
+        if (c >= 0x80) w->high |= bit;
+        else if (cls == C_WORD || cls == C_DIGIT) w->word |= bit;
+        else if (cls == C_APOS || cls == C_PERIOD) w->conn |= bit;
+        else if (cls == C_COMMA) w->comma |= bit;
+        if (c < 0x80 && cls == C_DIGIT) w->digit |= bit;
+    }
+}
+#endif
+
+/* Classifies the 64 bytes at p, or the rest of the text padded with spaces
+ * (a space ends a word as the end of the text does). */
+static void nd__win_load(nd__win *w, const unsigned char *p, const unsigned char *end)
+{
+    w->base = p;
+    w->full = end - p >= ND__WIN;
+    if (w->full) {
+        nd__win_classify(w, p);
+        return;
+    }
+    unsigned char tmp[ND__WIN];
+    memset(tmp, ' ', sizeof tmp);
+    memcpy(tmp, p, (size_t)(end - p));
+    nd__win_classify(w, tmp);
+}
+
+enum { ND__W_OK, ND__W_MORE, ND__W_GENERAL };
+
+static int nd__bit(uint64_t m, unsigned i) { return (int)((m >> i) & 1); }
+
+/* The word starting at bit s of the window: *e is the byte after it.
+ * @return ND__W_OK with the token in *out, ND__W_MORE when the window ends
+ * before the word is settled, ND__W_GENERAL for the general path. */
+static int nd__win_word(nd__tokenizer *tk, const nd__win *w, unsigned s, unsigned *e,
+                        nd__token *out)
+{
+    unsigned i = s, len = 0;
+    int joined = 0, numeric = 1;
+    for (;;) {
+        uint64_t rest = ~(w->word >> i); /* zero while the run goes on */
+        unsigned run = rest ? (unsigned)__builtin_ctzll(rest) : ND__WIN;
+        unsigned stop = i + run;
+        if (stop >= ND__WIN) return ND__W_MORE;
+        uint64_t in = (((uint64_t)1 << run) - 1) << i;
+        numeric &= (w->digit & in) == in;
+        if (joined) {
+            memcpy(tk->buf + len, w->low + i, run);
+            len += run;
+        }
+        if (nd__bit(w->high, stop)) return ND__W_GENERAL; /* the word may go on */
+        if (nd__bit(w->conn | w->comma, stop)) {
+            if (stop + 1 >= ND__WIN) return ND__W_MORE;
+            if (nd__bit(w->high, stop + 1)) return ND__W_GENERAL;
+            int joins = nd__bit(w->conn, stop)
+                ? nd__bit(w->word, stop + 1)
+                : nd__bit(w->digit, stop - 1) && nd__bit(w->digit, stop + 1);
+            if (joins) { /* the connector is dropped: copy the word's pieces */
+                if (!joined) {
+                    memcpy(tk->buf, w->low + s, stop - s);
+                    len = stop - s;
+                    joined = 1;
+                }
+                i = stop + 1;
+                continue;
+            }
+        }
+        *e = stop;
+        const void *bytes = joined ? (const void *)tk->buf : (const void *)(w->low + s);
+        out->raw = XXH3_64bits_withSeed(bytes, joined ? len : stop - s, tk->seed);
+        out->hash = numeric ? tk->num_hash : out->raw;
+        return ND__W_OK;
+    }
+}
+
+/* Tokens from tk->p by windows, into out (at most max), while the queue is
+ * empty. *general is set when tk->p is left where the general path must
+ * take the next token. @return the number of tokens. */
+static size_t nd__fast_tokens(nd__tokenizer *tk, nd__token *out, size_t max, int *general)
+{
+    const unsigned char *const end = tk->end;
+    size_t n = 0;
+    nd__win w;
+    unsigned pos = 0;
+    *general = 0;
+    if (tk->p >= end) return 0;
+    nd__win_load(&w, tk->p, end);
+    while (n < max) {
+        uint64_t next = (w.word | w.high) >> pos; /* separators skipped */
+        if (!next) {
+            if (!w.full || w.base + ND__WIN == end) {
+                tk->p = end;
+                return n;
+            }
+            nd__win_load(&w, w.base + ND__WIN, end);
+            pos = 0;
+            continue;
+        }
+        unsigned s = pos + (unsigned)__builtin_ctzll(next), e = 0;
+        int rc = nd__bit(w.high, s) ? ND__W_GENERAL : nd__win_word(tk, &w, s, &e, out + n);
+        if (rc == ND__W_MORE && s > 0) { /* again with the word at the window's start */
+            nd__win_load(&w, w.base + s, end);
+            pos = 0;
+            continue;
+        }
+        if (rc != ND__W_OK) {
+            tk->p = w.base + s;
+            *general = 1;
+            return n;
+        }
+        n++;
+        pos = e; /* a separator or connector: skipped next */
+    }
+    tk->p = w.base + pos;
+    return n;
+}
+
+int nd__tokenizer_fill(nd__tokenizer *tk, nd__token *out, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        int general = 1;
+        if (tk->q_pos == tk->q_len && !tk->table_only) {
+            n += nd__fast_tokens(tk, out + n, max - n, &general);
+            if (!general) break; /* the end, or max */
+        }
+        int rc = nd__tokenizer_next(tk, out + n);
+        if (rc < 0) return rc;
+        if (rc == 0) break;
+        n++;
+    }
+    return (int)n;
 }

@@ -40,37 +40,47 @@ static uint64_t nd__bytes_hash(const char *text, size_t size, uint64_t seed)
     return XXH3_64bits_withSeed(text, size, seed ^ ND__BYTES_SALT);
 }
 
+/* Tokens are taken ND__TOK_BATCH at a time; the last w - 1 of a batch stay
+ * in front of the next one, so each shingle's w hashes are contiguous. */
+#define ND__TOK_BATCH 128
+
 int nd__shingle(nd__tokenizer *tk, const char *text, size_t size, unsigned w, uint64_t seed,
                 uint64_t **arena, size_t *len, size_t *cap, nd__shingled *out)
 {
-    /* Each token is written twice, at i%w and i%w+w, so the last w tokens are
-     * always contiguous at win + (i+1)%w. */
-    uint64_t win[2 * ND_MAX_SHINGLE_SIZE];
+    uint64_t win[ND__TOK_BATCH + ND_MAX_SHINGLE_SIZE];
+    nd__token batch[ND__TOK_BATCH];
     const uint64_t sseed = seed ^ ND__SHINGLE_SALT;
     uint64_t key = seed;
-    size_t n = 0, slot = 0; /* slot = n % w, kept without dividing */
-    nd__token t;
-    int rc;
+    size_t n = 0, have = 0; /* tokens so far; of them, those kept in win */
+    int got;
     nd__tokenizer_reset(tk, text, size);
-    while ((rc = nd__tokenizer_next(tk, &t)) > 0) {
-        win[slot] = win[slot + w] = ND__CANON(t.hash);
-        key = nd__mix64(key + t.raw);
-        n++;
-        if (++slot == w) slot = 0;
-        if (n >= w) {
-            rc = nd__emit(tk->al, arena, len, cap,
-                          XXH3_64bits_withSeed(win + slot, 8 * (size_t)w, sseed));
+    while ((got = nd__tokenizer_fill(tk, batch, ND__TOK_BATCH)) > 0) {
+        for (int i = 0; i < got; i++) {
+            win[have + (size_t)i] = ND__CANON(batch[i].hash);
+            key = nd__mix64(key + batch[i].raw);
+        }
+        n += (size_t)got;
+        have += (size_t)got;
+        if (have >= w) {
+            size_t count = have - w + 1;
+            int rc = nd__reserve(tk->al, (void **)arena, cap, *len + count, sizeof **arena);
             if (rc) return rc;
+            uint64_t *dst = *arena + *len;
+            for (size_t i = 0; i < count; i++)
+                dst[i] = XXH3_64bits_withSeed(win + i, 8 * (size_t)w, sseed);
+            *len += count;
+            memmove(win, win + count, (w - 1) * sizeof win[0]);
+            have = w - 1;
         }
     }
-    if (rc < 0) return rc;
+    if (got < 0) return got;
     out->tokens = n;
     if (n == 0) {
         out->key = nd__bytes_hash(text, size, seed);
         return nd__emit(tk->al, arena, len, cap, out->key);
     }
     out->key = key;
-    if (n < w) /* the window holds tokens 0..n-1 in order */
+    if (n < w) /* win holds tokens 0..n-1 in order */
         return nd__emit(tk->al, arena, len, cap, XXH3_64bits_withSeed(win, 8 * n, sseed));
     return ND_OK;
 }

@@ -27,24 +27,62 @@
 
 typedef struct toks {
     size_t n;
-    nd__token t[MAX_TOK];
+    nd__token t[MAX_TOK + 64]; /* + 64: room for one more batch */
 } toks;
 
-/* Tokenizes text[0..size) with a fresh tokenizer; at most MAX_TOK tokens. */
-static void tokenize_n(toks *out, const char *text, size_t size, uint64_t seed)
+/* The tokens of text[0..size) by one of the three ways through the
+ * tokenizer: 0 nd__tokenizer_next, 1 the same with every byte through the
+ * general queue (no ASCII shortcut), 2 nd__tokenizer_fill in batches of
+ * `batch`. At most MAX_TOK tokens. */
+static void tokenize_way(toks *out, const char *text, size_t size, uint64_t seed, int way,
+                         size_t batch)
 {
     nd__tokenizer tk;
     nd__tokenizer_init(&tk, nd__default_allocator(), seed);
     nd__tokenizer_reset(&tk, text, size);
+    tk.table_only = way == 1;
     out->n = 0;
-    nd__token t;
     int rc;
-    while ((rc = nd__tokenizer_next(&tk, &t)) == 1) {
-        assert_true(out->n < MAX_TOK);
-        out->t[out->n++] = t;
+    if (way == 2) {
+        while ((rc = nd__tokenizer_fill(&tk, out->t + out->n, batch)) > 0) {
+            assert_true((size_t)rc <= batch);
+            out->n += (size_t)rc;
+            assert_true(out->n <= MAX_TOK);
+        }
+    } else {
+        nd__token t;
+        while ((rc = nd__tokenizer_next(&tk, &t)) == 1) {
+            assert_true(out->n < MAX_TOK);
+            out->t[out->n++] = t;
+        }
     }
     assert_int_equal(rc, 0);
     nd__tokenizer_free(&tk);
+}
+
+static int same_toks(const toks *a, const toks *b)
+{
+    if (a->n != b->n) return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->t[i].hash != b->t[i].hash || a->t[i].raw != b->t[i].raw) return 0;
+    return 1;
+}
+
+/* Tokenizes text[0..size) with a fresh tokenizer, and checks that every way
+ * through the tokenizer (batches of 1, 3 and 64 tokens) gives the same. */
+static void tokenize_n(toks *out, const char *text, size_t size, uint64_t seed)
+{
+    static const size_t batches[] = { 1, 3, 64 };
+    tokenize_way(out, text, size, seed, 0, 0);
+    toks other;
+    tokenize_way(&other, text, size, seed, 1, 0);
+    if (!same_toks(out, &other))
+        fail_msg("\"%.*s\": the general path differs from the ASCII shortcut", (int)size, text);
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        tokenize_way(&other, text, size, seed, 2, batches[b]);
+        if (!same_toks(out, &other))
+            fail_msg("\"%.*s\": nd__tokenizer_fill (batch %zu) differs", (int)size, text, batches[b]);
+    }
 }
 
 static void tokenize(toks *out, const char *text)
@@ -192,6 +230,93 @@ static void test_ascii_path_matches_reference(void **state)
                 fail_msg("round %d: token %zu of \"%.*s\" differs", round, i, (int)n, text);
         }
     }
+}
+
+/* The window path of nd__tokenizer_fill against the general path on words
+ * that end, or whose connector falls, on every position around the 16- and
+ * 64-byte steps of the windows (15/16/17, 31/32/33, 63/64/65), followed by
+ * every kind of byte that decides a word's end. tokenize_n compares the
+ * ways; the ASCII texts are also checked against the plain reference. */
+static void test_fast_path_boundaries(void **state)
+{
+    (void)state;
+    static const char *const tails[] = { " x", "", "'s x", "'", ".", ". x", ",5 x", ",x", "5",
+                                         "-y", "\xc3\xa9t\xc3\xa9", "\xe2\x80\x99s", "'\xc3\xa9",
+                                         ",\xd9\xa3", "\xcc\x81", "\xc2\xa0z", "``q", "a.b.c." };
+    char text[256], word[160];
+    uint64_t want[MAX_TOK];
+    int numeric[MAX_TOK];
+    size_t checked = 0;
+    for (size_t lead = 0; lead < 70; lead++) {
+        for (size_t wl = 1; wl < 140; wl += (wl < 70 ? 1 : 13)) {
+            for (size_t i = 0; i < wl; i++) /* mixed case, digits now and then */
+                word[i] = (char)((i * 7 + lead) % 11 == 0 ? '0' + i % 10
+                                 : ((i + lead) % 3 ? 'a' : 'A') + (i * 5 + lead) % 26);
+            for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                size_t n = 0;
+                memset(text, ' ', lead);
+                for (size_t i = 0; i < lead; i += 9) text[i] = i % 2 ? '.' : ',';
+                n = lead;
+                memcpy(text + n, word, wl);
+                n += wl;
+                size_t tl = strlen(tails[t]);
+                memcpy(text + n, tails[t], tl);
+                n += tl;
+                toks got;
+                tokenize_n(&got, text, n, SEED);
+                int ascii = 1;
+                for (size_t i = 0; i < n; i++) ascii &= (unsigned char)text[i] < 0x80;
+                if (!ascii) continue;
+                size_t nw = reference_ascii(text, n, want, numeric, MAX_TOK);
+                assert_int_equal(got.n, nw);
+                for (size_t i = 0; i < nw; i++)
+                    if (got.t[i].raw != want[i]) fail_msg("\"%.*s\": token %zu", (int)n, text, i);
+                checked++;
+            }
+        }
+    }
+    assert_true(checked > 10000);
+    /* words that the connector rules join or split, in one text */
+    expect_tokens("Don't e-mail the U.S. 1,000,000 3.14 rock'n'roll a,b 1,a ... -- O`Neil",
+                  "dont", "e", "mail", "the", "us", "1000000", "314", "rocknroll", "a", "b",
+                  "1", "a", "oneil", NULL);
+    expect_tokens("http://www.Example.com/a-b_c?x=1,2&y=3.5#top", "http", "wwwexamplecom", "a",
+                  "b", "c", "x", "12", "y", "35", "top", NULL);
+}
+
+/* Random texts of ASCII and UTF-8 pieces (letters with accents, combining
+ * marks, typographic apostrophes, no-break and wide spaces, full-width
+ * letters, ligatures, Han, Thai, Arabic digits, invalid bytes): the window
+ * path, nd__tokenizer_next and the general path alone give the same tokens
+ * whatever the batch size (tokenize_n). */
+static void test_fast_path_differential(void **state)
+{
+    (void)state;
+    static const char *const bits[] = {
+        "a", "Z", "q", "7", "0", "'", "`", ".", ",", " ", "\n", "-", "!", "/", ":", "\t",
+        "abcdefghijklmnop", "QRSTUVWXYZ", "123456789012345", "\xc3\xa9", "\xe2\x80\x99",
+        "\xc2\xa0", "\xe2\x80\x89", "\xcc\x81", "\xef\xbc\xa1", "\xef\xac\x81", "\xe4\xb8\xad",
+        "\xe0\xb8\x81", "\xd9\xa3", "\xff", "\xc3", "\xe2\x80\x94", "\xc2\xb4", "\x00",
+    };
+    uint64_t rs = 4242;
+    char text[400];
+    size_t total = 0;
+    for (int round = 0; round < 4000; round++) {
+        size_t n = 0, target = (size_t)(t_rng(&rs) % sizeof text);
+        int ascii_only = round % 2 == 0;
+        size_t nbits = ascii_only ? 19 : sizeof bits / sizeof bits[0];
+        while (n < target) {
+            size_t k = (size_t)(t_rng(&rs) % nbits);
+            size_t bl = k == 33 ? 1 : strlen(bits[k]);
+            if (n + bl > sizeof text) break;
+            memcpy(text + n, bits[k], bl);
+            n += bl;
+        }
+        toks got;
+        tokenize_n(&got, text, n, SEED);
+        total += got.n;
+    }
+    assert_true(total > 10000); /* the texts did hold words */
 }
 
 static void test_case_folding(void **state)
@@ -719,6 +844,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii_words),
         cmocka_unit_test(test_ascii_path_matches_reference),
+        cmocka_unit_test(test_fast_path_boundaries),
+        cmocka_unit_test(test_fast_path_differential),
         cmocka_unit_test(test_case_folding),
         cmocka_unit_test(test_full_width),
         cmocka_unit_test(test_ligatures),
