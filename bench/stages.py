@@ -7,7 +7,7 @@ Usage: perf script -i perf.data | bench/stages.py WALL_SECONDS MEGABYTES
 Prints a Markdown table: share of samples, ms per MB of text (share x wall / MB)."""
 import sys, re, collections
 order = [  # (stage, function names): a sample goes to the first stage in this list on its stack
- ("tokenize", ["nd__tokenizer_next"]),
+ ("tokenize", ["nd__tokenizer_next", "nd__tokenizer_fill"]),
  ("shingle (XXH3 of shingles)", ["nd__shingle"]),
  ("MinHash", ["nd__minhash_sign", "nd__mh_avx512", "nd__mh_avx2", "nd__mh_portable",
               "nd__mh32_avx512", "nd__mh32_avx2", "nd__mh32_portable"]),

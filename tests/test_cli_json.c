@@ -491,6 +491,64 @@ static void test_utf8_find_invalid(void **state)
     }
 }
 
+/* The scanner, the unescaper and the UTF-8 check take 16 bytes at a time:
+ * an escape, a quote, a control character or a bad byte at every position
+ * around the 8- and 16-byte steps is found where a byte-by-byte reading
+ * finds it. */
+static void test_block_boundaries(void **state)
+{
+    static const struct { const char *esc, *dec; } escs[] = {
+        { "\\n", "\n" }, { "\\\"", "\"" }, { "\\\\", "\\" }, { "\\/", "/" }, { "\\t", "\t" },
+        { "\\u00e9", "\xC3\xA9" }, { "\\ud83d\\ude00", "\xF0\x9F\x98\x80" }, { "\\b", "\b" },
+    };
+    char raw[128], want[128], line[160];
+    cli_buf b = CLI_BUF_INIT;
+    cli_json_member m;
+    cli_json_error je;
+
+    (void)state;
+    set_key(&m, "t");
+    for (size_t pos = 0; pos < 40; pos++) {
+        for (size_t e = 0; e < sizeof escs / sizeof escs[0]; e++) {
+            size_t el = strlen(escs[e].esc), dl = strlen(escs[e].dec), tail = 41 - pos;
+            raw[0] = '"';
+            memset(raw + 1, 'a', pos);
+            memcpy(raw + 1 + pos, escs[e].esc, el);
+            memset(raw + 1 + pos + el, 'b', tail);
+            raw[1 + pos + el + tail] = '"';
+            size_t rl = pos + el + tail + 2;
+            memset(want, 'a', pos);
+            memcpy(want + pos, escs[e].dec, dl);
+            memset(want + pos + dl, 'b', tail);
+            assert_int_equal(cli_json_unescape(&b, raw, rl, NULL), 0);
+            assert_int_equal(b.len, pos + dl + tail);
+            assert_memory_equal(b.data, want, b.len);
+            /* the same string as a member value: scanned to its end */
+            int ll = snprintf(line, sizeof line, "{\"t\":%.*s,\"u\":1}", (int)rl, raw);
+            assert_int_equal(cli_json_scan_object(line, (size_t)ll, &m, 1, &je), 0);
+            assert_int_equal(m.off, 5);
+            assert_int_equal(m.len, rl);
+        }
+        /* a raw control character, an invalid escape: the error's column */
+        static const char *const bad[] = { "\x01", "\x1f", "\\x", "\\u12g4" };
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            int ll = snprintf(line, sizeof line, "{\"t\":\"%.*s%s%s\"}", (int)pos,
+                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", bad[k],
+                              "bbbbbbbbbbbbbbbbbbbbbbbb");
+            assert_int_equal(cli_json_scan_object(line, (size_t)ll, &m, 1, &je), -1);
+            assert_int_equal(je.column, 6 + pos + 1);
+        }
+        /* the first bad UTF-8 byte at pos, after plain ASCII */
+        memset(raw, 'x', sizeof raw);
+        raw[pos] = (char)0xC3;
+        raw[pos + 1] = '(';
+        assert_int_equal(cli_utf8_find_invalid(raw, 80), pos);
+        raw[pos + 1] = (char)0xA9; /* now valid: é */
+        assert_int_equal(cli_utf8_find_invalid(raw, 80), 80);
+    }
+    cli_buf_free(&b);
+}
+
 /* ---- String writer ------------------------------------------------------- */
 
 static void check_write_string(const char *s, size_t n, const char *want)
@@ -714,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_unescape_invalid),
         cmocka_unit_test(test_unescape_scanned_value),
         cmocka_unit_test(test_utf8_find_invalid),
+        cmocka_unit_test(test_block_boundaries),
         cmocka_unit_test(test_write_string_escapes),
         cmocka_unit_test(test_write_string_invalid_utf8),
         cmocka_unit_test(test_write_string_round_trip),
