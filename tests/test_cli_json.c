@@ -561,6 +561,79 @@ static void check_write_string(const char *s, size_t n, const char *want)
     free(got);
 }
 
+/* The string writer by its rules, one byte at a time: the reference for
+ * the block writer. */
+static size_t reference_string(const unsigned char *s, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c >= 0x80) { /* Unicode table 3-7; ill-formed: one \ufffd per maximal subpart */
+            size_t need = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                        : c >= 0xF0 && c <= 0xF4 ? 4 : 1, k = 1;
+            unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+            unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+            for (; k < need && i + k < n && s[i + k] >= lo && s[i + k] <= hi; k++)
+                lo = 0x80, hi = 0xBF;
+            if (need > 1 && k == need) {
+                memcpy(out + o, s + i, k);
+                o += k;
+            } else {
+                memcpy(out + o, "\\ufffd", 6);
+                o += 6;
+            }
+            i += k;
+            continue;
+        }
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+                      : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        if (e) {
+            memcpy(out + o, e, 2);
+            o += 2;
+        } else if (c < 0x20) {
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex[c >> 4];
+            out[o + 5] = hex[c & 15];
+            o += 6;
+        } else {
+            out[o++] = (char)c;
+        }
+        i++;
+    }
+    out[o++] = '"';
+    return o;
+}
+
+/* Strings written 16 bytes at a time and gathered in a 2 KiB record: escapes
+ * and UTF-8 at every position, strings longer than the record. */
+static void test_write_string_blocks(void **state)
+{
+    static const char *const bits[] = { "a", "Z", " ", "\"", "\\", "\n", "\x01", "\x1f", "/",
+                                        "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xFF",
+                                        "\xC3", "\xE2\x82", "abcdefghijklmnopqrstu" };
+    static char s[6000], want[6 * sizeof s + 2];
+    uint64_t st = 7;
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0, target = round < 200 ? (size_t)round : 2000 + (size_t)round * 9;
+        while (n < target) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            const char *b = bits[(st >> 33) % (sizeof bits / sizeof bits[0])];
+            size_t bl = strlen(b);
+            if (n + bl > sizeof s) break;
+            memcpy(s + n, b, bl);
+            n += bl;
+        }
+        size_t wl = reference_string((const unsigned char *)s, n, want), len;
+        char *got = json_string(s, n, &len);
+        if (len != wl || memcmp(got, want, len) != 0)
+            fail_msg("round %d: %zu bytes written, %zu expected", round, len, wl);
+        free(got);
+    }
+}
+
 static void test_write_string_escapes(void **state)
 {
     (void)state;
@@ -773,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_unescape_scanned_value),
         cmocka_unit_test(test_utf8_find_invalid),
         cmocka_unit_test(test_block_boundaries),
+        cmocka_unit_test(test_write_string_blocks),
         cmocka_unit_test(test_write_string_escapes),
         cmocka_unit_test(test_write_string_invalid_utf8),
         cmocka_unit_test(test_write_string_round_trip),

@@ -719,17 +719,82 @@ static const char *escape_for(unsigned char c, char tmp[8])
     return tmp;
 }
 
-int cli_json_write_string(FILE *f, const char *str, size_t len)
+void cli_out_init(cli_out *o, FILE *f)
+{
+    o->f = f;
+    o->len = 0;
+}
+
+static void out_flush(cli_out *o)
+{
+    if (o->len)
+        fwrite(o->buf, 1, o->len, o->f);
+    o->len = 0;
+}
+
+void cli_out_bytes(cli_out *o, const char *s, size_t n)
+{
+    if (n > sizeof o->buf - o->len) {
+        out_flush(o);
+        if (n > sizeof o->buf) { /* a long string goes straight through */
+            fwrite(s, 1, n, o->f);
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void out_char(cli_out *o, char c)
+{
+    if (o->len == sizeof o->buf)
+        out_flush(o);
+    o->buf[o->len++] = c;
+}
+
+void cli_out_str(cli_out *o, const char *s)
+{
+    cli_out_bytes(o, s, strlen(s));
+}
+
+int cli_out_end(cli_out *o)
+{
+    out_flush(o);
+    return ferror(o->f) ? -1 : 0;
+}
+
+/* Bytes of s[0..n) from the start that are printable ASCII other than '"'
+ * and '\\' (written as they are), 16 at a time where SSE2 is there. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef CLI_SIMD
+    for (; n - i >= 16; i += 16) {
+        unsigned m = special16(s + i) | (unsigned)_mm_movemask_epi8(
+                                            _mm_loadu_si128((const __m128i *)(s + i)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+void cli_out_json_string(cli_out *o, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, run = 0; /* s[run..i) is pending, to be written verbatim */
 
-    putc('"', f);
+    out_char(o, '"');
     while (i < len) {
         const char *esc;
         char tmp[8];
         size_t skip = 1;
 
+        i += plain_prefix(s + i, len - i);
+        if (i >= len)
+            break;
         if (s[i] >= 0x80) {
             size_t k = utf8_seq(s + i, len - i, &skip);
             if (k) {
@@ -741,14 +806,21 @@ int cli_json_write_string(FILE *f, const char *str, size_t len)
             i++;
             continue;
         }
-        fwrite(s + run, 1, i - run, f);
-        fputs(esc, f);
+        cli_out_bytes(o, (const char *)s + run, i - run);
+        cli_out_str(o, esc);
         i += skip;
         run = i;
     }
-    fwrite(s + run, 1, i - run, f);
-    putc('"', f);
-    return ferror(f) ? -1 : 0;
+    cli_out_bytes(o, (const char *)s + run, len - run);
+    out_char(o, '"');
+}
+
+int cli_json_write_string(FILE *f, const char *str, size_t len)
+{
+    cli_out o;
+    cli_out_init(&o, f);
+    cli_out_json_string(&o, str, len);
+    return cli_out_end(&o);
 }
 
 /* Writes v in decimal into the end of buf[0..size) and returns where the
@@ -764,18 +836,25 @@ static char *u64_digits(uint64_t v, char *buf, size_t size)
     return p;
 }
 
-int cli_json_write_size(FILE *f, size_t v)
+void cli_out_size(cli_out *o, size_t v)
 {
     char buf[24];
     char *p = u64_digits((uint64_t)v, buf, sizeof buf);
 
-    fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
-    return ferror(f) ? -1 : 0;
+    cli_out_bytes(o, p, (size_t)(buf + sizeof buf - p));
+}
+
+int cli_json_write_size(FILE *f, size_t v)
+{
+    cli_out o;
+    cli_out_init(&o, f);
+    cli_out_size(&o, v);
+    return cli_out_end(&o);
 }
 
 /* Writes the double a >= 2^64, necessarily an integer, exactly: its 53-bit mantissa
  * times a power of two, computed in base 10^9 limbs (at most 309 digits). */
-static void write_big_integer(FILE *f, double a)
+static void write_big_integer(cli_out *o, double a)
 {
     uint32_t limb[40];
     size_t nl = 2, k;
@@ -810,7 +889,7 @@ static void write_big_integer(FILE *f, double a)
         /* Every limb but the leading one has exactly nine digits. */
         for (; k != nl - 1 && nd < 9; nd++)
             *--p = '0';
-        fwrite(p, 1, nd, f);
+        cli_out_bytes(o, p, nd);
     }
 }
 
@@ -824,7 +903,7 @@ static uint64_t round_u64(double x)
     return x - (double)u >= 0.5 ? u + 1 : u;
 }
 
-int cli_json_write_double(FILE *f, double v, int decimals)
+void cli_out_double(cli_out *o, double v, int decimals)
 {
     /* Powers of ten up to 1e17 are exact doubles. */
     static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
@@ -836,8 +915,8 @@ int cli_json_write_double(FILE *f, double v, int decimals)
     int d = decimals < 0 ? 0 : decimals > 17 ? 17 : decimals;
 
     if (!isfinite(v)) {
-        fputs("null", f);
-        return ferror(f) ? -1 : 0;
+        cli_out_str(o, "null");
+        return;
     }
     one = (uint64_t)p10[d];
     if (a < two64) {
@@ -851,21 +930,28 @@ int cli_json_write_double(FILE *f, double v, int decimals)
         }
     }
     if (v < 0 && (ip != 0 || frac != 0 || a >= two64))
-        putc('-', f);
+        out_char(o, '-');
     if (a >= two64) {
-        write_big_integer(f, a); /* an integer: no fraction at this size */
+        write_big_integer(o, a); /* an integer: no fraction at this size */
     } else {
         char *p = u64_digits(ip, buf, sizeof buf);
-        fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+        cli_out_bytes(o, p, (size_t)(buf + sizeof buf - p));
     }
     if (d > 0) {
         char *p = u64_digits(frac, buf, sizeof buf);
         int nd = (int)(buf + sizeof buf - p);
 
-        putc('.', f);
+        out_char(o, '.');
         for (; nd < d; nd++)
-            putc('0', f);
-        fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+            out_char(o, '0');
+        cli_out_bytes(o, p, (size_t)(buf + sizeof buf - p));
     }
-    return ferror(f) ? -1 : 0;
+}
+
+int cli_json_write_double(FILE *f, double v, int decimals)
+{
+    cli_out o;
+    cli_out_init(&o, f);
+    cli_out_double(&o, v, decimals);
+    return cli_out_end(&o);
 }

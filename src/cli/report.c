@@ -47,81 +47,92 @@ void cli_para_of_corpus(const nd_corpus *c, size_t i, size_t j, nd_para_info *p,
 
 void cli_report_doc(FILE *f, const cli_doc *d, const cli_view *v)
 {
-    fputs("{\"type\":\"doc\",\"doc\":", f);
-    cli_json_write_string(f, d->id, d->id_len);
-    fputs(",\"source\":", f);
-    cli_json_write_string(f, d->source, d->source_len);
+    cli_out o;
+    cli_out_init(&o, f);
+    cli_out_str(&o, "{\"type\":\"doc\",\"doc\":");
+    cli_out_json_string(&o, d->id, d->id_len);
+    cli_out_str(&o, ",\"source\":");
+    cli_out_json_string(&o, d->source, d->source_len);
     if (v->has_site) {
-        fputs(",\"site\":", f);
-        if (v->site_id) cli_json_write_string(f, v->site_id, v->site_len);
-        else fputs("null", f);
+        cli_out_str(&o, ",\"site\":");
+        if (v->site_id) cli_out_json_string(&o, v->site_id, v->site_len);
+        else cli_out_str(&o, "null");
     }
-    fputs(",\"paragraphs\":", f);
-    cli_json_write_size(f, v->paragraphs);
-    fputs(",\"repeats\":", f);
-    cli_json_write_size(f, v->repeats);
-    fputs(",\"boilerplate\":", f);
-    cli_json_write_size(f, v->boilerplate);
-    fputs(",\"duplicate_of\":", f);
+    cli_out_str(&o, ",\"paragraphs\":");
+    cli_out_size(&o, v->paragraphs);
+    cli_out_str(&o, ",\"repeats\":");
+    cli_out_size(&o, v->repeats);
+    cli_out_str(&o, ",\"boilerplate\":");
+    cli_out_size(&o, v->boilerplate);
+    cli_out_str(&o, ",\"duplicate_of\":");
     if (!v->dup_id) {
-        fputs("null", f);
+        cli_out_str(&o, "null");
     } else {
-        cli_json_write_string(f, v->dup_id, v->dup_len);
-        fputs(",\"similarity\":", f);
-        cli_json_write_double(f, v->similarity, 4);
-        fputs(",\"containment\":", f);
-        cli_json_write_double(f, v->containment, 4);
+        cli_out_json_string(&o, v->dup_id, v->dup_len);
+        cli_out_str(&o, ",\"similarity\":");
+        cli_out_double(&o, v->similarity, 4);
+        cli_out_str(&o, ",\"containment\":");
+        cli_out_double(&o, v->containment, 4);
     }
-    fputs(",\"cluster\":", f);
-    cli_json_write_string(f, v->cl_id, v->cl_len);
+    cli_out_str(&o, ",\"cluster\":");
+    cli_out_json_string(&o, v->cl_id, v->cl_len);
     if (d->url) {
-        fputs(",\"url\":", f);
-        cli_json_write_string(f, d->url, d->url_len);
+        cli_out_str(&o, ",\"url\":");
+        cli_out_json_string(&o, d->url, d->url_len);
     }
     if (d->has_warc) { /* where the document's WARC record is */
         if (d->warc_record_id) {
-            fputs(",\"warc_record_id\":", f);
-            cli_json_write_string(f, d->warc_record_id, d->warc_record_id_len);
+            cli_out_str(&o, ",\"warc_record_id\":");
+            cli_out_json_string(&o, d->warc_record_id, d->warc_record_id_len);
         }
-        fputs(",\"warc_offset\":", f);
-        cli_json_write_size(f, (size_t)d->warc_offset);
+        cli_out_str(&o, ",\"warc_offset\":");
+        cli_out_size(&o, (size_t)d->warc_offset);
     }
-    fputs("}\n", f);
+    cli_out_str(&o, "}\n");
+    (void)cli_out_end(&o); /* the caller checks the stream */
 }
 
 void cli_report_para(FILE *f, const cli_doc *d, size_t i, const nd_para_info *p, const char *of_id,
                      size_t of_len, const cli_html_hint *hint)
 {
-    fputs("{\"type\":\"para\",\"doc\":", f);
-    cli_json_write_string(f, d->id, d->id_len);
-    fputs(",\"index\":", f);
-    cli_json_write_size(f, i);
-    fputs(",\"offset\":", f);
-    cli_json_write_size(f, p->offset);
-    fputs(",\"length\":", f);
-    cli_json_write_size(f, p->length);
-    fputs(",\"kind\":\"", f);
-    fputs(nd_kind_name(p->kind), f);
-    fputc('"', f);
+    cli_out o;
+    cli_out_init(&o, f);
+    cli_out_str(&o, "{\"type\":\"para\",\"doc\":");
+    cli_out_json_string(&o, d->id, d->id_len);
+    cli_out_str(&o, ",\"index\":");
+    cli_out_size(&o, i);
+    cli_out_str(&o, ",\"offset\":");
+    cli_out_size(&o, p->offset);
+    cli_out_str(&o, ",\"length\":");
+    cli_out_size(&o, p->length);
+    cli_out_str(&o, ",\"kind\":\"");
+    cli_out_str(&o, nd_kind_name(p->kind));
+    cli_out_bytes(&o, "\"", 1);
     if (p->kind != ND_KIND_CONTENT) {
-        fputs(",\"of\":{\"doc\":", f);
-        cli_json_write_string(f, of_id, of_len);
-        fputs(",\"index\":", f);
-        cli_json_write_size(f, p->of);
-        fputs("},\"similarity\":", f);
-        cli_json_write_double(f, p->similarity, 4);
+        cli_out_str(&o, ",\"of\":{\"doc\":");
+        cli_out_json_string(&o, of_id, of_len);
+        cli_out_str(&o, ",\"index\":");
+        cli_out_size(&o, p->of);
+        cli_out_str(&o, "},\"similarity\":");
+        cli_out_double(&o, p->similarity, 4);
     }
     if (hint) {
         const char *lm = nd_landmark_name(hint->landmark);
-        fputs(",\"html_span\":[", f);
-        cli_json_write_size(f, hint->src_offset);
-        fputc(',', f);
-        cli_json_write_size(f, hint->src_length);
-        fputs("],\"landmark\":", f);
-        if (lm) fprintf(f, "\"%s\"", lm);
-        else fputs("null", f);
-        fputs(",\"link_density\":", f);
-        cli_json_write_double(f, hint->link_density, 2);
+        cli_out_str(&o, ",\"html_span\":[");
+        cli_out_size(&o, hint->src_offset);
+        cli_out_bytes(&o, ",", 1);
+        cli_out_size(&o, hint->src_length);
+        cli_out_str(&o, "],\"landmark\":");
+        if (lm) {
+            cli_out_bytes(&o, "\"", 1);
+            cli_out_str(&o, lm);
+            cli_out_bytes(&o, "\"", 1);
+        } else {
+            cli_out_str(&o, "null");
+        }
+        cli_out_str(&o, ",\"link_density\":");
+        cli_out_double(&o, hint->link_density, 2);
     }
-    fputs("}\n", f);
+    cli_out_str(&o, "}\n");
+    (void)cli_out_end(&o); /* the caller checks the stream */
 }
