@@ -55,21 +55,23 @@ int nd__shingle(nd__tokenizer *tk, const char *text, size_t size, unsigned w, ui
     int got;
     nd__tokenizer_reset(tk, text, size);
     while ((got = nd__tokenizer_fill(tk, batch, ND__TOK_BATCH)) > 0) {
-        for (int i = 0; i < got; i++) {
-            win[have + (size_t)i] = ND__CANON(batch[i].hash);
+        int rc = nd__reserve(tk->al, (void **)arena, cap, *len + (size_t)got, sizeof **arena);
+        if (rc) return rc;
+        uint64_t *dst = *arena + *len;
+        size_t emitted = 0;
+        /* One loop for the key and the shingles: the key is a chain of
+         * dependent multiplies, which the shingles' hashing overlaps. */
+        for (size_t i = 0; i < (size_t)got; i++) {
+            win[have + i] = ND__CANON(batch[i].hash);
             key = nd__mix64(key + batch[i].raw);
+            if (have + i + 1 >= w)
+                dst[emitted++] = XXH3_64bits_withSeed(win + (have + i + 1 - w), 8 * (size_t)w, sseed);
         }
+        *len += emitted;
         n += (size_t)got;
         have += (size_t)got;
-        if (have >= w) {
-            size_t count = have - w + 1;
-            int rc = nd__reserve(tk->al, (void **)arena, cap, *len + count, sizeof **arena);
-            if (rc) return rc;
-            uint64_t *dst = *arena + *len;
-            for (size_t i = 0; i < count; i++)
-                dst[i] = XXH3_64bits_withSeed(win + i, 8 * (size_t)w, sseed);
-            *len += count;
-            memmove(win, win + count, (w - 1) * sizeof win[0]);
+        if (have >= w) { /* keep the last w - 1 tokens in front */
+            memmove(win, win + (have - (w - 1)), (w - 1) * sizeof win[0]);
             have = w - 1;
         }
     }
