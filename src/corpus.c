@@ -116,14 +116,6 @@ void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g)
     else nd_signature_merge(dst, nd__psig(c, g), c->k);
 }
 
-const uint32_t *nd__pvalues(const nd_corpus *c, size_t g, uint32_t *tmp)
-{
-    if (!c->codes) return nd__psig(c, g);
-    const uint16_t *code = nd__psig(c, g);
-    for (unsigned i = 0; i < c->k; i++) tmp[i] = nd__code_widen(code[i]);
-    return tmp;
-}
-
 /* Resizes the first chunk to hold cap paragraphs (cap <= ND__CHUNK). */
 static int nd__resize_first(nd_corpus *c, size_t cap)
 {

@@ -99,10 +99,6 @@ double nd__psim(const nd_corpus *c, size_t g, size_t r);
  * signature. */
 void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g);
 
-/* Paragraph g's signature as k 32-bit values (widened codes), in tmp when
- * it must be converted. */
-const uint32_t *nd__pvalues(const nd_corpus *c, size_t g, uint32_t *tmp);
-
 /* How nd__align_containment compares this collection's signatures. */
 static inline unsigned nd__align_bits(const nd_corpus *c)
 {

@@ -96,7 +96,7 @@ static void nd__key_row(const void *arg, uint32_t g, unsigned first, unsigned n,
     /* chains ask in paragraph order, for a slice of each signature: a
      * strided walk over the whole collection, which a prefetch keeps ahead */
     if (g + ND__KEY_AHEAD < c->npara)
-        __builtin_prefetch((const char *)nd__psig(c, g + ND__KEY_AHEAD) + (size_t)first * r->rows * 2);
+        __builtin_prefetch((const char *)nd__psig(c, g + ND__KEY_AHEAD) + (size_t)first * r->rows * (nd__sig_size(c) / c->k));
 #endif
     if (c->codes) c->ctx->keys16_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
     else c->ctx->keys_fn(first, n, r->rows, nd__ctx_key_mask(c->ctx), nd__psig(c, g), out);
