@@ -672,8 +672,8 @@ static void nd__scan_task(void *arg, size_t t)
     const nd__batch *b = &s->batch[k];
     uint32_t d1 = job->c->ndocs - d0 < ND__JUDGE_TASK ? (uint32_t)job->c->ndocs : d0 + ND__JUDGE_TASK;
     nd__align_side side[2]; /* 3 KiB each */
-    for (uint32_t d = d0; d < d1; d++)
-        nd__judge(job->c, job->f, b->t + (s->off[d] - b->base), s->off[d + 1] - s->off[d], d, side);
+    for (uint32_t d = d0; d < d1; d++) /* a batch that touched nothing has no array */
+        nd__judge(job->c, job->f, b->t ? b->t + (s->off[d] - b->base) : NULL, s->off[d + 1] - s->off[d], d, side);
 }
 
 static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
@@ -727,7 +727,7 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     }
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) {
         const nd__batch *b = &s.batch[d / ND__BATCH];
-        nd__join(c, &s, b->t + (s.off[d] - b->base), s.off[d + 1] - s.off[d], d);
+        nd__join(c, &s, b->t ? b->t + (s.off[d] - b->base) : NULL, s.off[d + 1] - s.off[d], d);
     }
     nd__copyscan_free(c->al, &s);
     return rc;
