@@ -571,7 +571,8 @@ typedef struct nd_para_sig {
  *  analyzed nd_doc: a stored document takes part in the passes like one
  *  added with nd_corpus_add(). The arrays are copied. `signature` (K values,
  *  may be NULL) is the document's content signature as computed when it was
- *  indexed; when given it is used as is, because signatures cut to sig_bits
+ *  indexed; when given it is used as is (as codes in a collection that
+ *  keeps codes: nd_corpus_set_exact), because signatures cut to sig_bits
  *  bits cannot be merged again (the minimum of cut values is not the cut of
  *  the minimum). Copies are found through paragraphs either way.
  *  @return as nd_corpus_add(); ND_E_INVALID for a repeat whose `of` is not an
@@ -966,7 +967,10 @@ ND_API size_t nd_shard_key_bound(const nd_ctx *ctx, size_t count);
  *  included. Documents that share no bucket, directly or through other
  *  documents, get the same verdicts whether judged together or apart: a
  *  collection may be judged one connected component at a time. Keys depend
- *  on ctx's parameters; compare only keys of one ctx. Thread-safe.
+ *  on ctx's parameters; compare only keys of one ctx. With sig_bits 32 they
+ *  are those of the values' 16-bit codes, which a collection keeps by
+ *  default (nd_corpus_set_exact): for an exact collection they may join a
+ *  few more documents than it would, never fewer. Thread-safe.
  *  @return ND_OK, ND_E_INVALID, ND_E_BUFFER when cap is below
  *  nd_shard_key_bound() (*out_count then receives it). */
 ND_API int nd_shard_doc_keys(const nd_ctx *ctx, const char *source, size_t source_len,

@@ -103,7 +103,7 @@ static void nd__key_row(const void *arg, uint32_t g, unsigned first, unsigned n,
 }
 
 /* Chains over the paragraphs for which keep(g) holds, on their keys of
- * `bands` bands of `rows` values (see nd__ctx_keys), salted per scope. */
+ * `bands` bands of `rows` values (nd__key_row), salted per scope. */
 static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows,
                             int salted, int (*keep)(const nd_corpus *, const void *, size_t),
                             const void *arg)

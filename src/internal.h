@@ -256,15 +256,11 @@ struct nd_ctx {
     unsigned doc_bands, doc_rows;
 };
 
-/* Band keys a collection keeps per paragraph (nd__ctx_keys): the family
- * bands (para_bands of para_rows), then the copy bands (doc_bands of
- * doc_rows), computed once when the paragraph is added. */
-static inline unsigned nd__ctx_nkeys(const nd_ctx *ctx) { return ctx->para_bands + ctx->doc_bands; }
+/* Bits of each value that band keys take (b-bit values keep the low bits). */
 static inline uint32_t nd__ctx_key_mask(const nd_ctx *ctx)
 {
     return ctx->params.sig_bits < 32 ? (1u << ctx->params.sig_bits) - 1 : UINT32_MAX;
 }
-void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out);
 
 /* ---- doc.c, for the collection modules ---- */
 /* ND_OK when doc's signatures compare with ctx's (same K, w, seed and

@@ -434,13 +434,6 @@ nd__keys16_fn nd__lsh_pick_keys16(int portable)
     return nd__keys16_portable;
 }
 
-void nd__ctx_keys(const nd_ctx *ctx, const uint32_t *sig, uint32_t *out)
-{
-    uint32_t mask = nd__ctx_key_mask(ctx);
-    ctx->keys_fn(0, ctx->para_bands, ctx->para_rows, mask, sig, out);
-    ctx->keys_fn(0, ctx->doc_bands, ctx->doc_rows, mask, sig, out + ctx->para_bands);
-}
-
 /* Keys are uniform 32-bit hashes (xor a salt), so their low bits pick the
  * slot. */
 static size_t nd__slot(const nd__lsh *l, uint32_t key)
@@ -531,7 +524,7 @@ uint32_t nd__lsh_bucket(const nd__lsh *l, unsigned band)
  * first was slower: 1.2x at 445k items, 1.6x at 3.5M.)
  */
 #define ND__CHAIN_AHEAD 16u
-/* Bands gathered per pass over the items' keys (16 keys: one cache line). */
+/* Bands gathered per pass over the items (8 keys, 32 bytes per item). */
 #define ND__CHAIN_GROUP 8u
 
 /* One band: keys[i] for positions 0..n-1 into row (n links; row may be
