@@ -424,13 +424,14 @@ nd__keys_fn nd__lsh_pick_keys(int portable)
     return nd__keys_portable;
 }
 
+/* The kernel of codes matching the kernel of values chosen for this CPU. */
 nd__keys16_fn nd__lsh_pick_keys16(int portable)
 {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!portable && __builtin_cpu_supports("avx2")) return nd__keys16_avx2;
-#endif
+    if (nd__lsh_pick_keys(portable) == nd__keys_avx2) return nd__keys16_avx2;
+#else
     (void)portable;
+#endif
     return nd__keys16_portable;
 }
 
