@@ -251,8 +251,11 @@ static int nd__header_read(nd_store *s)
     if (nd__le16_get(h + 6) != 0 || nd__le32_get(h + 12) != 0)
         return nd__fail(s, ND_E_CORRUPT, "reserved header bits are set");
     /* a newer writer may keep invariants we do not know; an older file keeps
-     * a record grammar we read but no longer write */
-    if (s->write_version != ND__STORE_WRITE_VERSION) s->read_only = 1;
+     * a record grammar we read but no longer write. Read_Version names the
+     * grammar, so a file promising version 1 readers their grammar takes no
+     * version 2 blocks either, whatever its Write_Version says. */
+    if (s->write_version != ND__STORE_WRITE_VERSION || s->read_version != ND__STORE_READ_VERSION)
+        s->read_only = 1;
     s->grammar = s->read_version == 1 ? 1 : 2;
     s->header_len = n + 8;
     s->data_start = s->header_len + 2 * (uint64_t)ND__STORE_SLOT_SIZE;
@@ -420,6 +423,10 @@ static int nd__open_store(nd_store *s)
         return nd__fail(s, ND_E_VERSION, "written by format version %u: this library appends only to "
                         "version %u stores ('neardup merge -o NEW OLD' rewrites it)",
                         s->write_version, ND__STORE_WRITE_VERSION);
+    if (writable && s->read_only && s->write_version == ND__STORE_WRITE_VERSION)
+        return nd__fail(s, ND_E_VERSION, "records in the grammar of format version %u: this library appends "
+                        "only version %u records ('neardup merge -o NEW OLD' rewrites it)",
+                        s->read_version, ND__STORE_READ_VERSION);
     if (writable && s->read_only)
         return nd__fail(s, ND_E_VERSION, "written by format version %u: this library (version %u) may only read it",
                         s->write_version, ND__STORE_WRITE_VERSION);

@@ -941,7 +941,22 @@ static void test_versions(void **state)
     assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_VERSION);
     assert_non_null(strstr(nd_store_errmsg(s), "read"));
     nd_store_close(s);
+    /* this write version, an older read version: its records follow the
+     * older grammar, so no version 2 block may follow them */
+    write_store(path, ctx, recs, 2, 10, 0);
+    unsigned char r1 = 1;
+    patch_file(path, 5, &r1, 1, 1);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_OK);
+    assert_int_equal(nd_store_describe(s, &info), ND_OK);
+    assert_int_equal(info.read_only, 1);
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_APPEND, ctx), ND_E_VERSION);
+    assert_non_null(strstr(nd_store_errmsg(s), "merge"));
+    nd_store_close(s);
+    assert_int_equal(nd_store_open(&s, path, ND_STORE_RECOVER, NULL), ND_E_VERSION);
+    nd_store_close(s);
     /* newer read version: refused */
+    patch_file(path, 4, &v2, 1, 1);
     patch_file(path, 5, &v2, 1, 1);
     assert_int_equal(nd_store_open(&s, path, ND_STORE_READ, NULL), ND_E_VERSION);
     assert_non_null(strstr(nd_store_errmsg(s), "version 3"));
