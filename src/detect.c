@@ -65,7 +65,7 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
 
 typedef struct nd__chains {
     uint32_t *items;    /* the paragraphs taking part, in order */
-    uint32_t *prev;     /* n * bands links (positions in items), item-major */
+    nd__links links;    /* per band, the previous position in items with the same key */
     uint32_t *pos;      /* per paragraph: its position in items, or END */
     size_t n;
     unsigned bands;
@@ -74,7 +74,7 @@ typedef struct nd__chains {
 static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
 {
     nd__free(al, ch->items);
-    nd__free(al, ch->prev);
+    nd__links_free(al, &ch->links);
     nd__free(al, ch->pos);
     memset(ch, 0, sizeof *ch);
 }
@@ -125,12 +125,8 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsign
         ch->pos[g] = (uint32_t)ch->n;
         ch->items[ch->n++] = (uint32_t)g;
     }
-    if (!rc) {
-        ch->prev = nd__alloc(c->al, (ch->n ? ch->n : 1) * bands * sizeof *ch->prev);
-        rc = ch->prev ? ND_OK : ND_E_NOMEM;
-    }
     nd__key_rows kr = { c, rows };
-    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &kr, bands, ch->items, salts, ch->n, ch->prev, c->threads);
+    if (!rc) rc = nd__lsh_chain(c->al, nd__key_row, &kr, bands, ch->items, salts, ch->n, &ch->links, c->threads);
     nd__free(c->al, salts);
     return rc;
 }
@@ -150,10 +146,10 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
     uint32_t best = g, verified = 0;
     double best_sim = 0.0;
     for (unsigned band = 0; band < ch->bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = ch->prev[(size_t)at * ch->bands + band];
+        uint32_t q = nd__link(&ch->links, band, at);
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
             uint32_t r = c->fam[ch->items[q]];
-            q = ch->prev[(size_t)q * ch->bands + band];
+            q = nd__link(&ch->links, band, q);
             if (f->stamp[r] == g + 1) continue;
             f->stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
@@ -504,10 +500,10 @@ static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32
     double best_sim = -1.0;
     int verified = 0;
     for (unsigned band = 0; band < bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = s->ch->prev[(size_t)at * bands + band];
+        uint32_t q = nd__link(&s->ch->links, band, at);
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
             uint32_t r = s->root[s->ch->items[q]];
-            q = s->ch->prev[(size_t)q * bands + band];
+            q = nd__link(&s->ch->links, band, q);
             if (r == ND__LSH_END || s->para_stamp[r] == g + 1) continue; /* left out of this pass */
             s->para_stamp[r] = g + 1;
             if (++verified > ND__MAX_VERIFY) break;
@@ -759,8 +755,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
     ch->n = c->ndocs;
     size_t m = c->ndocs ? c->ndocs : 1;
     ch->items = nd__alloc(c->al, m * sizeof *ch->items);
-    ch->prev = nd__alloc(c->al, m * bands * sizeof *ch->prev);
-    if (!ch->items || !ch->prev) return ND_E_NOMEM;
+    if (!ch->items) return ND_E_NOMEM;
     uint32_t *keys = nd__alloc(c->al, m * bands * sizeof *keys);
     if (!keys) return ND_E_NOMEM;
     for (size_t d = 0; d < c->ndocs; d++) {
@@ -768,7 +763,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
         c->ctx->keys_fn(0, bands, rows, nd__ctx_key_mask(c->ctx), c->wsig + d * c->k, keys + d * bands);
     }
     nd__flat_rows flat = { keys, bands };
-    int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, ch->prev, c->threads);
+    int rc = nd__lsh_chain(c->al, nd__flat_row, &flat, bands, ch->items, NULL, ch->n, &ch->links, c->threads);
     nd__free(c->al, keys);
     return rc;
 }
@@ -791,8 +786,8 @@ static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
         uint32_t d = ch.items[i];
         nd__cdoc *doc = &c->docs[d];
         for (unsigned band = 0; band < bands; band++) {
-            uint32_t q = ch.prev[i * bands + band];
-            for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++, q = ch.prev[(size_t)q * bands + band]) {
+            uint32_t q = nd__link(&ch.links, band, (uint32_t)i);
+            for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++, q = nd__link(&ch.links, band, q)) {
                 uint32_t e = ch.items[q];
                 double sim = nd__sim(c, c->wsig + (size_t)d * c->k, c->wsig + (size_t)e * c->k);
                 if (sim < ND__SAME_PAGE) continue;

@@ -556,13 +556,43 @@ typedef struct nd__chain_job {
     size_t ntasks;             /* task t builds groups t, t + ntasks, ... */
     const uint32_t *items, *salts;
     size_t n;
-    uint32_t *prev;
+    nd__links *links;          /* each task fills the bands of its groups */
     int *rc;                   /* per task */
 } nd__chain_job;
 
-/* Bands [b0, b0 + nb) into prev, through gather (n * nb keys) and tab. */
-static void nd__chain_bands(const nd__chain_job *job, unsigned b0, unsigned nb, uint32_t *gather,
-                            uint64_t *tab, size_t tsize)
+/* Band b's links from row (n links, dense) into the sparse form. */
+static int nd__links_pack(const nd_allocator *al, nd__links *l, unsigned b, const uint32_t *row, size_t n)
+{
+    size_t nlinks = 0, nwords = (n + 63) / 64;
+    for (size_t i = 0; i < n; i++) nlinks += row[i] != ND__LSH_END;
+    nd__link_word *w = nd__alloc(al, (nwords ? nwords : 1) * sizeof *w);
+    uint32_t *to = nd__alloc(al, (nlinks ? nlinks : 1) * sizeof *to);
+    if (!w || !to) {
+        nd__free(al, w);
+        nd__free(al, to);
+        return ND_E_NOMEM;
+    }
+    uint32_t k = 0;
+    for (size_t x = 0; x < nwords; x++) {
+        const size_t end = (x + 1) * 64 < n ? (x + 1) * 64 : n;
+        uint64_t bits = 0;
+        w[x].rank = k;
+        for (size_t i = x * 64; i < end; i++) {
+            const uint32_t q = row[i];
+            if (q == ND__LSH_END) continue;
+            bits |= (uint64_t)1 << (i & 63);
+            to[k++] = q;
+        }
+        w[x].bits = bits;
+    }
+    l->word[b] = w;
+    l->to[b] = to;
+    return ND_OK;
+}
+
+/* Bands [b0, b0 + nb) into links, through gather (n * nb keys) and tab. */
+static int nd__chain_bands(const nd__chain_job *job, unsigned b0, unsigned nb, uint32_t *gather,
+                           uint64_t *tab, size_t tsize)
 {
     const size_t n = job->n;
     uint32_t k[ND__CHAIN_GROUP];
@@ -571,11 +601,12 @@ static void nd__chain_bands(const nd__chain_job *job, unsigned b0, unsigned nb, 
         uint32_t salt = job->salts ? job->salts[i] : 0;
         for (unsigned b = 0; b < nb; b++) gather[(size_t)b * n + i] = k[b] ^ salt;
     }
-    /* each band's links replace its keys */
-    for (unsigned b = 0; b < nb; b++)
+    int rc = ND_OK;
+    for (unsigned b = 0; b < nb && !rc; b++) { /* each band's links replace its keys, then are packed */
         nd__chain_band(gather + (size_t)b * n, n, tab, tsize, gather + (size_t)b * n);
-    for (size_t i = 0; i < n; i++) /* to item-major: one line written per item */
-        for (unsigned b = 0; b < nb; b++) job->prev[i * job->bands + b0 + b] = gather[(size_t)b * n + i];
+        rc = nd__links_pack(job->al, job->links, b0 + b, gather + (size_t)b * n, n);
+    }
+    return rc;
 }
 
 /* Task t: its groups one after the other, in buffers allocated once (each
@@ -591,11 +622,23 @@ static void nd__chain_group(void *arg, size_t t)
     int rc = (gather && tab) ? ND_OK : ND_E_NOMEM;
     for (size_t g = t; !rc && g * job->group < job->bands; g += job->ntasks) {
         const unsigned b0 = (unsigned)g * job->group;
-        nd__chain_bands(job, b0, job->bands - b0 < job->group ? job->bands - b0 : job->group, gather, tab, tsize);
+        rc = nd__chain_bands(job, b0, job->bands - b0 < job->group ? job->bands - b0 : job->group, gather, tab,
+                             tsize);
     }
     nd__free(job->al, gather);
     nd__free(job->al, tab);
     job->rc[t] = rc;
+}
+
+void nd__links_free(const nd_allocator *al, nd__links *l)
+{
+    for (unsigned b = 0; b < l->bands; b++) {
+        if (l->word) nd__free(al, l->word[b]);
+        if (l->to) nd__free(al, l->to[b]);
+    }
+    nd__free(al, l->word);
+    nd__free(al, l->to);
+    memset(l, 0, sizeof *l);
 }
 
 void nd__flat_row(const void *arg, uint32_t item, unsigned first, unsigned n, uint32_t *out)
@@ -605,11 +648,20 @@ void nd__flat_row(const void *arg, uint32_t item, unsigned first, unsigned n, ui
 }
 
 int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsigned bands,
-                  const uint32_t *items, const uint32_t *salts, size_t n, uint32_t *prev,
+                  const uint32_t *items, const uint32_t *salts, size_t n, nd__links *links,
                   unsigned threads)
 {
+    memset(links, 0, sizeof *links);
     if (n >= UINT32_MAX) return ND_E_TOO_LARGE;
     if (bands > ND_MAX_NUM_PERM) return ND_E_INVALID; /* a band holds at least one value */
+    links->n = n;
+    links->word = nd__calloc(al, bands ? bands : 1, sizeof *links->word);
+    links->to = nd__calloc(al, bands ? bands : 1, sizeof *links->to);
+    links->bands = bands;
+    if (!links->word || !links->to) {
+        nd__links_free(al, links);
+        return ND_E_NOMEM;
+    }
     if (!bands) return ND_OK;
     /* 8 bands keep the band-major copy at 32 bytes per item, beside the
      * collection's 256; with threads, groups run at once and take 4 */
@@ -617,9 +669,12 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
     const size_t ngroups = (bands + group - 1) / group;
     const size_t ntasks = ngroups < threads ? ngroups : threads;
     int rcs[ND_MAX_NUM_PERM];
-    nd__chain_job job = { al, row, arg, bands, group, ntasks, items, salts, n, prev, rcs };
+    nd__chain_job job = { al, row, arg, bands, group, ntasks, items, salts, n, links, rcs };
     nd__run_tasks(threads, ntasks, nd__chain_group, &job);
     for (size_t t = 0; t < ntasks; t++)
-        if (rcs[t]) return rcs[t];
+        if (rcs[t]) {
+            nd__links_free(al, links);
+            return rcs[t];
+        }
     return ND_OK;
 }

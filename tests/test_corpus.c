@@ -778,6 +778,14 @@ static uint32_t chain_key(const nd__lsh *keyer, const uint32_t *sig, unsigned ba
     return (uint32_t)(nd__lsh_band_key(keyer, sig, band) >> 32) ^ salt32(salt);
 }
 
+/* The links as one dense array, prev[position * bands + band], the form
+ * check_chain compares with brute force. */
+static void expand_links(const nd__links *l, uint32_t *prev)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (unsigned b = 0; b < l->bands; b++) prev[i * l->bands + b] = nd__link(l, b, (uint32_t)i);
+}
+
 /* nd__lsh_chain over the band keys of ns signatures (as a collection keeps
  * them, one row of keys per signature) with 64-bit salts folded. */
 static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint32_t mask,
@@ -789,12 +797,19 @@ static int run_chain(const nd_allocator *al, unsigned bands, unsigned rows, uint
     for (size_t i = 0; i < ns; i++) nd__lsh_keys(bands, rows, mask, sigs + i * k, keys + i * bands);
     for (size_t i = 0; i < n; i++) s32[i] = salts ? salt32(salts[i]) : 0;
     nd__flat_rows flat = { keys, bands };
-    int rc = nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n, prev, 1);
+    nd__links links;
+    int rc = nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n, &links, 1);
+    if (rc == ND_OK) {
+        expand_links(&links, prev);
+        nd__links_free(al, &links);
+    }
     /* the same links on several threads (band groups as separate tasks) */
     uint32_t *again = tmalloc((n ? n : 1) * bands * sizeof *again);
     for (unsigned threads = 2; threads <= 5 && rc == ND_OK; threads += 3) {
         assert_int_equal(nd__lsh_chain(al, nd__flat_row, &flat, bands, items, salts ? s32 : NULL, n,
-                                       again, threads), ND_OK);
+                                       &links, threads), ND_OK);
+        expand_links(&links, again);
+        nd__links_free(al, &links);
         if (n) assert_memory_equal(again, prev, n * bands * sizeof *prev);
     }
     tfree(again);
