@@ -221,20 +221,27 @@ typedef struct nd__links {
     size_t n;
 } nd__links;
 
+/* Set bits of x. Without the popcnt instruction (a portable build) the
+ * compilers' builtin is a library call; this is a dozen inline operations. */
+static inline uint32_t nd__popcount64(uint64_t x)
+{
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__POPCNT__)
+    return (uint32_t)__builtin_popcountll(x);
+#else
+    x -= (x >> 1) & 0x5555555555555555u;
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (uint32_t)((x * 0x0101010101010101u) >> 56);
+#endif
+}
+
 /* The largest position j < i with i's key in band b, or ND__LSH_END. */
 static inline uint32_t nd__link(const nd__links *l, unsigned b, uint32_t i)
 {
     const nd__link_word w = l->word[b][i >> 6];
     const uint64_t bit = (uint64_t)1 << (i & 63);
     if (!(w.bits & bit)) return ND__LSH_END;
-#if defined(__GNUC__) || defined(__clang__)
-    return l->to[b][w.rank + (uint32_t)__builtin_popcountll(w.bits & (bit - 1))];
-#else
-    uint64_t x = w.bits & (bit - 1);
-    uint32_t c = 0;
-    for (; x; x &= x - 1) c++;
-    return l->to[b][w.rank + c];
-#endif
+    return l->to[b][w.rank + nd__popcount64(w.bits & (bit - 1))];
 }
 
 void nd__links_free(const nd_allocator *al, nd__links *l);
