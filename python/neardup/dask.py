@@ -4,7 +4,8 @@ Stages, as tasks of one Dask graph:
 
 1. *sign*, per input partition: documents are analyzed where they are; only
    what a collection keeps of a document (id, source, date, paragraph spans,
-   repeat verdicts, signatures) stays, never the text. Then each document's
+   repeat verdicts, signatures) stays, never the text. One task gives
+   repeated ids the CLI's new names (``_renames``). Then each document's
    LSH buckets (``nd_shard_doc_keys``) are sent to ``shards`` ranges by a
    hash of the bucket.
 2. *links*, per bucket range: each document holding a bucket is linked to
@@ -46,6 +47,43 @@ def _bucket_range(keys, shards):
 def _sign(docs, options):
     """Stage 1: the signed documents of a partition."""
     return _neardup._sign(docs, **options)
+
+
+def _ids(signed):
+    return [s[0] for s in signed]
+
+
+def _renames(*ids):
+    """Stage 1b: the CLI's rule for repeated ids (the first holder keeps its
+    id, a later one becomes the first unused "ID#N"), applied over the whole
+    collection in input order, since no partition sees every id. Per
+    partition, {index in the partition: new id}; then the messages. Holds
+    every id (bytes) at once, as the components hold 8 bytes per document."""
+    import bisect
+    offsets, at = [], 0
+    for part in ids:
+        offsets.append(at)
+        at += len(part)
+    found = _neardup._unique_ids([i for part in ids for i in part])
+    per_part = [dict() for _ in ids]
+    messages = []
+    for index, new, first, first_renamed in found:
+        p = bisect.bisect_right(offsets, index) - 1
+        was = ids[p][index - offsets[p]]
+        per_part[p][index - offsets[p]] = new
+        messages.append("document %d: id %r already used by document %d%s; this one is reported as %r"
+                        % (index, was.decode("utf-8", "replace"), first,
+                           " (an id made for a repeated one)" if first_renamed else "",
+                           new.decode("utf-8", "replace")))
+    return per_part, messages
+
+
+def _renamed(signed, renames, p):
+    """Partition p's signed documents under their unique ids."""
+    mine = renames[0][p]
+    if not mine:
+        return signed
+    return [(mine[i],) + s[1:] if i in mine else s for i, s in enumerate(signed)]
 
 
 _KINDS = (1, 2, 3)  # buckets of nd_shard_doc_keys: 1 family, 2 copy, 3 page
@@ -234,12 +272,8 @@ def _as_bag(collection):
                     % type(collection).__name__)
 
 
-def scan(collection, shards=None, **options):
-    """A bag of the records of ``neardup.scan`` over a dask.bag of document
-    dicts (or a Dask DataFrame with id, text and optional source, url, date
-    columns), with the input's partitions. ``shards``: judging tasks (and
-    bucket ranges), default the number of partitions. Options as
-    ``neardup.scan``."""
+def _scan(collection, shards, options):
+    """scan's bag, and the delayed renames of repeated ids (_renames)."""
     import dask
     import dask.bag as db
 
@@ -250,8 +284,21 @@ def scan(collection, shards=None, **options):
     if shards < 1:
         raise ValueError("shards must be at least 1")
     signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
+    renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
+    signed = [dask.delayed(_renamed, pure=True)(s, renames, p) for p, s in enumerate(signed)]
     judged = _judge_in_shards(signed, shards, options)
-    return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged])
+    return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
+
+
+def scan(collection, shards=None, **options):
+    """A bag of the records of ``neardup.scan`` over a dask.bag of document
+    dicts (or a Dask DataFrame with id, text and optional source, url, date
+    columns), with the input's partitions. ``shards``: judging tasks (and
+    bucket ranges), default the number of partitions. Options as
+    ``neardup.scan``. A repeated id is renamed "ID#2", "ID#3", ... as
+    ``neardup.scan`` and the CLI do (``python3 -m neardup.dask`` says so on
+    standard error)."""
+    return _scan(collection, shards, options)[0]
 
 
 # ---- python3 -m neardup.dask ------------------------------------------------
@@ -409,6 +456,11 @@ def lines(collection, shards=None, **options):
     return scan(collection, shards=shards, **options).map_partitions(_text)
 
 
+def _lines(collection, shards, options):
+    bag, renames = _scan(collection, shards, options)
+    return bag.map_partitions(_text), renames
+
+
 def main(argv=None):
     import sys
 
@@ -422,10 +474,12 @@ def main(argv=None):
                                            memory_limit=settings["memory_limit"], dashboard_address=":0")
         client = distributed.Client(cluster)
     try:
-        text = lines(_read(inputs, settings["blocksize"]), shards=settings["shards"], **options)
+        text, renames = _lines(_read(inputs, settings["blocksize"]), settings["shards"], options)
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
-        text = client.persist(text)
+        text, renames = client.persist([text, renames])
+        for message in renames.compute()[1]:
+            sys.stderr.write("neardup.dask: %s\n" % message)
         out = sys.stdout
         for part in text.to_delayed():
             out.write("".join(part.compute()))

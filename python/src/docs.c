@@ -346,3 +346,45 @@ PyObject *ndpy_pair_record(const cli_pair *p)
     if (rc) Py_CLEAR(d);
     return d;
 }
+
+/* _unique_ids(ids) -> [(index, new id, index of the first holder, whether
+ * that holder's id was itself made for a repeat)]: the CLI's rule over a
+ * whole collection's ids (bytes, in input order), for neardup.dask, whose
+ * partitions are signed apart. Only renamed documents are listed. */
+PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids)
+{
+    (void)self;
+    PyObject *seq = PySequence_Fast(ids, "_unique_ids takes a sequence of bytes");
+    if (!seq) return NULL;
+    PyObject *out = PyList_New(0);
+    cli_ids t;
+    memset(&t, 0, sizeof t);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *b = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyBytes_Check(b)) {
+            PyErr_Format(PyExc_TypeError, "ids[%zd]: bytes expected, not %.80s", i, Py_TYPE(b)->tp_name);
+            break;
+        }
+        const char *id = PyBytes_AS_STRING(b);
+        size_t id_len = (size_t)PyBytes_GET_SIZE(b);
+        cli_id_repeat first;
+        int rc = cli_ids_check(&t, "ids", (size_t)i + 1, &id, &id_len, &first);
+        if (rc == CLI_ID_NOMEM || (rc == CLI_ID_RENAMED && t.failed)) {
+            PyErr_NoMemory();
+            break;
+        }
+        if (rc != CLI_ID_RENAMED) continue;
+        PyObject *row = Py_BuildValue("(ny#ni)", i, id, (Py_ssize_t)id_len, (Py_ssize_t)first.line - 1,
+                                      first.renamed);
+        if (!row || PyList_Append(out, row)) {
+            Py_XDECREF(row);
+            break;
+        }
+        Py_DECREF(row);
+    }
+    cli_ids_free(&t);
+    Py_DECREF(seq);
+    if (PyErr_Occurred()) Py_CLEAR(out);
+    return out;
+}

@@ -430,6 +430,8 @@ static PyMethodDef ndpy_methods[] = {
       "_sign(docs, **options) -> list of signed documents (id, source, date, paragraphs)" },
     { "_judge", (PyCFunction)(void (*)(void))ndpy_judge, METH_VARARGS | METH_KEYWORDS,
       "_judge(signed, **options) -> scan's records of the signed documents" },
+    { "_unique_ids", (PyCFunction)ndpy_unique_ids, METH_O,
+      "_unique_ids(ids) -> [(index, new id, first holder's index, first holder renamed)] (the CLI's rule)" },
     { "_shard_keys", (PyCFunction)(void (*)(void))ndpy_shard_keys, METH_VARARGS | METH_KEYWORDS,
       "_shard_keys(signed, **options) -> per signed document, its LSH buckets (bytes of uint64)" },
     { NULL, NULL, 0, NULL }

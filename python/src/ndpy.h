@@ -107,6 +107,7 @@ int ndpy_corpus_add(ndpy_state *st, nd_corpus *c, nd_doc *doc, const ndpy_doc *d
 
 /* ---- signed documents (signed.c, for neardup.dask) ---------------------- */
 PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids);
 PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
 

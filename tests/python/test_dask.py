@@ -1,5 +1,6 @@
 """neardup.dask.scan on a local cluster of two worker processes equals the CLI."""
 import os
+import json
 import signal
 import subprocess
 import sys
@@ -144,3 +145,29 @@ def test_empty_and_tiny_collections(client):
     docs = [{"id": "a", "text": "one paragraph alone"}]
     # more shards than documents: the extra shards judge nothing
     assert neardup.dask.scan(db.from_sequence(docs, npartitions=1), shards=3).compute() == neardup.scan(docs)
+
+
+def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
+    """Ids repeated across partitions, a natural id of the "ID#2" form after
+    a rename took it, and a repeat of that: the records of neardup.scan
+    (the CLI's rule), whatever the partitions; the module command writes the
+    CLI's bytes and names each rename on standard error."""
+    _, base = feeds
+    ids = ["a", "b", "a", "a#2", "c", "a", "a#2", "b"]
+    docs = [dict(base[i % len(base)], id=ids[i % len(ids)], text=base[i % len(base)]["text"].decode())
+            for i in range(3 * len(ids))]
+    with pytest.warns(UserWarning, match="already used"):
+        expected = neardup.scan(docs)
+    got_ids = [r["doc"] for r in expected if r["type"] == "doc"]
+    assert len(set(got_ids)) == len(docs) and "a#2#2" in got_ids
+    for parts in (1, 3, 7):
+        bag = db.from_sequence(docs, npartitions=parts)
+        assert neardup.dask.scan(bag).compute() == expected, parts
+    path = tmp_path / "repeated.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "2", "--blocksize", "4kB", str(path)],
+                         capture_output=True, env=env, check=False)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    assert out.stdout == run_cli("scan", "--json", str(path))
+    assert out.stderr.count(b"already used") == sum(1 for d, g in zip(docs, got_ids) if d["id"] != g)
