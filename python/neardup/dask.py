@@ -158,9 +158,62 @@ def _label(n, links):
             return label
 
 
-def _components(counts, sizes, shards, *links):
+class ComponentTooLarge(MemoryError):
+    """A judging task would need more memory than a worker may use: the
+    collection's documents chain together (docs/DISTRIBUTED.md, section 4).
+    Raised before any judging starts, instead of workers being restarted
+    until Dask gives up (KilledWorker)."""
+
+
+# What a judging task holds at least, per byte of its signed documents: the
+# documents themselves (56 + 4K bytes a paragraph, as _sign packs them) and
+# the collection made of them (at least 288 bytes a paragraph: 16-bit codes
+# and the paragraph record; src/corpus.h), K = 128. A floor, so that a shard
+# refused could never have been judged; the peak is higher (the passes of
+# nd_corpus_finish, the records).
+_JUDGE_FLOOR = 1.5
+
+
+def _worker_memory():
+    """The memory limit of the worker running this task, or None."""
+    try:
+        from distributed import get_worker
+        limit = get_worker().memory_manager.memory_limit
+    except (ImportError, ValueError, AttributeError):
+        return None
+    return int(limit) if limit else None
+
+
+def _check_memory(total, roots_count, shard_of, shards, budget):
+    """Raises ComponentTooLarge when a shard's floor exceeds budget."""
+    import numpy as np
+    from dask.utils import format_bytes
+    load = np.bincount(shard_of, weights=total, minlength=shards)
+    s = int(np.argmax(load)) if len(load) else 0
+    if not len(load) or _JUDGE_FLOOR * load[s] <= budget:
+        return
+    mine = np.flatnonzero(shard_of == s)
+    big = mine[np.argmax(total[mine])]
+    if _JUDGE_FLOOR * total[big] > budget:
+        hint = ("its largest component alone holds %d documents, %s of signed documents, so no number "
+                "of shards helps; use workers with more memory, or `neardup scan --stream` on one machine"
+                % (roots_count[big], format_bytes(int(total[big]))))
+    else:
+        hint = ("more shards (--shards) would split it: its largest component holds %s"
+                % format_bytes(int(total[big])))
+    raise ComponentTooLarge(
+        "judging shard %d would hold %s of signed documents and need at least %s, more than the %s "
+        "a judging task may use (judge_memory); %s (docs/DISTRIBUTED.md, section 4)"
+        % (s, format_bytes(int(load[s])), format_bytes(int(_JUDGE_FLOOR * load[s])), format_bytes(int(budget)),
+           hint))
+
+
+def _components(counts, sizes, shards, judge_memory, *links):
     """Stage 3: per input partition, the judging shard of each document.
-    Components go to shards largest first, each to the lightest shard."""
+    Components go to shards largest first, each to the lightest shard.
+    judge_memory: the bytes a judging task may take (None: the limit of the
+    worker running this task, if any); a shard certain to exceed it raises
+    ComponentTooLarge."""
     import numpy as np
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     allx = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.uint64)
@@ -176,6 +229,9 @@ def _components(counts, sizes, shards, *links):
         load, s = heapq.heappop(lightest)
         shard_of[c] = s
         heapq.heappush(lightest, (load + total[c], s))
+    budget = judge_memory if judge_memory is not None else _worker_memory()
+    if budget:
+        _check_memory(total, np.bincount(inverse, minlength=len(roots)), shard_of, shards, budget)
     per_doc = shard_of[inverse]
     return [per_doc[offsets[p]:offsets[p + 1]] for p in range(len(counts))]
 
@@ -213,7 +269,7 @@ def _flatten(gathered):
     return [r for _, recs in gathered for r in recs]
 
 
-def _judge_in_shards(signed, shards, options):
+def _judge_in_shards(signed, shards, options, judge_memory=None):
     """Stages 2 to 4 over per-partition delayed lists of signed documents:
     per partition, a delayed list of (index, records), in input order."""
     from dask import delayed
@@ -223,7 +279,7 @@ def _judge_in_shards(signed, shards, options):
     links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in pairs])
              for r in range(shards)]
     sizes = [delayed(_sizes, pure=True)(s) for s in signed]
-    assignment = delayed(_components, pure=True)(counts, sizes, shards, *links)
+    assignment = delayed(_components, pure=True)(counts, sizes, shards, judge_memory, *links)
     judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
                                                      for p in range(len(signed))])
               for j in range(shards)]
@@ -272,7 +328,15 @@ def _as_bag(collection):
                     % type(collection).__name__)
 
 
-def _scan(collection, shards, options):
+def _bytes(size):
+    """A size in bytes: an int, or a string as Dask takes them ("1GiB")."""
+    if size is None or isinstance(size, int):
+        return size
+    from dask.utils import parse_bytes
+    return parse_bytes(size)
+
+
+def _scan(collection, shards, options, judge_memory=None):
     """scan's bag, and the delayed renames of repeated ids (_renames)."""
     import dask
     import dask.bag as db
@@ -286,19 +350,22 @@ def _scan(collection, shards, options):
     signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
     renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
     signed = [dask.delayed(_renamed, pure=True)(s, renames, p) for p, s in enumerate(signed)]
-    judged = _judge_in_shards(signed, shards, options)
+    judged = _judge_in_shards(signed, shards, options, _bytes(judge_memory))
     return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
 
 
-def scan(collection, shards=None, **options):
+def scan(collection, shards=None, judge_memory=None, **options):
     """A bag of the records of ``neardup.scan`` over a dask.bag of document
     dicts (or a Dask DataFrame with id, text and optional source, url, date
     columns), with the input's partitions. ``shards``: judging tasks (and
     bucket ranges), default the number of partitions. Options as
     ``neardup.scan``. A repeated id is renamed "ID#2", "ID#3", ... as
     ``neardup.scan`` and the CLI do (``python3 -m neardup.dask`` says so on
-    standard error)."""
-    return _scan(collection, shards, options)[0]
+    standard error). ``judge_memory``: bytes (or "4GiB") a judging task may
+    use, default the memory limit of the worker that assigns shards, 0 for
+    no check; a shard certain to need more raises ComponentTooLarge when the
+    bag is computed, before any judging."""
+    return _scan(collection, shards, options, judge_memory)[0]
 
 
 # ---- python3 -m neardup.dask ------------------------------------------------
@@ -316,6 +383,9 @@ workers; text files are one document each (id: the path, source: the INPUT).
   --memory-limit SIZE   each local worker's memory limit (Dask's, e.g. 1GiB)
   --blocksize SIZE      bytes of JSONL per partition (default 64MiB)
   --shards N            judging tasks (default: the number of partitions)
+  --judge-memory SIZE   memory a judging task may use (default: a worker's
+                        limit; 0: no check); a run that would need more
+                        stops at once with a message (exit status 1)
   -w, -k, --seed, --sig-bits, --paragraphs, --threshold, --doc-threshold,
   --containment, --min-contained, --min-stories, --scope, --bands, --rows:
                         as for `neardup scan`
@@ -331,7 +401,8 @@ def _parse(argv):
     """(settings, neardup options, inputs) of the command line; SystemExit(2)
     on a usage error."""
     import sys
-    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None}
+    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None,
+                "judge_memory": None}
     options, inputs, i = {}, [], 0
     while i < len(argv):
         a = argv[i]
@@ -450,14 +521,14 @@ def _text(records):
     return ["".join(_line(r) + "\n" for r in records)]
 
 
-def lines(collection, shards=None, **options):
+def lines(collection, shards=None, judge_memory=None, **options):
     """A bag of one str per input partition: its records as the lines of
     `neardup scan --json`."""
-    return scan(collection, shards=shards, **options).map_partitions(_text)
+    return scan(collection, shards=shards, judge_memory=judge_memory, **options).map_partitions(_text)
 
 
-def _lines(collection, shards, options):
-    bag, renames = _scan(collection, shards, options)
+def _lines(collection, shards, options, judge_memory):
+    bag, renames = _scan(collection, shards, options, judge_memory)
     return bag.map_partitions(_text), renames
 
 
@@ -474,7 +545,8 @@ def main(argv=None):
                                            memory_limit=settings["memory_limit"], dashboard_address=":0")
         client = distributed.Client(cluster)
     try:
-        text, renames = _lines(_read(inputs, settings["blocksize"]), settings["shards"], options)
+        text, renames = _lines(_read(inputs, settings["blocksize"]), settings["shards"], options,
+                               settings["judge_memory"])
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
         text, renames = client.persist([text, renames])
@@ -484,6 +556,9 @@ def main(argv=None):
         for part in text.to_delayed():
             out.write("".join(part.compute()))
         out.flush()
+    except ComponentTooLarge as e:  # found before any line was written
+        sys.stderr.write("neardup.dask: %s\n" % e)
+        return 1
     finally:
         client.close()
         if cluster is not None:

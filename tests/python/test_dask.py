@@ -65,7 +65,7 @@ def test_components_are_judged_apart(client, feeds):
     signed = neardup._neardup._sign(docs + [lone])
     counts, sizes = [len(signed)], [neardup.dask._sizes(signed)]
     pairs = neardup.dask._bucket_pairs(signed, 0, 1, {})
-    assignment = neardup.dask._components(counts, sizes, 2, neardup.dask._links(pairs))[0]
+    assignment = neardup.dask._components(counts, sizes, 2, None, neardup.dask._links(pairs))[0]
     assert len(set(assignment.tolist())) == 2
     assert assignment[-1] != assignment[0]
 
@@ -171,3 +171,36 @@ def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stdout == run_cli("scan", "--json", str(path))
     assert out.stderr.count(b"already used") == sum(1 for d, g in zip(docs, got_ids) if d["id"] != g)
+
+
+def test_shard_too_large_for_a_worker_stops_at_once(client, feeds):
+    """A judging shard certain to exceed judge_memory stops the run before
+    any judging, with a message saying what to change (more shards, when
+    its largest component would fit alone); a budget that fits, or none
+    (0), changes nothing."""
+    import random
+    inputs, docs = feeds
+    rnd = random.Random(7)
+    words = ["w%d" % i for i in range(5000)]
+    lone = [{"id": "lone%d" % n, "source": "elsewhere",
+             "text": "\n\n".join(" ".join(rnd.choice(words) for _ in range(40)) for _ in range(6))}
+            for n in range(30)]
+    expected = neardup.scan(docs + lone)
+    bag = db.from_sequence(docs + lone, npartitions=2)
+    sizes = sorted(neardup.dask.component_sizes(bag).compute(), reverse=True)
+    assert len(sizes) == 31 and sizes[0][0] == len(docs)
+    feeds_bytes, lone_bytes = sizes[0][1], sum(b for _, b in sizes[1:])
+    with pytest.raises(neardup.dask.ComponentTooLarge, match=r"largest component alone holds %d documents"
+                       % len(docs)):
+        neardup.dask.scan(bag, judge_memory=1000).compute()
+    between = int(1.5 * (feeds_bytes + lone_bytes / 2)) + 1000
+    with pytest.raises(neardup.dask.ComponentTooLarge, match=r"more shards"):
+        neardup.dask.scan(bag, shards=1, judge_memory=between).compute()
+    assert neardup.dask.scan(bag, shards=2, judge_memory=between).compute() == expected
+    assert neardup.dask.scan(bag, judge_memory="1GiB").compute() == expected
+    assert neardup.dask.scan(bag, shards=1, judge_memory=0).compute() == expected
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", "--judge-memory", "1kB", *inputs],
+                         capture_output=True, env=env, check=False)
+    assert out.returncode == 1 and out.stdout == b""
+    assert b"neardup.dask: judging shard" in out.stderr and b"Traceback" not in out.stderr
