@@ -959,6 +959,17 @@ static void test_lsh_chain(void **state)
     }
     check_chain(32, 4, 0xFF, sigs, K, items, NULL, N, prev);
 
+    /* dense links: two bits of one value per band leave 4 keys, so every
+     * position but the first of each key links, filling whole words of the
+     * links' bitmap, their last bit included, at sizes around a word */
+    static const size_t sizes[] = { 1, 63, 64, 65, 128, 129 };
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        const size_t n = sizes[z];
+        assert_int_equal(run_chain(al, 32, 1, 0x3, sigs, K, NS, items, NULL, n, prev), ND_OK);
+        check_chain(32, 1, 0x3, sigs, K, items, NULL, n, prev);
+        assert_true(chain_links(prev, n, 32) >= (n > 4 ? n - 4 : 0) * 32);
+    }
+
     /* no items */
     assert_int_equal(run_chain(al, 32, 4, UINT32_MAX, sigs, K, NS, items, NULL, 0, prev), ND_OK);
     tfree(sigs);

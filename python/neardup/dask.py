@@ -56,9 +56,9 @@ def _ids(signed):
 def _renames(*ids):
     """Stage 1b: the CLI's rule for repeated ids (the first holder keeps its
     id, a later one becomes the first unused "ID#N"), applied over the whole
-    collection in input order, since no partition sees every id. Per
-    partition, {index in the partition: new id}; then the messages. Holds
-    every id (bytes) at once, as the components hold 8 bytes per document."""
+    collection in input order, since no partition sees every id. Returns
+    (per partition {index in the partition: new id}, messages). Holds every
+    id at once: about 180 bytes plus twice the id's length per document."""
     import bisect
     offsets, at = [], 0
     for part in ids:
@@ -71,16 +71,17 @@ def _renames(*ids):
         p = bisect.bisect_right(offsets, index) - 1
         was = ids[p][index - offsets[p]]
         per_part[p][index - offsets[p]] = new
-        messages.append("document %d: id %r already used by document %d%s; this one is reported as %r"
-                        % (index, was.decode("utf-8", "replace"), first,
+        # positions, not file lines: JSONL is read in blocks of bytes
+        messages.append('document %d: id "%s" already used by document %d%s; this one is reported as "%s"'
+                        % (index + 1, was.decode("utf-8", "replace"), first + 1,
                            " (an id made for a repeated one)" if first_renamed else "",
                            new.decode("utf-8", "replace")))
     return per_part, messages
 
 
-def _renamed(signed, renames, p):
-    """Partition p's signed documents under their unique ids."""
-    mine = renames[0][p]
+def _renamed(signed, mine):
+    """A partition's signed documents under their unique ids (mine: its
+    entry of _renames)."""
     if not mine:
         return signed
     return [(mine[i],) + s[1:] if i in mine else s for i, s in enumerate(signed)]
@@ -349,7 +350,8 @@ def _scan(collection, shards, options, judge_memory=None):
         raise ValueError("shards must be at least 1")
     signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
     renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
-    signed = [dask.delayed(_renamed, pure=True)(s, renames, p) for p, s in enumerate(signed)]
+    # each partition's task gets its own entry, never the whole result
+    signed = [dask.delayed(_renamed, pure=True)(s, renames[0][p]) for p, s in enumerate(signed)]
     judged = _judge_in_shards(signed, shards, options, _bytes(judge_memory))
     return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
 

@@ -160,9 +160,14 @@ def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
         expected = neardup.scan(docs)
     got_ids = [r["doc"] for r in expected if r["type"] == "doc"]
     assert len(set(got_ids)) == len(docs) and "a#2#2" in got_ids
-    for parts in (1, 3, 7):
+    for parts in (1, 3, 6):
         bag = db.from_sequence(docs, npartitions=parts)
+        assert bag.npartitions == parts
         assert neardup.dask.scan(bag).compute() == expected, parts
+    # empty partitions first, between and last: positions still count in order
+    pieces = [[], docs[:5], [], [], docs[5:17], docs[17:], []]
+    bag = db.from_delayed([dask.delayed(list)(p) for p in pieces])
+    assert neardup.dask.scan(bag).compute() == expected
     path = tmp_path / "repeated.jsonl"
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
@@ -171,6 +176,8 @@ def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stdout == run_cli("scan", "--json", str(path))
     assert out.stderr.count(b"already used") == sum(1 for d, g in zip(docs, got_ids) if d["id"] != g)
+    # the third document (position 3) repeats the first's id
+    assert b'document 3: id "a" already used by document 1; this one is reported as "a#2"' in out.stderr
 
 
 def test_shard_too_large_for_a_worker_stops_at_once(client, feeds):
