@@ -378,6 +378,8 @@ Writes the JSON Lines of `neardup scan --json INPUT...`, computed on Dask.
 An INPUT is a .jsonl file, a text file, a directory (recursed in sorted
 order), any of these gzipped (.gz). JSONL files are read in blocks by the
 workers; text files are one document each (id: the path, source: the INPUT).
+Web pages (.html, .htm, WARC files) are refused (exit status 2), since they
+would be read as text: scan them with `neardup scan`.
 
   --scheduler ADDRESS   an existing Dask scheduler (tcp://host:8786)
   --local N             a local cluster of N worker processes (default 2);
@@ -478,6 +480,31 @@ def _text_doc(path, source):
         return [{"id": path, "text": f.read(), "source": source}]
 
 
+class UnsupportedInput(ValueError):
+    """An input the CLI reads as web pages (HTML, WARC), which this module
+    does not: read as text, it would give other records than the CLI's."""
+
+
+def _web_input(path):
+    """Why the CLI would read path as web pages, or None: an .html or .htm
+    name (maybe .gz, any case), or a file starting with "WARC/1." (maybe
+    gzipped), as src/cli/input.c and cli_warc_sniff decide."""
+    import zlib
+    if path.lower().endswith((".html", ".htm", ".html.gz", ".htm.gz")):
+        return "a web page (.html, .htm)"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None  # left to the reader, which names the error
+    if head[:2] == b"\x1f\x8b" and len(head) >= 18:
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+        except zlib.error:
+            return None
+    return "a WARC file" if head.startswith(b"WARC/1.") else None
+
+
 def _read(inputs, blocksize):
     """A bag of the documents of the INPUTs, in the CLI's order."""
     import dask.bag as db
@@ -485,6 +512,11 @@ def _read(inputs, blocksize):
     for inp in inputs:
         for path in _files(inp):
             name = path[:-3] if path.endswith(".gz") else path
+            why = None if name.endswith(".jsonl") else _web_input(path)
+            if why:
+                raise UnsupportedInput("%s: %s, which `neardup scan` reads as web pages; this module reads "
+                                       "JSONL and text files only (web pages would be read as text and "
+                                       "give other records)" % (path, why))
             if name.endswith(".jsonl"):
                 if texts:
                     bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
@@ -539,6 +571,11 @@ def main(argv=None):
 
     import distributed
     settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
+    try:
+        docs = _read(inputs, settings["blocksize"])
+    except UnsupportedInput as e:
+        sys.stderr.write("neardup.dask: %s\n" % e)
+        return 2
     if settings["scheduler"]:
         client = distributed.Client(settings["scheduler"])
         cluster = None
@@ -547,8 +584,7 @@ def main(argv=None):
                                            memory_limit=settings["memory_limit"], dashboard_address=":0")
         client = distributed.Client(cluster)
     try:
-        text, renames = _lines(_read(inputs, settings["blocksize"]), settings["shards"], options,
-                               settings["judge_memory"])
+        text, renames = _lines(docs, settings["shards"], options, settings["judge_memory"])
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
         text, renames = client.persist([text, renames])

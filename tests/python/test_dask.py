@@ -93,6 +93,29 @@ def test_module_cli_writes_the_cli_bytes(feeds):
     assert bad.returncode == 2 and b"unknown option" in bad.stderr
 
 
+def test_module_cli_refuses_web_pages(tmp_path):
+    """Inputs the CLI reads as web pages (by name, or WARC by content, maybe
+    gzipped) are refused by name before any work, not read as text."""
+    import gzip
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    (tmp_path / "a.txt").write_text("A plain text document.\n")
+    pages = {"page.HTML": b"<p>A page</p>", "page.htm.gz": gzip.compress(b"<p>A page</p>"),
+             "crawl.dat": b"WARC/1.0\r\nWARC-Type: warcinfo\r\n\r\n",
+             "crawl.bin": gzip.compress(b"WARC/1.1\r\nWARC-Type: response\r\n\r\n")}
+    for name, data in pages.items():
+        d = tmp_path / name.replace(".", "_")
+        d.mkdir()
+        (d / "a.txt").write_text("A plain text document.\n")
+        (d / name).write_bytes(data)
+        out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", str(d)],
+                             capture_output=True, env=env, check=False)
+        assert out.returncode == 2 and out.stdout == b"", name
+        assert name.encode() in out.stderr and b"web pages" in out.stderr, out.stderr
+    plain = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", str(tmp_path / "a.txt")],
+                           capture_output=True, env=env, check=False)
+    assert plain.returncode == 0 and plain.stdout == run_cli("scan", "--json", str(tmp_path / "a.txt"))
+
+
 def test_killed_worker_changes_nothing(feeds):
     """A worker process killed mid-run: Dask recomputes what it held; the
     records are those of one machine."""
