@@ -505,8 +505,25 @@ def _web_input(path):
     return "a WARC file" if head.startswith(b"WARC/1.") else None
 
 
-def _read(inputs, blocksize):
-    """A bag of the documents of the INPUTs, in the CLI's order."""
+def _nul_at(path):
+    """The offset of the first NUL byte of a text file (decompressed when
+    .gz), or None: the CLI skips such a file as binary."""
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    at = 0
+    with opener(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            i = block.find(b"\0")
+            if i >= 0:
+                return at + i
+            at += len(block)
+    return None
+
+
+def _read(inputs, blocksize, skipped=None):
+    """A bag of the documents of the INPUTs, in the CLI's order. Text files
+    holding a NUL byte are left out, as the CLI does, each with a message
+    appended to skipped."""
     import dask.bag as db
     bags, texts = [], []
     for inp in inputs:
@@ -524,7 +541,11 @@ def _read(inputs, blocksize):
                 lines = db.read_text(path, blocksize=None if path.endswith(".gz") else blocksize)
                 bags.append(lines.filter(str.strip).map(_jsonl_doc, inp))
             else:
-                texts.append((path, inp))
+                nul = _nul_at(path)
+                if nul is None:
+                    texts.append((path, inp))
+                elif skipped is not None:
+                    skipped.append("%s: binary file (NUL byte at offset %d), skipped" % (path, nul))
     if texts:
         bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
     return db.concat(bags)
@@ -571,11 +592,17 @@ def main(argv=None):
 
     import distributed
     settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
+    skipped = []
     try:
-        docs = _read(inputs, settings["blocksize"])
+        docs = _read(inputs, settings["blocksize"], skipped)
     except UnsupportedInput as e:
         sys.stderr.write("neardup.dask: %s\n" % e)
         return 2
+    except OSError as e:
+        sys.stderr.write("neardup.dask: %s\n" % e)
+        return 1
+    for message in skipped:
+        sys.stderr.write("neardup.dask: %s\n" % message)
     if settings["scheduler"]:
         client = distributed.Client(settings["scheduler"])
         cluster = None
@@ -601,7 +628,7 @@ def main(argv=None):
         client.close()
         if cluster is not None:
             cluster.close()
-    return 0
+    return 1 if skipped else 0  # as the CLI: the rest was scanned, but not every input
 
 
 if __name__ == "__main__":

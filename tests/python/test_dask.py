@@ -114,6 +114,18 @@ def test_module_cli_refuses_web_pages(tmp_path):
     plain = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", str(tmp_path / "a.txt")],
                            capture_output=True, env=env, check=False)
     assert plain.returncode == 0 and plain.stdout == run_cli("scan", "--json", str(tmp_path / "a.txt"))
+    # a text file holding a NUL byte is skipped as binary, as the CLI does
+    # (exit status 1: the rest is scanned, not every input)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.txt").write_text("A plain text document about the ferry.\n")
+    (mixed / "b.txt").write_bytes(b"Half text \0 half binary about the ferry.\n")
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", str(mixed)],
+                         capture_output=True, env=env, check=False)
+    cli = subprocess.run([CLI, "scan", "--json", str(mixed)], capture_output=True, check=False)
+    assert out.returncode == cli.returncode == 1
+    assert out.stdout == cli.stdout and b"b.txt" not in out.stdout
+    assert b"b.txt: binary file (NUL byte at offset 10), skipped" in out.stderr
 
 
 def test_killed_worker_changes_nothing(feeds):
