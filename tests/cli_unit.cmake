@@ -10,6 +10,7 @@ add_executable(test_cli_json
 add_executable(test_cli_input
   ${CMAKE_CURRENT_LIST_DIR}/test_cli_input.c
   ${ND_CLI_SRC_DIR}/input.c
+  ${ND_CLI_SRC_DIR}/jsonl.c
   ${ND_CLI_SRC_DIR}/ids.c
   ${ND_CLI_SRC_DIR}/warc.c
   ${ND_CLI_SRC_DIR}/warc_doc.c

@@ -27,6 +27,7 @@
 #include "input.h"
 #include "ids.h"
 #include "json.h"
+#include "jsonl.h"
 #include "warc.h"
 #include "neardup.h"
 
@@ -87,7 +88,6 @@ struct cli_inputs {
     size_t count;
     cli_input_opts opts; /* defaults applied; its strings point to `owned` */
     char *owned[7];
-    size_t id_field_len, text_field_len, source_field_len, url_field_len, date_field_len;
     int replayable;
     spool *spools; /* one per input */
 
@@ -103,11 +103,7 @@ struct cli_inputs {
     int stop;
 
     cli_buf buf;    /* file contents, or JSONL lines being split */
-    cli_buf text;   /* unescaped JSONL text */
-    cli_buf id;     /* unescaped JSONL id, or "<path>:<line>" */
-    cli_buf source; /* unescaped JSONL source, or the host of its url */
-    cli_buf meta;   /* unescaped JSONL url or date */
-    cli_buf url;    /* unescaped JSONL url */
+    cli_jsonl jsonl; /* a JSONL line's decoded fields */
     cli_buf path;   /* path of the file or directory being read */
     dir_id dirs[MAX_DIR_DEPTH]; /* directories being walked, to catch loops */
     size_t ndirs;
@@ -189,18 +185,6 @@ static void emit(cli_inputs *in, cli_doc *doc)
     in->text_bytes += doc->text_len;
     if (in->progress)
         in->progress(in->seq, in->text_bytes, in->progress_payload);
-}
-
-static const char *type_name(int type)
-{
-    switch (type) {
-    case CLI_JSON_NUMBER: return "a number";
-    case CLI_JSON_OBJECT: return "an object";
-    case CLI_JSON_ARRAY: return "an array";
-    case CLI_JSON_BOOL: return "a boolean";
-    case CLI_JSON_NULL: return "null";
-    default: return "a string";
-    }
 }
 
 /* ---- Reader: gzread() over a file, with optional tee into a spool ------- */
@@ -502,11 +486,6 @@ static int fill(cli_inputs *in, reader *r)
     return FILL_OK;
 }
 
-static int is_blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* Standard input is JSONL when its first non-blank byte (after a BOM) is
  * '{'. Reads until that byte is in the buffer.
  * @return 1 at the end of input, 0 otherwise, -1 on a reported error. */
@@ -520,7 +499,7 @@ static int sniff_jsonl(cli_inputs *in, reader *r, source_file *sf)
 
         if (i == 0 && in->buf.len >= 3 && memcmp(d, "\xEF\xBB\xBF", 3) == 0)
             i = 3;
-        while (i < in->buf.len && is_blank(d[i]))
+        while (i < in->buf.len && cli_jsonl_blank(d[i]))
             i++;
         if (i < in->buf.len) {
             sf->jsonl = d[i] == '{';
@@ -594,220 +573,26 @@ static void read_text(cli_inputs *in, reader *r, const source_file *sf, int eof)
     deliver_text(in, sf);
 }
 
-/* ---- JSONL documents -------------------------------------------------- */
+/* ---- JSONL documents (jsonl.c) --------------------------------------- */
 
-enum { F_ID, F_TEXT, F_SOURCE, F_URL, F_DATE, F_COUNT };
-
-/* Decodes the text member into in->text. @return 0, or -1 (reported, the
- * line is skipped). */
-static int jsonl_text(cli_inputs *in, const source_file *sf, const char *json,
-                      const cli_json_member *m, size_t lineno)
+/* Problems of a JSONL line, counted and passed on as the reader's own. */
+static void jsonl_err(int severity, const char *name, size_t line, const char *message, void *payload)
 {
-    const char *name = in->opts.text_field;
-    size_t replaced, bad;
+    cli_inputs *in = payload;
 
-    if (m->type == CLI_JSON_ABSENT) {
-        report(in, CLI_ERROR, sf->path, lineno, "missing \"%s\" field", name);
-        return -1;
-    }
-    if (m->type != CLI_JSON_STRING) {
-        report(in, CLI_ERROR, sf->path, lineno, "\"%s\" field is %s, not a string", name,
-               type_name(m->type));
-        return -1;
-    }
-    if (cli_json_unescape(&in->text, json + m->off, m->len, &replaced) != 0) {
-        report(in, CLI_ERROR, sf->path, lineno, "out of memory");
-        return -1;
-    }
-    if (replaced)
-        report(in, CLI_WARNING, sf->path, lineno,
-               "%zu unpaired UTF-16 surrogate escape(s) in \"%s\" replaced by U+FFFD",
-               replaced, name);
-    bad = cli_utf8_find_invalid(in->text.data, in->text.len);
-    if (bad < in->text.len)
-        report(in, CLI_WARNING, sf->path, lineno, "invalid UTF-8 at byte offset %zu of \"%s\"",
-               bad, name);
-    return 0;
+    if (severity == CLI_ERROR)
+        in->errors++;
+    if (in->err != NULL)
+        in->err(severity, name, line, message, in->payload);
 }
 
-/* Sets doc->id: a string is unescaped, a number passed as its literal text,
- * anything else replaced by "<path>:<line>" with a warning. */
-static void jsonl_id(cli_inputs *in, const source_file *sf, const char *json,
-                     const cli_json_member *m, size_t lineno, cli_doc *doc)
-{
-    const char *name = in->opts.id_field;
-    cli_buf *b = &in->id;
-    size_t need = strlen(sf->path) + 24;
-
-    if (m->type == CLI_JSON_NUMBER) {
-        doc->id = json + m->off;
-        doc->id_len = m->len;
-        return;
-    }
-    if (m->type == CLI_JSON_STRING && cli_json_unescape(b, json + m->off, m->len, NULL) == 0) {
-        doc->id = b->data;
-        doc->id_len = b->len;
-        return;
-    }
-    if (m->type == CLI_JSON_ABSENT)
-        report(in, CLI_WARNING, sf->path, lineno, "missing \"%s\" field, using path:line as id",
-               name);
-    else if (m->type != CLI_JSON_STRING)
-        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, using path:line as id",
-               name, type_name(m->type));
-    b->len = 0;
-    if (cli_buf_reserve(b, need) != 0) {
-        doc->id = sf->path; /* out of memory: still a usable id */
-        doc->id_len = strlen(sf->path);
-        return;
-    }
-    b->len = (size_t)snprintf(b->data, need, "%s:%zu", sf->path, lineno);
-    doc->id = b->data;
-    doc->id_len = b->len;
-}
-
-/* The host of the url field as doc->source. @return 0, or -1 when the field
- * holds no URL with a host (a warning when it is present but unusable). */
-static int jsonl_url_source(cli_inputs *in, const source_file *sf, const char *json,
-                            const cli_json_member *m, size_t lineno, cli_doc *doc)
-{
-    size_t host_len = 0;
-    if (m->type == CLI_JSON_ABSENT || m->type == CLI_JSON_NULL)
-        return -1;
-    if (m->type != CLI_JSON_STRING || cli_json_unescape(&in->meta, json + m->off, m->len, NULL) != 0 ||
-        nd_url_host(in->meta.data, in->meta.len, NULL, 0, &host_len) != ND_E_BUFFER ||
-        (in->source.len = 0, cli_buf_reserve(&in->source, host_len) != 0) ||
-        nd_url_host(in->meta.data, in->meta.len, in->source.data, host_len, &host_len) != ND_OK) {
-        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field holds no URL with a host; ignored",
-               in->opts.url_field);
-        return -1;
-    }
-    in->source.len = host_len;
-    doc->source = in->source.data;
-    doc->source_len = host_len;
-    return 0;
-}
-
-/* Sets doc->source by the documented precedence: --source, the source
- * field, the host of the url field, the INPUT argument. */
-static void jsonl_source(cli_inputs *in, const source_file *sf, const char *json,
-                         const cli_json_member *m, size_t lineno, cli_doc *doc)
-{
-    doc->source = in->opts.source_override ? in->opts.source_override : sf->input;
-    doc->source_len = strlen(doc->source);
-    if (in->opts.source_override)
-        return;
-    if (m[F_SOURCE].type == CLI_JSON_STRING &&
-        cli_json_unescape(&in->source, json + m[F_SOURCE].off, m[F_SOURCE].len, NULL) == 0) {
-        doc->source = in->source.data;
-        doc->source_len = in->source.len;
-        return;
-    }
-    if (m[F_SOURCE].type != CLI_JSON_ABSENT && m[F_SOURCE].type != CLI_JSON_NULL &&
-        m[F_SOURCE].type != CLI_JSON_STRING) {
-        report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is %s, not a string; ignored",
-               in->opts.source_field, type_name(m[F_SOURCE].type));
-    }
-    jsonl_url_source(in, sf, json, &m[F_URL], lineno, doc);
-}
-
-/* Sets doc->date from the date field: an ISO 8601 string, or a number of
- * seconds since 1970 (Unix time). Absent or null: no date, silently. */
-static void jsonl_date(cli_inputs *in, const source_file *sf, const char *json,
-                       const cli_json_member *m, size_t lineno, cli_doc *doc)
-{
-    if (m->type == CLI_JSON_ABSENT || m->type == CLI_JSON_NULL)
-        return;
-    if (m->type == CLI_JSON_STRING && cli_json_unescape(&in->meta, json + m->off, m->len, NULL) == 0 &&
-        nd_date_parse(in->meta.data, in->meta.len, &doc->date) == ND_OK) {
-        doc->has_date = 1;
-        return;
-    }
-    if (m->type == CLI_JSON_NUMBER) {
-        char num[32], *end;
-        size_t n = m->len < sizeof num - 1 ? m->len : sizeof num - 1;
-        memcpy(num, json + m->off, n);
-        num[n] = '\0';
-        double v = strtod(num, &end);
-        if (*end == '\0' && v > -9.2e18 && v < 9.2e18) {
-            doc->date = (int64_t)v;
-            doc->has_date = 1;
-            return;
-        }
-    }
-    report(in, CLI_WARNING, sf->path, lineno, "\"%s\" field is not an ISO 8601 date nor a number; ignored",
-           in->opts.date_field);
-}
-
-/* The url field, when a string, as doc->url. */
-static void jsonl_url(cli_inputs *in, const char *json, const cli_json_member *m, cli_doc *doc)
-{
-    if (m->type == CLI_JSON_STRING && cli_json_unescape(&in->url, json + m->off, m->len, NULL) == 0) {
-        doc->url = in->url.data;
-        doc->url_len = in->url.len;
-    }
-}
-
-static int line_is_blank(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!is_blank((unsigned char)s[i]))
-            return 0;
-    return 1;
-}
-
-/* Handles one JSONL line (terminator removed, but maybe a '\r'). */
 static void jsonl_line(cli_inputs *in, const source_file *sf, const char *line, size_t len,
                        size_t lineno)
 {
-    cli_json_member m[F_COUNT];
-    cli_json_error je;
-    size_t bom = 0, k;
     cli_doc doc;
 
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
-        bom = 3; /* RFC 8259 lets parsers ignore a BOM; offsets stay relative to raw */
-    if (line_is_blank(line + bom, len - bom))
-        return;
-    m[F_ID].key = in->opts.id_field;
-    m[F_ID].key_len = in->id_field_len;
-    m[F_TEXT].key = in->opts.text_field;
-    m[F_TEXT].key_len = in->text_field_len;
-    m[F_SOURCE].key = in->opts.source_field;
-    m[F_SOURCE].key_len = in->source_field_len;
-    m[F_URL].key = in->opts.url_field;
-    m[F_URL].key_len = in->url_field_len;
-    m[F_DATE].key = in->opts.date_field;
-    m[F_DATE].key_len = in->date_field_len;
-    if (cli_json_scan_object(line + bom, len - bom, m, F_COUNT, &je) != 0) {
-        report(in, CLI_ERROR, sf->path, lineno, "%s at column %zu", je.reason, je.column + bom);
-        return;
-    }
-    for (k = 0; k < F_COUNT; k++)
-        m[k].off += bom;
-    if (jsonl_text(in, sf, line, &m[F_TEXT], lineno) != 0)
-        return;
-    memset(&doc, 0, sizeof doc);
-    jsonl_id(in, sf, line, &m[F_ID], lineno, &doc);
-    jsonl_source(in, sf, line, m, lineno, &doc);
-    jsonl_date(in, sf, line, &m[F_DATE], lineno, &doc);
-    jsonl_url(in, line, &m[F_URL], &doc);
-    doc.is_html = in->opts.html_field != NULL;
-    doc.text = in->text.data;
-    doc.text_len = in->text.len;
-    doc.input = sf->input;
-    doc.path = sf->path;
-    doc.line = lineno;
-    doc.is_jsonl = 1;
-    doc.raw = line;
-    doc.raw_len = len;
-    doc.text_value_off = m[F_TEXT].off;
-    doc.text_value_len = m[F_TEXT].len;
-    emit(in, &doc);
+    if (cli_jsonl_line(&in->jsonl, sf->input, sf->path, line, len, lineno, &doc))
+        emit(in, &doc);
 }
 
 /* A line ended; `oversize` says it did not fit in memory and was dropped. */
@@ -913,9 +698,9 @@ static void trim_buffers(cli_inputs *in)
     size_t k;
 
     bufs[0] = &in->buf;
-    bufs[1] = &in->text;
-    bufs[2] = &in->id;
-    bufs[3] = &in->source;
+    bufs[1] = &in->jsonl.text;
+    bufs[2] = &in->jsonl.id;
+    bufs[3] = &in->jsonl.source;
     for (k = 0; k < 4; k++)
         if (bufs[k]->cap > TRIM_ABOVE)
             cli_buf_free(bufs[k]);
@@ -1190,11 +975,7 @@ static int copy_opts(cli_inputs *in, const cli_input_opts *o)
     in->opts.html_field = in->owned[6];
     if (in->opts.html_field) /* the HTML is read where the text would be */
         in->opts.text_field = in->opts.html_field;
-    in->id_field_len = strlen(in->opts.id_field);
-    in->text_field_len = strlen(in->opts.text_field);
-    in->source_field_len = strlen(in->opts.source_field);
-    in->url_field_len = strlen(in->opts.url_field);
-    in->date_field_len = strlen(in->opts.date_field);
+    cli_jsonl_init(&in->jsonl, &in->opts, jsonl_err, in);
     return 0;
 }
 
@@ -1277,11 +1058,7 @@ void cli_inputs_close(cli_inputs *in)
     for (i = 0; i < 7; i++)
         free(in->owned[i]);
     cli_buf_free(&in->buf);
-    cli_buf_free(&in->text);
-    cli_buf_free(&in->id);
-    cli_buf_free(&in->source);
-    cli_buf_free(&in->meta);
-    cli_buf_free(&in->url);
+    cli_jsonl_free(&in->jsonl);
     cli_buf_free(&in->path);
     cli_ids_free(&in->ids);
     free(in);
