@@ -463,14 +463,35 @@ def _files(inp):
     return out
 
 
-def _jsonl_doc(line, source):
-    import json
-    d = json.loads(line)
-    if not isinstance(d.get("id"), str) and d.get("id") is not None:
-        d["id"] = str(d["id"])
-    if d.get("source") is None and d.get("url") is None:
-        d["source"] = source
-    return d
+def _count_lines(block):
+    return block.count(b"\n")
+
+
+def _add(a, b):
+    return a + b
+
+
+def _jsonl_part(block, inp, path, first_line):
+    """A block of a JSONL file (cut at line ends; its first line numbered
+    first_line) read by the CLI's own rules (src/cli/jsonl.c): (documents,
+    messages, errors)."""
+    return _neardup._jsonl_block(block, inp, path, first_line)
+
+
+def _jsonl_parts(path, inp, blocksize):
+    """Per block of a JSONL file, a delayed _jsonl_part. Line numbers (the
+    CLI's messages and its "path:line" ids name them) come from the newlines
+    of the blocks before, counted where the blocks are."""
+    import dask
+    from dask.bytes import read_bytes
+    gz = path.endswith(".gz")
+    _, files = read_bytes(path, delimiter=b"\n", blocksize=None if gz else blocksize, sample=False,
+                          compression="gzip" if gz else None)
+    parts, first = [], 1
+    for block in files[0]:
+        parts.append(dask.delayed(_jsonl_part, pure=True)(block, inp, path, first))
+        first = dask.delayed(_add, pure=True)(first, dask.delayed(_count_lines, pure=True)(block))
+    return parts
 
 
 def _text_doc(path, source):
@@ -520,12 +541,23 @@ def _nul_at(path):
     return None
 
 
-def _read(inputs, blocksize, skipped=None):
+def _docs_of(part):
+    return part[0]
+
+
+def _problems(*parts):
+    """The messages of the JSONL blocks in input order, and their errors."""
+    return [m for p in parts for m in p[1]], sum(p[2] for p in parts)
+
+
+def _read(inputs, blocksize, skipped=None, problems=None):
     """A bag of the documents of the INPUTs, in the CLI's order. Text files
     holding a NUL byte are left out, as the CLI does, each with a message
-    appended to skipped."""
+    appended to skipped; the delayed (messages, errors) of the JSONL lines
+    are appended to problems."""
+    import dask
     import dask.bag as db
-    bags, texts = [], []
+    bags, texts, jsonl = [], [], []
     for inp in inputs:
         for path in _files(inp):
             name = path[:-3] if path.endswith(".gz") else path
@@ -538,8 +570,9 @@ def _read(inputs, blocksize, skipped=None):
                 if texts:
                     bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
                     texts = []
-                lines = db.read_text(path, blocksize=None if path.endswith(".gz") else blocksize)
-                bags.append(lines.filter(str.strip).map(_jsonl_doc, inp))
+                parts = _jsonl_parts(path, inp, blocksize)
+                jsonl += parts
+                bags.append(db.from_delayed([dask.delayed(_docs_of, pure=True)(p) for p in parts]))
             else:
                 nul = _nul_at(path)
                 if nul is None:
@@ -548,6 +581,8 @@ def _read(inputs, blocksize, skipped=None):
                     skipped.append("%s: binary file (NUL byte at offset %d), skipped" % (path, nul))
     if texts:
         bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
+    if problems is not None and jsonl:
+        problems.append(dask.delayed(_problems, pure=True)(*jsonl))
     return db.concat(bags)
 
 
@@ -592,9 +627,9 @@ def main(argv=None):
 
     import distributed
     settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
-    skipped = []
+    skipped, problems, errors = [], [], 0
     try:
-        docs = _read(inputs, settings["blocksize"], skipped)
+        docs = _read(inputs, settings["blocksize"], skipped, problems)
     except UnsupportedInput as e:
         sys.stderr.write("neardup.dask: %s\n" % e)
         return 2
@@ -614,7 +649,12 @@ def main(argv=None):
         text, renames = _lines(docs, settings["shards"], options, settings["judge_memory"])
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
-        text, renames = client.persist([text, renames])
+        text, renames, *problems = client.persist([text, renames] + problems)
+        for p in problems:
+            messages, e = p.compute()
+            errors += e
+            for message in messages:
+                sys.stderr.write("neardup.dask: %s\n" % message)
         for message in renames.compute()[1]:
             sys.stderr.write("neardup.dask: %s\n" % message)
         out = sys.stdout
@@ -628,7 +668,7 @@ def main(argv=None):
         client.close()
         if cluster is not None:
             cluster.close()
-    return 1 if skipped else 0  # as the CLI: the rest was scanned, but not every input
+    return 1 if skipped or errors else 0  # as the CLI: the rest was scanned, but not every input
 
 
 if __name__ == "__main__":

@@ -388,3 +388,71 @@ PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids)
     if (PyErr_Occurred()) Py_CLEAR(out);
     return out;
 }
+
+/* A JSONL block's problems as the CLI words them: "PATH:LINE: [warning: ]message". */
+typedef struct ndpy_block {
+    PyObject *messages;
+    int failed;
+} ndpy_block;
+
+static void ndpy_block_err(int severity, const char *path, size_t line, const char *message, void *payload)
+{
+    ndpy_block *b = payload;
+    if (b->failed) return;
+    PyObject *m = PyUnicode_FromFormat("%s:%zu: %s%s", path, line, severity == CLI_WARNING ? "warning: " : "",
+                                       message);
+    if (!m || PyList_Append(b->messages, m)) b->failed = 1;
+    Py_XDECREF(m);
+}
+
+/* One document of a JSONL block as the dict _sign takes: id, text, source
+ * as bytes (already decided by the CLI's rules), date when it has one. */
+static PyObject *ndpy_block_doc(const cli_doc *d)
+{
+    PyObject *o = Py_BuildValue("{s:y#,s:y#,s:y#}", "id", d->id, (Py_ssize_t)d->id_len, "text", d->text,
+                                (Py_ssize_t)d->text_len, "source", d->source, (Py_ssize_t)d->source_len);
+    if (o && d->has_date) {
+        PyObject *t = PyLong_FromLongLong((long long)d->date);
+        if (!t || PyDict_SetItemString(o, "date", t)) Py_CLEAR(o);
+        Py_XDECREF(t);
+    }
+    return o;
+}
+
+/* _jsonl_block(data, input, path, first_line) -> (docs, messages, errors):
+ * the lines of data (a block of a JSONL file cut at line ends, its first
+ * line numbered first_line) read by the CLI's rules (src/cli/jsonl.c). */
+PyObject *ndpy_jsonl_block(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer data;
+    const char *input, *path;
+    Py_ssize_t first;
+    if (!PyArg_ParseTuple(args, "y*ssn:_jsonl_block", &data, &input, &path, &first)) return NULL;
+    ndpy_block b = { PyList_New(0), 0 };
+    PyObject *docs = PyList_New(0);
+    cli_jsonl j;
+    cli_jsonl_init(&j, NULL, ndpy_block_err, &b);
+    const char *s = data.buf, *end = s + data.len;
+    size_t lineno = first > 0 ? (size_t)first : 1;
+    while (docs && b.messages && !b.failed && s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t len = (size_t)((nl ? nl : end) - s);
+        cli_doc d;
+        if (cli_jsonl_line(&j, input, path, s, len, lineno++, &d)) {
+            PyObject *o = ndpy_block_doc(&d);
+            if (!o || PyList_Append(docs, o)) b.failed = 1;
+            Py_XDECREF(o);
+        }
+        s += len + (nl != NULL);
+    }
+    long errors = j.errors;
+    cli_jsonl_free(&j);
+    PyBuffer_Release(&data);
+    if (!docs || !b.messages || b.failed || PyErr_Occurred()) {
+        Py_XDECREF(docs);
+        Py_XDECREF(b.messages);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    return Py_BuildValue("(NNl)", docs, b.messages, errors);
+}

@@ -432,6 +432,8 @@ static PyMethodDef ndpy_methods[] = {
       "_judge(signed, **options) -> scan's records of the signed documents" },
     { "_unique_ids", (PyCFunction)ndpy_unique_ids, METH_O,
       "_unique_ids(ids) -> [(index, new id, first holder's index, first holder renamed)] (the CLI's rule)" },
+    { "_jsonl_block", (PyCFunction)ndpy_jsonl_block, METH_VARARGS,
+      "_jsonl_block(data, input, path, first_line) -> (docs, messages, errors): JSONL lines by the CLI's rules" },
     { "_shard_keys", (PyCFunction)(void (*)(void))ndpy_shard_keys, METH_VARARGS | METH_KEYWORDS,
       "_shard_keys(signed, **options) -> per signed document, its LSH buckets (bytes of uint64)" },
     { NULL, NULL, 0, NULL }

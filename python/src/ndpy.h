@@ -21,6 +21,7 @@
 #include "ids.h"    /* the CLI's rule for repeated ids */
 #include "compare.h" /* the pairs of two stores, as `neardup compare` */
 #include "rewrite.h" /* merge and prune, as the CLI's */
+#include "jsonl.h"   /* JSONL lines, as the CLI reads them (neardup.dask) */
 
 /* Module state: no global mutable state, as in the library. */
 typedef struct ndpy_state {
@@ -108,6 +109,7 @@ int ndpy_corpus_add(ndpy_state *st, nd_corpus *c, nd_doc *doc, const ndpy_doc *d
 /* ---- signed documents (signed.c, for neardup.dask) ---------------------- */
 PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids);
+PyObject *ndpy_jsonl_block(PyObject *self, PyObject *args);
 PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
 

@@ -246,3 +246,31 @@ def test_shard_too_large_for_a_worker_stops_at_once(client, feeds):
                          capture_output=True, env=env, check=False)
     assert out.returncode == 1 and out.stdout == b""
     assert b"neardup.dask: judging shard" in out.stderr and b"Traceback" not in out.stderr
+
+
+def test_module_cli_reads_bad_jsonl_as_the_cli(tmp_path):
+    """Broken lines, a missing text, a non-object, invalid UTF-8, numeric and
+    missing ids, a url for a source, a BOM, CRLF, blank lines: the CLI's
+    records, exit status and messages (read by src/cli/jsonl.c in both),
+    whatever the blocks the file is cut into."""
+    lines = [b'\xef\xbb\xbf{"id":"a","text":"The council voted on Tuesday to extend the ferry timetable."}',
+             b'{"id":"b","text":"broken', b'{"id":"c"}', b"[1,2]", b"",
+             b'{"id":"d","text":"Another story about a ferry \xff timetable vote."}\r',
+             b'{"id":5,"text":"A numeric id for this document about ferries."}', b"   ",
+             b'{"text":"No id here, so the path and line name it."}',
+             b'{"id":"e","text":"From a page.","source":null,"url":"http://www.example.com/a","date":"2024-03-01"}',
+             b'{"id":"f","text":"The council voted on Tuesday to extend the ferry timetable."}']
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    cli = subprocess.run([CLI, "scan", "--json", str(path)], capture_output=True, check=False)
+    want = [m.split(b": ", 1)[1] for m in cli.stderr.splitlines() if str(path).encode() in m]
+    assert cli.returncode == 1 and len(want) == 5
+    for blocksize in ("64B", "64MiB"):
+        out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", "--blocksize", blocksize,
+                              str(path)], capture_output=True, env=env, check=False)
+        assert out.returncode == 1, out.stderr.decode(errors="replace")
+        assert out.stdout == cli.stdout, blocksize
+        got = [m.split(b": ", 1)[1] for m in out.stderr.splitlines()
+               if m.startswith(b"neardup.dask: ") and str(path).encode() in m]
+        assert got == want, blocksize
