@@ -444,17 +444,28 @@ def _parse(argv):
     if not inputs:
         sys.stderr.write("neardup.dask: no INPUT\n(see --help)\n")
         raise SystemExit(2)
+    from dask.utils import parse_bytes
+    for key in ("blocksize", "judge_memory"):  # checked here, not after a cluster started
+        if settings[key] is not None:
+            try:
+                settings[key] = parse_bytes(settings[key])
+            except (ValueError, TypeError):
+                sys.stderr.write("neardup.dask: --%s: not a size: %s\n" % (key.replace("_", "-"), settings[key]))
+                raise SystemExit(2)
     return settings, options, inputs
 
 
 def _files(inp):
     """The files an INPUT names, as the CLI walks them: a directory in
-    byte-wise sorted order, recursively; only regular files."""
+    byte-wise sorted order, recursively, leaving out names that start with
+    '.' (list_dir in src/cli/input.c); only regular files."""
     import os
     if not os.path.isdir(inp):
         return [inp]
     out = []
     for name in sorted(os.listdir(inp), key=os.fsencode):
+        if name.startswith("."):
+            continue
         path = os.path.join(inp, name)
         if os.path.isdir(path):
             out += _files(path)
@@ -474,17 +485,17 @@ def _add(a, b):
 def _jsonl_part(block, inp, path, first_line):
     """A block of a JSONL file (cut at line ends; its first line numbered
     first_line) read by the CLI's own rules (src/cli/jsonl.c): (documents,
-    messages, errors)."""
-    return _neardup._jsonl_block(block, inp, path, first_line)
+    messages, errors). Names travel as bytes, as the file system gives them."""
+    import os
+    return _neardup._jsonl_block(block, os.fsencode(inp), os.fsencode(path), first_line)
 
 
-def _jsonl_parts(path, inp, blocksize):
+def _jsonl_parts(path, inp, blocksize, gz):
     """Per block of a JSONL file, a delayed _jsonl_part. Line numbers (the
     CLI's messages and its "path:line" ids name them) come from the newlines
     of the blocks before, counted where the blocks are."""
     import dask
     from dask.bytes import read_bytes
-    gz = path.endswith(".gz")
     _, files = read_bytes(path, delimiter=b"\n", blocksize=None if gz else blocksize, sample=False,
                           compression="gzip" if gz else None)
     parts, first = [], 1
@@ -494,11 +505,51 @@ def _jsonl_parts(path, inp, blocksize):
     return parts
 
 
-def _text_doc(path, source):
+def _text_file(path, inp, docs, messages):
+    """One text file by the CLI's rules (deliver_text in src/cli/input.c):
+    gzip by content, an empty file or invalid UTF-8 warned about, a NUL byte
+    skips it. @return 1 when it was skipped (an error), else 0."""
     import gzip
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        return [{"id": path, "text": f.read(), "source": source}]
+    import os
+    import zlib
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except OSError as e:
+        why = os.strerror(e.errno) if e.errno else str(e)
+        if isinstance(e, gzip.BadGzipFile):
+            why = "%s, file skipped" % e
+        else:
+            why = "cannot open: %s" % why
+        messages.append("%s: %s" % (path, why))
+        return 1
+    except (EOFError, zlib.error) as e:
+        messages.append("%s: %s, file skipped" % (path, e or "truncated gzip data"))
+        return 1
+    nul = data.find(b"\0")
+    if not data:
+        messages.append("%s: warning: empty file" % path)
+    elif nul >= 0:
+        messages.append("%s: binary file (NUL byte at offset %d), skipped" % (path, nul))
+        return 1
+    else:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            messages.append("%s: warning: invalid UTF-8 at byte offset %d" % (path, e.start))
+    docs.append({"id": os.fsencode(path), "text": data, "source": os.fsencode(inp)})
+    return 0
+
+
+def _text_part(items):
+    """Text files [(path, INPUT)], one document each, read on a worker:
+    (documents, messages, errors), as _jsonl_part."""
+    docs, messages, errors = [], [], 0
+    for path, inp in items:
+        errors += _text_file(path, inp, docs, messages)
+    return docs, messages, errors
 
 
 class UnsupportedInput(ValueError):
@@ -506,84 +557,82 @@ class UnsupportedInput(ValueError):
     does not: read as text, it would give other records than the CLI's."""
 
 
-def _web_input(path):
+def _head(path):
+    """The first bytes of a file, gunzipped when it is gzip (as zlib's
+    gzread decides: by content), and whether it was."""
+    import zlib
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:2] != b"\x1f\x8b":
+        return head, False
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16), True
+    except zlib.error:
+        return b"", True
+
+
+def _web_input(path, head):
     """Why the CLI would read path as web pages, or None: an .html or .htm
     name (maybe .gz, any case), or a file starting with "WARC/1." (maybe
     gzipped), as src/cli/input.c and cli_warc_sniff decide."""
-    import zlib
     if path.lower().endswith((".html", ".htm", ".html.gz", ".htm.gz")):
         return "a web page (.html, .htm)"
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return None  # left to the reader, which names the error
-    if head[:2] == b"\x1f\x8b" and len(head) >= 18:
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
-        except zlib.error:
-            return None
     return "a WARC file" if head.startswith(b"WARC/1.") else None
-
-
-def _nul_at(path):
-    """The offset of the first NUL byte of a text file (decompressed when
-    .gz), or None: the CLI skips such a file as binary."""
-    import gzip
-    opener = gzip.open if path.endswith(".gz") else open
-    at = 0
-    with opener(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            i = block.find(b"\0")
-            if i >= 0:
-                return at + i
-            at += len(block)
-    return None
 
 
 def _docs_of(part):
     return part[0]
 
 
+def _messages_of(part):
+    return part[1], part[2]
+
+
 def _problems(*parts):
-    """The messages of the JSONL blocks in input order, and their errors."""
-    return [m for p in parts for m in p[1]], sum(p[2] for p in parts)
+    """Every part's messages in input order, and the errors among them."""
+    return [m for p in parts for m in p[0]], sum(p[1] for p in parts)
 
 
-def _read(inputs, blocksize, skipped=None, problems=None):
-    """A bag of the documents of the INPUTs, in the CLI's order. Text files
-    holding a NUL byte are left out, as the CLI does, each with a message
-    appended to skipped; the delayed (messages, errors) of the JSONL lines
-    are appended to problems."""
+def _read(inputs, blocksize, problems=None):
+    """A bag of the documents of the INPUTs, in the CLI's order, read on
+    the workers by the CLI's rules. Per part of the input, in order, its
+    (messages, errors) (delayed, or a tuple for what the client found: an
+    input it cannot open) is appended to problems."""
     import dask
     import dask.bag as db
-    bags, texts, jsonl = [], [], []
+    import os
+    bags, texts = [], []
+    problems = [] if problems is None else problems
+
+    def add(parts):
+        bags.append(db.from_delayed([dask.delayed(_docs_of, pure=True)(p) for p in parts]))
+        problems.extend(dask.delayed(_messages_of, pure=True)(p) for p in parts)
+
+    def flush():
+        add([dask.delayed(_text_part, pure=True)(texts[i:i + 256]) for i in range(0, len(texts), 256)])
+        texts.clear()
+
     for inp in inputs:
         for path in _files(inp):
+            try:
+                head, gz = _head(path)
+            except OSError as e:
+                flush()
+                problems.append((["%s: cannot open: %s" % (path, os.strerror(e.errno) if e.errno else e)], 1))
+                continue
             name = path[:-3] if path.endswith(".gz") else path
-            why = None if name.endswith(".jsonl") else _web_input(path)
+            if name.endswith(".jsonl"):
+                flush()
+                add(_jsonl_parts(path, inp, blocksize, gz))
+                continue
+            why = _web_input(path, head)
             if why:
                 raise UnsupportedInput("%s: %s, which `neardup scan` reads as web pages; this module reads "
                                        "JSONL and text files only (web pages would be read as text and "
                                        "give other records)" % (path, why))
-            if name.endswith(".jsonl"):
-                if texts:
-                    bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
-                    texts = []
-                parts = _jsonl_parts(path, inp, blocksize)
-                jsonl += parts
-                bags.append(db.from_delayed([dask.delayed(_docs_of, pure=True)(p) for p in parts]))
-            else:
-                nul = _nul_at(path)
-                if nul is None:
-                    texts.append((path, inp))
-                elif skipped is not None:
-                    skipped.append("%s: binary file (NUL byte at offset %d), skipped" % (path, nul))
-    if texts:
-        bags.append(db.from_sequence(texts, partition_size=256).map(lambda t: _text_doc(*t)).flatten())
-    if problems is not None and jsonl:
-        problems.append(dask.delayed(_problems, pure=True)(*jsonl))
-    return db.concat(bags)
+            texts.append((path, inp))
+    flush()
+    return db.concat(bags) if bags else db.from_sequence([], npartitions=1)
 
 
 def _number(v):
@@ -627,17 +676,14 @@ def main(argv=None):
 
     import distributed
     settings, options, inputs = _parse(sys.argv[1:] if argv is None else argv)
-    skipped, problems, errors = [], [], 0
+    problems, errors = [], 0
     try:
-        docs = _read(inputs, settings["blocksize"], skipped, problems)
+        docs = _read(inputs, settings["blocksize"], problems)
     except UnsupportedInput as e:
         sys.stderr.write("neardup.dask: %s\n" % e)
         return 2
-    except OSError as e:
-        sys.stderr.write("neardup.dask: %s\n" % e)
-        return 1
-    for message in skipped:
-        sys.stderr.write("neardup.dask: %s\n" % message)
+    import dask
+    problems = dask.delayed(_problems, pure=True)(*problems)
     if settings["scheduler"]:
         client = distributed.Client(settings["scheduler"])
         cluster = None
@@ -649,12 +695,10 @@ def main(argv=None):
         text, renames = _lines(docs, settings["shards"], options, settings["judge_memory"])
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
-        text, renames, *problems = client.persist([text, renames] + problems)
-        for p in problems:
-            messages, e = p.compute()
-            errors += e
-            for message in messages:
-                sys.stderr.write("neardup.dask: %s\n" % message)
+        text, renames, problems = client.persist([text, renames, problems])
+        messages, errors = problems.compute()
+        for message in messages:
+            sys.stderr.write("neardup.dask: %s\n" % message)
         for message in renames.compute()[1]:
             sys.stderr.write("neardup.dask: %s\n" % message)
         out = sys.stdout
@@ -668,7 +712,7 @@ def main(argv=None):
         client.close()
         if cluster is not None:
             cluster.close()
-    return 1 if skipped or errors else 0  # as the CLI: the rest was scanned, but not every input
+    return 1 if errors else 0  # as the CLI: the rest was scanned, but not every input
 
 
 if __name__ == "__main__":

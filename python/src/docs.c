@@ -426,9 +426,9 @@ PyObject *ndpy_jsonl_block(PyObject *self, PyObject *args)
 {
     (void)self;
     Py_buffer data;
-    const char *input, *path;
+    const char *input, *path; /* bytes, as the file system names them */
     Py_ssize_t first;
-    if (!PyArg_ParseTuple(args, "y*ssn:_jsonl_block", &data, &input, &path, &first)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*yyn:_jsonl_block", &data, &input, &path, &first)) return NULL;
     ndpy_block b = { PyList_New(0), 0 };
     PyObject *docs = PyList_New(0);
     cli_jsonl j;

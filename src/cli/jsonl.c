@@ -81,7 +81,6 @@ static const char *type_name(int type)
     }
 }
 
-
 /* Decodes the text member into j->text. @return 0, or -1 (reported, the
  * line is skipped). */
 static int jsonl_text(cli_jsonl *j, const char *path, const char *json,
@@ -96,7 +95,7 @@ static int jsonl_text(cli_jsonl *j, const char *path, const char *json,
     }
     if (m->type != CLI_JSON_STRING) {
         jreport(j, CLI_ERROR, path, lineno, "\"%s\" field is %s, not a string", name,
-               type_name(m->type));
+                type_name(m->type));
         return -1;
     }
     if (cli_json_unescape(&j->text, json + m->off, m->len, &replaced) != 0) {
@@ -105,12 +104,12 @@ static int jsonl_text(cli_jsonl *j, const char *path, const char *json,
     }
     if (replaced)
         jreport(j, CLI_WARNING, path, lineno,
-               "%zu unpaired UTF-16 surrogate escape(s) in \"%s\" replaced by U+FFFD",
+                "%zu unpaired UTF-16 surrogate escape(s) in \"%s\" replaced by U+FFFD",
                replaced, name);
     bad = cli_utf8_find_invalid(j->text.data, j->text.len);
     if (bad < j->text.len)
         jreport(j, CLI_WARNING, path, lineno, "invalid UTF-8 at byte offset %zu of \"%s\"",
-               bad, name);
+                bad, name);
     return 0;
 }
 
@@ -135,10 +134,10 @@ static void jsonl_id(cli_jsonl *j, const char *path, const char *json,
     }
     if (m->type == CLI_JSON_ABSENT)
         jreport(j, CLI_WARNING, path, lineno, "missing \"%s\" field, using path:line as id",
-               name);
+                name);
     else if (m->type != CLI_JSON_STRING)
         jreport(j, CLI_WARNING, path, lineno, "\"%s\" field is %s, using path:line as id",
-               name, type_name(m->type));
+                name, type_name(m->type));
     b->len = 0;
     if (cli_buf_reserve(b, need) != 0) {
         doc->id = path; /* out of memory: still a usable id */
@@ -163,7 +162,7 @@ static int jsonl_url_source(cli_jsonl *j, const char *path, const char *json,
         (j->source.len = 0, cli_buf_reserve(&j->source, host_len) != 0) ||
         nd_url_host(j->meta.data, j->meta.len, j->source.data, host_len, &host_len) != ND_OK) {
         jreport(j, CLI_WARNING, path, lineno, "\"%s\" field holds no URL with a host; ignored",
-               j->opts.url_field);
+                j->opts.url_field);
         return -1;
     }
     j->source.len = host_len;
@@ -190,7 +189,7 @@ static void jsonl_source(cli_jsonl *j, const char *input, const char *path, cons
     if (m[F_SOURCE].type != CLI_JSON_ABSENT && m[F_SOURCE].type != CLI_JSON_NULL &&
         m[F_SOURCE].type != CLI_JSON_STRING) {
         jreport(j, CLI_WARNING, path, lineno, "\"%s\" field is %s, not a string; ignored",
-               j->opts.source_field, type_name(m[F_SOURCE].type));
+                j->opts.source_field, type_name(m[F_SOURCE].type));
     }
     jsonl_url_source(j, path, json, &m[F_URL], lineno, doc);
 }
@@ -220,7 +219,7 @@ static void jsonl_date(cli_jsonl *j, const char *path, const char *json,
         }
     }
     jreport(j, CLI_WARNING, path, lineno, "\"%s\" field is not an ISO 8601 date nor a number; ignored",
-           j->opts.date_field);
+            j->opts.date_field);
 }
 
 /* The url field, when a string, as doc->url. */
@@ -296,4 +295,3 @@ int cli_jsonl_line(cli_jsonl *j, const char *input, const char *path, const char
     doc->text_value_len = m[F_TEXT].len;
     return 1;
 }
-

@@ -20,7 +20,8 @@ typedef struct cli_jsonl {
     cli_buf text, id, source, meta, url; /* decoded values, reused line after line */
     cli_err_fn err;       /* problems, as for cli_inputs_read(); may be NULL */
     void *payload;
-    long errors;          /* problems reported as CLI_ERROR (the line was skipped) */
+    long errors;          /* problems reported as CLI_ERROR (the line was skipped), for
+                             callers that keep no count of their own */
 } cli_jsonl;
 
 /* opts' field names must outlive j (NULL names take the defaults: "id",

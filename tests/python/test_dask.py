@@ -91,6 +91,10 @@ def test_module_cli_writes_the_cli_bytes(feeds):
     assert out.stdout == run_cli("scan", "--json", *inputs)
     bad = subprocess.run([sys.executable, "-m", "neardup.dask", "--bogus", "x"], capture_output=True, env=env)
     assert bad.returncode == 2 and b"unknown option" in bad.stderr
+    for opt in ("--judge-memory", "--blocksize"):
+        bad = subprocess.run([sys.executable, "-m", "neardup.dask", opt, "lots", *inputs], capture_output=True,
+                             env=env)
+        assert bad.returncode == 2 and b"not a size: lots" in bad.stderr and b"Traceback" not in bad.stderr
 
 
 def test_module_cli_refuses_web_pages(tmp_path):
@@ -274,3 +278,33 @@ def test_module_cli_reads_bad_jsonl_as_the_cli(tmp_path):
         got = [m.split(b": ", 1)[1] for m in out.stderr.splitlines()
                if m.startswith(b"neardup.dask: ") and str(path).encode() in m]
         assert got == want, blocksize
+
+
+def test_module_cli_reads_files_as_the_cli(tmp_path):
+    """A missing input, gzip known by content (a .txt and a .jsonl without
+    .gz), hidden files left out, invalid UTF-8, an empty file, a NUL byte,
+    broken gzip: the CLI's records, exit status and messages (the wording
+    of a gzip failure is zlib's in one, Python's in the other)."""
+    import gzip
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.txt").write_bytes(gzip.compress(b"A gzipped text document about the harbour.\n"))
+    (d / "b.jsonl").write_bytes(gzip.compress(b'{"id":"g1","text":"Gzipped JSONL, no .gz in its name."}\n'))
+    (d / ".hidden.txt").write_text("A hidden text the CLI does not read.\n")
+    (d / "c.txt").write_bytes(b"Bad \xff byte about the pier.\n")
+    (d / "e.txt").write_bytes(b"")
+    (d / "f.txt").write_bytes(b"nul\0\n")
+    (d / "g.txt").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    args = [str(tmp_path / "missing.jsonl"), str(d)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    cli = subprocess.run([CLI, "scan", "--json", *args], capture_output=True, check=False)
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", *args], capture_output=True,
+                         env=env, check=False)
+    assert cli.returncode == out.returncode == 1
+    assert out.stdout == cli.stdout and b".hidden" not in out.stdout and b"g1" in out.stdout
+    want = [m.split(b": ", 1)[1] for m in cli.stderr.splitlines() if str(tmp_path).encode() in m]
+    got = [m.split(b": ", 1)[1] for m in out.stderr.splitlines()
+           if m.startswith(b"neardup.dask: ") and str(tmp_path).encode() in m]
+    assert len(got) == len(want) == 5
+    assert got[:4] == want[:4]
+    assert got[4].startswith(str(d / "g.txt").encode()) and got[4].endswith(b", file skipped")
