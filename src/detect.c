@@ -68,7 +68,6 @@ typedef struct nd__chains {
     nd__links links;    /* per band, the previous position in items with the same key */
     uint32_t *pos;      /* per paragraph: its position in items, or END */
     size_t n;
-    unsigned bands;
 } nd__chains;
 
 static void nd__chains_free(const nd_allocator *al, nd__chains *ch)
@@ -109,7 +108,6 @@ static int nd__chains_build(nd_corpus *c, nd__chains *ch, unsigned bands, unsign
                             const void *arg)
 {
     memset(ch, 0, sizeof *ch);
-    ch->bands = bands;
     size_t np = c->npara ? c->npara : 1;
     ch->items = nd__alloc(c->al, np * sizeof *ch->items);
     ch->pos = nd__alloc(c->al, np * sizeof *ch->pos);
@@ -145,7 +143,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
     const uint32_t at = ch->pos[g];
     uint32_t best = g, verified = 0;
     double best_sim = 0.0;
-    for (unsigned band = 0; band < ch->bands && verified < ND__MAX_VERIFY; band++) {
+    for (unsigned band = 0; band < ch->links.bands && verified < ND__MAX_VERIFY; band++) {
         uint32_t q = nd__link(&ch->links, band, at);
         for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
             uint32_t r = c->fam[ch->items[q]];
@@ -495,7 +493,7 @@ static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t 
  * root, or ND__LSH_END. */
 static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
 {
-    const uint32_t at = s->ch->pos[g], bands = s->ch->bands;
+    const uint32_t at = s->ch->pos[g], bands = s->ch->links.bands;
     uint32_t best = ND__LSH_END;
     double best_sim = -1.0;
     int verified = 0;
@@ -751,7 +749,6 @@ static void nd__sign_page(nd_corpus *c, const nd__families *f, size_t d)
 static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows)
 {
     memset(ch, 0, sizeof *ch);
-    ch->bands = bands;
     ch->n = c->ndocs;
     size_t m = c->ndocs ? c->ndocs : 1;
     ch->items = nd__alloc(c->al, m * sizeof *ch->items);
@@ -780,7 +777,7 @@ static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, u
 static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
 {
     const nd__chains ch = *pages;
-    const unsigned bands = ch.bands;
+    const unsigned bands = ch.links.bands;
     int rc = ND_OK;
     for (size_t i = 0; i < ch.n && !rc; i++) {
         uint32_t d = ch.items[i];

@@ -660,15 +660,16 @@ def _text(records):
     return ["".join(_line(r) + "\n" for r in records)]
 
 
+def _lines(collection, shards, options, judge_memory):
+    """lines' bag, and the delayed renames of repeated ids (_renames)."""
+    bag, renames = _scan(collection, shards, options, judge_memory)
+    return bag.map_partitions(_text), renames
+
+
 def lines(collection, shards=None, judge_memory=None, **options):
     """A bag of one str per input partition: its records as the lines of
     `neardup scan --json`."""
-    return scan(collection, shards=shards, judge_memory=judge_memory, **options).map_partitions(_text)
-
-
-def _lines(collection, shards, options, judge_memory):
-    bag, renames = _scan(collection, shards, options, judge_memory)
-    return bag.map_partitions(_text), renames
+    return _lines(collection, shards, options, judge_memory)[0]
 
 
 def main(argv=None):

@@ -44,12 +44,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#if defined(__GNUC__)
-#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define CLI_PRINTF(f, a)
-#endif
-
 /* Reads ask for at least half of this; large requests also let gzread()
  * bypass its internal buffer (it does so from twice GZ_BUFFER on). */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

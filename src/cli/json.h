@@ -20,6 +20,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* printf-style checking of a CLI function's format (arguments f, a). */
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
 /* ---- Growable byte buffer ------------------------------------------------ */
 
 /* A heap buffer that grows geometrically. `data` always has room for a NUL

@@ -8,12 +8,6 @@
 #include <string.h>
 #include "neardup.h"
 
-#if defined(__GNUC__)
-#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define CLI_PRINTF(f, a)
-#endif
-
 enum { F_ID, F_TEXT, F_SOURCE, F_URL, F_DATE, F_COUNT };
 
 void cli_jsonl_init(cli_jsonl *j, const cli_input_opts *opts, cli_err_fn err, void *payload)
