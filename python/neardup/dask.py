@@ -91,24 +91,16 @@ _KINDS = (1, 2, 3)  # buckets of nd_shard_doc_keys: 1 family, 2 copy, 3 page
 
 
 def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
-    """Per bucket range, (buckets, documents): two arrays, the buckets of
-    the given kinds that the partition's documents hold and the global
-    number of the document holding each (the partition's first is
-    `first`), in document order. A document holding a bucket twice is
-    listed twice: links drop it."""
+    """Per bucket range, (buckets, documents): two uint64 arrays, the
+    buckets of the given kinds that the partition's documents hold and the
+    global number of the document holding each (the partition's first is
+    `first`), in document order (_bucket_range picks a bucket's range). A
+    document holding a bucket twice is listed twice: links drop it."""
     import numpy as np
-    if first + len(signed) > 1 << 32:
-        raise ValueError("neardup.dask.scan takes at most 2^32 documents")
     keys = _neardup._shard_keys(signed, **options)
-    buckets = np.frombuffer(b"".join(keys), dtype=np.uint64)
-    owner = np.repeat(np.arange(first, first + len(keys), dtype=np.uint64), [len(k) // 8 for k in keys])
-    if kinds != _KINDS:
-        keep = np.isin(buckets >> np.uint64(56), np.asarray(kinds, dtype=np.uint64))
-        buckets, owner = buckets[keep], owner[keep]
-    where = _bucket_range(buckets, shards).astype(np.uint16 if shards <= 65535 else np.uint64)
-    order = np.argsort(where, kind="stable")  # a radix sort for 16-bit values
-    cuts = np.searchsorted(where[order], np.arange(1, shards))
-    return list(zip(np.split(buckets[order], cuts), np.split(owner[order], cuts)))
+    mask = sum(1 << k for k in set(kinds))
+    return [(np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint64))
+            for b, d in _neardup._split_pairs(keys, first, shards, mask)]
 
 
 def _pairs_of(pairs, r):
@@ -118,18 +110,9 @@ def _pairs_of(pairs, r):
 def _links(pairs):
     """Stage 2: per bucket of this range, a link from each document holding
     it to the first document that does, as (first << 32 | doc) values,
-    sorted and unique."""
+    sorted and unique (radix sorts in the extension)."""
     import numpy as np
-    bucket = np.concatenate([b for b, _ in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
-    doc = np.concatenate([d for _, d in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
-    if not len(bucket):
-        return np.zeros(0, dtype=np.uint64)
-    order = np.argsort(bucket)
-    bucket, doc = bucket[order], doc[order]
-    start = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    first = np.repeat(np.minimum.reduceat(doc, start), np.diff(np.r_[start, len(doc)]))
-    keep = first != doc
-    return np.unique(first[keep] << np.uint64(32) | doc[keep])
+    return np.frombuffer(_neardup._links(list(pairs)), dtype=np.uint64)
 
 
 def _sizes(signed):

@@ -436,6 +436,10 @@ static PyMethodDef ndpy_methods[] = {
       "_jsonl_block(data, input, path, first_line) -> (docs, messages, errors): JSONL lines by the CLI's rules" },
     { "_shard_keys", (PyCFunction)(void (*)(void))ndpy_shard_keys, METH_VARARGS | METH_KEYWORDS,
       "_shard_keys(signed, **options) -> per signed document, its LSH buckets (bytes of uint64)" },
+    { "_split_pairs", (PyCFunction)ndpy_split_pairs, METH_VARARGS,
+      "_split_pairs(keys, first, shards, kinds) -> per bucket range (buckets, documents), bytes of uint64" },
+    { "_links", (PyCFunction)ndpy_links, METH_O,
+      "_links(pairs) -> bytes of the sorted unique links (first << 32 | doc) of one range's pairs" },
     { NULL, NULL, 0, NULL }
 };
 

@@ -112,6 +112,8 @@ PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids);
 PyObject *ndpy_jsonl_block(PyObject *self, PyObject *args);
 PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_split_pairs(PyObject *self, PyObject *args);
+PyObject *ndpy_links(PyObject *self, PyObject *pairs);
 
 /* ---- stores rewritten (objects.c) ---------------------------------------- */
 PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);

@@ -14,7 +14,7 @@ from conftest import CLI, ROOT, SHARED, cli_records, jsonl_docs, run_cli
 dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
 distributed = pytest.importorskip("distributed")
-pytest.importorskip("numpy")  # the shard stages sort bucket keys with NumPy
+np = pytest.importorskip("numpy")  # the shard stages hand arrays to each other
 import neardup.dask  # noqa: E402
 
 SYNDICATION = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
@@ -54,6 +54,77 @@ def test_dask_scan_dev_set_equals_cli(client):
     expected = cli_records("scan", "--json", "--min-stories", "4", "-k", "64", SYNDICATION)
     bag = db.from_sequence(docs, npartitions=4)
     assert neardup.dask.scan(bag, min_stories=4, num_perm=64).compute() == expected
+
+
+def _reference_links(pairs):
+    """The links as the NumPy stage defined them: sort by bucket, link each
+    document to the smallest document of its bucket, sorted and unique."""
+    bucket = np.concatenate([b for b, _ in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    doc = np.concatenate([d for _, d in pairs]) if pairs else np.zeros(0, dtype=np.uint64)
+    if not len(bucket):
+        return np.zeros(0, dtype=np.uint64)
+    order = np.argsort(bucket, kind="stable")
+    bucket, doc = bucket[order], doc[order]
+    start = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    first = np.repeat(np.minimum.reduceat(doc, start), np.diff(np.r_[start, len(doc)]))
+    keep = first != doc
+    return np.unique(first[keep] << np.uint64(32) | doc[keep])
+
+
+def test_bucket_stages_equal_their_definition():
+    """The extension's split by range and radix-sorted links give what the
+    NumPy definitions give: every byte of a bucket takes part (random 64-bit
+    buckets, buckets differing in one byte only, few distinct ones so that
+    runs are long, a document holding a bucket twice, empty ranges and
+    partitions), pairs stay in document order within a range, and bad input
+    is refused with an exception."""
+    rng = np.random.default_rng(7)
+    for case in range(12):
+        ndocs = [0, 1, 40, 300][case % 4]
+        parts, first = [], 0
+        for p in range(3):
+            keys = []
+            for _ in range(ndocs):
+                n = int(rng.integers(0, 30))
+                if case % 3 == 0:
+                    v = rng.integers(0, 2**63, size=n, dtype=np.uint64)
+                elif case % 3 == 1:  # one byte varies: each digit of the sort alone
+                    shift = np.uint64(8 * int(rng.integers(0, 8)))
+                    v = (rng.integers(0, 4, size=n, dtype=np.uint64) << shift) | np.uint64(1 << 56)
+                else:  # few buckets, repeated within documents too
+                    v = rng.integers(0, 5, size=n, dtype=np.uint64) | np.uint64((int(rng.integers(1, 4))) << 56)
+                keys.append(v.astype(np.uint64).tobytes())
+            parts.append((keys, first))
+            first += ndocs
+        for shards in (1, 3, 7):
+            for kinds in ((1, 2, 3), (1,)):
+                per_range = [[] for _ in range(shards)]
+                for keys, start in parts:
+                    got = neardup._neardup._split_pairs(keys, start, shards, sum(1 << k for k in kinds))
+                    buckets = np.frombuffer(b"".join(keys), dtype=np.uint64)
+                    owner = np.repeat(np.arange(start, start + len(keys), dtype=np.uint64),
+                                      [len(k) // 8 for k in keys])
+                    keep = np.isin(buckets >> np.uint64(56), np.asarray(kinds, dtype=np.uint64))
+                    buckets, owner = buckets[keep], owner[keep]
+                    where = neardup.dask._bucket_range(buckets, shards)
+                    assert len(got) == shards
+                    for r, (b, d) in enumerate(got):
+                        b, d = np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint64)
+                        assert np.array_equal(b, buckets[where == r]), (case, shards, r)
+                        assert np.array_equal(d, owner[where == r]), (case, shards, r)
+                        per_range[r].append((b, d))
+                for r in range(shards):
+                    want = _reference_links(per_range[r])
+                    assert np.array_equal(neardup.dask._links(per_range[r]), want), (case, shards, r)
+    assert len(neardup.dask._links([])) == 0
+    with pytest.raises(ValueError):
+        neardup._neardup._split_pairs([b"\0" * 8], 2**32, 1, 2)  # past 2^32 documents
+    with pytest.raises(TypeError):
+        neardup._neardup._split_pairs([b"\0" * 7], 0, 1, 2)  # not uint64
+    with pytest.raises(ValueError):
+        neardup._neardup._links([(np.zeros(2, dtype=np.uint64), np.zeros(1, dtype=np.uint64))])
+    with pytest.raises(ValueError):
+        neardup._neardup._links([(np.zeros(1, dtype=np.uint64), np.full(1, 2**32, dtype=np.uint64))])
 
 
 def test_components_are_judged_apart(client, feeds):
