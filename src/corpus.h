@@ -92,6 +92,20 @@ static inline const void *nd__psig(const nd_corpus *c, size_t g)
     return (const char *)c->chunks[g >> ND__CHUNK_SHIFT] + (g & (ND__CHUNK - 1)) * nd__sig_size(c);
 }
 
+/* Asks for paragraph g's signature ahead of a comparison: candidates lie
+ * anywhere in the collection, so each comparison would otherwise wait for
+ * memory, one after the other. */
+static inline void nd__pprefetch(const nd_corpus *c, size_t g)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = nd__psig(c, g);
+    for (size_t off = 0; off < nd__sig_size(c); off += 64) __builtin_prefetch(p + off);
+#else
+    (void)c;
+    (void)g;
+#endif
+}
+
 /* Jaccard estimate of the signatures of paragraphs g and r. */
 double nd__psim(const nd_corpus *c, size_t g, size_t r);
 

@@ -135,28 +135,51 @@ static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
     return c->paras[g].kind != ND_KIND_REPEAT;
 }
 
+/* The roots of paragraph g's chain candidates, in chain order, each once
+ * (stamp[r] == g + 1 once seen), at most ND__MAX_VERIFY; root(c, arg, q)
+ * is the root standing for position q, or ND__LSH_END for none. The walk
+ * is cheap next to the comparisons, so they are made once every candidate
+ * is known and its signature on its way to the cache. @return the count. */
+static size_t nd__chain_roots(const nd_corpus *c, const nd__chains *ch, uint32_t g, uint32_t *stamp,
+                              uint32_t (*root)(const void *, uint32_t), const void *arg, uint32_t *out)
+{
+    const uint32_t at = ch->pos[g];
+    size_t n = 0;
+    for (unsigned band = 0; band < ch->links.bands && n < ND__MAX_VERIFY; band++) {
+        uint32_t q = nd__link(&ch->links, band, at);
+        for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS && n < ND__MAX_VERIFY; step++) {
+            uint32_t r = root(arg, ch->items[q]);
+            q = nd__link(&ch->links, band, q);
+            if (r == ND__LSH_END || stamp[r] == g + 1) continue;
+            stamp[r] = g + 1;
+            nd__pprefetch(c, r);
+            out[n++] = r;
+        }
+    }
+    return n;
+}
+
+static uint32_t nd__family_root(const void *arg, uint32_t p)
+{
+    return ((const nd_corpus *)arg)->fam[p];
+}
+
 /* The most similar root of paragraph g's scope among its chain candidates,
  * or g itself. */
 static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
 {
     const double t = c->ctx->params.repeat_threshold;
-    const uint32_t at = ch->pos[g];
-    uint32_t best = g, verified = 0;
+    uint32_t cand[ND__MAX_VERIFY];
+    const size_t n = nd__chain_roots(c, ch, g, f->stamp, nd__family_root, c, cand);
+    uint32_t best = g;
     double best_sim = 0.0;
-    for (unsigned band = 0; band < ch->links.bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = nd__link(&ch->links, band, at);
-        for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
-            uint32_t r = c->fam[ch->items[q]];
-            q = nd__link(&ch->links, band, q);
-            if (f->stamp[r] == g + 1) continue;
-            f->stamp[r] = g + 1;
-            if (++verified > ND__MAX_VERIFY) break;
-            if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
-            double sv = nd__psim(c, g, r);
-            if (sv >= t && sv > best_sim) {
-                best_sim = sv;
-                best = r;
-            }
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t r = cand[i];
+        if (!nd__same_scope(c, c->paras[r].doc, c->paras[g].doc)) continue;
+        double sv = nd__psim(c, g, r);
+        if (sv >= t && sv > best_sim) {
+            best_sim = sv;
+            best = r;
         }
     }
     return best;
@@ -488,31 +511,29 @@ static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t 
         nd__count_member(c, s, d, g, m);
 }
 
+static uint32_t nd__copy_root(const void *arg, uint32_t p)
+{
+    return ((const nd__copyscan *)arg)->root[p];
+}
+
 /* Matches paragraph g of document d against the roots of its chain
  * candidates, crediting every match. @return the most similar matching
  * root, or ND__LSH_END. */
 static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
 {
-    const uint32_t at = s->ch->pos[g], bands = s->ch->links.bands;
+    uint32_t cand[ND__MAX_VERIFY];
+    const size_t n = nd__chain_roots(c, s->ch, g, s->para_stamp, nd__copy_root, s, cand);
     uint32_t best = ND__LSH_END;
     double best_sim = -1.0;
-    int verified = 0;
-    for (unsigned band = 0; band < bands && verified < ND__MAX_VERIFY; band++) {
-        uint32_t q = nd__link(&s->ch->links, band, at);
-        for (unsigned step = 0; q != ND__LSH_END && step < ND__MAX_STEPS; step++) {
-            uint32_t r = s->root[s->ch->items[q]];
-            q = nd__link(&s->ch->links, band, q);
-            if (r == ND__LSH_END || s->para_stamp[r] == g + 1) continue; /* left out of this pass */
-            s->para_stamp[r] = g + 1;
-            if (++verified > ND__MAX_VERIFY) break;
-            double sim;
-            if (!nd__para_match(c, g, r, &sim)) continue;
-            if (sim > best_sim) {
-                best_sim = sim;
-                best = r;
-            }
-            nd__count_match(c, s, d, g, r);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t r = cand[i];
+        double sim;
+        if (!nd__para_match(c, g, r, &sim)) continue;
+        if (sim > best_sim) {
+            best_sim = sim;
+            best = r;
         }
+        nd__count_match(c, s, d, g, r);
     }
     return best;
 }

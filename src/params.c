@@ -139,8 +139,8 @@ int nd_ctx_create2(nd_ctx **out, const nd_params *params, const nd_allocator *al
     } else {
         nd__lsh_optimal_rows(0.3, params->num_perm, 0.1, 0.9, min_rows, &ctx->doc_bands, &ctx->doc_rows);
     }
-    ctx->keys_fn = nd__lsh_pick_keys(0);
-    ctx->keys16_fn = nd__lsh_pick_keys16(0);
+    ctx->keys_fn = nd__lsh_pick_keys(ND__ISA_BEST);
+    ctx->keys16_fn = nd__lsh_pick_keys16(ND__ISA_BEST);
     *out = ctx;
     return ND_OK;
 }

@@ -274,18 +274,19 @@ static void random_sig(uint64_t *rs, uint32_t *sig, unsigned k)
 }
 
 /* The 32-bit keys of a whole signature (what a collection keeps) are the top
- * halves of the band keys, from the portable kernel and from the one this
- * CPU gets, for any shape and mask. */
+ * halves of the band keys, from every kernel this CPU runs (the best, AVX2
+ * and portable ones), for any shape and mask, whole or from a first band. */
 static void test_keys_kernels_agree(void **state)
 {
     (void)state;
     static const unsigned shapes[][2] = { { 1, 1 }, { 42, 3 }, { 16, 8 }, { 32, 2 }, { 7, 5 },
                                           { 128, 1 }, { 1, 128 }, { 3, 9 } };
     static const uint32_t masks[] = { UINT32_MAX, 0xFFFF, 0xFF };
+    static const int caps[] = { ND__ISA_BEST, ND__ISA_AVX2, ND__ISA_PORTABLE };
     uint64_t rs = 77;
     uint32_t sig[128], want[128], got[128];
-    nd__keys_fn best = nd__lsh_pick_keys(0), portable = nd__lsh_pick_keys(1);
-    if (best == portable) print_message("keys kernels: only the portable one runs on this CPU\n");
+    if (nd__lsh_pick_keys(ND__ISA_BEST) == nd__lsh_pick_keys(ND__ISA_PORTABLE))
+        print_message("keys kernels: only the portable one runs on this CPU\n");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (size_t m = 0; m < 3; m++)
             for (int round = 0; round < 20; round++) {
@@ -297,28 +298,30 @@ static void test_keys_kernels_agree(void **state)
                 l.mask = masks[m];
                 for (unsigned b = 0; b < bands; b++) want[b] = (uint32_t)(nd__lsh_band_key(&l, sig, b) >> 32);
                 nd__lsh_free(&l);
+                memset(got, 0, sizeof got);
                 nd__lsh_keys(bands, rows, masks[m], sig, got);
                 assert_memory_equal(got, want, bands * sizeof *got);
-                memset(got, 0, sizeof got);
-                best(0, bands, rows, masks[m], sig, got);
-                assert_memory_equal(got, want, bands * sizeof *got);
-                /* a range of bands alone, as chains compute them group by group */
-                unsigned first = bands / 3, nb = bands - first > 5 ? 5 : bands - first;
-                memset(got, 0, sizeof got);
-                best(first, nb, rows, masks[m], sig, got);
-                assert_memory_equal(got, want + first, nb * sizeof *got);
-                portable(first, nb, rows, masks[m], sig, got);
-                assert_memory_equal(got, want + first, nb * sizeof *got);
-                portable(0, bands, rows, masks[m], sig, got);
-                assert_memory_equal(got, want, bands * sizeof *got);
-                /* codes: the keys of their widened values, from either kernel */
+                /* codes: the keys of their widened values */
                 uint16_t codes[128];
                 uint32_t widened[128], want16[128];
                 for (unsigned i = 0; i < 128; i++) widened[i] = nd__code_widen(codes[i] = nd__code16(sig[i]));
                 nd__lsh_keys(bands, rows, masks[m], widened, want16);
-                for (int kind = 0; kind < 2; kind++) {
+                /* a range of bands alone, as chains compute them group by group */
+                unsigned first = bands / 3, nb = bands - first > 5 ? 5 : bands - first;
+                for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+                    nd__keys_fn fn = nd__lsh_pick_keys(caps[c]);
+                    nd__keys16_fn fn16 = nd__lsh_pick_keys16(caps[c]);
                     memset(got, 0, sizeof got);
-                    nd__lsh_pick_keys16(kind)(first, nb, rows, masks[m], codes, got);
+                    fn(0, bands, rows, masks[m], sig, got);
+                    assert_memory_equal(got, want, bands * sizeof *got);
+                    memset(got, 0, sizeof got);
+                    fn(first, nb, rows, masks[m], sig, got);
+                    assert_memory_equal(got, want + first, nb * sizeof *got);
+                    memset(got, 0, sizeof got);
+                    fn16(0, bands, rows, masks[m], codes, got);
+                    assert_memory_equal(got, want16, bands * sizeof *got);
+                    memset(got, 0, sizeof got);
+                    fn16(first, nb, rows, masks[m], codes, got);
                     assert_memory_equal(got, want16 + first, nb * sizeof *got);
                 }
             }
