@@ -226,22 +226,39 @@ def _select(signed, assignment, p, shard):
     return [(i, s) for i, s in enumerate(signed) if assignment[p][i] == shard]
 
 
+def _per_part(selected, items):
+    """Per input partition, the (index, item) of its documents among a
+    shard's (items in the shard's document order)."""
+    out, at = [], 0
+    for part in selected:
+        out.append([(i, items[at + k]) for k, (i, _) in enumerate(part)])
+        at += len(part)
+    return out
+
+
 def _judge(options, *selected):
     """Stage 4: the records of one shard's documents, per input partition a
     list of (index, records of that document)."""
     docs = [s for part in selected for _, s in part]
     records = _neardup._judge(docs, **options)
-    out, at = [], 0
-    for part in selected:
-        mine = []
-        for i, _ in part:
-            end = at + 1
-            while end < len(records) and records[end]["type"] != "doc":
-                end += 1
-            mine.append((i, records[at:end]))
-            at = end
-        out.append(mine)
-    return out
+    per_doc, at = [], 0
+    while at < len(records):
+        end = at + 1
+        while end < len(records) and records[end]["type"] != "doc":
+            end += 1
+        per_doc.append(records[at:end])
+        at = end
+    return _per_part(selected, per_doc)
+
+
+def _judge_lines(options, *selected):
+    """Stage 4 for `lines`: per input partition a list of (index, bytes of
+    that document's lines of `neardup scan --json`), written by the CLI's
+    own writer in the extension."""
+    docs = [s for part in selected for _, s in part]
+    lines, ends = _neardup._judge_lines(docs, **options)
+    starts = [0] + ends[:-1]
+    return _per_part(selected, [lines[a:b] for a, b in zip(starts, ends)])
 
 
 def _gather(p, *judged):
@@ -253,9 +270,10 @@ def _flatten(gathered):
     return [r for _, recs in gathered for r in recs]
 
 
-def _judge_in_shards(signed, shards, options, judge_memory=None):
+def _judge_in_shards(signed, shards, options, judge_memory=None, judge=_judge):
     """Stages 2 to 4 over per-partition delayed lists of signed documents:
-    per partition, a delayed list of (index, records), in input order."""
+    per partition, a delayed list of (index, what judge gives per document:
+    records, or bytes of lines), in input order."""
     from dask import delayed
     counts = [delayed(len, pure=True)(s) for s in signed]
     firsts = [delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
@@ -264,7 +282,7 @@ def _judge_in_shards(signed, shards, options, judge_memory=None):
              for r in range(shards)]
     sizes = [delayed(_sizes, pure=True)(s) for s in signed]
     assignment = delayed(_components, pure=True)(counts, sizes, shards, judge_memory, *links)
-    judged = [delayed(_judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
+    judged = [delayed(judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
                                                      for p in range(len(signed))])
               for j in range(shards)]
     return [delayed(_gather, pure=True)(p, *judged) for p in range(len(signed))]
@@ -320,10 +338,10 @@ def _bytes(size):
     return parse_bytes(size)
 
 
-def _scan(collection, shards, options, judge_memory=None):
-    """scan's bag, and the delayed renames of repeated ids (_renames)."""
+def _judged(collection, shards, options, judge_memory, judge):
+    """Per input partition a delayed list of (index, judge's item), and the
+    delayed renames of repeated ids (_renames)."""
     import dask
-    import dask.bag as db
 
     bag = _as_bag(collection)
     _neardup._sign([], **options)  # bad options fail here, not in a worker
@@ -335,7 +353,15 @@ def _scan(collection, shards, options, judge_memory=None):
     renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
     # each partition's task gets its own entry, never the whole result
     signed = [dask.delayed(_renamed, pure=True)(s, renames[0][p]) for p, s in enumerate(signed)]
-    judged = _judge_in_shards(signed, shards, options, _bytes(judge_memory))
+    return _judge_in_shards(signed, shards, options, _bytes(judge_memory), judge), renames
+
+
+def _scan(collection, shards, options, judge_memory=None):
+    """scan's bag, and the delayed renames of repeated ids (_renames)."""
+    import dask
+    import dask.bag as db
+
+    judged, renames = _judged(collection, shards, options, judge_memory, _judge)
     return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
 
 
@@ -618,41 +644,31 @@ def _read(inputs, blocksize, problems=None):
     return db.concat(bags) if bags else db.from_sequence([], npartitions=1)
 
 
-def _number(v):
-    return "%.4f" % v
-
-
-def _line(record):
-    """A record as the CLI writes it: compact, similarities with 4 decimals."""
-    import json
-    out = []
-    for k, v in record.items():
-        if isinstance(v, float):
-            text = _number(v)
-        elif isinstance(v, dict):
-            text = _line(v)
-        else:
-            text = json.dumps(v, ensure_ascii=False)
-        out.append(json.dumps(k) + ":" + text)
-    return "{" + ",".join(out) + "}"
-
-
-def _text(records):
-    """A partition's records as the CLI's lines: one str, far smaller than
-    the dicts (what the workers keep until the client fetches it)."""
-    return ["".join(_line(r) + "\n" for r in records)]
+def _joined(gathered):
+    """A partition's lines (bytes of each document's, in input order) as one
+    bytes: far smaller than the records, and what workers keep until the
+    client fetches it."""
+    return [b"".join(x for _, x in gathered)]
 
 
 def _lines(collection, shards, options, judge_memory):
-    """lines' bag, and the delayed renames of repeated ids (_renames)."""
-    bag, renames = _scan(collection, shards, options, judge_memory)
-    return bag.map_partitions(_text), renames
+    """A bag of one bytes per input partition (its lines), and the delayed
+    renames of repeated ids (_renames)."""
+    import dask
+    import dask.bag as db
+
+    judged, renames = _judged(collection, shards, options, judge_memory, _judge_lines)
+    return db.from_delayed([dask.delayed(_joined, pure=True)(j) for j in judged]), renames
+
+
+def _decode(parts):
+    return [p.decode("utf-8", "surrogateescape") for p in parts]
 
 
 def lines(collection, shards=None, judge_memory=None, **options):
     """A bag of one str per input partition: its records as the lines of
-    `neardup scan --json`."""
-    return _lines(collection, shards, options, judge_memory)[0]
+    `neardup scan --json`, written by the CLI's own writer."""
+    return _lines(collection, shards, options, judge_memory)[0].map_partitions(_decode)
 
 
 def main(argv=None):
@@ -685,9 +701,10 @@ def main(argv=None):
             sys.stderr.write("neardup.dask: %s\n" % message)
         for message in renames.compute()[1]:
             sys.stderr.write("neardup.dask: %s\n" % message)
-        out = sys.stdout
+        sys.stdout.flush()
+        out = sys.stdout.buffer
         for part in text.to_delayed():
-            out.write("".join(part.compute()))
+            out.write(b"".join(part.compute()))
         out.flush()
     except ComponentTooLarge as e:  # found before any line was written
         sys.stderr.write("neardup.dask: %s\n" % e)

@@ -430,6 +430,9 @@ static PyMethodDef ndpy_methods[] = {
       "_sign(docs, **options) -> list of signed documents (id, source, date, paragraphs)" },
     { "_judge", (PyCFunction)(void (*)(void))ndpy_judge, METH_VARARGS | METH_KEYWORDS,
       "_judge(signed, **options) -> scan's records of the signed documents" },
+    { "_judge_lines", (PyCFunction)(void (*)(void))ndpy_judge_lines, METH_VARARGS | METH_KEYWORDS,
+      "_judge_lines(signed, **options) -> (lines, ends): scan --json's lines of the signed documents, "
+      "and where each document's end" },
     { "_unique_ids", (PyCFunction)ndpy_unique_ids, METH_O,
       "_unique_ids(ids) -> [(index, new id, first holder's index, first holder renamed)] (the CLI's rule)" },
     { "_jsonl_block", (PyCFunction)ndpy_jsonl_block, METH_VARARGS,

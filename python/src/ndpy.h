@@ -111,6 +111,7 @@ PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_unique_ids(PyObject *self, PyObject *ids);
 PyObject *ndpy_jsonl_block(PyObject *self, PyObject *args);
 PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_judge_lines(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_split_pairs(PyObject *self, PyObject *args);
 PyObject *ndpy_links(PyObject *self, PyObject *pairs);

@@ -45,6 +45,20 @@ def test_dask_scan_corpus_equals_cli(client, feeds):
     assert len(client.scheduler_info()["workers"]) == 2
 
 
+def test_dask_lines_are_the_cli_bytes(client, feeds):
+    """lines(): per input partition one str, whose concatenation is the
+    CLI's standard output byte for byte (the CLI's writer, in the
+    extension), whatever the partitions, shards and options."""
+    inputs, docs = feeds
+    for args, options in (((), {}), (("--min-stories", "4", "-k", "64"), {"min_stories": 4, "num_perm": 64})):
+        expected = run_cli("scan", "--json", *args, *inputs)
+        for parts, shards in ((1, None), (3, None), (4, 2)):
+            bag = db.from_sequence(docs, npartitions=parts)
+            got = neardup.dask.lines(bag, shards=shards, **options).compute()
+            assert len(got) == parts and all(isinstance(x, str) for x in got)
+            assert "".join(got).encode() == expected, (args, parts, shards)
+
+
 def test_dask_scan_dev_set_equals_cli(client):
     docs = syndication_docs()
     expected = cli_records("scan", "--json", SYNDICATION)
