@@ -91,15 +91,15 @@ _KINDS = (1, 2, 3)  # buckets of nd_shard_doc_keys: 1 family, 2 copy, 3 page
 
 
 def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
-    """Per bucket range, (buckets, documents): two uint64 arrays, the
-    buckets of the given kinds that the partition's documents hold and the
-    global number of the document holding each (the partition's first is
-    `first`), in document order (_bucket_range picks a bucket's range). A
-    document holding a bucket twice is listed twice: links drop it."""
+    """Per bucket range, (buckets, documents): arrays of uint64 and uint32,
+    the buckets of the given kinds that the partition's documents hold and
+    the global number of the document holding each (the partition's first
+    is `first`), in document order (_bucket_range picks a bucket's range).
+    A document holding a bucket twice is listed twice: links drop it."""
     import numpy as np
     keys = _neardup._shard_keys(signed, **options)
     mask = sum(1 << k for k in set(kinds))
-    return [(np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint64))
+    return [(np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint32))
             for b, d in _neardup._split_pairs(keys, first, shards, mask)]
 
 

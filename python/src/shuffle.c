@@ -81,8 +81,9 @@ static int ndpy_u64_view(PyObject *obj, Py_buffer *view, const char *what)
 /* _split_pairs(keys, first, shards, kinds) -> per range (buckets, documents):
  * keys is the list _shard_keys gives (per document, bytes of uint64
  * buckets), first the collection-wide number of its first document, kinds
- * a bit mask of the bucket kinds kept (bit k for kind k, the top byte). Both
- * arrays of a range are bytes of uint64, in document order. */
+ * a bit mask of the bucket kinds kept (bit k for kind k, the top byte). A
+ * range's buckets are bytes of uint64, its documents bytes of uint32 (a
+ * quarter of what the shuffle moves), in document order. */
 PyObject *ndpy_split_pairs(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -115,21 +116,21 @@ PyObject *ndpy_split_pairs(PyObject *self, PyObject *args)
     }
     for (size_t r = 0; r < shards; r++) {
         bk[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 8));
-        dc[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 8));
+        dc[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 4));
         if (!bk[r] || !dc[r]) goto done;
         count[r] = 0;
     }
     for (Py_ssize_t i = 0; i < ndocs; i++) { /* the pairs, in document order per range */
         PyObject *b = PyList_GET_ITEM(keys, i);
         const char *p = PyBytes_AS_STRING(b);
-        const uint64_t doc = first + (uint64_t)i;
+        const uint32_t doc = (uint32_t)(first + (uint64_t)i);
         for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(b); j += 8) {
             uint64_t v;
             memcpy(&v, p + j, 8);
             if ((v >> 56) >= 64 || !(kinds >> (v >> 56) & 1)) continue;
             size_t r = ndpy_range_of(v, (size_t)shards), at = count[r]++;
             memcpy(PyBytes_AS_STRING(bk[r]) + at * 8, &v, 8);
-            memcpy(PyBytes_AS_STRING(dc[r]) + at * 8, &doc, 8);
+            memcpy(PyBytes_AS_STRING(dc[r]) + at * 4, &doc, 4);
         }
     }
     out = PyList_New((Py_ssize_t)shards);
@@ -169,8 +170,9 @@ static size_t ndpy_run_links(const uint64_t *bucket, const uint32_t *doc, size_t
 }
 
 /* _links(pairs) -> bytes of sorted unique uint64 links (first << 32 | doc):
- * pairs is a list of (buckets, documents), each a buffer of uint64 (one
- * range's pairs from every partition). */
+ * pairs is a list of (buckets, documents) (one range's pairs from every
+ * partition), buckets a buffer of uint64, documents one of as many uint32
+ * or uint64. */
 PyObject *ndpy_links(PyObject *self, PyObject *pairs)
 {
     (void)self;
@@ -191,14 +193,16 @@ PyObject *ndpy_links(PyObject *self, PyObject *pairs)
         PyObject *t = PySequence_Fast_GET_ITEM(seq, held), *b, *d;
         if (!PyArg_ParseTuple(t, "OO:_links", &b, &d)) goto done;
         if (ndpy_u64_view(b, &views[2 * held], "buckets")) goto done;
-        if (ndpy_u64_view(d, &views[2 * held + 1], "documents")) {
+        if (PyObject_GetBuffer(d, &views[2 * held + 1], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
             PyBuffer_Release(&views[2 * held]);
             goto done;
         }
-        if (views[2 * held].len != views[2 * held + 1].len) {
+        const Py_ssize_t size = views[2 * held + 1].itemsize; /* 4 or 8: an array's items, not bytes */
+        if ((size != 4 && size != 8) || views[2 * held + 1].len / size != views[2 * held].len / 8) {
             PyBuffer_Release(&views[2 * held]);
             PyBuffer_Release(&views[2 * held + 1]);
-            PyErr_SetString(PyExc_ValueError, "_links: buckets and documents differ in length");
+            PyErr_SetString(PyExc_ValueError, "_links: documents must be an array of uint32 or uint64 as long as "
+                                              "the buckets");
             goto done;
         }
         n += (size_t)views[2 * held].len / 8;
@@ -213,12 +217,17 @@ PyObject *ndpy_links(PyObject *self, PyObject *pairs)
         size_t at = 0;
         for (Py_ssize_t p = 0; p < np && !bad; p++) {
             const size_t m = (size_t)views[2 * p].len / 8;
+            const char *d = views[2 * p + 1].buf;
             memcpy(key + at, views[2 * p].buf, m * 8);
-            for (size_t i = 0; i < m; i++) {
-                uint64_t v;
-                memcpy(&v, (const char *)views[2 * p + 1].buf + i * 8, 8);
-                bad |= v > UINT32_MAX;
-                doc[at + i] = (uint32_t)v;
+            if (views[2 * p + 1].itemsize == 8) {
+                for (size_t i = 0; i < m; i++) {
+                    uint64_t v;
+                    memcpy(&v, d + i * 8, 8);
+                    bad |= v > UINT32_MAX;
+                    doc[at + i] = (uint32_t)v;
+                }
+            } else {
+                memcpy(doc + at, d, m * 4);
             }
             at += m;
         }

@@ -123,13 +123,16 @@ def test_bucket_stages_equal_their_definition():
                     where = neardup.dask._bucket_range(buckets, shards)
                     assert len(got) == shards
                     for r, (b, d) in enumerate(got):
-                        b, d = np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint64)
+                        b, d = np.frombuffer(b, dtype=np.uint64), np.frombuffer(d, dtype=np.uint32)
                         assert np.array_equal(b, buckets[where == r]), (case, shards, r)
                         assert np.array_equal(d, owner[where == r]), (case, shards, r)
                         per_range[r].append((b, d))
                 for r in range(shards):
-                    want = _reference_links(per_range[r])
+                    want = _reference_links([(b, d.astype(np.uint64)) for b, d in per_range[r]])
                     assert np.array_equal(neardup.dask._links(per_range[r]), want), (case, shards, r)
+                    # documents as uint64 too (bench/components.py stores them so)
+                    wide = [(b, d.astype(np.uint64)) for b, d in per_range[r]]
+                    assert np.array_equal(neardup.dask._links(wide), want), (case, shards, r)
     assert len(neardup.dask._links([])) == 0
     with pytest.raises(ValueError):
         neardup._neardup._split_pairs([b"\0" * 8], 2**32, 1, 2)  # past 2^32 documents
@@ -139,6 +142,8 @@ def test_bucket_stages_equal_their_definition():
         neardup._neardup._links([(np.zeros(2, dtype=np.uint64), np.zeros(1, dtype=np.uint64))])
     with pytest.raises(ValueError):
         neardup._neardup._links([(np.zeros(1, dtype=np.uint64), np.full(1, 2**32, dtype=np.uint64))])
+    with pytest.raises(ValueError):  # bytes: no item size to tell uint32 from uint64
+        neardup._neardup._links([(np.zeros(1, dtype=np.uint64), b"\0" * 4)])
 
 
 def test_components_are_judged_apart(client, feeds):
