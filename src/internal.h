@@ -193,16 +193,16 @@ static inline uint32_t nd__lsh_next(const nd__lsh *l, uint32_t entry) { return l
 /* The 32-bit band keys of sig (bands of `rows` values, bits outside mask
  * ignored) into out[0..bands-1]: the top half of nd__lsh_band_key. */
 void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *sig, uint32_t *out);
-/* The fastest nd__lsh_keys kernel this CPU runs, at most the instruction
- * set `cap` names (tests check each against the definition): all give the
- * same keys. */
-enum { ND__ISA_BEST, ND__ISA_PORTABLE, ND__ISA_AVX2 };
-nd__keys_fn nd__lsh_pick_keys(int cap);
+/* Instruction sets a kernel may use at most. */
+typedef enum { ND__ISA_BEST, ND__ISA_PORTABLE, ND__ISA_AVX2 } nd__isa;
+/* The fastest nd__lsh_keys kernel this CPU runs, using at most `cap`
+ * (tests check each against the definition): all give the same keys. */
+nd__keys_fn nd__lsh_pick_keys(nd__isa cap);
 /* Keys of 16-bit codes (nd__code16): those of the values nd__code_widen
  * gives them. */
 typedef void (*nd__keys16_fn)(unsigned first, unsigned bands, unsigned rows, uint32_t mask,
                               const uint16_t *sig, uint32_t *out);
-nd__keys16_fn nd__lsh_pick_keys16(int cap);
+nd__keys16_fn nd__lsh_pick_keys16(nd__isa cap);
 
 /* The links of batch chains, band by band. Most positions have no earlier
  * position sharing their key in a band (on news, 82-84% of them), so each

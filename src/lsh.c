@@ -375,8 +375,8 @@ uint64_t nd__lsh_band_key(const nd__lsh *l, const uint32_t *sig, unsigned band)
 /* nd__lsh_keys for many bands at once: the same arithmetic as
  * nd__band_hash (whose result's top half is the key), with the loop over
  * bands innermost so that it vectorises, 64-bit multiplies included, where
- * the instruction set has them. Compiled for AVX2 and plain targets; the
- * context picks one (tests/test_lsh.c checks they agree). */
+ * the instruction set has them. Compiled for AVX-512, AVX2 and plain
+ * targets; the context picks one (tests/test_lsh.c checks they agree). */
 #define ND__KEYS_KERNEL(name, attr, T, LOAD)                                               \
     attr static void name(unsigned first, unsigned bands, unsigned rows, uint32_t mask,     \
                           const T *sig, uint32_t *out)                                     \
@@ -419,7 +419,7 @@ void nd__lsh_keys(unsigned bands, unsigned rows, uint32_t mask, const uint32_t *
     nd__keys_portable(0, bands, rows, mask, sig, out);
 }
 
-nd__keys_fn nd__lsh_pick_keys(int cap)
+nd__keys_fn nd__lsh_pick_keys(nd__isa cap)
 {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
     __builtin_cpu_init();
@@ -433,7 +433,7 @@ nd__keys_fn nd__lsh_pick_keys(int cap)
 }
 
 /* The kernel of codes matching the kernel of values chosen for this CPU. */
-nd__keys16_fn nd__lsh_pick_keys16(int cap)
+nd__keys16_fn nd__lsh_pick_keys16(nd__isa cap)
 {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
     nd__keys_fn values = nd__lsh_pick_keys(cap);
@@ -676,8 +676,10 @@ int nd__lsh_chain(const nd_allocator *al, nd__row_fn row, const void *arg, unsig
     /* 8 bands keep the band-major copy at 32 bytes per item, beside the
      * collection's 256, on each thread at once. (Groups of 4 on threads
      * halved that, but each group is a strided pass over every signature:
-     * news on two threads took 3.7% more time, for 15 MB less.) */
-    const unsigned group = ND__CHAIN_GROUP;
+     * news on two threads took 3.7% more time, for 15 MB less.) Fewer
+     * groups than threads are halved, so that threads still share them. */
+    const unsigned group = (bands + ND__CHAIN_GROUP - 1) / ND__CHAIN_GROUP < threads ? ND__CHAIN_GROUP / 2
+                                                                                     : ND__CHAIN_GROUP;
     const size_t ngroups = (bands + group - 1) / group;
     const size_t ntasks = ngroups < threads ? ngroups : threads;
     int rcs[ND_MAX_NUM_PERM];

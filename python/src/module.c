@@ -432,7 +432,7 @@ static PyMethodDef ndpy_methods[] = {
       "_judge(signed, **options) -> scan's records of the signed documents" },
     { "_judge_lines", (PyCFunction)(void (*)(void))ndpy_judge_lines, METH_VARARGS | METH_KEYWORDS,
       "_judge_lines(signed, **options) -> (lines, ends): scan --json's lines of the signed documents, "
-      "and where each document's end" },
+      "and where each document's lines end" },
     { "_unique_ids", (PyCFunction)ndpy_unique_ids, METH_O,
       "_unique_ids(ids) -> [(index, new id, first holder's index, first holder renamed)] (the CLI's rule)" },
     { "_jsonl_block", (PyCFunction)ndpy_jsonl_block, METH_VARARGS,
@@ -440,7 +440,8 @@ static PyMethodDef ndpy_methods[] = {
     { "_shard_keys", (PyCFunction)(void (*)(void))ndpy_shard_keys, METH_VARARGS | METH_KEYWORDS,
       "_shard_keys(signed, **options) -> per signed document, its LSH buckets (bytes of uint64)" },
     { "_split_pairs", (PyCFunction)ndpy_split_pairs, METH_VARARGS,
-      "_split_pairs(keys, first, shards, kinds) -> per bucket range (buckets, documents), bytes of uint64" },
+      "_split_pairs(keys, first, shards, kinds) -> per bucket range (buckets, documents): bytes of uint64 "
+      "and of uint32" },
     { "_links", (PyCFunction)ndpy_links, METH_O,
       "_links(pairs) -> bytes of the sorted unique links (first << 32 | doc) of one range's pairs" },
     { NULL, NULL, 0, NULL }

@@ -6,9 +6,9 @@
  *
  * They were NumPy sorts (argsort of 21 million pairs on the news corpus,
  * 6 s of a 17 s run on one worker); here they are counting and radix sorts
- * over plain arrays, with the GIL released. The results are the same
- * arrays: pairs in document order within each range, links sorted and
- * unique.
+ * over plain arrays (the links' sorts with the GIL released). The results
+ * are the same arrays: pairs in document order within each range, links
+ * sorted and unique.
  */
 #include <string.h>
 #include "ndpy.h"
@@ -87,13 +87,17 @@ static int ndpy_u64_view(PyObject *obj, Py_buffer *view, const char *what)
 PyObject *ndpy_split_pairs(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *keys, *out = NULL;
-    unsigned long long first, shards, kinds;
-    if (!PyArg_ParseTuple(args, "OKKK:_split_pairs", &keys, &first, &shards, &kinds)) return NULL;
+    PyObject *keys, *first_obj, *shards_obj, *kinds_obj, *out = NULL;
+    if (!PyArg_ParseTuple(args, "OOOO:_split_pairs", &keys, &first_obj, &shards_obj, &kinds_obj)) return NULL;
     if (!PyList_Check(keys)) return PyErr_Format(PyExc_TypeError, "_split_pairs: keys must be a list");
+    /* unsigned conversions: a negative number is an error, not a huge one */
+    const unsigned long long first = PyLong_AsUnsignedLongLong(first_obj);
+    const unsigned long long shards = PyErr_Occurred() ? 0 : PyLong_AsUnsignedLongLong(shards_obj);
+    const unsigned long long kinds = PyErr_Occurred() ? 0 : PyLong_AsUnsignedLongLong(kinds_obj);
+    if (PyErr_Occurred()) return NULL;
     if (shards < 1 || shards > ((size_t)1 << 30)) return PyErr_Format(PyExc_ValueError, "shards must be in 1..2^30");
     const Py_ssize_t ndocs = PyList_GET_SIZE(keys);
-    if (first + (unsigned long long)ndocs > ((unsigned long long)1 << 32))
+    if (first > ((unsigned long long)1 << 32) - (unsigned long long)ndocs)
         return PyErr_Format(PyExc_ValueError, "neardup.dask.scan takes at most 2^32 documents");
     size_t *count = PyMem_Calloc((size_t)shards + 1, sizeof *count);
     PyObject **bk = PyMem_Calloc((size_t)shards, sizeof *bk), **dc = PyMem_Calloc((size_t)shards, sizeof *dc);
@@ -169,15 +173,81 @@ static size_t ndpy_run_links(const uint64_t *bucket, const uint32_t *doc, size_t
     return m;
 }
 
+/* Whether a buffer holds native unsigned integers of 4 or 8 bytes (the
+ * document numbers of a range: NumPy's uint32 or uint64). */
+static int ndpy_is_doc_array(const Py_buffer *v)
+{
+    const char *f = v->format ? v->format : "B";
+    if (*f == '@' || *f == '=' || (*f == '<' && PY_LITTLE_ENDIAN)) f++;
+    if (f[0] == '\0' || f[1] != '\0') return 0;
+    return (v->itemsize == 4 && (*f == 'I' || (*f == 'L' && sizeof(long) == 4))) ||
+           (v->itemsize == 8 && (*f == 'Q' || (*f == 'L' && sizeof(long) == 8)));
+}
+
+/* The links of n pairs (views: per part, buckets then documents): copied
+ * into plain arrays, sorted, linked, sorted again and made unique, with
+ * the GIL released. @return bytes, or NULL with an exception set. */
+static PyObject *ndpy_links_of(const Py_buffer *views, Py_ssize_t np, size_t n)
+{
+    uint64_t *key = PyMem_Malloc((n ? n : 1) * 8), *tkey = PyMem_Malloc((n ? n : 1) * 8);
+    uint32_t *doc = PyMem_Malloc((n ? n : 1) * 4), *tdoc = PyMem_Malloc((n ? n : 1) * 4);
+    size_t *count = PyMem_Malloc(NDPY_DIGITS * NDPY_BINS * sizeof *count);
+    PyObject *out = NULL;
+    int bad = 0;
+    if (!key || !tkey || !doc || !tdoc || !count) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0, at = 0; p < np; p++) {
+        const size_t m = (size_t)views[2 * p].len / 8;
+        const char *d = views[2 * p + 1].buf;
+        memcpy(key + at, views[2 * p].buf, m * 8);
+        if (views[2 * p + 1].itemsize == 8) {
+            for (size_t i = 0; i < m; i++) {
+                uint64_t v;
+                memcpy(&v, d + i * 8, 8);
+                bad |= v > UINT32_MAX;
+                doc[at + i] = (uint32_t)v;
+            }
+        } else {
+            memcpy(doc + at, d, m * 4);
+        }
+        at += (Py_ssize_t)m;
+    }
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "_links: a document number past 2^32");
+        goto done;
+    }
+    size_t m;
+    uint64_t *links;
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t *sdoc;
+    uint64_t *sorted = ndpy_radix(key, doc, tkey, tdoc, n, count, &sdoc);
+    uint64_t *free_buf = sorted == key ? tkey : key;
+    m = ndpy_run_links(sorted, sdoc, n, free_buf);
+    links = ndpy_radix(free_buf, NULL, sorted, NULL, m, count, NULL);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (!u || links[i] != links[u - 1]) links[u++] = links[i];
+    m = u;
+    Py_END_ALLOW_THREADS
+    out = PyBytes_FromStringAndSize((const char *)links, (Py_ssize_t)(m * 8));
+done:
+    PyMem_Free(key);
+    PyMem_Free(tkey);
+    PyMem_Free(doc);
+    PyMem_Free(tdoc);
+    PyMem_Free(count);
+    return out;
+}
+
 /* _links(pairs) -> bytes of sorted unique uint64 links (first << 32 | doc):
- * pairs is a list of (buckets, documents) (one range's pairs from every
- * partition), buckets a buffer of uint64, documents one of as many uint32
- * or uint64. */
+ * pairs is a list of (buckets, documents) tuples (one range's pairs from
+ * every partition), buckets a buffer of uint64, documents an array of as
+ * many uint32 or uint64. */
 PyObject *ndpy_links(PyObject *self, PyObject *pairs)
 {
     (void)self;
-    if (!PyList_Check(pairs) && !PyTuple_Check(pairs))
-        return PyErr_Format(PyExc_TypeError, "_links: pairs must be a list");
     PyObject *seq = PySequence_Fast(pairs, "_links: pairs must be a list");
     if (!seq) return NULL;
     const Py_ssize_t np = PySequence_Fast_GET_SIZE(seq);
@@ -185,77 +255,31 @@ PyObject *ndpy_links(PyObject *self, PyObject *pairs)
     PyObject *out = NULL;
     Py_ssize_t held = 0;
     size_t n = 0;
-    if (!views) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (; held < np; held++) {
+    if (!views) PyErr_NoMemory();
+    for (; views && held < np; held++) {
         PyObject *t = PySequence_Fast_GET_ITEM(seq, held), *b, *d;
-        if (!PyArg_ParseTuple(t, "OO:_links", &b, &d)) goto done;
-        if (ndpy_u64_view(b, &views[2 * held], "buckets")) goto done;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 2) {
+            PyErr_SetString(PyExc_TypeError, "_links: each pair must be a (buckets, documents) tuple");
+            break;
+        }
+        b = PyTuple_GET_ITEM(t, 0);
+        d = PyTuple_GET_ITEM(t, 1);
+        if (ndpy_u64_view(b, &views[2 * held], "buckets")) break;
         if (PyObject_GetBuffer(d, &views[2 * held + 1], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
             PyBuffer_Release(&views[2 * held]);
-            goto done;
+            break;
         }
-        const Py_ssize_t size = views[2 * held + 1].itemsize; /* 4 or 8: an array's items, not bytes */
-        if ((size != 4 && size != 8) || views[2 * held + 1].len / size != views[2 * held].len / 8) {
+        const Py_buffer *dv = &views[2 * held + 1];
+        if (!ndpy_is_doc_array(dv) || dv->len / dv->itemsize != views[2 * held].len / 8) {
             PyBuffer_Release(&views[2 * held]);
             PyBuffer_Release(&views[2 * held + 1]);
             PyErr_SetString(PyExc_ValueError, "_links: documents must be an array of uint32 or uint64 as long as "
                                               "the buckets");
-            goto done;
+            break;
         }
         n += (size_t)views[2 * held].len / 8;
     }
-    /* two arrays of buckets and two of documents (the sort's), then links
-     * in the free bucket array, sorted through the other */
-    uint64_t *key = PyMem_Malloc((n ? n : 1) * 8), *tkey = PyMem_Malloc((n ? n : 1) * 8);
-    uint32_t *doc = PyMem_Malloc((n ? n : 1) * 4), *tdoc = PyMem_Malloc((n ? n : 1) * 4);
-    size_t *count = PyMem_Malloc(NDPY_DIGITS * NDPY_BINS * sizeof *count);
-    int bad = 0;
-    if (key && tkey && doc && tdoc && count) {
-        size_t at = 0;
-        for (Py_ssize_t p = 0; p < np && !bad; p++) {
-            const size_t m = (size_t)views[2 * p].len / 8;
-            const char *d = views[2 * p + 1].buf;
-            memcpy(key + at, views[2 * p].buf, m * 8);
-            if (views[2 * p + 1].itemsize == 8) {
-                for (size_t i = 0; i < m; i++) {
-                    uint64_t v;
-                    memcpy(&v, d + i * 8, 8);
-                    bad |= v > UINT32_MAX;
-                    doc[at + i] = (uint32_t)v;
-                }
-            } else {
-                memcpy(doc + at, d, m * 4);
-            }
-            at += m;
-        }
-    }
-    if (!key || !tkey || !doc || !tdoc || !count) PyErr_NoMemory();
-    else if (bad) PyErr_SetString(PyExc_ValueError, "_links: a document number past 2^32");
-    else {
-        size_t m;
-        uint64_t *links;
-        Py_BEGIN_ALLOW_THREADS
-        uint32_t *sdoc;
-        uint64_t *sorted = ndpy_radix(key, doc, tkey, tdoc, n, count, &sdoc);
-        uint64_t *free_buf = sorted == key ? tkey : key;
-        m = ndpy_run_links(sorted, sdoc, n, free_buf);
-        links = ndpy_radix(free_buf, NULL, sorted, NULL, m, count, NULL);
-        size_t u = 0;
-        for (size_t i = 0; i < m; i++)
-            if (!u || links[i] != links[u - 1]) links[u++] = links[i];
-        m = u;
-        Py_END_ALLOW_THREADS
-        out = PyBytes_FromStringAndSize((const char *)links, (Py_ssize_t)(m * 8));
-    }
-    PyMem_Free(key);
-    PyMem_Free(tkey);
-    PyMem_Free(doc);
-    PyMem_Free(tdoc);
-    PyMem_Free(count);
-done:
+    if (!PyErr_Occurred()) out = ndpy_links_of(views, np, n);
     for (Py_ssize_t p = 0; p < held; p++) {
         PyBuffer_Release(&views[2 * p]);
         PyBuffer_Release(&views[2 * p + 1]);

@@ -100,8 +100,9 @@ def test_bucket_stages_equal_their_definition():
             keys = []
             for _ in range(ndocs):
                 n = int(rng.integers(0, 30))
-                if case % 3 == 0:
-                    v = rng.integers(0, 2**63, size=n, dtype=np.uint64)
+                if case % 3 == 0:  # random 56-bit keys under a kind, sometimes one that is not kept
+                    kind = rng.integers(0, 5, size=n, dtype=np.uint64) << np.uint64(56)
+                    v = rng.integers(0, 2**56, size=n, dtype=np.uint64) | kind
                 elif case % 3 == 1:  # one byte varies: each digit of the sort alone
                     shift = np.uint64(8 * int(rng.integers(0, 8)))
                     v = (rng.integers(0, 4, size=n, dtype=np.uint64) << shift) | np.uint64(1 << 56)
@@ -134,8 +135,15 @@ def test_bucket_stages_equal_their_definition():
                     wide = [(b, d.astype(np.uint64)) for b, d in per_range[r]]
                     assert np.array_equal(neardup.dask._links(wide), want), (case, shards, r)
     assert len(neardup.dask._links([])) == 0
+    # the last document number there is, and one past it
+    one = (np.uint64(1 << 56) | np.uint64(7)).tobytes()
+    (b, d), = neardup._neardup._split_pairs([one], 2**32 - 1, 1, 2)
+    assert np.frombuffer(d, dtype=np.uint32).tolist() == [2**32 - 1]
+    for first in (2**32, 2**64 - 1, -1):
+        with pytest.raises((ValueError, OverflowError)):
+            neardup._neardup._split_pairs([one], first, 1, 2)
     with pytest.raises(ValueError):
-        neardup._neardup._split_pairs([b"\0" * 8], 2**32, 1, 2)  # past 2^32 documents
+        neardup._neardup._split_pairs([one, one], 2**32 - 1, 1, 2)
     with pytest.raises(TypeError):
         neardup._neardup._split_pairs([b"\0" * 7], 0, 1, 2)  # not uint64
     with pytest.raises(ValueError):
@@ -144,6 +152,11 @@ def test_bucket_stages_equal_their_definition():
         neardup._neardup._links([(np.zeros(1, dtype=np.uint64), np.full(1, 2**32, dtype=np.uint64))])
     with pytest.raises(ValueError):  # bytes: no item size to tell uint32 from uint64
         neardup._neardup._links([(np.zeros(1, dtype=np.uint64), b"\0" * 4)])
+    for dtype in (np.float32, np.int32, np.int64, np.float64):  # not unsigned document numbers
+        with pytest.raises(ValueError):
+            neardup._neardup._links([(np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=dtype))])
+    with pytest.raises(TypeError):  # a pair is a tuple
+        neardup._neardup._links([[np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint32)]])
 
 
 def test_components_are_judged_apart(client, feeds):
