@@ -138,9 +138,9 @@ static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
 /* The roots of paragraph g's chain candidates, in chain order, each once
  * (stamp[r] == g + 1 once seen), at most ND__MAX_VERIFY; root(arg, p) is
  * the root standing for paragraph p (the item at a chain position), or
- * ND__LSH_END for none. The walk
- * is cheap next to the comparisons, so they are made once every candidate
- * is known and its signature on its way to the cache. @return the count. */
+ * ND__LSH_END for none. The walk is cheap next to the comparisons, so they
+ * are made once every candidate is known and its signature on its way to
+ * the cache. @return the count. */
 static size_t nd__chain_roots(const nd_corpus *c, const nd__chains *ch, uint32_t g, uint32_t *stamp,
                               uint32_t (*root)(const void *, uint32_t), const void *arg, uint32_t *out)
 {

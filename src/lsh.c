@@ -408,7 +408,7 @@ ND__KEYS_KERNEL(nd__keys16_portable, , uint16_t, ND__WIDEN)
 ND__KEYS_KERNEL(nd__keys_avx2, __attribute__((target("avx2"))), uint32_t, ND__VALUE)
 ND__KEYS_KERNEL(nd__keys16_avx2, __attribute__((target("avx2"))), uint16_t, ND__WIDEN)
 /* AVX-512DQ multiplies 64-bit lanes natively (AVX2 builds each of the
- * mix's two multiplies out of three 32-bit ones), eight bands a time */
+ * mix's two multiplies out of three 32-bit ones), eight bands at a time */
 #  define ND__AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
 ND__KEYS_KERNEL(nd__keys_avx512, ND__AVX512, uint32_t, ND__VALUE)
 ND__KEYS_KERNEL(nd__keys16_avx512, ND__AVX512, uint16_t, ND__WIDEN)
