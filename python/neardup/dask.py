@@ -36,14 +36,6 @@ from . import _neardup
 # bits: links pack two numbers in one uint64.
 
 
-def _bucket_range(keys, shards):
-    """The judging range of each bucket: a hash of its value, so that every
-    partition sends a bucket to the same range."""
-    import numpy as np
-    mixed = keys * np.uint64(0x9E3779B97F4A7C15)
-    return (mixed >> np.uint64(40)) % np.uint64(shards)
-
-
 def _sign(docs, options):
     """Stage 1: the signed documents of a partition."""
     return _neardup._sign(docs, **options)
@@ -94,7 +86,8 @@ def _bucket_pairs(signed, first, shards, options, kinds=_KINDS):
     """Per bucket range, (buckets, documents): arrays of uint64 and uint32,
     the buckets of the given kinds that the partition's documents hold and
     the global number of the document holding each (the partition's first
-    is `first`), in document order (_bucket_range picks a bucket's range).
+    is `first`), in document order (a bucket's range is a hash of it:
+    python/src/shuffle.c).
     A document holding a bucket twice is listed twice: links drop it."""
     import numpy as np
     keys = _neardup._shard_keys(signed, **options)

@@ -13,8 +13,9 @@
 #include <string.h>
 #include "ndpy.h"
 
-/* The range of a bucket: neardup.dask._bucket_range's hash, so that every
- * partition sends a bucket to the same range. */
+/* The range of a bucket: a hash of its value, so that every partition
+ * sends a bucket to the same range (tests/python/test_dask.py repeats it
+ * in NumPy as the reference). */
 static size_t ndpy_range_of(uint64_t bucket, size_t shards)
 {
     return (size_t)(((bucket * 0x9E3779B97F4A7C15ull) >> 40) % shards);
