@@ -110,10 +110,22 @@ double nd__psim(const nd_corpus *c, size_t g, size_t r)
     return nd_signature_similarity_bits(nd__psig(c, g), nd__psig(c, r), c->k, c->ctx->params.sig_bits);
 }
 
-void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g)
+void nd__merge_start(const nd_corpus *c, nd__merger *m, uint32_t *out)
 {
-    if (c->codes) nd__code_merge(dst, nd__psig(c, g), c->k);
-    else nd_signature_merge(dst, nd__psig(c, g), c->k);
+    m->out = out;
+    if (c->codes) memset(m->code, 0xFF, c->k * sizeof *m->code); /* ND__CODE_EMPTY */
+    else for (unsigned i = 0; i < c->k; i++) out[i] = ND__SIG_EMPTY;
+}
+
+void nd__merge_para(const nd_corpus *c, nd__merger *m, size_t g)
+{
+    if (c->codes) nd__code_min(m->code, nd__psig(c, g), c->k);
+    else nd_signature_merge(m->out, nd__psig(c, g), c->k);
+}
+
+void nd__merge_end(const nd_corpus *c, nd__merger *m)
+{
+    if (c->codes) nd__codes_widen(m->out, m->code, c->k);
 }
 
 /* Resizes the first chunk to hold cap paragraphs (cap <= ND__CHUNK). */
@@ -236,7 +248,7 @@ int nd_corpus_add_signed(nd_corpus *c, const char *id, size_t id_len, const char
         nd__set_para(c, c->npara + i, &paras[i]);
     if (signature) {
         uint32_t *fs = c->fsig + c->nfsig * c->k;
-        if (c->codes) /* widened codes, as merged from codes (nd__pmerge) */
+        if (c->codes) /* widened codes, as merged from codes (nd__merger) */
             for (unsigned i = 0; i < c->k; i++) fs[i] = nd__code_widen(nd__code16(signature[i]));
         else
             memcpy(fs, signature, c->k * sizeof *c->fsig);

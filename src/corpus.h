@@ -109,9 +109,19 @@ static inline void nd__pprefetch(const nd_corpus *c, size_t g)
 /* Jaccard estimate of the signatures of paragraphs g and r. */
 double nd__psim(const nd_corpus *c, size_t g, size_t r);
 
-/* dst (k values, or widened codes) becomes its merge with paragraph g's
- * signature. */
-void nd__pmerge(const nd_corpus *c, uint32_t *dst, size_t g);
+/* A signature merged from paragraphs' (a document's): nd__merge_start,
+ * nd__merge_para for each paragraph, nd__merge_end. A collection of codes
+ * merges in the codes themselves, which keep the values' order, and widens
+ * once at the end (widened codes, as nd_corpus_add_signed keeps them); one
+ * of values merges values into out directly. */
+typedef struct nd__merger {
+    uint32_t *out;
+    uint16_t code[ND_MAX_NUM_PERM];
+} nd__merger;
+
+void nd__merge_start(const nd_corpus *c, nd__merger *m, uint32_t *out);
+void nd__merge_para(const nd_corpus *c, nd__merger *m, size_t g);
+void nd__merge_end(const nd_corpus *c, nd__merger *m);
 
 /* How nd__align_containment compares this collection's signatures. */
 static inline unsigned nd__align_bits(const nd_corpus *c)

@@ -34,6 +34,7 @@ typedef struct nd__families {
     uint8_t *bp;        /* per paragraph: left out of content (candidates
                            recurring in one site at first, then the
                            confirmed boilerplate) */
+    uint8_t *resign;    /* per document: confirmation changed a paragraph's bp */
 } nd__families;
 
 /* Similarity of two signatures under the context's sig_bits. */
@@ -378,27 +379,88 @@ static void nd__sign_doc(nd_corpus *c, const nd__families *f, size_t d)
 {
     nd__cdoc *doc = &c->docs[d];
     uint32_t *sig = c->dsig + d * c->k;
-    for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
     doc->content_shingles = 0;
-    int any = 0;
     if (doc->fixed_sig != ND_NONE) { /* as signed when stored: see nd_corpus_add_signed */
         memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
-        any = 1;
         for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
             if (!nd__excluded(c, f, g) && !c->paras[g].is_short)
                 doc->content_shingles += c->paras[g].shingles;
+        return;
     }
+    nd__merger m;
+    int any = 0;
     for (int pass = 0; pass < 2 && !any; pass++) {
+        nd__merge_start(c, &m, sig);
         for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
             if (c->paras[g].kind == ND_KIND_REPEAT || (pass == 0 && nd__excluded(c, f, g)))
                 continue;
             any = 1;
-            nd__pmerge(c, sig, g);
+            nd__merge_para(c, &m, g);
             if (!c->paras[g].is_short) doc->content_shingles += c->paras[g].shingles;
         }
     }
+    nd__merge_end(c, &m);
 }
 
+/* Whole-page signature of document d: every paragraph but repeats, whatever
+ * its status. */
+static void nd__sign_page(nd_corpus *c, const nd__families *f, size_t d)
+{
+    (void)f;
+    const nd__cdoc *doc = &c->docs[d];
+    uint32_t *sig = c->wsig + d * c->k;
+    /* values cut to sig_bits when stored cannot be merged again; the
+     * stored signature is the page's own (every paragraph but repeats) */
+    if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) {
+        memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
+        return;
+    }
+    nd__merger m;
+    nd__merge_start(c, &m, sig);
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
+        if (c->paras[g].kind != ND_KIND_REPEAT) nd__merge_para(c, &m, g);
+    nd__merge_end(c, &m);
+}
+
+/* Both signatures of document d, nd__sign_page's and nd__sign_doc's, in one
+ * walk over its paragraphs: each paragraph's codes are read from memory once
+ * (the collection is far larger than the caches). The content signature
+ * is the page's when no paragraph is content. */
+static void nd__sign_both(nd_corpus *c, const nd__families *f, size_t d)
+{
+    nd__cdoc *doc = &c->docs[d];
+    if (doc->fixed_sig != ND_NONE) {
+        nd__sign_page(c, f, d);
+        nd__sign_doc(c, f, d);
+        return;
+    }
+    nd__merger page, content;
+    nd__merge_start(c, &page, c->wsig + d * c->k);
+    nd__merge_start(c, &content, c->dsig + d * c->k);
+    uint64_t shingles = 0, all = 0;
+    int any = 0;
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
+        const nd__cpara *p = &c->paras[g];
+        if (p->kind == ND_KIND_REPEAT) continue;
+        nd__merge_para(c, &page, g);
+        if (!p->is_short) all += p->shingles;
+        if (nd__excluded(c, f, g)) continue;
+        any = 1;
+        nd__merge_para(c, &content, g);
+        if (!p->is_short) shingles += p->shingles;
+    }
+    nd__merge_end(c, &page);
+    if (any) nd__merge_end(c, &content);
+    else memcpy(c->dsig + d * c->k, c->wsig + d * c->k, c->k * sizeof *c->dsig);
+    doc->content_shingles = any ? shingles : all;
+}
+
+/* Document d's content signature again when confirmation changed the
+ * status of one of its paragraphs (f->resign); the others' stand. */
+static void nd__resign_doc(nd_corpus *c, const nd__families *f, size_t d)
+{
+    if (f->resign[d]) nd__sign_doc(c, f, d);
+}
 
 /* ---- copies ---------------------------------------------------------------- *
  *
@@ -749,24 +811,6 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     return rc;
 }
 
-/* Whole-page signature of document d: every paragraph but repeats, whatever
- * its status. */
-static void nd__sign_page(nd_corpus *c, const nd__families *f, size_t d)
-{
-    (void)f;
-    const nd__cdoc *doc = &c->docs[d];
-    uint32_t *sig = c->wsig + d * c->k;
-    for (unsigned i = 0; i < c->k; i++) sig[i] = ND__SIG_EMPTY;
-    /* values cut to sig_bits when stored cannot be merged again; the
-     * stored signature is the page's own (every paragraph but repeats) */
-    if (doc->fixed_sig != ND_NONE && c->ctx->params.sig_bits < 32) {
-        memcpy(sig, c->fsig + doc->fixed_sig * c->k, c->k * sizeof *sig);
-        return;
-    }
-    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++)
-        if (c->paras[g].kind != ND_KIND_REPEAT) nd__pmerge(c, sig, g);
-}
-
 /* Chains over the documents' page signatures (items are document indexes). */
 static int nd__chains_build_docs(nd_corpus *c, nd__chains *ch, unsigned bands, unsigned rows)
 {
@@ -821,10 +865,10 @@ static int nd__same_pages(nd_corpus *c, const nd__chains *pages)
     return rc;
 }
 
+/* Content signatures are made before (nd__sign_both, nd__resign_doc). */
 static int nd__stories(nd_corpus *c, const nd__families *f, const nd__chains *copies,
                        const nd__chains *pages)
 {
-    nd__sign_all(c, f, nd__sign_doc);
     int rc = nd__cluster_docs(c, f, copies);
     if (!rc) rc = nd__same_pages(c, pages);
     for (uint32_t d = 0; d < c->ndocs; d++) c->docs[d].cluster = nd__uf_find(c->uf, d);
@@ -840,7 +884,10 @@ static int nd__confirm(nd_corpus *c, nd__families *f, int *changed)
     uint8_t *keep = nd__alloc(c->al, c->npara ? c->npara : 1);
     int rc = keep ? nd__mark_recurring(c, f, 1, keep) : ND_E_NOMEM;
     for (size_t g = 0; g < c->npara && !rc; g++) {
-        *changed |= keep[g] != f->bp[g];
+        if (keep[g] != f->bp[g]) {
+            *changed = 1;
+            f->resign[c->paras[g].doc] = 1;
+        }
         f->bp[g] = keep[g];
     }
     nd__free(c->al, keep);
@@ -871,6 +918,7 @@ static void nd__families_free(const nd_allocator *al, nd__families *f)
     nd__free(al, f->stamp);
     nd__free(al, f->bp);
     nd__free(al, f->cand);
+    nd__free(al, f->resign);
 }
 
 int nd_corpus_finish(nd_corpus *c)
@@ -884,6 +932,7 @@ int nd_corpus_finish(nd_corpus *c)
     f.stamp = nd__calloc(c->al, np, sizeof *f.stamp);
     f.bp = nd__calloc(c->al, np, sizeof *f.bp);
     f.cand = nd__calloc(c->al, np, sizeof *f.cand);
+    f.resign = nd__calloc(c->al, nd, sizeof *f.resign);
     /* a finish that failed for memory may be called again: drop its leftovers */
     nd__free(c->al, c->fam);
     nd__free(c->al, c->uf);
@@ -897,7 +946,7 @@ int nd_corpus_finish(nd_corpus *c)
     c->uf = nd__alloc(c->al, nd * sizeof *c->uf);
     c->dsig = nd__alloc(c->al, nd * c->k * sizeof *c->dsig);
     c->wsig = nd__alloc(c->al, nd * c->k * sizeof *c->wsig);
-    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && c->fam && c->uf && c->dsig && c->wsig && c->site && c->pooled)
+    int rc = (f.ndocs && f.last && f.stamp && f.bp && f.cand && f.resign && c->fam && c->uf && c->dsig && c->wsig && c->site && c->pooled)
            ? ND_OK : ND_E_NOMEM;
     if (!rc) rc = nd__build_families(c, &f);
     if (!rc) rc = nd__infer_sites(c, c->site, c->pooled);
@@ -907,16 +956,21 @@ int nd_corpus_finish(nd_corpus *c)
     memset(&pages, 0, sizeof pages);
     if (!rc) {
         unsigned bands, rows;
-        nd__sign_all(c, &f, nd__sign_page);
         nd__lsh_for_recall(ND__SAME_PAGE, c->k, ND__SAME_PAGE_MISS, &bands, &rows);
         rc = nd__chains_build(c, &copies, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_candidate, NULL);
+        /* signed after the copy chains' build, a scan's peak, so that the
+         * two signatures per document are not held through it */
+        if (!rc) nd__sign_all(c, &f, nd__sign_both);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }
     if (!rc) rc = nd__stories(c, &f, &copies, &pages);
     int changed = 0;
     if (!rc) rc = nd__confirm(c, &f, &changed);
     /* when every candidate was confirmed, the stories cannot change */
-    if (!rc && changed) rc = nd__stories(c, &f, &copies, &pages);
+    if (!rc && changed) {
+        nd__sign_all(c, &f, nd__resign_doc);
+        rc = nd__stories(c, &f, &copies, &pages);
+    }
     nd__chains_free(c->al, &copies);
     nd__chains_free(c->al, &pages);
     if (!rc) {

@@ -388,8 +388,14 @@ void nd__codes_of(uint16_t *dst, const uint32_t *src, size_t k);
  * estimate, as nd_signature_similarity for values). */
 double nd__code_similarity(const uint16_t *a, const uint16_t *b, size_t k);
 
-/* dst (widened codes) becomes its merge with the codes src. */
-void nd__code_merge(uint32_t *dst, const uint16_t *src, size_t k);
+/* acc becomes its merge with the codes src: the least of each pair, since
+ * codes keep the values' order (and ND__CODE_EMPTY is the largest). A
+ * document's signature is merged in codes and widened once
+ * (nd__codes_widen): 8 codes per instruction where SSE2 is. */
+void nd__code_min(uint16_t *acc, const uint16_t *src, size_t k);
+
+/* dst[i] = nd__code_widen(src[i]) for i < k. */
+void nd__codes_widen(uint32_t *dst, const uint16_t *src, size_t k);
 
 /* How nd__align_containment compares signatures: bits of values (8, 16, 32)
  * or ND__CODES for 16-bit codes. */

@@ -297,12 +297,25 @@ void nd__codes_of(uint16_t *dst, const uint32_t *src, size_t k)
     for (; i < k; i++) dst[i] = nd__code16(src[i]);
 }
 
-void nd__code_merge(uint32_t *dst, const uint16_t *src, size_t k)
+void nd__code_min(uint16_t *acc, const uint16_t *src, size_t k)
 {
-    for (size_t i = 0; i < k; i++) {
-        uint32_t v = nd__code_widen(src[i]);
-        dst[i] = v < dst[i] ? v : dst[i];
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* SSE2 has a signed 16-bit minimum only: flipping the top bit of both
+     * sides makes it the unsigned one */
+    const __m128i bias = _mm_set1_epi16((short)0x8000);
+    for (; i + 8 <= k; i += 8) {
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(acc + i)), bias);
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(src + i)), bias);
+        _mm_storeu_si128((__m128i *)(void *)(acc + i), _mm_xor_si128(_mm_min_epi16(a, b), bias));
     }
+#endif
+    for (; i < k; i++) acc[i] = src[i] < acc[i] ? src[i] : acc[i];
+}
+
+void nd__codes_widen(uint32_t *dst, const uint16_t *src, size_t k)
+{
+    for (size_t i = 0; i < k; i++) dst[i] = nd__code_widen(src[i]);
 }
 
 void nd_signature_merge(uint32_t *dst, const uint32_t *src, size_t k)

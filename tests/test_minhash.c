@@ -562,6 +562,21 @@ static void test_codes(void **state)
         assert_true(a > b ? ca >= cb : ca <= cb);
         assert_int_equal(nd__code16(lo), ca < cb ? ca : cb);
     }
+    /* empty merges as the largest code, on the vector path and the tail */
+    uint16_t acc[11], src[11];
+    uint32_t wide[11];
+    for (int i = 0; i < 11; i++) {
+        acc[i] = i % 2 ? ND__CODE_EMPTY : (uint16_t)(0x8000 + i);
+        src[i] = i % 3 ? ND__CODE_EMPTY : (uint16_t)(0x7FFF - i);
+    }
+    nd__code_min(acc, src, 11);
+    nd__codes_widen(wide, acc, 11);
+    for (int i = 0; i < 11; i++) {
+        uint16_t want = i % 3 == 0 ? (uint16_t)(0x7FFF - i) : i % 2 ? ND__CODE_EMPTY : (uint16_t)(0x8000 + i);
+        assert_int_equal(acc[i], want);
+        assert_int_equal(wide[i], nd__code_widen(want));
+    }
+    assert_int_equal(wide[1], EMPTY);
     const unsigned k = 128;
     for (size_t sc = 0; sc < NSCHEMES; sc++) {
         nd_ctx *ctx = ctx_scheme(k, ND_DEFAULT_SEED, schemes[sc]);
@@ -579,7 +594,6 @@ static void test_codes(void **state)
                 for (unsigned i = 0; i < k; i++) {
                     ca[i] = nd__code16(sa[i]);
                     cb[i] = nd__code16(sb[i]);
-                    from_codes[i] = nd__code_widen(ca[i]);
                 }
                 size_t same = 0;
                 for (unsigned i = 0; i < k; i++) same += ca[i] == cb[i] && ca[i] != ND__CODE_EMPTY;
@@ -594,7 +608,12 @@ static void test_codes(void **state)
                 worst = d > worst ? d : worst;
                 memcpy(merged, sa, sizeof merged);
                 nd_signature_merge(merged, sb, k);
-                nd__code_merge(from_codes, cb, k);
+                /* merged in codes (8 at a time, and a tail), then widened */
+                uint16_t m16[128];
+                memcpy(m16, ca, sizeof m16);
+                nd__code_min(m16, cb, kt);
+                nd__code_min(m16 + kt, cb + kt, k - kt);
+                nd__codes_widen(from_codes, m16, k);
                 for (unsigned i = 0; i < k; i++) assert_int_equal(from_codes[i], nd__code_widen(nd__code16(merged[i])));
             }
         }
