@@ -14,9 +14,9 @@
  *                 found in min_stories pages of one site are left out in 4.
  *   4. stories    document signatures = merge of paragraphs that are neither
  *                 repeats nor candidates; copies found through those
- *                 paragraphs (containment >= containment_threshold, or
- *                 Jaccard >= doc_threshold), and near-identical whole pages;
- *                 union-find.
+ *                 paragraphs' verified matches (containment >=
+ *                 containment_threshold, or Jaccard >= doc_threshold), and
+ *                 near-identical whole pages; union-find.
  *   5. confirm    a candidate family is boilerplate when its documents span
  *                 min_stories or more distinct stories: a wire story
  *                 republished fifty times is one story, not boilerplate.
@@ -468,14 +468,17 @@ static void nd__resign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * added) and sits inside other chrome, so whole-document Jaccard misses it
  * and whole-document MinHash cannot even surface the pair when one page is
  * far larger. Copies are therefore found through their paragraphs: content
- * paragraphs of every source are chained by band (as families are), each
- * joins the copy family of its best verified candidate root or starts one,
- * and each root keeps the list of paragraphs that joined it. Each paragraph
- * of document d that matches a root counts, for every earlier document e
- * holding a member of that family, its shingles toward d's share in e and the
- * member's toward e's share in d. (Crediting members and not only the root
- * matters: a full copy must be seen whole in an earlier full copy even when
- * half of their paragraphs were first seen in a truncated third copy.)
+ * paragraphs of every source are chained by band (as families are), and each
+ * paragraph g of document d is verified against the earlier content
+ * paragraphs its chains reach. Each one it matches, held by an earlier
+ * document e, counts g's shingles toward d's share in e and its own toward
+ * e's share in d. Only verified matches count: a paragraph that merely
+ * resembles one g matched (a member of the same copy family, say) says
+ * nothing about g, and crediting such members made pairs of pages that
+ * share no paragraph. A full copy is still seen whole in an earlier full
+ * copy when half of their paragraphs were first seen in a truncated third
+ * copy: each of its paragraphs reaches the earlier full copy's own through
+ * their shared bands.
  * Containment is the larger of the two shares; a paragraph match accepts a
  * merged or split paragraph through the paragraphs' own containment. A pair
  * that is not a copy on these shares but shares a strong match is aligned
@@ -483,23 +486,17 @@ static void nd__resign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * copy when containment or the content signatures' Jaccard estimate reaches
  * its threshold (nd__is_copy).
  *
- * The matches are sequential: each paragraph joins a copy family of earlier
- * paragraphs, so they are found in document order, by one task. A judgement
- * needs only its document's matches (what it shares with each earlier
- * document it touched) and what stays fixed during the pass (content
- * signatures and shingles, the paragraphs that count), so the judgements
- * run as other tasks of the same call, on every thread, each as soon as
- * the batch of ND__BATCH documents it needs is matched. The unions they
- * decide are then made on the calling thread in document order, exactly as
- * one thread makes them: no judgement reads the union-find, nor anything
- * another judgement writes.
- *
- *   task 0:       match batch 0, 1, 2, ... (publishing each)
- *   tasks 1 ...:  judge ND__JUDGE_TASK documents once their batch is matched
- *   then:         unions, in document order
+ * A document's matches and its judgement read only what stays fixed during
+ * the pass (chains, signatures, shingles, the paragraphs that count), so
+ * they run on every thread, each task taking blocks of ND__SCAN_BLOCK
+ * documents (task t: blocks t, t + tasks, ...), each with its own stamps.
+ * The unions they decide are then made on the calling thread in document
+ * order, exactly as one thread makes them: no judgement reads the
+ * union-find, nor anything another task writes. The same rule lets a
+ * collection too large for one machine be judged in pieces: a pair needs
+ * its two documents and the chains between them, nothing decided before.
  */
-#define ND__BATCH 256u
-#define ND__JUDGE_TASK 16u  /* divides ND__BATCH */
+#define ND__SCAN_BLOCK 16u
 
 /* An earlier document e that a document touched, in the order touched. */
 typedef struct nd__touch {
@@ -508,28 +505,28 @@ typedef struct nd__touch {
     uint32_t copy;          /* the judgement's verdict: the document copies e */
 } nd__touch;
 
-/* The matches of a batch of documents, every document's entries in
- * document order; never moved once the batch is published. */
-typedef struct nd__batch {
-    nd__touch *t;
-    size_t base, n, cap;    /* base: the entries of earlier batches */
-} nd__batch;
-
-typedef struct nd__copyscan {
-    const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */
-    uint32_t *root;         /* per paragraph: root of its copy family */
-    uint32_t *next;         /* per paragraph: next (older) member of its family, or END */
-    uint32_t *root_stamp;   /* per paragraph: last document that counted it */
-    uint32_t *para_stamp;   /* per paragraph root: last paragraph that verified it */
+/* One task of a copy scan: its stamps, the shares of the document being
+ * matched, and the entries of the documents it matched, in their order. */
+typedef struct nd__scanner {
+    uint32_t *para_stamp;   /* per paragraph: (g + 1) once a candidate of g */
+    uint32_t *credit_stamp; /* per paragraph: (d + 1) once credited to document d */
     uint32_t *doc_stamp;    /* per document: (d + 1) when touched by d */
     nd__pair_share *share;  /* per document: what d shares with it */
     uint32_t *touched;
     size_t ntouched;
-    size_t *off;            /* per document, and one past: its first entry (counting all batches) */
-    nd__batch *batch;       /* per batch of ND__BATCH documents */
-    size_t nbatch;
-    nd__progress *matched;  /* batches matched */
-    int rc;                 /* of the matches */
+    nd__touch *t;           /* entries of this task's documents */
+    size_t n, cap;
+    int rc;
+} nd__scanner;
+
+typedef struct nd__copyscan {
+    nd_corpus *c;
+    const nd__families *f;
+    const nd__chains *ch;   /* over every paragraph that may count (see nd__copy_candidate) */
+    nd__scanner *task;      /* per task */
+    size_t ntasks;
+    size_t *off;            /* per document: its first entry in its task's t */
+    uint32_t *count;        /* per document: its entries */
     uint32_t *copied;       /* unions only, per document: (d + 1) when d copies it */
 } nd__copyscan;
 
@@ -547,58 +544,50 @@ static int nd__copy_candidate(const nd_corpus *c, const void *arg, size_t g)
     return c->paras[g].kind != ND_KIND_REPEAT && !c->paras[g].is_short;
 }
 
+/* A chain item as a candidate: itself when it counts in this pass. */
+static uint32_t nd__copy_item(const void *arg, uint32_t p)
+{
+    const nd__copyscan *s = arg;
+    return nd__copy_para(s->c, s->f, p) ? p : ND__LSH_END;
+}
+
 static int nd__para_match(const nd_corpus *c, uint32_t g, uint32_t r, double *sim)
 {
     *sim = nd__psim(c, g, r);
     return nd__para_match_kind(*sim, c->paras[g].shingles, c->paras[r].shingles) == ND__MATCH_STRONG;
 }
 
-static void nd__count_member(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
+/* Credits paragraph g of d and the paragraph r it matched to their pair. */
+static void nd__count_match(const nd_corpus *c, nd__scanner *sc, uint32_t d, uint32_t g, uint32_t r)
 {
     uint32_t e = c->paras[r].doc;
     if (e == d) return;
-    if (s->doc_stamp[e] != d + 1) {
-        s->doc_stamp[e] = d + 1;
-        s->share[e] = (nd__pair_share){ 0, 0, UINT32_MAX };
-        s->touched[s->ntouched++] = e;
+    if (sc->doc_stamp[e] != d + 1) {
+        sc->doc_stamp[e] = d + 1;
+        sc->share[e] = (nd__pair_share){ 0, 0, UINT32_MAX };
+        sc->touched[sc->ntouched++] = e;
     }
-    int fresh = s->root_stamp[r] != d + 1;
-    s->root_stamp[r] = d + 1;
-    nd__credit(&s->share[e], g, c->paras[g].shingles, fresh, c->paras[r].shingles);
+    int fresh = sc->credit_stamp[r] != d + 1;
+    sc->credit_stamp[r] = d + 1;
+    nd__credit(&sc->share[e], g, c->paras[g].shingles, fresh, c->paras[r].shingles);
 }
 
-static void nd__count_match(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g, uint32_t r)
+/* The matches of document d's paragraphs with earlier content paragraphs:
+ * the earlier documents it touched, in sc->touched with their shares. */
+static void nd__match_doc(const nd__copyscan *s, nd__scanner *sc, uint32_t d)
 {
-    unsigned n = 0;
-    for (uint32_t m = r; m != ND__LSH_END && n < ND__MAX_MEMBERS; m = s->next[m], n++)
-        nd__count_member(c, s, d, g, m);
-}
-
-static uint32_t nd__copy_root(const void *arg, uint32_t p)
-{
-    return ((const nd__copyscan *)arg)->root[p];
-}
-
-/* Matches paragraph g of document d against the roots of its chain
- * candidates, crediting every match. @return the most similar matching
- * root, or ND__LSH_END. */
-static uint32_t nd__match_para(nd_corpus *c, nd__copyscan *s, uint32_t d, uint32_t g)
-{
+    const nd_corpus *c = s->c;
+    const nd__cdoc *doc = &c->docs[d];
     uint32_t cand[ND__MAX_VERIFY];
-    const size_t n = nd__chain_roots(c, s->ch, g, s->para_stamp, nd__copy_root, s, cand);
-    uint32_t best = ND__LSH_END;
-    double best_sim = -1.0;
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t r = cand[i];
-        double sim;
-        if (!nd__para_match(c, g, r, &sim)) continue;
-        if (sim > best_sim) {
-            best_sim = sim;
-            best = r;
+    sc->ntouched = 0;
+    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
+        if (!nd__copy_para(c, s->f, g)) continue;
+        const size_t n = nd__chain_roots(c, s->ch, (uint32_t)g, sc->para_stamp, nd__copy_item, s, cand);
+        for (size_t i = 0; i < n; i++) {
+            double sim;
+            if (nd__para_match(c, (uint32_t)g, cand[i], &sim)) nd__count_match(c, sc, d, (uint32_t)g, cand[i]);
         }
-        nd__count_match(c, s, d, g, r);
     }
-    return best;
 }
 
 /* The paragraphs of document d that count toward copies, for alignment. */
@@ -670,144 +659,82 @@ static void nd__join(nd_corpus *c, nd__copyscan *s, const nd__touch *t, size_t n
         nd__uf_union(c, d, (uint32_t)doc->dup_of);
 }
 
-/* Finds the matches of document d's paragraphs, each joining the copy
- * family of its best matching root (right behind it) or starting one. */
-static void nd__match_doc(nd_corpus *c, const nd__families *f, nd__copyscan *s, uint32_t d)
+/* Appends the documents sc->touched (with their shares) to sc->t. */
+static int nd__scanner_push(const nd_allocator *al, nd__scanner *sc)
 {
-    const nd__cdoc *doc = &c->docs[d];
-    s->ntouched = 0;
-    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
-        if (!nd__copy_para(c, f, g)) continue;
-        uint32_t r = nd__match_para(c, s, d, (uint32_t)g);
-        if (r != ND__LSH_END) {
-            s->root[g] = r;
-            s->next[g] = s->next[r];
-            s->next[r] = (uint32_t)g;
-        } else {
-            s->root[g] = (uint32_t)g;
-            s->next[g] = ND__LSH_END;
-        }
-    }
-}
-
-/* Appends the documents d touched (s->touched, with their shares) to b. */
-static int nd__batch_push(const nd_allocator *al, nd__batch *b, const nd__copyscan *s)
-{
-    if (b->n + s->ntouched > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + s->ntouched) cap *= 2;
+    if (sc->n + sc->ntouched > sc->cap) {
+        size_t cap = sc->cap ? sc->cap : 1024;
+        while (cap < sc->n + sc->ntouched) cap *= 2;
         nd__touch *t = nd__alloc(al, cap * sizeof *t);
         if (!t) return ND_E_NOMEM;
-        if (b->n) memcpy(t, b->t, b->n * sizeof *t);
-        nd__free(al, b->t);
-        b->t = t;
-        b->cap = cap;
+        if (sc->n) memcpy(t, sc->t, sc->n * sizeof *t);
+        nd__free(al, sc->t);
+        sc->t = t;
+        sc->cap = cap;
     }
-    for (size_t i = 0; i < s->ntouched; i++) {
-        uint32_t e = s->touched[i];
-        b->t[b->n++] = (nd__touch){ s->share[e], e, 0 };
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t e = sc->touched[i];
+        sc->t[sc->n++] = (nd__touch){ sc->share[e], e, 0 };
     }
     return ND_OK;
 }
 
-/* Task 0: the matches of every document, published batch by batch (and
- * all at once, as far as they went, when memory runs out). */
-static void nd__match_all(nd_corpus *c, const nd__families *f, nd__copyscan *s)
-{
-    size_t k = 0;
-    for (; k < s->nbatch && !s->rc; k++) {
-        nd__batch *b = &s->batch[k];
-        uint32_t d0 = (uint32_t)(k * ND__BATCH);
-        uint32_t d1 = c->ndocs - d0 < ND__BATCH ? (uint32_t)c->ndocs : d0 + ND__BATCH;
-        b->base = s->off[d0]; /* each off[] is written once: judges read the previous batch's */
-        for (uint32_t d = d0; d < d1 && !s->rc; d++) {
-            nd__match_doc(c, f, s, d);
-            s->rc = nd__batch_push(c->al, b, s);
-            s->off[d + 1] = b->base + b->n;
-        }
-        if (!s->rc) nd__progress_set(s->matched, k + 1, k + 1 == s->nbatch);
-    }
-    if (s->rc) nd__progress_set(s->matched, k - 1, 1);
-}
-
-typedef struct nd__scan_job {
-    nd_corpus *c;
-    const nd__families *f;
-    nd__copyscan *s;
-} nd__scan_job;
-
+/* Task t: matches and judges its blocks of documents (see above). */
 static void nd__scan_task(void *arg, size_t t)
 {
-    const nd__scan_job *job = arg;
-    nd__copyscan *s = job->s;
-    if (t == 0) {
-        nd__match_all(job->c, job->f, s);
-        return;
-    }
-    uint32_t d0 = (uint32_t)((t - 1) * ND__JUDGE_TASK);
-    size_t k = d0 / ND__BATCH;
-    if (nd__progress_wait(s->matched, k + 1) < k + 1) return; /* out of memory before it */
-    const nd__batch *b = &s->batch[k];
-    uint32_t d1 = job->c->ndocs - d0 < ND__JUDGE_TASK ? (uint32_t)job->c->ndocs : d0 + ND__JUDGE_TASK;
-    nd__align_side side[2]; /* 3 KiB each */
-    for (uint32_t d = d0; d < d1; d++) /* a batch that touched nothing has no array */
-        nd__judge(job->c, job->f, b->t ? b->t + (s->off[d] - b->base) : NULL, s->off[d + 1] - s->off[d], d, side);
-}
-
-static void nd__copyscan_free(const nd_allocator *al, nd__copyscan *s)
-{
-    nd__free(al, s->root);
-    nd__free(al, s->next);
-    nd__free(al, s->root_stamp);
-    nd__free(al, s->para_stamp);
-    nd__free(al, s->doc_stamp);
-    nd__free(al, s->copied);
-    nd__free(al, s->share);
-    nd__free(al, s->touched);
-    nd__free(al, s->off);
-    for (size_t k = 0; k < s->nbatch && s->batch; k++) nd__free(al, s->batch[k].t);
-    nd__free(al, s->batch);
-    nd__progress_free(al, s->matched);
-}
-
-static int nd__copyscan_init(nd_corpus *c, nd__copyscan *s, const nd__chains *ch)
-{
+    nd__copyscan *s = arg;
+    nd_corpus *c = s->c;
+    nd__scanner *sc = &s->task[t];
     size_t np = c->npara + 1, nd = c->ndocs + 1;
-    memset(s, 0, sizeof *s);
-    s->ch = ch;
-    s->root = nd__alloc(c->al, np * sizeof *s->root);
-    if (s->root) memset(s->root, 0xFF, np * sizeof *s->root); /* ND__LSH_END: not in this pass */
-    s->next = nd__calloc(c->al, np, sizeof *s->next);
-    s->root_stamp = nd__calloc(c->al, np, sizeof *s->root_stamp);
-    s->para_stamp = nd__calloc(c->al, np, sizeof *s->para_stamp);
-    s->doc_stamp = nd__calloc(c->al, nd, sizeof *s->doc_stamp);
-    s->copied = nd__calloc(c->al, nd, sizeof *s->copied);
-    s->share = nd__calloc(c->al, nd, sizeof *s->share);
-    s->touched = nd__calloc(c->al, nd, sizeof *s->touched);
-    s->off = nd__calloc(c->al, nd, sizeof *s->off);
-    s->nbatch = (c->ndocs + ND__BATCH - 1) / ND__BATCH;
-    s->batch = nd__calloc(c->al, s->nbatch + 1, sizeof *s->batch);
-    s->matched = nd__progress_create(c->al);
-    int ok = s->root && s->next && s->root_stamp && s->para_stamp && s->doc_stamp && s->copied
-          && s->share && s->touched && s->off && s->batch && s->matched;
-    return ok ? ND_OK : ND_E_NOMEM;
+    sc->para_stamp = nd__calloc(c->al, np, sizeof *sc->para_stamp);
+    sc->credit_stamp = nd__calloc(c->al, np, sizeof *sc->credit_stamp);
+    sc->doc_stamp = nd__calloc(c->al, nd, sizeof *sc->doc_stamp);
+    sc->share = nd__calloc(c->al, nd, sizeof *sc->share);
+    sc->touched = nd__calloc(c->al, nd, sizeof *sc->touched);
+    if (!sc->para_stamp || !sc->credit_stamp || !sc->doc_stamp || !sc->share || !sc->touched)
+        sc->rc = ND_E_NOMEM;
+    nd__align_side side[2]; /* 3 KiB each */
+    for (size_t b = t; !sc->rc && b * ND__SCAN_BLOCK < c->ndocs; b += s->ntasks) {
+        const uint32_t d0 = (uint32_t)(b * ND__SCAN_BLOCK);
+        const uint32_t d1 = c->ndocs - d0 < ND__SCAN_BLOCK ? (uint32_t)c->ndocs : d0 + ND__SCAN_BLOCK;
+        for (uint32_t d = d0; d < d1 && !sc->rc; d++) {
+            nd__match_doc(s, sc, d);
+            s->off[d] = sc->n;
+            s->count[d] = (uint32_t)sc->ntouched;
+            sc->rc = nd__scanner_push(c->al, sc);
+            if (!sc->rc) nd__judge(c, s->f, sc->t + s->off[d], sc->ntouched, d, side);
+        }
+    }
+    nd__free(c->al, sc->para_stamp);
+    nd__free(c->al, sc->credit_stamp);
+    nd__free(c->al, sc->doc_stamp);
+    nd__free(c->al, sc->share);
+    nd__free(c->al, sc->touched);
 }
 
 static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chains *ch)
 {
-    nd__copyscan s;
-    int rc = nd__copyscan_init(c, &s, ch);
+    nd__copyscan s = { c, f, ch, NULL, 0, NULL, NULL, NULL };
+    size_t nd = c->ndocs + 1, blocks = (c->ndocs + ND__SCAN_BLOCK - 1) / ND__SCAN_BLOCK;
+    s.ntasks = blocks < c->threads ? blocks : c->threads;
+    if (!s.ntasks) s.ntasks = 1;
+    s.task = nd__calloc(c->al, s.ntasks, sizeof *s.task);
+    s.off = nd__calloc(c->al, nd, sizeof *s.off);
+    s.count = nd__calloc(c->al, nd, sizeof *s.count);
+    s.copied = nd__calloc(c->al, nd, sizeof *s.copied);
+    int rc = (s.task && s.off && s.count && s.copied) ? ND_OK : ND_E_NOMEM;
     for (uint32_t d = 0; d < c->ndocs; d++) c->uf[d] = d;
-    if (!rc && c->ndocs) {
-        nd__scan_job job = { c, f, &s };
-        nd__run_tasks(c->threads, 1 + (c->ndocs + ND__JUDGE_TASK - 1) / ND__JUDGE_TASK, nd__scan_task, &job);
-        rc = s.rc;
-    }
+    if (!rc && c->ndocs) nd__run_tasks(c->threads, s.ntasks, nd__scan_task, &s);
+    for (size_t t = 0; t < s.ntasks && s.task && !rc; t++) rc = s.task[t].rc;
     for (uint32_t d = 0; d < c->ndocs && !rc; d++) {
-        const nd__batch *b = &s.batch[d / ND__BATCH];
-        nd__join(c, &s, b->t ? b->t + (s.off[d] - b->base) : NULL, s.off[d + 1] - s.off[d], d);
+        const nd__scanner *sc = &s.task[(d / ND__SCAN_BLOCK) % s.ntasks];
+        nd__join(c, &s, sc->t ? sc->t + s.off[d] : NULL, s.count[d], d);
     }
-    nd__copyscan_free(c->al, &s);
+    for (size_t t = 0; t < s.ntasks && s.task; t++) nd__free(c->al, s.task[t].t);
+    nd__free(c->al, s.task);
+    nd__free(c->al, s.off);
+    nd__free(c->al, s.count);
+    nd__free(c->al, s.copied);
     return rc;
 }
 

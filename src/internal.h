@@ -280,17 +280,6 @@ typedef void (*nd__task_fn)(void *arg, size_t task);
  * no thread can be started, so results never depend on the thread count. */
 void nd__run_tasks(unsigned threads, size_t ntasks, nd__task_fn fn, void *arg);
 
-/* A count raised by one task and awaited by others of the same
- * nd__run_tasks call (a pipeline: tasks are taken in order, so the task
- * raising it must come before those waiting for it). create: NULL when out
- * of memory or threads' primitives; set: publishes done (last: it will not
- * rise again); wait: returns done once it reaches want or was set last. */
-typedef struct nd__progress nd__progress;
-nd__progress *nd__progress_create(const nd_allocator *al);
-void nd__progress_free(const nd_allocator *al, nd__progress *p);
-void nd__progress_set(nd__progress *p, size_t done, int last);
-size_t nd__progress_wait(nd__progress *p, size_t want);
-
 /* ---- the context ---- */
 struct nd_ctx {
     nd_allocator alloc;
@@ -421,10 +410,12 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
 #define ND__SITE_OWN 20
 
 /* ---- copies (copies.c; crediting in detect.c and stream.c) ---- */
-/* Bounds shared by collections and streams, so that both judge alike:
- * candidate roots verified per paragraph (adversarial pages where thousands
- * of distinct paragraphs share bands), and members credited per matched
- * family (one paragraph recurring in thousands of documents). */
+/* Candidates verified per paragraph (adversarial pages where thousands of
+ * distinct paragraphs share bands), in collections and streams; and, in
+ * streams, members credited per matched copy root (one paragraph recurring
+ * in thousands of documents). A stream's index holds only roots, so it
+ * credits a matched root's members; a collection verifies every candidate
+ * its chains reach and credits only those that match (detect.c). */
 #define ND__MAX_VERIFY 256
 #define ND__MAX_MEMBERS 64
 /* How two paragraphs (sa, sb shingles, estimate j) match for copies:

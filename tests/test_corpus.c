@@ -1451,6 +1451,47 @@ static void test_edited_copies(void **state)
     ts_free(ts);
 }
 
+/* Only verified paragraph matches count toward a pair. X holds R and S; Y
+ * holds M and N, which keep R's and S's first 30 words of 40 (Jaccard 0.57
+ * with them: each matches); Z holds B and C, which keep their last 30
+ * (0.57 with R and S, 0.29 with M and N: no match). Z is a copy of X. It
+ * shares no paragraph with Y, though M and N are copies of what Z matched:
+ * crediting the members of a matched paragraph's copy family made Z a copy
+ * of Y too, and joined Y's story to X's. (X and Y are not copies of each
+ * other: two of their eight paragraphs match.) */
+static para para_share_suffix(const para *p, unsigned keep, rng *r)
+{
+    para q = *p;
+    for (unsigned i = 0; i + keep < q.n; i++) q.w[i] = (uint16_t)rng_below(r, VOCAB);
+    return q;
+}
+
+static void test_credit_only_verified(void **state)
+{
+    (void)state;
+    rng r = { 1313 };
+    tset *ts = ts_new();
+    story x = story_random(&r, 8, 40), y = story_random(&r, 8, 40);
+    y.p[0] = para_share_prefix(&x.p[0], 30, &r);
+    y.p[1] = para_share_prefix(&x.p[1], 30, &r);
+    story z = { 2, { para_share_suffix(&x.p[0], 30, &r), para_share_suffix(&x.p[1], 30, &r) } };
+    for (unsigned i = 0; i < 2; i++) {
+        assert_true(para_jaccard(&x.p[i], &y.p[i]) > 0.55 && para_jaccard(&x.p[i], &z.p[i]) > 0.55);
+        assert_true(para_jaccard(&y.p[i], &z.p[i]) < 0.3);
+    }
+    size_t dx = ts_story(ts, "cv-x", NULL, &x), dy = ts_story(ts, "cv-y", NULL, &y);
+    size_t dz = ts_story(ts, "cv-z", NULL, &z);
+    nd_params p = params_lines();
+    coll h;
+    coll_open(&h, &p);
+    coll_run(&h, ts, ADD_PLAIN, 32);
+    expect_unique(&h, dx, "the original");
+    expect_unique(&h, dy, "a story sharing two paragraphs of eight with it");
+    expect_copy(&h, dz, dx, dx, "two paragraphs of the original, none of the other story");
+    coll_close(&h);
+    ts_free(ts);
+}
+
 /* Transitivity: A = P0..P9, B = P3..P12, C = P6..P15. A~B and B~C share 7 of
  * 10 paragraphs (containment 0.7, Jaccard 0.54); A and C share 4 (0.4, 0.25),
  * below both thresholds. */
@@ -2429,6 +2470,7 @@ int main(void)
         cmocka_unit_test_teardown(test_repeat_and_boilerplate, teardown),
         cmocka_unit_test_teardown(test_truncated_copy, teardown),
         cmocka_unit_test_teardown(test_edited_copies, teardown),
+        cmocka_unit_test_teardown(test_credit_only_verified, teardown),
         cmocka_unit_test_teardown(test_transitive_cluster, teardown),
         cmocka_unit_test_teardown(test_add_signed_parity, teardown),
         cmocka_unit_test_teardown(test_threads_same_verdicts, teardown),
