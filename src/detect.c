@@ -885,8 +885,10 @@ int nd_corpus_finish(nd_corpus *c)
         unsigned bands, rows;
         nd__lsh_for_recall(ND__SAME_PAGE, c->k, ND__SAME_PAGE_MISS, &bands, &rows);
         rc = nd__chains_build(c, &copies, c->ctx->doc_bands, c->ctx->doc_rows, 0, nd__copy_candidate, NULL);
-        /* signed after the copy chains' build, a scan's peak, so that the
-         * two signatures per document are not held through it */
+        /* signed after the copy chains' build, a scan's peak: the two
+         * signatures per document are first written after it, so where
+         * memory is mapped on first write (the default allocator's large
+         * blocks) they do not add to that peak */
         if (!rc) nd__sign_all(c, &f, nd__sign_both);
         if (!rc) rc = nd__chains_build_docs(c, &pages, bands, rows);
     }
