@@ -412,10 +412,11 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
 /* ---- copies (copies.c; crediting in detect.c and stream.c) ---- */
 /* Candidates verified per paragraph (adversarial pages where thousands of
  * distinct paragraphs share bands), in collections and streams; and, in
- * streams, members credited per matched copy root (one paragraph recurring
- * in thousands of documents). A stream's index holds only roots, so it
- * credits a matched root's members; a collection verifies every candidate
- * its chains reach and credits only those that match (detect.c). */
+ * streams, members verified per matched copy root (one paragraph recurring
+ * in thousands of documents). Both credit only the paragraphs a paragraph
+ * matches: a collection verifies what its chains reach (detect.c); a
+ * stream, whose index holds only roots, the members of each root it
+ * matches (stream.c). */
 #define ND__MAX_VERIFY 256
 #define ND__MAX_MEMBERS 64
 /* How two paragraphs (sa, sb shingles, estimate j) match for copies:

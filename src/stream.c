@@ -474,16 +474,26 @@ static nd__touch *nd__stouch(nd_stream *s, uint64_t doc)
     return t;
 }
 
-/* Credits paragraph g (newest generation) and the members of copy root r. */
+static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t *b, uint32_t sa,
+                           uint32_t sb, double *sim);
+
+/* Credits paragraph g (newest generation) and the members of copy root r
+ * (verified itself) that g matches too. */
 static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
 {
     const nd__sgen *cur = &s->gen[s->cur];
+    const uint32_t *sig = cur->sigs + (size_t)g * s->k;
     unsigned n = 0;
     for (uint64_t m = nd__ref(rg, r); m != ND__SREF_NONE && n < ND__MAX_MEMBERS; n++) {
-        nd__spara *mp = &rg->paras[m & 0xFFFFFFFFu];
+        const uint32_t mi = (uint32_t)(m & 0xFFFFFFFFu);
+        nd__spara *mp = &rg->paras[mi];
         m = mp->copy_next;
         uint64_t doc = nd__ref(rg, mp->doc);
         if (rg == cur && mp->doc == cur->paras[g].doc) continue;
+        double sim;
+        if (mi != r && !nd__spara_match(s, sig, rg->sigs + (size_t)mi * s->k, cur->paras[g].shingles,
+                                        mp->shingles, &sim))
+            continue;
         nd__touch *t = nd__stouch(s, doc);
         if (!t) continue;
         int fresh = mp->credited != s->seq + 1;

@@ -1457,14 +1457,17 @@ static void test_edited_copies(void **state)
  * (0.57 with R and S, 0.29 with M and N: no match). Z is a copy of X. It
  * shares no paragraph with Y, though M and N are copies of what Z matched:
  * crediting the members of a matched paragraph's copy family made Z a copy
- * of Y too, and joined Y's story to X's. (X and Y are not copies of each
- * other: two of their eight paragraphs match.) */
+ * of Y too, and joined Y's story to X's, where W, a copy of Y, then went.
+ * (X and Y are not copies of each other: two of their eight paragraphs
+ * match.) Collections and streams alike. */
 static para para_share_suffix(const para *p, unsigned keep, rng *r)
 {
     para q = *p;
     for (unsigned i = 0; i + keep < q.n; i++) q.w[i] = (uint16_t)rng_below(r, VOCAB);
     return q;
 }
+
+static nd_stream_doc stream_verdict(const coll *h, const tset *ts, size_t want);
 
 static void test_credit_only_verified(void **state)
 {
@@ -1480,7 +1483,7 @@ static void test_credit_only_verified(void **state)
         assert_true(para_jaccard(&y.p[i], &z.p[i]) < 0.3);
     }
     size_t dx = ts_story(ts, "cv-x", NULL, &x), dy = ts_story(ts, "cv-y", NULL, &y);
-    size_t dz = ts_story(ts, "cv-z", NULL, &z);
+    size_t dz = ts_story(ts, "cv-z", NULL, &z), dw = ts_story(ts, "cv-w", NULL, &y);
     nd_params p = params_lines();
     coll h;
     coll_open(&h, &p);
@@ -1488,6 +1491,14 @@ static void test_credit_only_verified(void **state)
     expect_unique(&h, dx, "the original");
     expect_unique(&h, dy, "a story sharing two paragraphs of eight with it");
     expect_copy(&h, dz, dx, dx, "two paragraphs of the original, none of the other story");
+    expect_copy(&h, dw, dy, dy, "a copy of the other story, in its story");
+    /* in a stream, a republished Y still starts from Y's story, not X's */
+    nd_stream_doc sd = stream_verdict(&h, ts, dz);
+    if (sd.duplicate_of != dx || sd.cluster != dx)
+        fail_msg("stream: Z: duplicate_of %lld, cluster %llu", DUP(sd.duplicate_of), (unsigned long long)sd.cluster);
+    sd = stream_verdict(&h, ts, dw);
+    if (sd.duplicate_of != dy || sd.cluster != dy)
+        fail_msg("stream: W: duplicate_of %lld, cluster %llu", DUP(sd.duplicate_of), (unsigned long long)sd.cluster);
     coll_close(&h);
     ts_free(ts);
 }
