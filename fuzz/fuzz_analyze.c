@@ -2,9 +2,9 @@
  * libFuzzer target for the text pipeline: segmentation, normalization,
  * shingling, signing, repeats, and the collection and stream passes.
  *
- * Input: 3 parameter bytes (mode, w, K), then documents separated by a form
- * feed; each document's source is taken from its first byte so that
- * several feeds interleave. Every call must return ND_OK (or ND_E_NOMEM,
+ * Input: 3 parameter bytes (segmentation mode, sig_bits and exact values;
+ * w; K), then documents separated by a form feed; each document's source
+ * is taken from its first byte so that several feeds interleave. Every call must return ND_OK (or ND_E_NOMEM,
  * ND_E_TOO_LARGE), every span must lie inside its document, every `of` must
  * point backwards.
  */
@@ -25,13 +25,14 @@ static void check_doc(const nd_doc *doc, size_t size)
     }
 }
 
-static void run(const nd_ctx *ctx, const uint8_t *data, size_t size)
+static void run(const nd_ctx *ctx, const uint8_t *data, size_t size, int exact)
 {
     nd_doc *doc;
     nd_corpus *corpus;
     nd_stream *stream;
     CHECK(nd_doc_create(&doc, ctx) == ND_OK);
     CHECK(nd_corpus_create(&corpus, ctx) == ND_OK);
+    CHECK(nd_corpus_set_exact(corpus, exact) == ND_OK);
     CHECK(nd_stream_create(&stream, ctx, 4) == ND_OK);
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
@@ -64,12 +65,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 3) return 0;
     nd_params prm;
     nd_params_init(&prm, ND_PARAMS_VERSION);
+    /* K off the vector widths too (tails of 8-code blocks), and every
+     * sig_bits: collections of codes, of values (exact) and of cut values */
+    static const unsigned ks[8] = { 8, 48, 88, 128, 1, 13, 61, 100 };
+    static const unsigned bits[4] = { 32, 32, 16, 8 };
     prm.seg_mode = (nd_seg_mode)(data[0] % 3);
+    prm.sig_bits = bits[(data[0] >> 2) & 3];
     prm.shingle_size = 1 + data[1] % 8;
-    prm.num_perm = 8 + (data[2] % 4) * 40;
+    prm.num_perm = ks[data[2] & 7];
     nd_ctx *ctx;
     CHECK(nd_ctx_create(&ctx, &prm, NULL) == ND_OK);
-    run(ctx, data + 3, size - 3);
+    run(ctx, data + 3, size - 3, (data[0] >> 4) & 1);
     nd_ctx_free(ctx);
     return 0;
 }

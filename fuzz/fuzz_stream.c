@@ -43,14 +43,16 @@ typedef struct doc_text {
  * the run: contexts are kept per parameter set (reachable, not leaks). */
 static const nd_ctx *context(const uint8_t *b)
 {
-    static nd_ctx *cache[3 * 8 * 4 * 16];
-    unsigned key = ((b[0] % 24u) * 4u + (b[1] % 4u)) * 16u + (b[2] % 16u);
+    static nd_ctx *cache[3 * 8 * 8 * 16];
+    /* K off the 8-code vector widths too, for the kernels' tails */
+    static const unsigned ks[8] = { 16, 48, 80, 112, 7, 13, 61, 100 };
+    unsigned key = ((b[0] % 24u) * 8u + (b[1] % 8u)) * 16u + (b[2] % 16u);
     if (cache[key]) return cache[key];
     nd_params prm;
     nd_params_init(&prm, ND_PARAMS_VERSION);
     prm.seg_mode = (nd_seg_mode)(b[0] % 3);
     prm.shingle_size = 1 + (b[0] / 3) % 8;
-    prm.num_perm = 16 + (b[1] % 4) * 32;
+    prm.num_perm = ks[b[1] % 8];
     prm.min_stories = 2 + b[2] % 4;
     prm.boilerplate_scope = (b[2] / 4) % 2 ? ND_SCOPE_ALL : ND_SCOPE_SOURCE;
     CHECK(nd_ctx_create(&cache[key], &prm, NULL) == ND_OK);

@@ -595,9 +595,9 @@ ND_API int nd_corpus_set_exact(nd_corpus *c, int exact);
 /*! nd_corpus_set_threads() : nd_corpus_finish() may use up to `threads`
  *  threads (default 1: the caller's only), started and joined within the
  *  call, for the parts of its passes that split: the LSH chains (by band),
- *  document signatures and the copy judgements (by document, while one
- *  thread finds, in document order, the matches they judge). The rest of
- *  finish is sequential.
+ *  document signatures and the copy scans (matches and judgements, by
+ *  blocks of documents). The rest of finish (families, sites, the unions
+ *  of copies) is sequential.
  *  The verdicts are the same for any value; the allocator must then be
  *  thread-safe (see nd_allocator). @return ND_OK, ND_E_INVALID for 0 or
  *  NULL. */

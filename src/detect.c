@@ -702,7 +702,8 @@ static void nd__scan_task(void *arg, size_t t)
             s->off[d] = sc->n;
             s->count[d] = (uint32_t)sc->ntouched;
             sc->rc = nd__scanner_push(c->al, sc);
-            if (!sc->rc) nd__judge(c, s->f, sc->t + s->off[d], sc->ntouched, d, side);
+            /* a task that touched nothing yet has no array */
+            if (!sc->rc) nd__judge(c, s->f, sc->t ? sc->t + s->off[d] : NULL, sc->ntouched, d, side);
         }
     }
     nd__free(c->al, sc->para_stamp);
