@@ -57,10 +57,11 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
 
 /*
  * Candidates come from batch chains (nd__lsh_chain): for each band, the
- * previous paragraph with the same band key. A candidate stands for its
- * family's root, which is what gets verified; the first steps of a chain
- * almost always reach the right family (chrome under a million pages is a
- * chain of members of one root), so each chain is walked a few steps only.
+ * previous paragraph with the same band key. For families a candidate
+ * stands for its family's root, which is what gets verified; the first
+ * steps of a chain almost always reach the right family (chrome under a
+ * million pages is a chain of members of one root), so each chain is
+ * walked a few steps only. Copy scans verify the candidates themselves.
  */
 #define ND__MAX_STEPS 16
 
@@ -136,14 +137,15 @@ static int nd__family_member(const nd_corpus *c, const void *arg, size_t g)
     return c->paras[g].kind != ND_KIND_REPEAT;
 }
 
-/* The roots of paragraph g's chain candidates, in chain order, each once
+/* The candidates of paragraph g from its chains, in chain order, each once
  * (stamp[r] == g + 1 once seen), at most ND__MAX_VERIFY; root(arg, p) is
- * the root standing for paragraph p (the item at a chain position), or
- * ND__LSH_END for none. The walk is cheap next to the comparisons, so they
+ * the candidate standing for paragraph p (the item at a chain position):
+ * its family's root for families, p itself for copy scans, or ND__LSH_END
+ * for none. The walk is cheap next to the comparisons, so they
  * are made once every candidate is known and its signature on its way to
  * the cache. @return the count. */
-static size_t nd__chain_roots(const nd_corpus *c, const nd__chains *ch, uint32_t g, uint32_t *stamp,
-                              uint32_t (*root)(const void *, uint32_t), const void *arg, uint32_t *out)
+static size_t nd__chain_candidates(const nd_corpus *c, const nd__chains *ch, uint32_t g, uint32_t *stamp,
+                                   uint32_t (*root)(const void *, uint32_t), const void *arg, uint32_t *out)
 {
     const uint32_t at = ch->pos[g];
     size_t n = 0;
@@ -172,7 +174,7 @@ static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *
 {
     const double t = c->ctx->params.repeat_threshold;
     uint32_t cand[ND__MAX_VERIFY];
-    const size_t n = nd__chain_roots(c, ch, g, f->stamp, nd__family_root, c, cand);
+    const size_t n = nd__chain_candidates(c, ch, g, f->stamp, nd__family_root, c, cand);
     uint32_t best = g;
     double best_sim = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -582,7 +584,7 @@ static void nd__match_doc(const nd__copyscan *s, nd__scanner *sc, uint32_t d)
     sc->ntouched = 0;
     for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
         if (!nd__copy_para(c, s->f, g)) continue;
-        const size_t n = nd__chain_roots(c, s->ch, (uint32_t)g, sc->para_stamp, nd__copy_item, s, cand);
+        const size_t n = nd__chain_candidates(c, s->ch, (uint32_t)g, sc->para_stamp, nd__copy_item, s, cand);
         for (size_t i = 0; i < n; i++) {
             double sim;
             if (nd__para_match(c, (uint32_t)g, cand[i], &sim)) nd__count_match(c, sc, d, (uint32_t)g, cand[i]);
@@ -718,6 +720,7 @@ static int nd__cluster_docs(nd_corpus *c, const nd__families *f, const nd__chain
     nd__copyscan s = { c, f, ch, NULL, 0, NULL, NULL, NULL };
     size_t nd = c->ndocs + 1, blocks = (c->ndocs + ND__SCAN_BLOCK - 1) / ND__SCAN_BLOCK;
     s.ntasks = blocks < c->threads ? blocks : c->threads;
+    if (s.ntasks > ND__MAX_THREADS) s.ntasks = ND__MAX_THREADS; /* no more run at once */
     if (!s.ntasks) s.ntasks = 1;
     s.task = nd__calloc(c->al, s.ntasks, sizeof *s.task);
     s.off = nd__calloc(c->al, nd, sizeof *s.off);

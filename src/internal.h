@@ -274,6 +274,7 @@ typedef struct nd__flat_rows {
 void nd__flat_row(const void *arg, uint32_t item, unsigned first, unsigned n, uint32_t *out);
 
 /* ---- thread.c ---- */
+#define ND__MAX_THREADS 64u /* threads of one nd__run_tasks call at most */
 typedef void (*nd__task_fn)(void *arg, size_t task);
 /* Runs fn(arg, t) for every t < ntasks, on up to `threads` threads, the
  * caller's included; returns when all are done. Every task runs even when
@@ -465,10 +466,10 @@ typedef struct nd__pair_share {
     uint32_t last_g;
 } nd__pair_share;
 
-/* Credits paragraph g of d (g_shingles) and a member m of a family it
- * matched, held by e, to the pair (d, e): g counts once per pair, m once per
- * d (m_fresh: m not yet credited to d). Collections and streams keep these
- * stamps in their own structures but count alike. */
+/* Credits paragraph g of d (g_shingles) and a paragraph m it matched, held
+ * by e, to the pair (d, e): g counts once per pair, m once per d (m_fresh:
+ * m not yet credited to d). Collections and streams keep these stamps in
+ * their own structures but count alike. */
 static inline void nd__credit(nd__pair_share *sh, uint32_t g, uint64_t g_shingles, int m_fresh,
                               uint64_t m_shingles)
 {

@@ -15,8 +15,10 @@
  *      generation is promoted: the paragraph becomes a root of the newer one
  *      and takes the family's counts, so recurring chrome survives eviction;
  *   2. copies: its content paragraphs (one full shingle, and the first time
- *      their source shows them) are matched against copy roots, crediting the documents of
- *      the family members as detect.c does; containment and the content
+ *      their source shows them) are matched against copy roots, crediting
+ *      the root and those members of its copy family that the paragraph
+ *      matches too (verified, as detect.c credits only verified matches;
+ *      at most ND__MAX_VERIFY members a paragraph); containment and the content
  *      signatures decide, and the document joins the earliest cluster found
  *      (clusters cannot merge afterwards: joining the earliest keeps a story
  *      whole where a collection would merge two clusters through it);
@@ -478,8 +480,9 @@ static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t
                            uint32_t sb, double *sim);
 
 /* Credits paragraph g (newest generation) and the members of copy root r
- * (verified itself) that g matches too. */
-static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
+ * (verified itself) that g matches too, verifying at most *budget members
+ * (a paragraph's budget over all the roots it matches: ND__MAX_VERIFY). */
+static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g, unsigned *budget)
 {
     const nd__sgen *cur = &s->gen[s->cur];
     const uint32_t *sig = cur->sigs + (size_t)g * s->k;
@@ -491,8 +494,8 @@ static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g)
         uint64_t doc = nd__ref(rg, mp->doc);
         if (rg == cur && mp->doc == cur->paras[g].doc) continue;
         double sim;
-        if (mi != r && !nd__spara_match(s, sig, rg->sigs + (size_t)mi * s->k, cur->paras[g].shingles,
-                                        mp->shingles, &sim))
+        if (mi != r && (!*budget || (--*budget, !nd__spara_match(s, sig, rg->sigs + (size_t)mi * s->k,
+                                                                  cur->paras[g].shingles, mp->shingles, &sim))))
             continue;
         nd__touch *t = nd__stouch(s, doc);
         if (!t) continue;
@@ -516,7 +519,7 @@ static uint64_t nd__smatch(nd_stream *s, uint32_t g)
     const uint32_t *sig = cur->sigs + (size_t)g * s->k;
     uint64_t best = ND__SREF_NONE;
     double best_sim = -1.0;
-    unsigned verified = 0;
+    unsigned verified = 0, members = ND__MAX_VERIFY;
     s->probe++;
     for (int i = 0; i < 2; i++) {
         nd__sgen *gen = &s->gen[i == 0 ? !s->cur : s->cur]; /* newest last: its keys stay prepared */
@@ -533,7 +536,7 @@ static uint64_t nd__smatch(nd_stream *s, uint32_t g)
                 if (!nd__spara_match(s, sig, gen->sigs + (size_t)r * s->k, cur->paras[g].shingles,
                                      rp->shingles, &sim))
                     continue;
-                nd__scredit(s, gen, r, g);
+                nd__scredit(s, gen, r, g, &members);
                 if (sim > best_sim) {
                     best_sim = sim;
                     best = nd__ref(gen, r);

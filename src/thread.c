@@ -9,8 +9,6 @@
 #include <pthread.h>
 #include "internal.h"
 
-#define ND__MAX_THREADS 64u
-
 typedef struct nd__pool {
     nd__task_fn fn;
     void *arg;

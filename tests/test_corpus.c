@@ -1731,9 +1731,9 @@ static size_t build_noisy_pair(tset *ts, rng *r, size_t *orig)
 
 /* Verdicts do not depend on the threads finish may use (chains by band
  * group, signatures by range of ND__SIGN_TASK = 64 documents, copy scans
- * matching a batch of ND__BATCH = 256 documents while the previous one is
- * judged in tasks of 16, unions in document order). The collection spans
- * several batches, and its copies (truncated, edited, chained A~B~C in
+ * by blocks of ND__SCAN_BLOCK = 16 documents, each task taking every
+ * tasks-th block, unions in document order). The collection spans
+ * many blocks, and its copies (truncated, edited, chained A~B~C in
  * several orders, noisy ones found by alignment) and boilerplate recur in
  * every one of them, so that unions made out of order, or a judgement
  * reading another's state, change some verdict. */
