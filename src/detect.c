@@ -480,7 +480,7 @@ static void nd__resign_doc(nd_corpus *c, const nd__families *f, size_t d)
  * share no paragraph. A full copy is still seen whole in an earlier full
  * copy when half of their paragraphs were first seen in a truncated third
  * copy: each of its paragraphs reaches the earlier full copy's own through
- * their shared bands.
+ * their shared bands (within the chain walk's ND__MAX_STEPS a band).
  * Containment is the larger of the two shares; a paragraph match accepts a
  * merged or split paragraph through the paragraphs' own containment. A pair
  * that is not a copy on these shares but shares a strong match is aligned
