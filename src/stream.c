@@ -477,7 +477,11 @@ static nd__touch *nd__stouch(nd_stream *s, uint64_t doc)
 }
 
 static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t *b, uint32_t sa,
-                           uint32_t sb, double *sim);
+                           uint32_t sb, double *sim)
+{
+    *sim = nd__ssim(s, a, b);
+    return nd__para_match_kind(*sim, sa, sb) == ND__MATCH_STRONG;
+}
 
 /* Credits paragraph g (newest generation) and the members of copy root r
  * (verified itself) that g matches too, verifying at most *budget members
@@ -493,23 +497,19 @@ static void nd__scredit(nd_stream *s, nd__sgen *rg, uint32_t r, uint32_t g, unsi
         m = mp->copy_next;
         uint64_t doc = nd__ref(rg, mp->doc);
         if (rg == cur && mp->doc == cur->paras[g].doc) continue;
-        double sim;
-        if (mi != r && (!*budget || (--*budget, !nd__spara_match(s, sig, rg->sigs + (size_t)mi * s->k,
-                                                                  cur->paras[g].shingles, mp->shingles, &sim))))
-            continue;
+        if (mi != r) { /* the root was verified by the caller */
+            double sim;
+            if (!*budget) continue;
+            --*budget;
+            if (!nd__spara_match(s, sig, rg->sigs + (size_t)mi * s->k, cur->paras[g].shingles, mp->shingles, &sim))
+                continue;
+        }
         nd__touch *t = nd__stouch(s, doc);
         if (!t) continue;
         int fresh = mp->credited != s->seq + 1;
         mp->credited = s->seq + 1;
         nd__credit(&t->share, g, cur->paras[g].shingles, fresh, mp->shingles);
     }
-}
-
-static int nd__spara_match(const nd_stream *s, const uint32_t *a, const uint32_t *b, uint32_t sa,
-                           uint32_t sb, double *sim)
-{
-    *sim = nd__ssim(s, a, b);
-    return nd__para_match_kind(*sim, sa, sb) == ND__MATCH_STRONG;
 }
 
 /* @return the ref of the best matching copy root of paragraph g, or NONE. */
