@@ -660,6 +660,34 @@ static void test_gz_inputs(void **state)
     rec_clear(&r);
 }
 
+/* Names are read in any case: an upper-case .JSONL is JSON Lines, not a
+ * text file (nor sniffed as a WARC file). */
+static void test_names_any_case(void **state)
+{
+    static const char jsonl[] = "{\"id\":\"u1\",\"text\":\"U1\"}\n{\"id\":\"u2\",\"text\":\"U2\"}\n";
+    rec r = { 0 };
+    char *inputs[] = { "U.JSONL", "V.JsonL.GZ", "w.JSONL.txt" };
+
+    (void)state;
+    write_text("U.JSONL", jsonl);
+    write_gz("V.JsonL.GZ", jsonl, sizeof jsonl - 1);
+    write_text("w.JSONL.txt", jsonl);
+    assert_int_equal(read_all(&r, inputs, 3, NULL), 0);
+    assert_int_equal(r.nerrs, 2); /* the second file's ids repeat the first's */
+    assert_err(&r, 0, CLI_WARNING, "V.JsonL.GZ", 1, "id \"u1\" already used by the document at U.JSONL:1;");
+    assert_err(&r, 1, CLI_WARNING, "V.JsonL.GZ", 2, "id \"u2\" already used by the document at U.JSONL:2;");
+    assert_int_equal(r.ndocs, 5);
+    assert_doc(&r, 0, "u1", "U1");
+    assert_true(r.docs[0].is_jsonl);
+    assert_doc(&r, 1, "u2", "U2");
+    assert_doc(&r, 2, "u1#2", "U1");
+    assert_true(r.docs[2].is_jsonl);
+    assert_doc(&r, 3, "u2#2", "U2");
+    assert_doc(&r, 4, "w.JSONL.txt", jsonl); /* a text file by its name */
+    assert_false(r.docs[4].is_jsonl);
+    rec_clear(&r);
+}
+
 /* Builds n JSONL lines whose text is derived from the line number. */
 static char *make_lines(size_t n, size_t *out_len)
 {
@@ -1131,6 +1159,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jsonl_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jsonl_error_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gz_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_any_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gz_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gz_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_line, setup, teardown),

@@ -622,7 +622,9 @@ def _read(inputs, blocksize, problems=None):
                 flush()
                 problems.append((["%s: cannot open: %s" % (path, os.strerror(e.errno) if e.errno else e)], 1))
                 continue
-            name = path[:-3] if path.endswith(".gz") else path
+            # names in any case, as the CLI reads them (src/cli/input.c, has_suffix)
+            name = path.lower()
+            name = name[:-3] if name.endswith(".gz") else name
             if name.endswith(".jsonl"):
                 flush()
                 add(_jsonl_parts(path, inp, blocksize, gz))

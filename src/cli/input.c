@@ -32,6 +32,7 @@
 #include "neardup.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -645,29 +646,25 @@ static void read_jsonl(cli_inputs *in, reader *r, const source_file *sf, int eof
 
 /* ---- Files, directories, inputs ---------------------------------------- */
 
+/* Whether s ends with suffix (lower case) in any case: "X.JSONL" and
+ * "page.HTM" are named as their lower-case forms are. */
 static int has_suffix(const char *s, const char *suffix)
 {
-    size_t n = strlen(s), k = strlen(suffix);
+    size_t n = strlen(s), k = strlen(suffix), i;
 
-    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+    if (n < k)
+        return 0;
+    for (i = 0; i < k; i++)
+        if (tolower((unsigned char)s[n - k + i]) != suffix[i])
+            return 0;
+    return 1;
 }
 
 /* A web page by its name: .html or .htm, maybe gzipped, any case. */
 static int is_html_name(const char *path)
 {
-    static const char *const suffixes[] = { ".html", ".htm", ".html.gz", ".htm.gz" };
-    size_t n = strlen(path), k, i;
-
-    for (k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
-        size_t len = strlen(suffixes[k]);
-        if (n < len)
-            continue;
-        for (i = 0; i < len && (path[n - len + i] | 0x20) == suffixes[k][i]; i++)
-            ;
-        if (i == len)
-            return 1;
-    }
-    return 0;
+    return has_suffix(path, ".html") || has_suffix(path, ".htm") || has_suffix(path, ".html.gz")
+        || has_suffix(path, ".htm.gz");
 }
 
 /* Reads one opened file as text or JSONL. */

@@ -391,7 +391,7 @@ def test_module_cli_reads_bad_jsonl_as_the_cli(tmp_path):
 
 def test_module_cli_reads_files_as_the_cli(tmp_path):
     """A missing input, gzip known by content (a .txt and a .jsonl without
-    .gz), hidden files left out, invalid UTF-8, an empty file, a NUL byte,
+    .gz), a .JSONL name in upper case, hidden files left out, invalid UTF-8, an empty file, a NUL byte,
     broken gzip: the CLI's records, exit status and messages (the wording
     of a gzip failure is zlib's in one, Python's in the other)."""
     import gzip
@@ -399,6 +399,7 @@ def test_module_cli_reads_files_as_the_cli(tmp_path):
     d.mkdir()
     (d / "a.txt").write_bytes(gzip.compress(b"A gzipped text document about the harbour.\n"))
     (d / "b.jsonl").write_bytes(gzip.compress(b'{"id":"g1","text":"Gzipped JSONL, no .gz in its name."}\n'))
+    (d / "U.JSONL").write_bytes(b'{"id":"u1","text":"JSON Lines under an upper-case name."}\n')
     (d / ".hidden.txt").write_text("A hidden text the CLI does not read.\n")
     (d / "c.txt").write_bytes(b"Bad \xff byte about the pier.\n")
     (d / "e.txt").write_bytes(b"")
@@ -411,6 +412,7 @@ def test_module_cli_reads_files_as_the_cli(tmp_path):
                          env=env, check=False)
     assert cli.returncode == out.returncode == 1
     assert out.stdout == cli.stdout and b".hidden" not in out.stdout and b"g1" in out.stdout
+    assert b'"doc":"u1"' in out.stdout
     want = [m.split(b": ", 1)[1] for m in cli.stderr.splitlines() if str(tmp_path).encode() in m]
     got = [m.split(b": ", 1)[1] for m in out.stderr.splitlines()
            if m.startswith(b"neardup.dask: ") and str(tmp_path).encode() in m]
