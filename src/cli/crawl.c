@@ -71,16 +71,20 @@ static int cmp_id(const void *a, const void *b)
     return r ? r : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
 
+void cli_crawl_seal(cli_crawl *c)
+{
+    if (c->sorted || c->n == 0) return;
+    for (size_t i = 0; i < c->n; i++) /* the bytes no longer move: pointers for qsort */
+        c->e[i].key = c->bytes.data + c->e[i].id;
+    qsort(c->e, c->n, sizeof *c->e, cmp_id);
+    c->sorted = 1;
+}
+
 const cli_crawl_entry *cli_crawl_fill(cli_crawl *c, cli_doc *d)
 {
     size_t lo = 0, hi = c->n;
     if (c->n == 0) return NULL;
-    if (!c->sorted) { /* the bytes no longer move: pointers for qsort */
-        size_t i;
-        for (i = 0; i < c->n; i++) c->e[i].key = c->bytes.data + c->e[i].id;
-        qsort(c->e, c->n, sizeof *c->e, cmp_id);
-        c->sorted = 1;
-    }
+    cli_crawl_seal(c);
     while (lo < hi) { /* ids are unique in a run */
         size_t mid = lo + (hi - lo) / 2, n;
         const cli_crawl_entry *e = &c->e[mid];

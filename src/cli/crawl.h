@@ -36,6 +36,11 @@ typedef struct cli_crawl {
  * Out of memory sets c->failed. */
 void cli_crawl_add(cli_crawl *c, const cli_doc *d);
 
+/* Sorts the entries by id once nothing more is added; cli_crawl_fill does
+ * it on its first call. After it, cli_crawl_fill only reads c, so threads
+ * may call it at once. */
+void cli_crawl_seal(cli_crawl *c);
+
 /* Fills d's url, has_warc, warc_record_id, warc_offset and path from the
  * entry of d->id, if any. Pointers stay valid while c lives and nothing is
  * added. @return the entry or NULL. */

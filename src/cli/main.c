@@ -23,6 +23,7 @@
 #include "json.h"
 #include "page.h"
 #include "parallel.h"
+#include "ordered.h"
 #include "report.h"
 #include "progress.h"
 #include "args.h"
@@ -301,20 +302,22 @@ static const cli_html_hint *cli_hints_of(cli_run *r, const cli_doc *d, size_t *n
     return r->hints;
 }
 
-static void cli_scan_report(cli_run *r, const cli_doc *d)
+/* Document d's records (or line of text) to out. From the collection it
+ * only reads r, so cli_scan_collection runs it on several threads. */
+static void cli_scan_report(cli_run *r, const cli_doc *d, FILE *out)
 {
     cli_view v;
     cli_view_of(r, d, &v);
     if (!r->o->json) {
-        printf("%.*s: %zu paragraph%s, %zu repeat%s, %zu boilerplate", (int)d->id_len, d->id,
+        fprintf(out, "%.*s: %zu paragraph%s, %zu repeat%s, %zu boilerplate", (int)d->id_len, d->id,
                v.paragraphs, cli_s(v.paragraphs), v.repeats, cli_s(v.repeats), v.boilerplate);
         if (v.dup_id)
-            printf(", copy of %.*s (similarity %.2f, containment %.2f)", (int)v.dup_len, v.dup_id,
+            fprintf(out, ", copy of %.*s (similarity %.2f, containment %.2f)", (int)v.dup_len, v.dup_id,
                    v.similarity, v.containment);
-        putchar('\n');
+        putc('\n', out);
         return;
     }
-    cli_report_doc(stdout, d, &v);
+    cli_report_doc(out, d, &v);
     size_t nh;
     const cli_html_hint *hints = cli_hints_of(r, d, &nh);
     for (size_t i = 0; i < v.paragraphs; i++) {
@@ -322,7 +325,7 @@ static void cli_scan_report(cli_run *r, const cli_doc *d)
         const char *of_id;
         size_t of_len;
         cli_para_of(r, d, i, &p, &of_id, &of_len);
-        cli_report_para(stdout, d, i, &p, of_id, of_len, i < nh ? &hints[i] : NULL);
+        cli_report_para(out, d, i, &p, of_id, of_len, i < nh ? &hints[i] : NULL);
     }
 }
 
@@ -669,19 +672,29 @@ static int cli_pass2(const cli_doc *d, void *payload)
     return 0;
 }
 
+/* Document i of the collection, reported to f. */
+static void cli_scan_one(void *arg, FILE *f, size_t i)
+{
+    cli_run *r = arg;
+    cli_doc d;
+    memset(&d, 0, sizeof d);
+    nd_corpus_doc_id(r->corpus, i, &d.id, &d.id_len);
+    nd_corpus_doc_source(r->corpus, i, &d.source, &d.source_len);
+    cli_crawl_fill(&r->crawl, &d);
+    d.seq = i;
+    cli_scan_report(r, &d, f);
+}
+
 /* scan reports from the collection alone (it keeps ids and sources), so its
- * input is read once and standard input needs no spooling. */
+ * input is read once and standard input needs no spooling. The records are
+ * formatted on the run's threads (the collection, the crawl's entries and
+ * the pages' hints are only read by then) and written in order. */
 static void cli_scan_collection(cli_run *r)
 {
-    size_t n = nd_corpus_count(r->corpus);
-    for (size_t i = 0; i < n; i++) {
-        cli_doc d;
-        memset(&d, 0, sizeof d);
-        nd_corpus_doc_id(r->corpus, i, &d.id, &d.id_len);
-        nd_corpus_doc_source(r->corpus, i, &d.source, &d.source_len);
-        cli_crawl_fill(&r->crawl, &d);
-        d.seq = i;
-        cli_scan_report(r, &d);
+    cli_crawl_seal(&r->crawl);
+    if (cli_format_ordered(nd_corpus_count(r->corpus), r->o->threads, cli_scan_one, r, stdout)) {
+        fputs("neardup: out of memory: output incomplete\n", stderr);
+        r->io_failed = 1;
     }
 }
 
@@ -703,7 +716,7 @@ static int cli_stream_doc(const cli_doc *d, void *payload)
     r->repeats += r->last.repeats;
     r->boilerplate += r->last.boilerplate;
     r->copies += r->last.duplicate_of != UINT64_MAX;
-    if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d);
+    if (r->o->cmd == CMD_SCAN) cli_scan_report(r, d, stdout);
     else cli_clean_write(r, d);
     return 0;
 }

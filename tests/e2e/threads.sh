@@ -27,8 +27,8 @@ for f in corpus/feeds/*/*.txt; do
 done
 check "306 documents generated" [ "$(find "$G" -type f | wc -l)" -eq 306 ]
 for t in 1 2 7; do
-    "$ND" scan --json --threads $t "$G/feed0" "$G/feed1" "$G/feed2" > "$TMP/g$t.jsonl" 2>/dev/null
-    "$ND" dups --json --threads $t "$G/feed0" "$G/feed1" "$G/feed2" > "$TMP/d$t.jsonl" 2>/dev/null
+    "$ND" scan --json --threads $t "$G/feed0" "$G/feed1" "$G/feed2" > "$TMP/g$t.jsonl" 2>>"$TMP/stderr"
+    "$ND" dups --json --threads $t "$G/feed0" "$G/feed1" "$G/feed2" > "$TMP/d$t.jsonl" 2>>"$TMP/stderr"
 done
 check "generated: every document reported" [ "$(grep -c '"type":"doc"' "$TMP/g1.jsonl")" -eq 306 ]
 check "generated: copies found" grep -q '"duplicate_of":"' "$TMP/g1.jsonl"
@@ -39,20 +39,34 @@ check "generated scan: 2 threads = 1 thread" cmp -s "$TMP/g1.jsonl" "$TMP/g2.jso
 check "generated scan: 7 threads = 1 thread" cmp -s "$TMP/g1.jsonl" "$TMP/g7.jsonl"
 check "generated dups: 2 threads = 1 thread" cmp -s "$TMP/d1.jsonl" "$TMP/d2.jsonl"
 check "generated dups: 7 threads = 1 thread" cmp -s "$TMP/d1.jsonl" "$TMP/d7.jsonl"
+# records are formatted on the threads in chunks of 64 documents: web pages
+# (their url, WARC record and paragraphs' hints) among them, and the text form
+for t in 1 2 3; do
+    "$ND" scan --json --threads $t "$G/feed0" corpus/crawl corpus/html "$G/feed1" > "$TMP/w$t.jsonl" 2>>"$TMP/stderr"
+    "$ND" scan --threads $t "$G/feed0" "$G/feed1" "$G/feed2" > "$TMP/t$t.txt" 2>>"$TMP/stderr"
+done
+check "pages: their records were written" grep -q '"url":"http' "$TMP/w1.jsonl"
+check "pages: 2 threads = 1 thread" cmp -s "$TMP/w1.jsonl" "$TMP/w2.jsonl"
+check "pages: 3 threads = 1 thread" cmp -s "$TMP/w1.jsonl" "$TMP/w3.jsonl"
+check "text: every document reported" [ "$(grep -c "^$G/.* paragraphs, " "$TMP/t1.txt")" -eq 306 ]
+check "text: 2 threads = 1 thread" cmp -s "$TMP/t1.txt" "$TMP/t2.txt"
+check "text: 3 threads = 1 thread" cmp -s "$TMP/t1.txt" "$TMP/t3.txt"
 for t in 1 2 3; do
     "$ND" scan --json --threads $t corpus/feeds/dailyharbor corpus/feeds/metrowire corpus/feeds/valleypost \
-        > "$TMP/c$t.jsonl" 2>/dev/null
+        > "$TMP/c$t.jsonl" 2>>"$TMP/stderr"
 done
 check "corpus: 2 threads = 1 thread" cmp -s "$TMP/c1.jsonl" "$TMP/c2.jsonl"
 check "corpus: 3 threads = 1 thread" cmp -s "$TMP/c1.jsonl" "$TMP/c3.jsonl"
 if [ -f "$SHARED/eval/syndication/docs.jsonl" ]; then
     for t in 1 2; do
-        "$ND" scan --json --threads $t "$SHARED/eval/syndication/docs.jsonl" > "$TMP/s$t.jsonl" 2>/dev/null
+        "$ND" scan --json --threads $t "$SHARED/eval/syndication/docs.jsonl" > "$TMP/s$t.jsonl" 2>>"$TMP/stderr"
     done
     check "syndication: 2 threads = 1 thread" cmp -s "$TMP/s1.jsonl" "$TMP/s2.jsonl"
 else
     echo "skip: $SHARED/eval/syndication absent (the generated and corpus checks above ran)"
 fi
+# under ThreadSanitizer (CI's build-tsan) a race is a report on standard error
+check "no sanitizer report" sh -c '! grep -q "Sanitizer" "$1"' sh "$TMP/stderr"
 "$ND" scan --threads 0 corpus/feeds > /dev/null 2>&1
 check "--threads 0 refused" [ $? -eq 2 ]
 finish
