@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -1997,19 +1998,21 @@ static void test_api_contract(void **state)
 }
 
 /* ---- failing allocator ---- */
+/* Counts are atomic: a collection's passes allocate on several threads. */
 typedef struct counter {
-    size_t allocs, live, fail_at; /* fail_at: 1-based, 0 = never */
+    atomic_size_t allocs, live;
+    size_t fail_at; /* 1-based, 0 = never */
 } counter;
 
 #define HDR 64
 static void *counting_alloc(void *opaque, size_t size)
 {
     counter *c = opaque;
-    c->allocs++;
-    if (c->fail_at && c->allocs == c->fail_at) return NULL;
+    size_t n = atomic_fetch_add(&c->allocs, 1) + 1;
+    if (c->fail_at && n == c->fail_at) return NULL;
     unsigned char *p = aligned_alloc(HDR, (size + 2 * HDR - 1) / HDR * HDR);
     if (!p) return NULL;
-    c->live++;
+    atomic_fetch_add(&c->live, 1);
     return p + HDR;
 }
 
@@ -2017,7 +2020,7 @@ static void counting_free(void *opaque, void *ptr)
 {
     counter *c = opaque;
     if (!ptr) return;
-    c->live--;
+    atomic_fetch_sub(&c->live, 1);
     free((unsigned char *)ptr - HDR);
 }
 
@@ -2041,11 +2044,16 @@ typedef struct oom_result {
  * succeeds or returns ND_E_NOMEM and changes nothing; a failed analyze or add
  * is retried (the failure has passed) and must then succeed. A failed finish
  * leaves the collection unfinished; with retry_finish it is called again and
- * must then give the reference verdicts. Nothing may leak. */
-static oom_result oom_run(const tset *ts, const snap *want, size_t fail_at, int retry_finish)
+ * must then give the reference verdicts. Nothing may leak. The collection
+ * runs its passes on `threads` threads: then which allocation of a pass is
+ * number fail_at depends on the threads' timing, and each must hold. */
+static oom_result oom_run(const tset *ts, const snap *want, size_t fail_at, int retry_finish, unsigned threads)
 {
     oom_result res = { 0, 0 };
-    counter cnt = { 0, 0, fail_at };
+    counter cnt;
+    atomic_init(&cnt.allocs, 0);
+    atomic_init(&cnt.live, 0);
+    cnt.fail_at = fail_at;
     nd_allocator al = { counting_alloc, counting_free, &cnt };
     nd_params p = params_lines();
     nd_ctx *ctx = NULL;
@@ -2069,6 +2077,7 @@ static oom_result oom_run(const tset *ts, const snap *want, size_t fail_at, int 
         assert_null(c);
         goto done;
     }
+    assert_int_equal(nd_corpus_set_threads(c, threads), ND_OK);
     for (size_t i = 0; i < ts->n; i++) {
         const tdoc *d = &ts->d[i];
         rc = nd_doc_analyze(doc, d->text, d->len);
@@ -2117,11 +2126,11 @@ done:
     nd_corpus_free(c);
     nd_doc_free(doc);
     nd_ctx_free(ctx);
-    if (cnt.live != 0)
-        fail_msg("failing allocation %zu%s: %zu blocks leaked", fail_at,
+    if (atomic_load(&cnt.live) != 0)
+        fail_msg("failing allocation %zu on %u threads%s: %zu blocks leaked", fail_at, threads,
                  res.finish_failed ? (retry_finish ? " (in finish, finish called again)" : " (in finish)") : "",
-                 cnt.live);
-    res.reached = cnt.allocs >= fail_at;
+                 (size_t)atomic_load(&cnt.live));
+    res.reached = atomic_load(&cnt.allocs) >= fail_at;
     return res;
 }
 
@@ -2144,7 +2153,7 @@ static void test_failing_allocator(void **state)
     oom_reference(ts, &want);
     size_t n, in_finish = 0;
     for (n = 1; n < 100000; n++) {
-        oom_result res = oom_run(ts, &want, n, 0);
+        oom_result res = oom_run(ts, &want, n, 0, 1);
         if (!res.reached) break;
         in_finish += res.finish_failed;
     }
@@ -2166,11 +2175,37 @@ static void test_finish_again_after_nomem(void **state)
     oom_reference(ts, &want);
     size_t tried = 0;
     for (size_t n = 1; n < 100000; n++) {
-        oom_result res = oom_run(ts, &want, n, 1);
+        oom_result res = oom_run(ts, &want, n, 1, 1);
         if (!res.reached) break;
         tried += res.finish_failed;
     }
     assert_true(tried > 5);
+    snap_free(&want);
+    ts_free(ts);
+}
+
+/* The same on two threads, over enough documents (two blocks of the copy
+ * scans) that chain builds, signing and copy scans each run two tasks: a
+ * failure in one task must fail the pass, free what the other task made,
+ * and leave a collection that a second finish completes. */
+static void test_failing_allocator_threads(void **state)
+{
+    (void)state;
+    tset *ts = oom_set();
+    rng r = { 6262 };
+    build_chrome_set(ts, &r);
+    build_truncated(ts, &r, 1);
+    assert_true(ts->n > 16); /* ND__SCAN_BLOCK */
+    snap want;
+    oom_reference(ts, &want);
+    size_t n, in_finish = 0;
+    for (n = 1; n < 100000; n++) {
+        oom_result res = oom_run(ts, &want, n, 1, 2);
+        if (!res.reached) break;
+        in_finish += res.finish_failed;
+    }
+    if (verbose()) print_message("%zu allocations on two threads, %zu in finish\n", n - 1, in_finish);
+    assert_true(in_finish > 10);
     snap_free(&want);
     ts_free(ts);
 }
@@ -2488,6 +2523,7 @@ int main(void)
         cmocka_unit_test_teardown(test_add_signed_invalid, teardown),
         cmocka_unit_test_teardown(test_api_contract, teardown),
         cmocka_unit_test_teardown(test_failing_allocator, teardown),
+        cmocka_unit_test_teardown(test_failing_allocator_threads, teardown),
         cmocka_unit_test_teardown(test_finish_again_after_nomem, teardown),
         cmocka_unit_test_teardown(test_story_in_three_outlets_one_source, teardown),
         cmocka_unit_test_teardown(test_chrome_under_three_stories, teardown),
