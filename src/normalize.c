@@ -224,6 +224,8 @@ static int nd__append(nd__tokenizer *tk, int32_t cp)
             if (!tk->state_mem) return ND_E_NOMEM;
             uintptr_t at = ((uintptr_t)tk->state_mem + 63) & ~(uintptr_t)63;
             tk->state = (void *)at;
+            /* a reset with a seed reads the state's seed first: set it */
+            XXH3_INITSTATE((XXH3_state_t *)tk->state);
         }
         if (!tk->streaming) XXH3_64bits_reset_withSeed(tk->state, tk->seed);
         XXH3_64bits_update(tk->state, tk->buf, tk->buf_len);
