@@ -206,7 +206,9 @@ ND_API int nd_params_check(const nd_params *params, char *msg, size_t msg_size);
 typedef struct nd_ctx nd_ctx;
 
 /*! nd_ctx_create() :
- *  params may be NULL for the defaults; alloc may be NULL for malloc/free.
+ *  params may be NULL for the defaults; alloc may be NULL for the default
+ *  allocator: malloc/free, and on Linux a mapping of its own (on 2 MiB
+ *  huge pages) for blocks of 4 MiB and more.
  *  The allocator is copied and used for the context and every handle made
  *  from it. @return ND_OK and *out set, or ND_E_PARAM (see nd_params_check
  *  for the field), ND_E_NOMEM, ND_E_INVALID; *out is NULL on failure. */

@@ -67,9 +67,14 @@ static void *nd__map_block(size_t size)
     if (raw == MAP_FAILED) return NULL;
     char *at = (char *)(((uintptr_t)raw + ND__SMALL_PAGE + ND__HUGE_PAGE - 1) & ~(uintptr_t)(ND__HUGE_PAGE - 1));
     char *base = at - ND__SMALL_PAGE;
-    if (base > raw) munmap(raw, (size_t)(base - raw));
     char *end = raw + span + ND__HUGE_PAGE;
-    if (end > base + span) munmap(base + span, (size_t)(end - (base + span)));
+    /* a trim that fails (the process's count of mappings at its limit)
+     * would leave address space behind for good: give it all back */
+    if ((base > raw && munmap(raw, (size_t)(base - raw)) != 0)
+        || (end > base + span && munmap(base + span, (size_t)(end - (base + span))) != 0)) {
+        munmap(raw, span + ND__HUGE_PAGE);
+        return NULL;
+    }
     (void)madvise(at, len, MADV_HUGEPAGE);
     *(size_t *)(void *)(at - ND__HDR) = span;
     return at;
@@ -111,6 +116,11 @@ static void nd__std_free(void *opaque, void *ptr)
 static const nd_allocator nd__std = { nd__std_alloc, nd__std_free, NULL };
 
 const nd_allocator *nd__default_allocator(void) { return &nd__std; }
+
+int nd__alloc_mapped(const void *p)
+{
+    return p && *(const size_t *)(const void *)((const char *)p - ND__HDR) != 0;
+}
 
 void *nd__alloc(const nd_allocator *al, size_t size)
 {

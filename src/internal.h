@@ -23,6 +23,9 @@ void nd__free(const nd_allocator *al, void *ptr);
  * elements, geometrically, keeping the contents. */
 int nd__reserve(const nd_allocator *al, void **ptr, size_t *cap, size_t need, size_t elem);
 const nd_allocator *nd__default_allocator(void);
+/* Whether block p of the default allocator has a mapping of its own
+ * (alloc.c); always 0 where the default allocator is malloc alone. */
+int nd__alloc_mapped(const void *p);
 
 /* ---- little-endian helpers (fixed byte order for hashed data) ---- */
 static inline void nd__le64_store(unsigned char *p, uint64_t v)

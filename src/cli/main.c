@@ -685,17 +685,27 @@ static void cli_scan_one(void *arg, FILE *f, size_t i)
     cli_scan_report(r, &d, f);
 }
 
+/* Records of document i: one per paragraph and its own. */
+static size_t cli_scan_weight(void *arg, size_t i)
+{
+    const cli_run *r = arg;
+    nd_doc_info info = ND_DOC_INFO_INIT;
+    nd_corpus_doc(r->corpus, i, &info);
+    return info.paragraphs + 1;
+}
+
 /* scan reports from the collection alone (it keeps ids and sources), so its
  * input is read once and standard input needs no spooling. The records are
  * formatted on the run's threads (the collection, the crawl's entries and
- * the pages' hints are only read by then) and written in order. */
+ * the pages' hints are only read by then) and written in order. A failed
+ * write is reported once, at the end (cli_run_command). */
 static void cli_scan_collection(cli_run *r)
 {
     cli_crawl_seal(&r->crawl);
-    if (cli_format_ordered(nd_corpus_count(r->corpus), r->o->threads, cli_scan_one, r, stdout)) {
-        fputs("neardup: out of memory: output incomplete\n", stderr);
-        r->io_failed = 1;
-    }
+    int rc = cli_format_ordered(nd_corpus_count(r->corpus), r->o->threads, cli_scan_one, cli_scan_weight, r,
+                                stdout);
+    if (rc == CLI_ORDERED_NOMEM) fputs("neardup: out of memory: output incomplete\n", stderr);
+    if (rc != CLI_ORDERED_OK) r->io_failed = 1;
 }
 
 /* --stream: one pass, each document labelled from what came before it. */
@@ -872,7 +882,12 @@ static int cli_run_command(const cli_opts *o)
                 "%s%zu document%s, %zu paragraph%s, %zu repeat%s, %zu boilerplate, %zu cop%s\n",
                 to_stdout ? "total: " : "neardup: ", r.docs, cli_s(r.docs), r.paras, cli_s(r.paras),
                 r.repeats, cli_s(r.repeats), r.boilerplate, r.copies, r.copies == 1 ? "y" : "ies");
-    if (fflush(stdout) != 0) r.io_failed = 1;
+    /* a write that failed inside a large fwrite leaves nothing for fflush
+     * to fail on: the stream's error flag says it */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("neardup: cannot write the output (standard output)\n", stderr);
+        r.io_failed = 1;
+    }
     if (errors || r.io_failed) return EXIT_INPUT;
     return (o->exit_status && (r.repeats || r.boilerplate || r.copies)) ? EXIT_FOUND : EXIT_OK;
 }

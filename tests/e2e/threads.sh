@@ -51,6 +51,22 @@ check "pages: 3 threads = 1 thread" cmp -s "$TMP/w1.jsonl" "$TMP/w3.jsonl"
 check "text: every document reported" [ "$(grep -c "^$G/.* paragraphs, " "$TMP/t1.txt")" -eq 306 ]
 check "text: 2 threads = 1 thread" cmp -s "$TMP/t1.txt" "$TMP/t2.txt"
 check "text: 3 threads = 1 thread" cmp -s "$TMP/t1.txt" "$TMP/t3.txt"
+# a document of 9,000 paragraphs is more than a chunk (8,192 records): it is
+# written straight to the output in its turn, between chunks of the others
+mkdir -p "$G/big"
+awk 'BEGIN { for (i = 0; i < 9000; i++) printf "Paragraph %d of the long report, on topic %d.\n\n", i, i % 97 }' \
+    > "$G/big/long-report.txt"
+for t in 1 2; do
+    "$ND" scan --json --threads $t "$G/feed0" "$G/big" "$G/feed1" > "$TMP/b$t.jsonl" 2>>"$TMP/stderr"
+done
+check "long document: all its paragraphs" [ "$(grep -c '"doc":"'"$G"'/big/long-report.txt","index"' "$TMP/b1.jsonl")" -eq 9000 ]
+check "long document: 2 threads = 1 thread" cmp -s "$TMP/b1.jsonl" "$TMP/b2.jsonl"
+# a failed write is an error, however many threads format the records
+for t in 1 2; do
+    "$ND" scan --json --threads $t "$G/feed0" "$G/feed1" > /dev/full 2> "$TMP/full$t.err"
+    check "output to a full device, $t thread(s): exit status 1" [ $? -eq 1 ]
+    check "output to a full device, $t thread(s): said so" grep -q "cannot write the output" "$TMP/full$t.err"
+done
 for t in 1 2 3; do
     "$ND" scan --json --threads $t corpus/feeds/dailyharbor corpus/feeds/metrowire corpus/feeds/valleypost \
         > "$TMP/c$t.jsonl" 2>>"$TMP/stderr"
