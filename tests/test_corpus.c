@@ -2145,20 +2145,30 @@ static void oom_reference(const tset *ts, snap *want)
     coll_close(&h);
 }
 
+/* Runs the scenario failing allocation 1, 2, ... until a run reaches none.
+ * @return the allocations of a whole run; *in_finish: the runs whose
+ * failure fell in finish. */
+static size_t oom_sweep(const tset *ts, const snap *want, int retry_finish, unsigned threads, size_t *in_finish)
+{
+    size_t n;
+    *in_finish = 0;
+    for (n = 1; n < 100000; n++) {
+        oom_result res = oom_run(ts, want, n, retry_finish, threads);
+        if (!res.reached) break;
+        *in_finish += res.finish_failed;
+    }
+    return n - 1;
+}
+
 static void test_failing_allocator(void **state)
 {
     (void)state;
     tset *ts = oom_set();
     snap want;
     oom_reference(ts, &want);
-    size_t n, in_finish = 0;
-    for (n = 1; n < 100000; n++) {
-        oom_result res = oom_run(ts, &want, n, 0, 1);
-        if (!res.reached) break;
-        in_finish += res.finish_failed;
-    }
-    if (verbose()) print_message("%zu allocations in the scenario, %zu in finish\n", n - 1, in_finish);
-    assert_true(n > 30);
+    size_t in_finish, n = oom_sweep(ts, &want, 0, 1, &in_finish);
+    if (verbose()) print_message("%zu allocations in the scenario, %zu in finish\n", n, in_finish);
+    assert_true(n >= 30);
     assert_true(in_finish > 5);
     snap_free(&want);
     ts_free(ts);
@@ -2173,12 +2183,8 @@ static void test_finish_again_after_nomem(void **state)
     tset *ts = oom_set();
     snap want;
     oom_reference(ts, &want);
-    size_t tried = 0;
-    for (size_t n = 1; n < 100000; n++) {
-        oom_result res = oom_run(ts, &want, n, 1, 1);
-        if (!res.reached) break;
-        tried += res.finish_failed;
-    }
+    size_t tried;
+    (void)oom_sweep(ts, &want, 1, 1, &tried);
     assert_true(tried > 5);
     snap_free(&want);
     ts_free(ts);
@@ -2198,13 +2204,8 @@ static void test_failing_allocator_threads(void **state)
     assert_true(ts->n > 16); /* ND__SCAN_BLOCK */
     snap want;
     oom_reference(ts, &want);
-    size_t n, in_finish = 0;
-    for (n = 1; n < 100000; n++) {
-        oom_result res = oom_run(ts, &want, n, 1, 2);
-        if (!res.reached) break;
-        in_finish += res.finish_failed;
-    }
-    if (verbose()) print_message("%zu allocations on two threads, %zu in finish\n", n - 1, in_finish);
+    size_t in_finish, n = oom_sweep(ts, &want, 1, 2, &in_finish);
+    if (verbose()) print_message("%zu allocations on two threads, %zu in finish\n", n, in_finish);
     assert_true(in_finish > 10);
     snap_free(&want);
     ts_free(ts);
