@@ -5,14 +5,8 @@
 # run them). test_store is left out: it kills forked children on purpose,
 # whose unfreed memory valgrind reports; test_lsh and test_cli_input take
 # minutes under valgrind.
-if ! command -v valgrind > /dev/null 2>&1; then
-    echo "SKIP: valgrind is not installed"
-    exit 77
-fi
-if grep -qa -e __asan_init -e __tsan_init "$1"; then
-    echo "SKIP: $1 is a sanitizer build"
-    exit 77
-fi
+. "$(dirname "$0")/valgrind.inc"
+valgrind_or_skip "$1"
 failed=0
 for t in "$@"; do
     if valgrind -q --error-exitcode=99 --leak-check=full "$t" > "$t.valgrind.out" 2>&1; then

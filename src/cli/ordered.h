@@ -24,8 +24,8 @@ enum { CLI_ORDERED_OK = 0, CLI_ORDERED_NOMEM = -1, CLI_ORDERED_WRITE = -2 };
 
 /* Formats items 0 .. n-1 with fmt on `threads` threads (the calling one
  * among them) and writes them to out in order. Formats straight into out
- * on the calling thread when threads < 2, there are fewer than two chunks,
- * or a thread or stream cannot be made. @return CLI_ORDERED_OK;
+ * on the calling thread when threads < 2, there are 64 items or fewer (one
+ * chunk's worth), or a thread or stream cannot be made. @return CLI_ORDERED_OK;
  * CLI_ORDERED_NOMEM when a memory stream failed mid-way, CLI_ORDERED_WRITE
  * when writing to out failed (out then holds the items before the failed
  * chunk, and the caller reports the failure). */
