@@ -979,6 +979,44 @@ ND_API int nd_shard_doc_keys(const nd_ctx *ctx, const char *source, size_t sourc
                              const nd_para_sig *paras, size_t count, uint64_t *out, size_t cap,
                              size_t *out_count);
 
+/*! nd_shard_para_keys() :
+ *  Per paragraph of a document (given as for nd_corpus_add_signed()), the
+ *  chain buckets nd_corpus_finish() files it under: with kinds & 1 its
+ *  family buckets (kind 1 of nd_shard_doc_keys(); none for a repeat), with
+ *  kinds & 2 its copy buckets (kind 2; none for a repeat or a paragraph
+ *  without a full shingle). buckets[i] is a bucket and para[i] the index in
+ *  the document of the paragraph holding it, in paragraph order, then kind,
+ *  then band; cap as for nd_shard_doc_keys(). A chain of nd_corpus_finish()
+ *  is the paragraphs holding one bucket, in collection order.
+ *  @return ND_OK, ND_E_INVALID, ND_E_BUFFER. */
+ND_API int nd_shard_para_keys(const nd_ctx *ctx, const char *source, size_t source_len,
+                              const nd_para_sig *paras, size_t count, unsigned kinds, uint64_t *buckets,
+                              uint32_t *para, size_t cap, size_t *out_count);
+
+/*! nd_shard_chain_limits() : what a chain walk of nd_corpus_finish() takes
+ *  for one paragraph: the *steps latest earlier members of each of its
+ *  buckets, band after band, each paragraph once, at most *verify in all.
+ *  Either pointer may be NULL. */
+ND_API void nd_shard_chain_limits(unsigned *steps, unsigned *verify);
+
+/*! nd_shard_family_match() :
+ *  The paragraph whose family a paragraph of signature sig joins, among n
+ *  candidates (cand[i]: their signatures, in the order of its chain walk,
+ *  those of another scope left out): the first of the most similar at
+ *  repeat_threshold or above, compared as a collection compares them
+ *  (16-bit codes at sig_bits 32, see nd_corpus_set_exact()). It joins the
+ *  family of that candidate's family. @return the candidate's index, or -1
+ *  when sig starts a family of its own (or on a NULL argument). */
+ND_API long nd_shard_family_match(const nd_ctx *ctx, const uint32_t *sig, const uint32_t *const *cand,
+                                  size_t n);
+
+/*! nd_corpus_para_family() : after nd_corpus_finish(), the first paragraph
+ *  of the family of paragraph j of document i, whatever its kind: document
+ *  *doc, paragraph *para (itself when it starts its family; a repeat is in
+ *  the family of the paragraph it repeats). @return ND_OK, ND_E_INVALID,
+ *  ND_E_STATE before finish. */
+ND_API int nd_corpus_para_family(const nd_corpus *c, size_t i, size_t j, size_t *doc, size_t *para);
+
 #if defined(__cplusplus)
 }
 #endif

@@ -345,3 +345,13 @@ int nd_corpus_para(const nd_corpus *c, size_t i, size_t j, nd_para_info *dst)
     nd__put_version(dst, bytes, &full);
     return ND_OK;
 }
+
+int nd_corpus_para_family(const nd_corpus *c, size_t i, size_t j, size_t *doc, size_t *para)
+{
+    if (!c || !doc || !para || i >= c->ndocs || j >= c->docs[i].npara) return ND_E_INVALID;
+    if (!c->finished) return ND_E_STATE;
+    const uint32_t r = c->fam[c->docs[i].para0 + j];
+    *doc = c->paras[r].doc;
+    *para = r - c->docs[*doc].para0;
+    return ND_OK;
+}

@@ -5,9 +5,10 @@
  * needs stories), so they run in this fixed order:
  *
  *   1. families   every paragraph that is not a repeat inside its document
- *                 joins the family of the most similar earlier root (of its
- *                 scope) whose estimated Jaccard similarity is at least
- *                 repeat_threshold, or starts a family (becomes a root).
+ *                 joins the family of the most similar earlier paragraph
+ *                 of its scope met in its chains, whose estimated Jaccard
+ *                 similarity is at least repeat_threshold, or starts a
+ *                 family (becomes a root).
  *   2. sites      pages grouped by the template they share (site.c), within
  *                 each source.
  *   3. candidates families found in min_stories or more documents; those
@@ -29,7 +30,7 @@
 typedef struct nd__families {
     uint32_t *ndocs;    /* per root: distinct documents holding the family */
     uint32_t *last;     /* per root: last document counted */
-    uint32_t *stamp;    /* per root: last paragraph that verified it */
+    uint32_t *stamp;    /* per paragraph: last paragraph that verified it */
     uint8_t *cand;      /* per root: in min_stories documents of its scope */
     uint8_t *bp;        /* per paragraph: left out of content (candidates
                            recurring in one site at first, then the
@@ -57,13 +58,15 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
 
 /*
  * Candidates come from batch chains (nd__lsh_chain): for each band, the
- * previous paragraph with the same band key. For families a candidate
- * stands for its family's root, which is what gets verified; the first
- * steps of a chain almost always reach the right family (chrome under a
- * million pages is a chain of members of one root), so each chain is
- * walked a few steps only. Copy scans verify the candidates themselves.
+ * previous paragraph with the same band key, walked ND__MAX_STEPS steps
+ * (internal.h). Families and copy scans both verify the candidates
+ * themselves: a paragraph joins the family of the earlier paragraph it is
+ * most like, not the one of the root it is most like, so that what a
+ * paragraph decides depends on its chains and the signatures met there,
+ * never on what was decided for the paragraphs before it (the passes can
+ * then be split by bucket: docs/DISTRIBUTED.md, section 5, and
+ * nd_shard_family_match in shard.c, which must agree with nd__find_match).
  */
-#define ND__MAX_STEPS 16
 
 typedef struct nd__chains {
     uint32_t *items;    /* the paragraphs taking part, in order */
@@ -163,18 +166,19 @@ static size_t nd__chain_candidates(const nd_corpus *c, const nd__chains *ch, uin
     return n;
 }
 
-static uint32_t nd__family_root(const void *arg, uint32_t p)
+static uint32_t nd__family_item(const void *arg, uint32_t p)
 {
-    return ((const nd_corpus *)arg)->fam[p];
+    (void)arg;
+    return p;
 }
 
-/* The most similar root of paragraph g's scope among its chain candidates,
- * or g itself. */
-static uint32_t nd__find_root(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
+/* The most similar earlier paragraph of g's scope among its chain
+ * candidates, or g itself. */
+static uint32_t nd__find_match(nd_corpus *c, const nd__chains *ch, nd__families *f, uint32_t g)
 {
     const double t = c->ctx->params.repeat_threshold;
     uint32_t cand[ND__MAX_VERIFY];
-    const size_t n = nd__chain_candidates(c, ch, g, f->stamp, nd__family_root, c, cand);
+    const size_t n = nd__chain_candidates(c, ch, g, f->stamp, nd__family_item, NULL, cand);
     uint32_t best = g;
     double best_sim = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -199,7 +203,8 @@ static int nd__build_families(nd_corpus *c, nd__families *f)
             c->fam[g] = c->fam[c->docs[p->doc].para0 + p->of];
             continue;
         }
-        uint32_t r = nd__find_root(c, &ch, f, g);
+        uint32_t r = nd__find_match(c, &ch, f, g);
+        if (r != g) r = c->fam[r];
         c->fam[g] = r;
         if (r == g) {
             f->ndocs[g] = 0;

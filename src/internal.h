@@ -422,6 +422,8 @@ static inline double nd__containment(double j, uint64_t a, uint64_t b)
  * stream, whose index holds only roots, the members of each root it
  * matches (stream.c). */
 #define ND__MAX_VERIFY 256
+/* Steps of a collection's chain walk per band (detect.c). */
+#define ND__MAX_STEPS 16
 #define ND__MAX_MEMBERS 64
 /* How two paragraphs (sa, sb shingles, estimate j) match for copies:
  * strong at Jaccard 0.5, or when one holds the other (a paragraph merged

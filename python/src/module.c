@@ -444,6 +444,22 @@ static PyMethodDef ndpy_methods[] = {
       "and of uint32" },
     { "_links", (PyCFunction)ndpy_links, METH_O,
       "_links(pairs) -> bytes of the sorted unique links (first << 32 | doc) of one range's pairs" },
+    { "_para_count", (PyCFunction)(void (*)(void))ndpy_para_count, METH_VARARGS | METH_KEYWORDS,
+      "_para_count(signed, **options) -> the paragraphs of the signed documents" },
+    { "_para_keys", (PyCFunction)(void (*)(void))ndpy_para_keys, METH_VARARGS | METH_KEYWORDS,
+      "_para_keys(signed, first, ranges, kinds, **options) -> per bucket range (buckets, paragraphs)" },
+    { "_chain_candidates", (PyCFunction)ndpy_chain_candidates, METH_O,
+      "_chain_candidates(pieces) -> (g, r, order): one range's chain candidates" },
+    { "_para_sigs", (PyCFunction)(void (*)(void))ndpy_para_sigs, METH_VARARGS | METH_KEYWORDS,
+      "_para_sigs(signed, first, wanted, **options) -> (signatures, sources) of the wanted paragraphs" },
+    { "_family_links", (PyCFunction)(void (*)(void))ndpy_family_links, METH_VARARGS | METH_KEYWORDS,
+      "_family_links(signed, first, cand_g, cand_r, fetched_paras, fetched_sigs, fetched_sources, **options) "
+      "-> per paragraph, the paragraph whose family it joins" },
+    { "_chain_limits", (PyCFunction)ndpy_chain_limits, METH_NOARGS,
+      "_chain_limits() -> (steps, verify) of a chain walk (nd_shard_chain_limits)" },
+    { "_chase", (PyCFunction)ndpy_chase, METH_O, "_chase(links) -> per paragraph, its family's first paragraph" },
+    { "_families_of", (PyCFunction)(void (*)(void))ndpy_families_of, METH_VARARGS | METH_KEYWORDS,
+      "_families_of(signed, **options) -> per paragraph of the judged documents, its family's first paragraph" },
     { NULL, NULL, 0, NULL }
 };
 

@@ -115,6 +115,29 @@ PyObject *ndpy_judge_lines(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_shard_keys(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_split_pairs(PyObject *self, PyObject *args);
 PyObject *ndpy_links(PyObject *self, PyObject *pairs);
+/* The paragraphs of signed document t (a tuple of _sign), as the library
+ * takes them: *out (PyMem_Free it) points into t's bytes, which t keeps
+ * alive; `index` names it in messages. @return 0 or -1 (exception). */
+int ndpy_unpack_signed(size_t k, PyObject *t, Py_ssize_t index, PyObject **id, PyObject **src, PyObject **date,
+                       nd_para_sig **out, size_t *count);
+/* The bucket range of a bucket (shuffle.c). */
+size_t ndpy_range_of(uint64_t bucket, size_t shards);
+/* LSD radix sort of key[0..n) carrying val[] (may be NULL), stable; tmp_*
+ * hold n entries, count NDPY_DIGITS * NDPY_BINS. @return where the sorted
+ * keys are (key or tmp_key; *val_out the values'). (shuffle.c) */
+#define NDPY_DIGITS 8
+#define NDPY_BINS 256u
+uint64_t *ndpy_radix(uint64_t *key, uint32_t *val, uint64_t *tmp_key, uint32_t *tmp_val, size_t n, size_t *count,
+                     uint32_t **val_out);
+/* ---- the staged passes (staged.c, docs/DISTRIBUTED.md section 5) -------- */
+PyObject *ndpy_para_count(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_para_keys(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_chain_candidates(PyObject *self, PyObject *args);
+PyObject *ndpy_para_sigs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_family_links(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_chase(PyObject *self, PyObject *links);
+PyObject *ndpy_chain_limits(PyObject *self, PyObject *unused);
+PyObject *ndpy_families_of(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* ---- stores rewritten (objects.c) ---------------------------------------- */
 PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);

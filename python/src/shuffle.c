@@ -16,15 +16,13 @@
 /* The range of a bucket: a hash of its value, so that every partition
  * sends a bucket to the same range (tests/python/test_dask.py repeats it
  * in NumPy as the reference). */
-static size_t ndpy_range_of(uint64_t bucket, size_t shards)
+size_t ndpy_range_of(uint64_t bucket, size_t shards)
 {
     return (size_t)(((bucket * 0x9E3779B97F4A7C15ull) >> 40) % shards);
 }
 
 /* ---- radix sort ---------------------------------------------------------- */
 
-#define NDPY_DIGITS 8
-#define NDPY_BINS 256u
 
 /* Sorts key[0..n) (carrying val[] along when given) by least significant
  * byte first: the counts of all eight bytes in one pass, then one stable
@@ -33,7 +31,7 @@ static size_t ndpy_range_of(uint64_t bucket, size_t shards)
  * rarely use all 32 bits). tmp_key and tmp_val hold n entries; count
  * NDPY_DIGITS * NDPY_BINS. @return the array the sorted keys are in (key or
  * tmp_key; *val_out the values' matching one). */
-static uint64_t *ndpy_radix(uint64_t *key, uint32_t *val, uint64_t *tmp_key, uint32_t *tmp_val, size_t n,
+uint64_t *ndpy_radix(uint64_t *key, uint32_t *val, uint64_t *tmp_key, uint32_t *tmp_val, size_t n,
                             size_t *count, uint32_t **val_out)
 {
     memset(count, 0, NDPY_DIGITS * NDPY_BINS * sizeof *count);

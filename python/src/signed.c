@@ -86,7 +86,7 @@ PyObject *ndpy_sign_docs(PyObject *self, PyObject *args, PyObject *kwargs)
 /* The paragraphs of signed document t, as the library takes them: *out
  * (PyMem_Free it) points into t's bytes, which t keeps alive. @return 0 or
  * -1 (exception). */
-static int ndpy_unpack_signed(size_t k, PyObject *t, Py_ssize_t index, PyObject **id, PyObject **src,
+int ndpy_unpack_signed(size_t k, PyObject *t, Py_ssize_t index, PyObject **id, PyObject **src,
                               PyObject **date, nd_para_sig **out, size_t *count)
 {
     PyObject *paras;
@@ -246,6 +246,49 @@ PyObject *ndpy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
     PyObject *out = PyList_New(0);
     for (size_t i = 0; out && i < nd_corpus_count(c); i++)
         if (ndpy_corpus_records(out, c, i, 1)) Py_CLEAR(out);
+    nd_corpus_free(c);
+    nd_ctx_free(ctx);
+    return out;
+}
+
+/* _families_of(signed, **options) -> bytes of uint32: per paragraph of the
+ * judged documents (numbered in input order), the first paragraph of its
+ * family (nd_corpus_para_family): what the staged families must give. */
+PyObject *ndpy_families_of(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    nd_corpus *c;
+    nd_ctx *ctx;
+    if (ndpy_judged(self, args, kwargs, "O:_families_of", &c, &ctx)) return NULL;
+    size_t n = 0, *para0 = PyMem_Malloc((nd_corpus_count(c) + 1) * sizeof *para0);
+    PyObject *out = NULL;
+    if (!para0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < nd_corpus_count(c); i++) {
+        nd_doc_info di = ND_DOC_INFO_INIT;
+        nd_corpus_doc(c, i, &di);
+        para0[i] = n;
+        n += di.paragraphs;
+    }
+    out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 4));
+    for (size_t i = 0, g = 0; out && i < nd_corpus_count(c); i++) {
+        nd_doc_info di = ND_DOC_INFO_INIT;
+        nd_corpus_doc(c, i, &di);
+        for (size_t j = 0; j < di.paragraphs; j++, g++) {
+            size_t d, q;
+            int rc = nd_corpus_para_family(c, i, j, &d, &q);
+            if (rc) {
+                Py_CLEAR(out);
+                ndpy_raise(PyModule_GetState(self), rc, NULL);
+                break;
+            }
+            uint32_t v = (uint32_t)(para0[d] + q);
+            memcpy(PyBytes_AS_STRING(out) + g * 4, &v, 4);
+        }
+    }
+done:
+    PyMem_Free(para0);
     nd_corpus_free(c);
     nd_ctx_free(ctx);
     return out;

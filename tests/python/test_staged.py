@@ -1,0 +1,55 @@
+"""The staged passes of neardup.dask (docs/DISTRIBUTED.md, section 5) give
+what nd_corpus_finish gives on one machine, for any partitions and ranges."""
+import os
+
+import pytest
+
+from conftest import SHARED, jsonl_docs
+
+dask = pytest.importorskip("dask")
+db = pytest.importorskip("dask.bag")
+np = pytest.importorskip("numpy")
+from neardup import _neardup, _staged  # noqa: E402
+
+SYNDICATION = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
+
+
+def staged_families(docs, parts, ranges, options):
+    signed = [dask.delayed(_neardup._sign)(d, **options) for d in db.from_sequence(docs, npartitions=parts).to_delayed()]
+    return _staged.families(signed, ranges, options).compute(scheduler="sync")
+
+
+def reference_families(docs, options):
+    return np.frombuffer(_neardup._families_of(_neardup._sign(docs, **options), **options), dtype=np.uint32)
+
+
+def check_families(docs, options, layouts):
+    expected = reference_families(docs, options)
+    # the test means something only if families join paragraphs of several documents
+    assert len(np.unique(expected)) < len(expected)
+    for parts, ranges in layouts:
+        got = staged_families(docs, parts, ranges, options)
+        assert got.dtype == np.uint32 and len(got) == len(expected)
+        assert np.array_equal(got, expected), (options, parts, ranges, np.flatnonzero(got != expected)[:5])
+
+
+def test_families_corpus(feeds):
+    _, docs = feeds
+    for options in ({}, {"scope": "all"}, {"num_perm": 64, "sig_bits": 16}):
+        check_families(docs, options, ((1, 1), (2, 3), (5, 2)))
+
+
+def test_families_dev_set():
+    if not os.access(SYNDICATION, os.R_OK):
+        pytest.skip(f"{SYNDICATION} absent")
+    docs = jsonl_docs(SYNDICATION)
+    check_families(docs, {}, ((1, 1), (4, 3), (7, 2)))
+    # without sources every page is of one scope: families span sites
+    check_families([{k: v for k, v in d.items() if k not in ("source", "url")} for d in docs], {},
+                   ((3, 2),))
+
+
+def test_chase_refuses_a_later_link():
+    with pytest.raises(ValueError):
+        _neardup._chase(np.array([0, 2, 1], dtype=np.uint32))
+    assert _neardup._chase(np.array([0, 0, 1, 3], dtype=np.uint32)) == np.array([0, 0, 0, 3], np.uint32).tobytes()
