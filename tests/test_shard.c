@@ -245,11 +245,116 @@ static void test_key_contract(void **state)
     nd_ctx_free(ctx);
 }
 
+/* nd_shard_para_keys gives the family and copy buckets of nd_shard_doc_keys,
+ * each with its paragraph; the chain limits and the family match rule are
+ * detect.c's. */
+static void test_para_keys_and_match(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    uint32_t sig[3][128];
+    for (unsigned i = 0; i < 128; i++) {
+        sig[0][i] = i * 7919u;
+        sig[1][i] = i < 112 ? sig[0][i] : 0xFFFF0000u + i; /* 7/8 of sig[0] */
+        sig[2][i] = i < 100 ? sig[0][i] : 0xFFFF0000u + i; /* 100/128 of it */
+    }
+    nd_para_sig p[4] = { { 0, 10, ND_KIND_CONTENT, 0, 20, 20, sig[0], 0.0 },
+                         { 11, 10, ND_KIND_REPEAT, 0, 20, 20, sig[0], 1.0 },
+                         { 22, 5, ND_KIND_CONTENT, 0, 0, 2, sig[1], 0.0 },
+                         { 28, 10, ND_KIND_CONTENT, 0, 20, 20, sig[2], 0.0 } };
+    size_t bound = nd_shard_key_bound(ctx, 4), n = 0, m = 0;
+    uint64_t *doc = calloc(bound, sizeof *doc), *b = calloc(bound, sizeof *b);
+    uint32_t *para = calloc(bound, sizeof *para);
+    assert_true(doc && b && para);
+    assert_int_equal(nd_shard_doc_keys(ctx, "s", 1, p, 4, doc, bound, &n), ND_OK);
+    assert_int_equal(nd_shard_para_keys(ctx, "s", 1, p, 4, 3, b, para, bound - 1, &m), ND_E_BUFFER);
+    assert_int_equal(nd_shard_para_keys(ctx, "s", 1, p, 4, 3, b, para, bound, &m), ND_OK);
+    /* the same buckets, less the page's; paragraph 1 (a repeat) holds none,
+     * paragraph 2 (no full shingle) only family ones */
+    size_t pages = 0;
+    for (size_t i = 0; i < n; i++) pages += (doc[i] >> 56) == 3;
+    assert_true(pages > 0);
+    assert_int_equal(m, n - pages);
+    assert_memory_equal(b, doc, m * sizeof *b);
+    size_t held[4] = { 0 };
+    for (size_t i = 0; i < m; i++) held[para[i]]++;
+    assert_int_equal(held[0], ctx->para_bands + ctx->doc_bands);
+    assert_int_equal(held[1], 0);
+    assert_int_equal(held[2], ctx->para_bands);
+    assert_int_equal(held[3], ctx->para_bands + ctx->doc_bands);
+    assert_int_equal(nd_shard_para_keys(ctx, "s", 1, p, 4, 1, b, para, bound, &m), ND_OK);
+    assert_int_equal(m, 3 * ctx->para_bands);
+    for (size_t i = 0; i < m; i++) assert_int_equal(b[i] >> 56, 1);
+    assert_int_equal(nd_shard_para_keys(ctx, "s", 1, p, 4, 3, b, NULL, bound, &m), ND_E_INVALID);
+
+    unsigned steps = 0, verify = 0;
+    nd_shard_chain_limits(&steps, &verify);
+    assert_true(steps == 16 && verify == 256);
+    nd_shard_chain_limits(NULL, NULL);
+    /* the most similar at the threshold (0.75) wins; the first of equals */
+    const uint32_t *c3[3] = { sig[2], sig[1], sig[1] };
+    assert_int_equal(nd_shard_family_match(ctx, sig[0], c3, 3), 1);
+    const uint32_t *c1[1] = { sig[2] }; /* 100/128 = 0.78 */
+    assert_int_equal(nd_shard_family_match(ctx, sig[0], c1, 1), 0);
+    uint32_t far[128];
+    for (unsigned i = 0; i < 128; i++) far[i] = i < 64 ? sig[0][i] : 0xFFFF0000u + i; /* 0.5 */
+    const uint32_t *cf[1] = { far };
+    assert_int_equal(nd_shard_family_match(ctx, sig[0], cf, 1), -1);
+    assert_int_equal(nd_shard_family_match(ctx, sig[0], NULL, 0), -1);
+    assert_int_equal(nd_shard_family_match(NULL, sig[0], c1, 1), -1);
+    free(doc);
+    free(b);
+    free(para);
+    nd_ctx_free(ctx);
+}
+
+/* nd_corpus_para_family: a paragraph like an earlier one is in its family,
+ * a repeat in the family of what it repeats; only after finish. */
+static void test_para_family(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    nd_corpus *c;
+    nd_doc *doc;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    assert_int_equal(nd_corpus_create(&c, ctx), ND_OK);
+    assert_int_equal(nd_doc_create(&doc, ctx), ND_OK);
+    char text[TEXT_CAP], line[2][1024];
+    size_t la = put_line(line[0], 11, 30), lb = put_line(line[1], 12, 30);
+    /* a: X Y X; b: Y */
+    size_t len = 0;
+    memcpy(text, line[0], la), len = la;
+    memcpy(text + len, line[1], lb), len += lb;
+    memcpy(text + len, line[0], la), len += la;
+    assert_int_equal(nd_doc_analyze(doc, text, len), ND_OK);
+    assert_int_equal(nd_corpus_add(c, doc, "a", 1, "s", 1, NULL), ND_OK);
+    assert_int_equal(nd_doc_analyze(doc, line[1], lb), ND_OK);
+    assert_int_equal(nd_corpus_add(c, doc, "b", 1, "s", 1, NULL), ND_OK);
+    size_t d = 9, q = 9;
+    assert_int_equal(nd_corpus_para_family(c, 0, 0, &d, &q), ND_E_STATE);
+    assert_int_equal(nd_corpus_finish(c), ND_OK);
+    assert_int_equal(nd_corpus_para_family(c, 0, 2, &d, &q), ND_OK); /* the repeat */
+    assert_true(d == 0 && q == 0);
+    assert_int_equal(nd_corpus_para_family(c, 1, 0, &d, &q), ND_OK); /* b's Y is a's */
+    assert_true(d == 0 && q == 1);
+    assert_int_equal(nd_corpus_para_family(c, 0, 1, &d, &q), ND_OK);
+    assert_true(d == 0 && q == 1);
+    assert_int_equal(nd_corpus_para_family(c, 1, 1, &d, &q), ND_E_INVALID);
+    assert_int_equal(nd_corpus_para_family(c, 2, 0, &d, &q), ND_E_INVALID);
+    assert_int_equal(nd_corpus_para_family(c, 0, 0, NULL, &q), ND_E_INVALID);
+    nd_doc_free(doc);
+    nd_corpus_free(c);
+    nd_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_contract),
         cmocka_unit_test(test_components_judged_apart),
+        cmocka_unit_test(test_para_keys_and_match),
+        cmocka_unit_test(test_para_family),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
