@@ -1010,6 +1010,38 @@ ND_API void nd_shard_chain_limits(unsigned *steps, unsigned *verify);
 ND_API long nd_shard_family_match(const nd_ctx *ctx, const uint32_t *sig, const uint32_t *const *cand,
                                   size_t n);
 
+/* A page as site inference reads it (nd_shard_page_edges, nd_shard_site_pair):
+ * per paragraph, in order, its family (any numbering shared by the pages
+ * compared, e.g. nd_corpus_para_family's first paragraph), its shingles,
+ * and whether it is a repeat inside the page. */
+typedef struct nd_page_seq {
+    const uint32_t *fam;
+    const uint32_t *shingles;
+    const unsigned char *repeat;
+    size_t n;
+} nd_page_seq;
+
+/*! nd_shard_site_limits() : the constants of site inference: a page's edge
+ *  is its first or last *edge non-repeat paragraphs; each of its edge
+ *  families is checked against the *peers latest earlier pages holding the
+ *  same family at the same end; two pages are candidates for one site when
+ *  they share *match families at each end. Any pointer may be NULL. */
+ND_API void nd_shard_site_limits(unsigned *edge, unsigned *peers, unsigned *match);
+
+/*! nd_shard_page_edges() : the families at a page's edges, each once per
+ *  end: fam[i], end[i] (0 top, 1 bottom), room for 2 * edge entries
+ *  (nd_shard_site_limits). @return how many (0 on a NULL argument). */
+ND_API size_t nd_shard_page_edges(const nd_page_seq *page, uint32_t *fam, unsigned char *end);
+
+/*! nd_shard_site_pair() : whether two candidate pages (see
+ *  nd_shard_site_limits; of one source) are taken for one site: each keeps
+ *  enough shingles of its own between the first and the last paragraph
+ *  whose family the other holds, as nd_corpus_finish() decides (*linked).
+ *  Sites are the connected components of such pairs, each named by its
+ *  first page. Scratch comes from ctx's allocator.
+ *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+ND_API int nd_shard_site_pair(const nd_ctx *ctx, const nd_page_seq *d, const nd_page_seq *e, int *linked);
+
 /*! nd_corpus_para_family() : after nd_corpus_finish(), the first paragraph
  *  of the family of paragraph j of document i, whatever its kind: document
  *  *doc, paragraph *para (itself when it starts its family; a repeat is in

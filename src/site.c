@@ -68,8 +68,6 @@ typedef struct nd__sites {
     uint32_t *uf;           /* union-find over pages, the root the earliest */
 } nd__sites;
 
-/* The page's non-repeat paragraphs are its families in order; an edge is
- * one of the first or last ND__SITE_EDGE of them (once per family and end). */
 /* A token no family is marked with yet. */
 static uint32_t nd__next_token(nd__sites *s)
 {
@@ -80,24 +78,68 @@ static uint32_t nd__next_token(nd__sites *s)
     return s->token;
 }
 
-static size_t nd__page_edges(nd__sites *s, uint32_t d, nd__edge *out)
+/* A page as the rules read it: a collection's document (cp set) or the
+ * arrays of an nd_page_seq (nd_shard_site_pair), so that both follow one
+ * definition. */
+typedef struct nd__pview {
+    const uint32_t *fam;
+    const nd__cpara *cp;
+    const nd_page_seq *seq;
+    size_t n;
+} nd__pview;
+
+static int nd__pv_repeat(const nd__pview *v, size_t i)
 {
-    const nd_corpus *c = s->c;
+    return v->cp ? v->cp[i].kind == ND_KIND_REPEAT : v->seq->repeat[i] != 0;
+}
+
+static uint32_t nd__pv_shingles(const nd__pview *v, size_t i)
+{
+    return v->cp ? v->cp[i].shingles : v->seq->shingles[i];
+}
+
+static nd__pview nd__doc_view(const nd_corpus *c, uint32_t d)
+{
     const nd__cdoc *doc = &c->docs[d];
+    return (nd__pview){ c->fam + doc->para0, c->paras + doc->para0, NULL, doc->npara };
+}
+
+static nd__pview nd__seq_view(const nd_page_seq *p)
+{
+    return (nd__pview){ p->fam, NULL, p, p->n };
+}
+
+/* The page's non-repeat paragraphs are its families in order; an edge is
+ * one of the first or last ND__SITE_EDGE of them (once per family and end).
+ * out_fam, out_end: room for 2 * ND__SITE_EDGE. @return how many. */
+static size_t nd__edges_of(const nd__pview *v, uint32_t *out_fam, unsigned char *out_end)
+{
     size_t n = 0;
     for (unsigned end = 0; end < 2; end++) {
-        nd__next_token(s);
+        const size_t first = n;
         unsigned taken = 0;
-        for (uint32_t i = 0; i < doc->npara && taken < ND__SITE_EDGE; i++) {
-            size_t g = doc->para0 + (end ? doc->npara - 1 - i : i);
-            if (c->paras[g].kind == ND_KIND_REPEAT) continue;
+        for (size_t i = 0; i < v->n && taken < ND__SITE_EDGE; i++) {
+            size_t at = end ? v->n - 1 - i : i;
+            if (nd__pv_repeat(v, at)) continue;
             taken++;
-            uint32_t f = c->fam[g];
-            if (s->mark[f] == s->token) continue;
-            s->mark[f] = s->token;
-            out[n++] = (nd__edge){ f, d, end };
+            uint32_t f = v->fam[at];
+            size_t k = first;
+            while (k < n && out_fam[k] != f) k++;
+            if (k < n) continue;
+            out_fam[n] = f;
+            out_end[n++] = (unsigned char)end;
         }
     }
+    return n;
+}
+
+static size_t nd__page_edges(nd__sites *s, uint32_t d, nd__edge *out)
+{
+    uint32_t fam[2 * ND__SITE_EDGE];
+    unsigned char end[2 * ND__SITE_EDGE];
+    const nd__pview v = nd__doc_view(s->c, d);
+    const size_t n = nd__edges_of(&v, fam, end);
+    for (size_t i = 0; i < n; i++) out[i] = (nd__edge){ fam[i], d, end[i] };
     return n;
 }
 
@@ -124,24 +166,30 @@ static int nd__collect_edges(nd__sites *s)
     return ND_OK;
 }
 
-/* Shingles page d keeps of its own between the first and the last of its
- * paragraphs whose family is marked with `token` (the other page's). */
-static uint64_t nd__own_middle(const nd_corpus *c, const uint32_t *mark, uint32_t token, uint32_t d)
+/* Shingles page v keeps of its own between the first and the last of its
+ * paragraphs whose family the other page holds (shared(arg, family)). */
+static uint64_t nd__own_middle(const nd__pview *v, int (*shared)(const void *, uint32_t), const void *arg)
 {
-    const nd__cdoc *doc = &c->docs[d];
     uint64_t own = 0, pending = 0;
     int inside = 0;
-    for (size_t g = doc->para0; g < doc->para0 + doc->npara; g++) {
-        if (c->paras[g].kind == ND_KIND_REPEAT) continue;
-        if (mark[c->fam[g]] == token) { /* shared: what came since the last shared is middle */
+    for (size_t i = 0; i < v->n; i++) {
+        if (nd__pv_repeat(v, i)) continue;
+        if (shared(arg, v->fam[i])) { /* shared: what came since the last shared is middle */
             if (inside) own += pending;
             pending = 0;
             inside = 1;
         } else {
-            pending += c->paras[g].shingles;
+            pending += nd__pv_shingles(v, i);
         }
     }
     return own;
+}
+
+/* A collection's pages: the other page's families are marked. */
+static int nd__marked(const void *arg, uint32_t fam)
+{
+    const nd__sites *s = arg;
+    return s->mark[fam] == s->token;
 }
 
 static void nd__mark_page(nd__sites *s, uint32_t d)
@@ -154,12 +202,13 @@ static void nd__mark_page(nd__sites *s, uint32_t d)
  * their own each: one site, two stories. */
 static int nd__own_middles(nd__sites *s, uint32_t d, uint32_t e)
 {
+    const nd__pview vd = nd__doc_view(s->c, d), ve = nd__doc_view(s->c, e);
     nd__next_token(s);
     nd__mark_page(s, e);
-    if (nd__own_middle(s->c, s->mark, s->token, d) < ND__SITE_OWN) return 0;
+    if (nd__own_middle(&vd, nd__marked, s) < ND__SITE_OWN) return 0;
     nd__next_token(s);
     nd__mark_page(s, d);
-    return nd__own_middle(s->c, s->mark, s->token, e) >= ND__SITE_OWN;
+    return nd__own_middle(&ve, nd__marked, s) >= ND__SITE_OWN;
 }
 
 static uint32_t nd__site_find(uint32_t *uf, uint32_t x)
@@ -254,4 +303,74 @@ int nd__infer_sites(nd_corpus *c, uint32_t *site, uint8_t *pooled)
     nd__free(c->al, s.at);
     nd__free(c->al, s.pos);
     return rc;
+}
+
+/* ---- the rules over plain arrays (nd_shard_*: neardup.dask's staged sites) ---- */
+
+size_t nd_shard_page_edges(const nd_page_seq *page, uint32_t *fam, unsigned char *end)
+{
+    if (!page || !fam || !end || (page->n && (!page->fam || !page->repeat))) return 0;
+    const nd__pview v = nd__seq_view(page);
+    return nd__edges_of(&v, fam, end);
+}
+
+void nd_shard_site_limits(unsigned *edge, unsigned *peers, unsigned *match)
+{
+    if (edge) *edge = ND__SITE_EDGE;
+    if (peers) *peers = ND__SITE_PEERS;
+    if (match) *match = ND__SITE_MATCH;
+}
+
+typedef struct nd__famset {
+    const uint32_t *v;
+    size_t n;
+} nd__famset;
+
+static int nd__in_famset(const void *arg, uint32_t fam)
+{
+    const nd__famset *f = arg;
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->v[mid] < fam) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < f->n && f->v[lo] == fam;
+}
+
+static int nd__cmp_u32(const void *a, const void *b)
+{
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Every family of page p (repeats too, as nd__mark_page), sorted, in buf
+ * (p->n entries). */
+static nd__famset nd__famset_of(const nd_page_seq *p, uint32_t *buf)
+{
+    if (p->n) memcpy(buf, p->fam, p->n * sizeof *buf);
+    qsort(buf, p->n, sizeof *buf, nd__cmp_u32);
+    return (nd__famset){ buf, p->n };
+}
+
+static int nd__seq_ok(const nd_page_seq *p)
+{
+    return p && (!p->n || (p->fam && p->shingles && p->repeat));
+}
+
+int nd_shard_site_pair(const nd_ctx *ctx, const nd_page_seq *d, const nd_page_seq *e, int *linked)
+{
+    if (!ctx || !linked || !nd__seq_ok(d) || !nd__seq_ok(e)) return ND_E_INVALID;
+    *linked = 0;
+    const size_t most = d->n > e->n ? d->n : e->n;
+    uint32_t *buf = nd__alloc(&ctx->alloc, (most ? most : 1) * sizeof *buf);
+    if (!buf) return ND_E_NOMEM;
+    const nd__pview vd = nd__seq_view(d), ve = nd__seq_view(e);
+    nd__famset fe = nd__famset_of(e, buf);
+    if (nd__own_middle(&vd, nd__in_famset, &fe) >= ND__SITE_OWN) {
+        nd__famset fd = nd__famset_of(d, buf);
+        *linked = nd__own_middle(&ve, nd__in_famset, &fd) >= ND__SITE_OWN;
+    }
+    nd__free(&ctx->alloc, buf);
+    return ND_OK;
 }

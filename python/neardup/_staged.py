@@ -116,3 +116,146 @@ def families(signed, ranges, options):
         fetched = [f if f is not None else (np.zeros(0, np.uint32), b"", []) for f in fetched]
         links.append(delayed(_links, pure=True)(signed[p], bounds, p, walks[p], options, *fetched))
     return delayed(_chase, pure=True)(*links)
+
+
+# ---- sites --------------------------------------------------------------------
+#
+# Sites, as site.c infers them (docs/DISTRIBUTED.md, section 5, stage 4):
+# pages' edge families go to ranges by family (_site_edges); a range lists
+# each page's peers, the latest earlier pages holding the same family at the
+# same end (_site_peers); the partition of the later page counts the
+# families two pages share at each end, fetches the peers it does not hold
+# (_page_seqs) and keeps the pairs of one source that are one site
+# (_site_links). One task labels the components of those pairs (8 bytes a
+# link, 8 a document) and pools the pages of sites smaller than min_stories
+# per source (a source's pool is named by its first pooled page).
+
+
+def _doc_count(signed):
+    return len(signed)
+
+
+def _slice(array, bounds, p):
+    return array[bounds[p]:bounds[p + 1]]
+
+
+def _edges(signed, dbounds, p, fam, ranges, options):
+    return _neardup._site_edges(signed, dbounds[p], fam, ranges, **options)
+
+
+def _peers(dbounds, *pieces):
+    """A range's peer records (d << 33 | e << 1 | end), split by the
+    partition of page d."""
+    v = np.frombuffer(_neardup._site_peers(list(pieces)), dtype=np.uint64)
+    part = np.searchsorted(np.asarray(dbounds[1:], dtype=np.int64), (v >> np.uint64(33)).astype(np.int64),
+                           side="right")
+    order = np.argsort(part, kind="stable")
+    v, part = v[order], part[order]
+    cuts = np.searchsorted(part, np.arange(len(dbounds)))
+    return [v[cuts[p]:cuts[p + 1]] for p in range(len(dbounds) - 1)]
+
+
+def _site_candidates(match, *mine):
+    """The pairs (d, e) of a partition's pages d that share `match` edge
+    families or more with an earlier page e at each end (uint32 arrays)."""
+    v = np.concatenate(mine) if mine else np.zeros(0, np.uint64)
+    keys, n = np.unique(v, return_counts=True)            # per (d, e, end): shared families
+    pairs, ends = np.unique(keys[n >= match] >> np.uint64(1), return_counts=True)
+    both = pairs[ends == 2]
+    return ((both >> np.uint64(32)).astype(np.uint32), (both & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def _wanted_pages(cands, dbounds, q):
+    e = cands[1]
+    return np.unique(e[(e >= dbounds[q]) & (e < dbounds[q + 1])]).astype(np.uint32)
+
+
+_NO_PAGES = (b"", b"", b"", b"", [])
+
+
+def _fetch_pages(signed, dbounds, q, fam, wanted, options):
+    if not len(wanted):
+        return wanted, _NO_PAGES
+    return wanted, _neardup._page_seqs(signed, dbounds[q], fam, wanted, **options)
+
+
+def _site_links(signed, dbounds, p, fam, cands, options, *fetched):
+    fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
+    docs = np.concatenate([f[0] for f in fetched]) if fetched else np.zeros(0, np.uint32)
+    seqs = tuple(b"".join(f[1][i] for f in fetched) for i in range(4)) + ([s for f in fetched for s in f[1][4]],)
+    return np.frombuffer(_neardup._site_links(signed, dbounds[p], fam, cands[0], cands[1], docs, seqs, **options),
+                         dtype=np.uint64)
+
+
+def _sources(signed):
+    return [s[1] for s in signed]
+
+
+def _label(n, links):
+    """Connected components of n nodes: each node's smallest member, by
+    min-label propagation with pointer jumping (links: an (m, 2) array)."""
+    label = np.arange(n, dtype=np.int64)
+    if not len(links):
+        return label
+    a, b = links[:, 0], links[:, 1]
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        while True:  # jump to the root: label[label] until it stays
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(label, before):
+            return label
+
+
+def _sites(min_stories, sources, *links):
+    """Per document, its site (the first page of its component, or of its
+    source's pool) and whether it is pooled."""
+    n = sum(len(s) for s in sources)
+    v = np.concatenate(links) if links else np.zeros(0, np.uint64)
+    pairs = np.stack([(v >> np.uint64(32)).astype(np.int64), (v & np.uint64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+    site = _label(n, pairs)
+    pooled = np.bincount(site, minlength=n)[site] < min_stories
+    index = {}
+    src = np.fromiter((index.setdefault(s, len(index)) for part in sources for s in part), dtype=np.int64, count=n)
+    at = np.flatnonzero(pooled)
+    first_of, first_at = np.unique(src[at], return_index=True)
+    pool = np.zeros(len(index), dtype=np.int64)
+    pool[first_of] = at[first_at]
+    site[at] = pool[src[at]]
+    return site, pooled
+
+
+def sites(signed, fam, ranges, options):
+    """Delayed (site, pooled) per document of the collection (in input
+    order), from per-partition delayed signed documents and the delayed
+    families of their paragraphs (``families``)."""
+    from dask import delayed
+
+    settings = _neardup._settings(**options)
+    _, _, match = _site_limits()
+    P = len(signed)
+    pbounds = delayed(_bounds, pure=True)([delayed(_para_count, pure=True)(s, options) for s in signed])
+    dbounds = delayed(_bounds, pure=True)([delayed(_doc_count, pure=True)(s) for s in signed])
+    fams = [delayed(_slice, pure=True)(fam, pbounds, p) for p in range(P)]
+    edges = [delayed(_edges, pure=True)(s, dbounds, p, fams[p], ranges, options) for p, s in enumerate(signed)]
+    peers = [delayed(_peers, pure=True)(dbounds, *[delayed(_item, pure=True)(e, r) for e in edges])
+             for r in range(ranges)]
+    cands = [delayed(_site_candidates, pure=True)(match, *[delayed(_item, pure=True)(x, p) for x in peers])
+             for p in range(P)]
+    links = []
+    for p in range(P):
+        fetched = [delayed(_fetch_pages, pure=True)(signed[q], dbounds, q, fams[q],
+                                                    delayed(_wanted_pages, pure=True)(cands[p], dbounds, q), options)
+                   if q != p else (np.zeros(0, np.uint32), _NO_PAGES) for q in range(P)]
+        links.append(delayed(_site_links, pure=True)(signed[p], dbounds, p, fams[p], cands[p], options, *fetched))
+    sources = [delayed(_sources, pure=True)(s) for s in signed]
+    return delayed(_sites, pure=True, nout=2)(settings["min_stories"], sources, *links)
+
+
+def _site_limits():
+    return _neardup._site_limits()

@@ -460,6 +460,21 @@ static PyMethodDef ndpy_methods[] = {
     { "_chase", (PyCFunction)ndpy_chase, METH_O, "_chase(links) -> per paragraph, its family's first paragraph" },
     { "_families_of", (PyCFunction)(void (*)(void))ndpy_families_of, METH_VARARGS | METH_KEYWORDS,
       "_families_of(signed, **options) -> per paragraph of the judged documents, its family's first paragraph" },
+    { "_site_edges", (PyCFunction)(void (*)(void))ndpy_site_edges, METH_VARARGS | METH_KEYWORDS,
+      "_site_edges(signed, first_doc, fam, ranges, **options) -> per family range, the pages' edge records" },
+    { "_site_peers", (PyCFunction)ndpy_site_peers, METH_O,
+      "_site_peers(pieces) -> one range's (d << 33 | e << 1 | end) peer records" },
+    { "_page_seqs", (PyCFunction)(void (*)(void))ndpy_page_seqs, METH_VARARGS | METH_KEYWORDS,
+      "_page_seqs(signed, first_doc, fam, wanted, **options) -> the wanted pages' family sequences" },
+    { "_site_links", (PyCFunction)(void (*)(void))ndpy_site_links, METH_VARARGS | METH_KEYWORDS,
+      "_site_links(signed, first_doc, fam, cand_d, cand_e, fetched_docs, fetched, **options) -> the pairs that "
+      "are one site" },
+    { "_settings", (PyCFunction)(void (*)(void))ndpy_settings, METH_VARARGS | METH_KEYWORDS,
+      "_settings(**options) -> the parameters the staged passes read" },
+    { "_site_limits", (PyCFunction)ndpy_site_limits, METH_NOARGS,
+      "_site_limits() -> (edge, peers, match) of site inference (nd_shard_site_limits)" },
+    { "_sites_of", (PyCFunction)(void (*)(void))ndpy_sites_of, METH_VARARGS | METH_KEYWORDS,
+      "_sites_of(signed, **options) -> per judged document, its site's first document (2^32-1: pooled)" },
     { NULL, NULL, 0, NULL }
 };
 

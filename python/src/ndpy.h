@@ -138,6 +138,13 @@ PyObject *ndpy_family_links(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_chase(PyObject *self, PyObject *links);
 PyObject *ndpy_chain_limits(PyObject *self, PyObject *unused);
 PyObject *ndpy_families_of(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_site_edges(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_site_peers(PyObject *self, PyObject *pieces);
+PyObject *ndpy_page_seqs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_site_links(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_sites_of(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_settings(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_site_limits(PyObject *self, PyObject *unused);
 
 /* ---- stores rewritten (objects.c) ---------------------------------------- */
 PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);

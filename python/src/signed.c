@@ -294,6 +294,26 @@ done:
     return out;
 }
 
+/* _sites_of(signed, **options) -> bytes of uint32: per judged document, the
+ * first document of its site (nd_doc_info.site), 2^32 - 1 for a pooled one:
+ * what the staged sites must give. */
+PyObject *ndpy_sites_of(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    nd_corpus *c;
+    nd_ctx *ctx;
+    if (ndpy_judged(self, args, kwargs, "O:_sites_of", &c, &ctx)) return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(nd_corpus_count(c) * 4));
+    for (size_t i = 0; out && i < nd_corpus_count(c); i++) {
+        nd_doc_info di = ND_DOC_INFO_INIT;
+        nd_corpus_doc(c, i, &di);
+        uint32_t v = di.site == ND_NONE ? UINT32_MAX : (uint32_t)di.site;
+        memcpy(PyBytes_AS_STRING(out) + i * 4, &v, 4);
+    }
+    nd_corpus_free(c);
+    nd_ctx_free(ctx);
+    return out;
+}
+
 /* Writes document i's lines of `scan --json` to f, by the CLI's writer. */
 static void ndpy_write_lines(FILE *f, const nd_corpus *c, size_t i)
 {

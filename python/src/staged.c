@@ -486,3 +486,375 @@ PyObject *ndpy_chain_limits(PyObject *self, PyObject *unused)
     nd_shard_chain_limits(&steps, &verify);
     return Py_BuildValue("(II)", steps, verify);
 }
+
+/* ---- sites ---------------------------------------------------------------- *
+ *
+ * Sites, as site.c infers them: two pages of a source are one site when
+ * they share `match` families at each end (nd_shard_page_edges) and each
+ * keeps enough of its own between what they share (nd_shard_site_pair);
+ * each page is checked against the `peers` latest earlier pages holding
+ * each of its edge families at the same end. Edge records go to ranges by
+ * family (_site_edges), a range lists each record's peers (_site_peers),
+ * the partition of the later page fetches its peers' family sequences
+ * (_page_seqs) and keeps the pairs that are one site (_site_links); the
+ * components of those pairs are the sites. Documents are numbered in input
+ * order over the collection. */
+
+/* A page of the partition (document i) as a sequence: fam is the
+ * partition's slice of the families (its paragraphs'), rep and sh scratch
+ * of the document's length. */
+static nd_page_seq ndpy_page_of(const ndpy_part *pt, size_t i, const uint32_t *fam, unsigned char *rep,
+                                uint32_t *sh)
+{
+    const nd_para_sig *q = pt->paras[i];
+    for (size_t j = 0; j < pt->count[i]; j++) {
+        rep[j] = q[j].kind == ND_KIND_REPEAT;
+        sh[j] = q[j].shingles > UINT32_MAX ? UINT32_MAX : (uint32_t)q[j].shingles;
+    }
+    return (nd_page_seq){ fam + pt->para0[i], sh, rep, pt->count[i] };
+}
+
+/* Room for a page's edge families (nd_shard_site_limits: 8 a side). */
+#define NDPY_EDGE_MAX 64
+
+/* The longest document of the partition, for scratch. */
+static size_t ndpy_part_longest(const ndpy_part *pt)
+{
+    size_t m = 1;
+    for (size_t i = 0; i < pt->ndocs; i++) m = pt->count[i] > m ? pt->count[i] : m;
+    return m;
+}
+
+/* _site_edges(signed, first_doc, fam, ranges, **options) -> per family
+ * range, bytes of uint64 (family << 33 | end << 32 | document): the edge
+ * families of the partition's pages. fam: the families of its paragraphs
+ * (uint32, collection-wide numbers). */
+PyObject *ndpy_site_edges(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *signed_docs, *fam_obj, *out = NULL, **parts = NULL;
+    unsigned long long first, ranges;
+    nd_params p;
+    if (!PyArg_ParseTuple(args, "OKOK:_site_edges", &signed_docs, &first, &fam_obj, &ranges)) return NULL;
+    if (ranges < 1 || ranges > ((size_t)1 << 30)) return PyErr_Format(PyExc_ValueError, "ranges must be in 1..2^30");
+    nd_ctx *ctx = ndpy_options_ctx(self, kwargs, &p);
+    if (!ctx) return NULL;
+    unsigned edge;
+    nd_shard_site_limits(&edge, NULL, NULL);
+    Py_buffer fv;
+    ndpy_part pt;
+    memset(&pt, 0, sizeof pt);
+    uint64_t *rec = NULL;
+    unsigned char *rep = NULL;
+    uint32_t *sh = NULL;
+    size_t *count = NULL;
+    if (ndpy_u32_view(fam_obj, &fv, "_site_edges: fam")) goto fail;
+    if (ndpy_part_load(&pt, signed_docs, nd_ctx_num_perm(ctx))) goto done;
+    if ((size_t)fv.len / 4 != pt.npara || first + pt.ndocs > ((unsigned long long)1 << 32)) {
+        PyErr_SetString(PyExc_ValueError, "_site_edges: fam is not one family per paragraph, or too many documents");
+        goto done;
+    }
+    const size_t longest = ndpy_part_longest(&pt);
+    rec = PyMem_Malloc((pt.ndocs * 2 * edge + 1) * sizeof *rec);
+    rep = PyMem_Malloc(longest);
+    sh = PyMem_Malloc(longest * sizeof *sh);
+    count = PyMem_Calloc((size_t)ranges, sizeof *count);
+    parts = PyMem_Calloc((size_t)ranges, sizeof *parts);
+    if (!rec || !rep || !sh || !count || !parts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t n = 0;
+    uint32_t ef[2 * NDPY_EDGE_MAX];
+    unsigned char ee[2 * NDPY_EDGE_MAX];
+    if (edge > NDPY_EDGE_MAX) {
+        PyErr_SetString(PyExc_ValueError, "_site_edges: the library's page edges are longer than this build's");
+        goto done;
+    }
+    for (size_t i = 0; i < pt.ndocs; i++) {
+        const nd_page_seq page = ndpy_page_of(&pt, i, fv.buf, rep, sh);
+        const size_t m = nd_shard_page_edges(&page, ef, ee);
+        for (size_t x = 0; x < m; x++) rec[n++] = (uint64_t)ef[x] << 33 | (uint64_t)ee[x] << 32 | (first + i);
+    }
+    for (size_t x = 0; x < n; x++) count[ndpy_range_of(rec[x] >> 33, (size_t)ranges)]++;
+    for (size_t r = 0; r < ranges; r++) {
+        parts[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 8));
+        if (!parts[r]) goto done;
+        count[r] = 0;
+    }
+    for (size_t x = 0; x < n; x++) {
+        size_t r = ndpy_range_of(rec[x] >> 33, (size_t)ranges);
+        memcpy(PyBytes_AS_STRING(parts[r]) + 8 * count[r]++, &rec[x], 8);
+    }
+    out = PyList_New((Py_ssize_t)ranges);
+    for (size_t r = 0; out && r < ranges; r++) {
+        PyList_SET_ITEM(out, (Py_ssize_t)r, parts[r]);
+        parts[r] = NULL;
+    }
+done:
+    for (size_t r = 0; parts && r < ranges; r++) Py_XDECREF(parts[r]);
+    PyMem_Free(parts);
+    PyMem_Free(count);
+    PyMem_Free(rec);
+    PyMem_Free(rep);
+    PyMem_Free(sh);
+    ndpy_part_clear(&pt);
+    PyBuffer_Release(&fv);
+fail:
+    nd_ctx_free(ctx);
+    return out;
+}
+
+/* _site_peers(pieces) -> bytes of uint64 (d << 33 | e << 1 | end): one
+ * range's edge records from every partition; for each, the `peers` latest
+ * earlier pages e holding the same family at the same end as page d. */
+PyObject *ndpy_site_peers(PyObject *self, PyObject *pieces)
+{
+    (void)self;
+    PyObject *seq = PySequence_Fast(pieces, "_site_peers: pieces must be a list"), *out = NULL;
+    if (!seq) return NULL;
+    unsigned peers;
+    nd_shard_site_limits(NULL, &peers, NULL);
+    const Py_ssize_t np = PySequence_Fast_GET_SIZE(seq);
+    size_t n = 0;
+    for (Py_ssize_t i = 0; i < np; i++) {
+        PyObject *b = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyBytes_Check(b) || PyBytes_GET_SIZE(b) % 8) {
+            Py_DECREF(seq);
+            return PyErr_Format(PyExc_TypeError, "_site_peers: pieces[%zd] is not bytes of uint64", i);
+        }
+        n += (size_t)PyBytes_GET_SIZE(b) / 8;
+    }
+    uint64_t *key = PyMem_Malloc((n ? n : 1) * 8), *tkey = PyMem_Malloc((n ? n : 1) * 8);
+    uint64_t *o = PyMem_Malloc((n * peers + 1) * 8);
+    size_t *count = PyMem_Malloc(NDPY_DIGITS * NDPY_BINS * sizeof *count);
+    if (!key || !tkey || !o || !count) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0, at = 0; i < np; i++) {
+        PyObject *b = PySequence_Fast_GET_ITEM(seq, i);
+        memcpy(key + at, PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(b));
+        at += PyBytes_GET_SIZE(b) / 8;
+    }
+    size_t m = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint64_t *s = ndpy_radix(key, NULL, tkey, NULL, n, count, NULL);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t d = s[i] & 0xFFFFFFFFu, end = (s[i] >> 32) & 1;
+        for (size_t j = i, step = 0; j-- > 0 && step < peers; step++) {
+            if (s[j] >> 32 != s[i] >> 32) break;
+            o[m++] = d << 33 | (s[j] & 0xFFFFFFFFu) << 1 | end;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    out = PyBytes_FromStringAndSize((const char *)o, (Py_ssize_t)(m * 8));
+done:
+    PyMem_Free(key);
+    PyMem_Free(tkey);
+    PyMem_Free(o);
+    PyMem_Free(count);
+    Py_DECREF(seq);
+    return out;
+}
+
+/* _page_seqs(signed, first_doc, fam, wanted, **options) -> (fam, shingles,
+ * repeat, lengths, sources): the family sequences of the wanted documents
+ * (uint32 collection-wide numbers, each in this partition), concatenated:
+ * bytes of uint32, uint32, uint8; per document its paragraphs (uint32) and
+ * source (a list of bytes). */
+PyObject *ndpy_page_seqs(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *signed_docs, *fam_obj, *wanted_obj, *out = NULL;
+    unsigned long long first;
+    nd_params p;
+    if (!PyArg_ParseTuple(args, "OKOO:_page_seqs", &signed_docs, &first, &fam_obj, &wanted_obj)) return NULL;
+    nd_ctx *ctx = ndpy_options_ctx(self, kwargs, &p);
+    if (!ctx) return NULL;
+    Py_buffer fv, wv;
+    int held = 0;
+    if (!ndpy_u32_view(fam_obj, &fv, "_page_seqs: fam")) held++;
+    if (held == 1 && !ndpy_u32_view(wanted_obj, &wv, "_page_seqs: wanted")) held++;
+    ndpy_part pt;
+    memset(&pt, 0, sizeof pt);
+    PyObject *f = NULL, *sh = NULL, *rp = NULL, *len = NULL, *src = NULL;
+    if (held < 2 || ndpy_part_load(&pt, signed_docs, nd_ctx_num_perm(ctx))) goto done;
+    if ((size_t)fv.len / 4 != pt.npara) {
+        PyErr_SetString(PyExc_ValueError, "_page_seqs: fam is not one family per paragraph");
+        goto done;
+    }
+    const uint32_t *want = wv.buf, *fam = fv.buf;
+    const size_t nw = (size_t)wv.len / 4;
+    size_t total = 0;
+    for (size_t i = 0; i < nw; i++) {
+        if (want[i] < first || want[i] - first >= pt.ndocs) {
+            PyErr_Format(PyExc_ValueError, "_page_seqs: document %u is not in this partition", want[i]);
+            goto done;
+        }
+        total += pt.count[want[i] - first];
+    }
+    f = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    sh = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    rp = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    len = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(nw * 4));
+    src = PyList_New((Py_ssize_t)nw);
+    if (!f || !sh || !rp || !len || !src) goto done;
+    for (size_t i = 0, at = 0; i < nw; i++) {
+        const size_t d = want[i] - first, c = pt.count[d];
+        const nd_page_seq page = ndpy_page_of(&pt, d, fam, (unsigned char *)PyBytes_AS_STRING(rp) + at,
+                                              (uint32_t *)(void *)(PyBytes_AS_STRING(sh) + at * 4));
+        memcpy(PyBytes_AS_STRING(f) + at * 4, page.fam, c * 4);
+        const uint32_t c32 = (uint32_t)c;
+        memcpy(PyBytes_AS_STRING(len) + i * 4, &c32, 4);
+        Py_INCREF(pt.src[d]);
+        PyList_SET_ITEM(src, (Py_ssize_t)i, pt.src[d]);
+        at += c;
+    }
+    out = PyTuple_Pack(5, f, sh, rp, len, src);
+done:
+    Py_XDECREF(f);
+    Py_XDECREF(sh);
+    Py_XDECREF(rp);
+    Py_XDECREF(len);
+    Py_XDECREF(src);
+    ndpy_part_clear(&pt);
+    if (held > 1) PyBuffer_Release(&wv);
+    if (held > 0) PyBuffer_Release(&fv);
+    nd_ctx_free(ctx);
+    return out;
+}
+
+/* _site_links(signed, first_doc, fam, cand_d, cand_e, fetched_docs, fetched,
+ * **options) -> bytes of uint64 (e << 32 | d): of the candidate pairs
+ * (cand_d: pages of this partition, cand_e: earlier pages, uint32), those
+ * of one source that are one site. fetched_docs (sorted uint32) and
+ * fetched (a _page_seqs tuple of them) give the pages held elsewhere. */
+PyObject *ndpy_site_links(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *signed_docs, *fam_obj, *cd_obj, *ce_obj, *fd_obj, *fetched, *out = NULL;
+    unsigned long long first;
+    nd_params p;
+    if (!PyArg_ParseTuple(args, "OKOOOOO!:_site_links", &signed_docs, &first, &fam_obj, &cd_obj, &ce_obj, &fd_obj,
+                          &PyTuple_Type, &fetched))
+        return NULL;
+    PyObject *ff, *fs, *fr, *fl, *fsrc;
+    if (!PyArg_ParseTuple(fetched, "SSSSO!:_site_links fetched", &ff, &fs, &fr, &fl, &PyList_Type, &fsrc))
+        return NULL;
+    nd_ctx *ctx = ndpy_options_ctx(self, kwargs, &p);
+    if (!ctx) return NULL;
+    Py_buffer v[4];
+    const char *what[4] = { "fam", "cand_d", "cand_e", "fetched_docs" };
+    PyObject *objs[4] = { fam_obj, cd_obj, ce_obj, fd_obj };
+    int held = 0;
+    while (held < 4 && !ndpy_u32_view(objs[held], &v[held], what[held])) held++;
+    ndpy_part pt;
+    memset(&pt, 0, sizeof pt);
+    size_t *start = NULL;
+    unsigned char *rep = NULL;
+    uint32_t *sh = NULL;
+    uint64_t *links = NULL;
+    if (held < 4 || ndpy_part_load(&pt, signed_docs, nd_ctx_num_perm(ctx))) goto done;
+    const size_t nc = (size_t)v[1].len / 4, nf = (size_t)v[3].len / 4;
+    const uint32_t *fam = v[0].buf, *cd = v[1].buf, *ce = v[2].buf, *fdocs = v[3].buf;
+    const uint32_t *flen = (const uint32_t *)(const void *)PyBytes_AS_STRING(fl);
+    size_t ftotal = 0;
+    if ((size_t)v[0].len / 4 != pt.npara || (size_t)v[2].len / 4 != nc || (size_t)PyBytes_GET_SIZE(fl) != nf * 4 ||
+        (size_t)PyList_GET_SIZE(fsrc) != nf) {
+        PyErr_SetString(PyExc_ValueError, "_site_links: arrays of unequal lengths");
+        goto done;
+    }
+    start = PyMem_Malloc((nf + 1) * sizeof *start);
+    if (!start) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        start[i] = ftotal;
+        ftotal += flen[i];
+    }
+    if ((size_t)PyBytes_GET_SIZE(ff) != ftotal * 4 || (size_t)PyBytes_GET_SIZE(fs) != ftotal * 4 ||
+        (size_t)PyBytes_GET_SIZE(fr) != ftotal) {
+        PyErr_SetString(PyExc_ValueError, "_site_links: fetched sequences of unequal lengths");
+        goto done;
+    }
+    const size_t longest = ndpy_part_longest(&pt);
+    rep = PyMem_Malloc(2 * longest);
+    sh = PyMem_Malloc(2 * longest * sizeof *sh);
+    links = PyMem_Malloc((nc ? nc : 1) * sizeof *links);
+    if (!rep || !sh || !links) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (cd[i] < first || cd[i] - first >= pt.ndocs || ce[i] >= cd[i]) {
+            PyErr_Format(PyExc_ValueError, "_site_links: pair (%u, %u) not of this partition", cd[i], ce[i]);
+            goto done;
+        }
+        const size_t d = cd[i] - first;
+        const nd_page_seq pd = ndpy_page_of(&pt, d, fam, rep, sh);
+        nd_page_seq pe;
+        PyObject *esrc;
+        if (ce[i] >= first) { /* held here */
+            const size_t e = ce[i] - first;
+            pe = ndpy_page_of(&pt, e, fam, rep + longest, sh + longest);
+            esrc = pt.src[e];
+        } else {
+            size_t lo = 0, hi = nf;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (fdocs[mid] < ce[i]) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == nf || fdocs[lo] != ce[i]) {
+                PyErr_Format(PyExc_ValueError, "_site_links: page %u was not fetched", ce[i]);
+                goto done;
+            }
+            const size_t at = start[lo];
+            pe = (nd_page_seq){ (const uint32_t *)(const void *)(PyBytes_AS_STRING(ff) + at * 4),
+                                (const uint32_t *)(const void *)(PyBytes_AS_STRING(fs) + at * 4),
+                                (const unsigned char *)PyBytes_AS_STRING(fr) + at, flen[lo] };
+            esrc = PyList_GET_ITEM(fsrc, (Py_ssize_t)lo);
+        }
+        if (!PyBytes_Check(esrc) || !ndpy_same_source(pt.src[d], esrc)) continue;
+        int linked = 0;
+        int rc = nd_shard_site_pair(ctx, &pd, &pe, &linked);
+        if (rc) {
+            ndpy_raise(PyModule_GetState(self), rc, NULL);
+            goto done;
+        }
+        if (linked) links[m++] = (uint64_t)ce[i] << 32 | cd[i];
+    }
+    out = PyBytes_FromStringAndSize((const char *)links, (Py_ssize_t)(m * 8));
+done:
+    PyMem_Free(start);
+    PyMem_Free(rep);
+    PyMem_Free(sh);
+    PyMem_Free(links);
+    ndpy_part_clear(&pt);
+    while (held > 0) PyBuffer_Release(&v[--held]);
+    nd_ctx_free(ctx);
+    return out;
+}
+
+/* _settings(**options) -> {"min_stories": int, "scope_all": bool}: the
+ * parameters the staged passes read, as the library resolves them. */
+PyObject *ndpy_settings(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    nd_params p;
+    if (!PyArg_ParseTuple(args, ":_settings")) return NULL;
+    nd_ctx *ctx = ndpy_options_ctx(self, kwargs, &p);
+    if (!ctx) return NULL;
+    nd_ctx_free(ctx);
+    return Py_BuildValue("{sIsO}", "min_stories", p.min_stories, "scope_all",
+                         p.boilerplate_scope == ND_SCOPE_ALL ? Py_True : Py_False);
+}
+
+/* _site_limits() -> (edge, peers, match): nd_shard_site_limits(). */
+PyObject *ndpy_site_limits(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    unsigned edge, peers, match;
+    nd_shard_site_limits(&edge, &peers, &match);
+    return Py_BuildValue("(III)", edge, peers, match);
+}

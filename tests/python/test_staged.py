@@ -19,6 +19,23 @@ def staged_families(docs, parts, ranges, options):
     return _staged.families(signed, ranges, options).compute(scheduler="sync")
 
 
+def staged_sites(docs, parts, ranges, options):
+    signed = [dask.delayed(_neardup._sign)(d, **options) for d in db.from_sequence(docs, npartitions=parts).to_delayed()]
+    site, pooled = _staged.sites(signed, _staged.families(signed, ranges, options), ranges, options)
+    site, pooled = dask.compute(site, pooled, scheduler="sync")
+    return np.where(pooled, np.uint32(0xFFFFFFFF), site.astype(np.uint32))
+
+
+def check_sites(docs, options, layouts):
+    expected = np.frombuffer(_neardup._sites_of(_neardup._sign(docs, **options), **options), dtype=np.uint32)
+    # meaningful only if some pages are taken for a site with others
+    named = expected[expected != 0xFFFFFFFF]
+    assert len(named) > len(np.unique(named))
+    for parts, ranges in layouts:
+        got = staged_sites(docs, parts, ranges, options)
+        assert np.array_equal(got, expected), (options, parts, ranges, np.flatnonzero(got != expected)[:5])
+
+
 def reference_families(docs, options):
     return np.frombuffer(_neardup._families_of(_neardup._sign(docs, **options), **options), dtype=np.uint32)
 
@@ -45,8 +62,26 @@ def test_families_dev_set():
     docs = jsonl_docs(SYNDICATION)
     check_families(docs, {}, ((1, 1), (4, 3), (7, 2)))
     # without sources every page is of one scope: families span sites
-    check_families([{k: v for k, v in d.items() if k not in ("source", "url")} for d in docs], {},
-                   ((3, 2),))
+    check_families(unsourced(docs), {}, ((3, 2),))
+
+
+def unsourced(docs):
+    return [{k: v for k, v in d.items() if k not in ("source", "url")} for d in docs]
+
+
+def test_sites_corpus(feeds):
+    _, docs = feeds
+    check_sites(docs, {}, ((1, 1), (3, 2)))
+    check_sites(unsourced(docs), {}, ((2, 3),))
+
+
+def test_sites_dev_set():
+    if not os.access(SYNDICATION, os.R_OK):
+        pytest.skip(f"{SYNDICATION} absent")
+    docs = jsonl_docs(SYNDICATION)
+    check_sites(docs, {}, ((1, 1), (5, 3)))
+    check_sites(unsourced(docs), {}, ((4, 2),))
+    check_sites(unsourced(docs), {"min_stories": 5}, ((3, 3),))
 
 
 def test_chase_refuses_a_later_link():
