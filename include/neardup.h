@@ -1042,6 +1042,79 @@ ND_API size_t nd_shard_page_edges(const nd_page_seq *page, uint32_t *fam, unsign
  *  @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
 ND_API int nd_shard_site_pair(const nd_ctx *ctx, const nd_page_seq *d, const nd_page_seq *e, int *linked);
 
+/*! nd_shard_doc_signatures() : a document's two signatures as
+ *  nd_corpus_finish() makes them: `page` merges every paragraph but
+ *  repeats; `content` merges those not excluded[j] either (the page's when
+ *  none is left), and *content_shingles counts the shingles of its
+ *  paragraphs that have a full shingle. K values each. @return ND_OK,
+ *  ND_E_INVALID. */
+ND_API int nd_shard_doc_signatures(const nd_ctx *ctx, const nd_para_sig *paras, size_t count,
+                                   const unsigned char *excluded, uint32_t *content, uint32_t *page,
+                                   uint64_t *content_shingles);
+
+/*! nd_shard_same_page() : the Jaccard estimate of two page signatures at
+ *  which nd_corpus_finish() takes two pages for one story (their page
+ *  buckets are kind 3 of nd_shard_doc_keys(); a page's candidates are the
+ *  `steps` latest earlier pages of each bucket, nd_shard_chain_limits()). */
+ND_API double nd_shard_same_page(void);
+
+/* A paragraph as the copy pass reads it. */
+typedef struct nd_shard_para {
+    uint64_t para;              /* collection-wide number */
+    uint64_t doc;               /* its document's */
+    uint64_t shingles;
+    const uint32_t *signature;  /* K values */
+} nd_shard_para;
+
+/* An earlier document that a document's paragraphs matched, with what the
+ * two share through those matches (content shingles of each side). */
+typedef struct nd_shard_touch {
+    uint64_t doc;
+    uint64_t shared_d, shared_e;
+    uint32_t last;              /* the library's bookkeeping */
+} nd_shard_touch;
+
+/*! nd_shard_copy_touches() :
+ *  The earlier documents a document (number doc) touches in the copy pass,
+ *  in the order touched, with their shares: paras[0..n-1] are its
+ *  paragraphs that count toward copies (neither repeat nor excluded, with
+ *  a full shingle), in order; the candidates of paras[i] are
+ *  cands[cand_end[i-1] .. cand_end[i]-1] (cand_end[-1] = 0), those of its
+ *  copy chain walk that count in the same pass, in the walk's order, each
+ *  once, at most `verify` (nd_shard_chain_limits()). out: room for cap (the
+ *  candidates suffice). @return ND_OK, ND_E_INVALID, ND_E_BUFFER,
+ *  ND_E_NOMEM. */
+ND_API int nd_shard_copy_touches(const nd_ctx *ctx, uint64_t doc, const nd_shard_para *paras, size_t n,
+                                 const size_t *cand_end, const nd_shard_para *cands, nd_shard_touch *out,
+                                 size_t cap, size_t *count);
+
+/* A document as its judgement reads it. */
+typedef struct nd_shard_doc {
+    uint64_t doc;
+    uint64_t content_shingles;   /* nd_shard_doc_signatures() */
+    const uint32_t *content;     /* its content signature, K values */
+    const nd_shard_para *paras;  /* its paragraphs that count toward copies, in order: needed
+                                    for the document judged, and for a touched one only where
+                                    nd_shard_copy_aligns() says so */
+    size_t n;
+} nd_shard_doc;
+
+/*! nd_shard_copy_aligns() : which of the n touched documents e[i] (t[i],
+ *  from nd_shard_copy_touches()) the judgement of d compares paragraph by
+ *  paragraph (align[i] = 1): those need their paragraphs in
+ *  nd_shard_copy_judge(). @return ND_OK, ND_E_INVALID, ND_E_NOMEM. */
+ND_API int nd_shard_copy_aligns(const nd_ctx *ctx, const nd_shard_doc *d, const nd_shard_touch *t,
+                                const nd_shard_doc *e, size_t n, unsigned char *align);
+
+/*! nd_shard_copy_judge() : the judgement of document d against the
+ *  documents it touched, as nd_corpus_finish() makes it: copy[i] whether d
+ *  copies e[i]; *dup_of the one it copies most (UINT64_MAX for none), with
+ *  the content estimate *sim and containment *cont. @return ND_OK,
+ *  ND_E_INVALID (a needed paragraph list missing), ND_E_NOMEM. */
+ND_API int nd_shard_copy_judge(const nd_ctx *ctx, const nd_shard_doc *d, const nd_shard_touch *t,
+                               const nd_shard_doc *e, size_t n, unsigned char *copy, uint64_t *dup_of,
+                               double *sim, double *cont);
+
 /*! nd_corpus_para_family() : after nd_corpus_finish(), the first paragraph
  *  of the family of paragraph j of document i, whatever its kind: document
  *  *doc, paragraph *para (itself when it starts its family; a repeat is in

@@ -120,3 +120,34 @@ int nd__is_copy(const nd_params *p, uint64_t a, uint64_t b, double sim, double c
     return sim >= p->doc_threshold
         || (cont >= p->containment_threshold && (a < b ? a : b) >= p->min_contained);
 }
+
+void nd__judge_doc(const nd_params *p, unsigned k, uint64_t a, const uint32_t *dsig, size_t n,
+                   const nd__judge_io *io, uint64_t *dup_of, double *sim_out, double *cont_out)
+{
+    double best = -1.0;
+    unsigned aligned = 0;
+    *dup_of = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        nd__judge_pair t;
+        io->pair(io->arg, i, &t);
+        int copy = 0;
+        if (a && t.b) {
+            double cont = nd__share_containment(&t.share, a, t.b);
+            double sim = nd_signature_similarity_bits(dsig, t.sig, k, p->sig_bits);
+            if (!nd__is_copy(p, a, t.b, sim, cont) && nd__align_worth(t.share.d, sim, cont) && aligned < ND__MAX_ALIGN) {
+                aligned++;
+                double full = io->align(io->arg, i);
+                if (full > cont) cont = full;
+            }
+            copy = nd__is_copy(p, a, t.b, sim, cont);
+            double score = sim > cont ? sim : cont;
+            if (copy && (score > best || (score == best && t.e < *dup_of))) {
+                best = score;
+                *dup_of = t.e;
+                *sim_out = sim;
+                *cont_out = cont;
+            }
+        }
+        io->copies(io->arg, i, copy);
+    }
+}

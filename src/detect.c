@@ -609,37 +609,49 @@ static void nd__align_doc(const nd_corpus *c, const nd__families *f, uint32_t d,
 /* Judges document d against the n earlier documents it touched (t, in the
  * order touched): marks those it copies and sets its dup_of, sim and cont.
  * Writes only d's own fields and entries; side[2] is scratch. */
+typedef struct nd__judging {
+    const nd_corpus *c;
+    const nd__families *f;
+    nd__touch *t;
+    uint32_t d;
+    nd__align_side *side;
+    int aligned_d;
+} nd__judging;
+
+static void nd__judging_pair(void *arg, size_t i, nd__judge_pair *out)
+{
+    const nd__judging *j = arg;
+    const uint32_t e = j->t[i].e;
+    *out = (nd__judge_pair){ j->t[i].share, e, j->c->docs[e].content_shingles, j->c->dsig + (size_t)e * j->c->k };
+}
+
+static double nd__judging_align(void *arg, size_t i)
+{
+    nd__judging *j = arg;
+    if (!j->aligned_d++) nd__align_doc(j->c, j->f, j->d, &j->side[0]);
+    nd__align_doc(j->c, j->f, j->t[i].e, &j->side[1]);
+    return nd__align_containment(&j->side[0], &j->side[1], j->c->k, nd__align_bits(j->c));
+}
+
+static void nd__judging_copies(void *arg, size_t i, int copy)
+{
+    ((nd__judging *)arg)->t[i].copy = (uint32_t)copy;
+}
+
 static void nd__judge(const nd_corpus *c, const nd__families *f, nd__touch *t, size_t n, uint32_t d,
                       nd__align_side *side)
 {
-    const nd_params *p = &c->ctx->params;
     nd__cdoc *doc = &c->docs[d];
-    double best = -1.0;
-    int aligned_d = 0;
-    doc->dup_of = ND_NONE;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t e = t[i].e;
-        t[i].copy = 0;
-        uint64_t a = doc->content_shingles, b = c->docs[e].content_shingles;
-        if (!a || !b) continue;
-        double cont = nd__share_containment(&t[i].share, a, b);
-        double sim = nd__sim(c, c->dsig + (size_t)d * c->k, c->dsig + (size_t)e * c->k);
-        if (!nd__is_copy(p, a, b, sim, cont) && nd__align_worth(t[i].share.d, sim, cont)
-            && aligned_d < ND__MAX_ALIGN) {
-            if (!aligned_d++) nd__align_doc(c, f, d, &side[0]);
-            nd__align_doc(c, f, e, &side[1]);
-            double full = nd__align_containment(&side[0], &side[1], c->k, nd__align_bits(c));
-            if (full > cont) cont = full;
-        }
-        if (!nd__is_copy(p, a, b, sim, cont)) continue;
-        t[i].copy = 1;
-        double score = sim > cont ? sim : cont;
-        if (score > best || (score == best && e < doc->dup_of)) {
-            best = score;
-            doc->dup_of = e;
-            doc->sim = sim;
-            doc->cont = cont;
-        }
+    nd__judging j = { c, f, t, d, side, 0 };
+    const nd__judge_io io = { nd__judging_pair, nd__judging_align, nd__judging_copies, &j };
+    uint64_t dup_of;
+    double sim = 0.0, cont = 0.0;
+    nd__judge_doc(&c->ctx->params, c->k, doc->content_shingles, c->dsig + (size_t)d * c->k, n, &io, &dup_of, &sim,
+                  &cont);
+    doc->dup_of = dup_of == UINT64_MAX ? ND_NONE : (size_t)dup_of;
+    if (doc->dup_of != ND_NONE) {
+        doc->sim = sim;
+        doc->cont = cont;
     }
 }
 

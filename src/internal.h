@@ -511,6 +511,33 @@ static inline int nd__align_worth(uint64_t strong_d, double sim, double cont)
  * signatures' Jaccard estimate; cont: the larger containment). */
 int nd__is_copy(const nd_params *p, uint64_t a, uint64_t b, double sim, double cont);
 
+/* One earlier document a judged document touched (nd__judge_doc). */
+typedef struct nd__judge_pair {
+    nd__pair_share share;  /* what the two share through strong matches */
+    uint64_t e;            /* the earlier document: the smaller wins a tie */
+    uint64_t b;            /* its content shingles */
+    const uint32_t *sig;   /* its content signature (values) */
+} nd__judge_pair;
+
+/* How a judged document is reached: the i-th pair, its alignment (the
+ * containment of nd__align_containment, or -1), and the verdict on it. */
+typedef struct nd__judge_io {
+    void (*pair)(void *arg, size_t i, nd__judge_pair *out);
+    double (*align)(void *arg, size_t i);
+    void (*copies)(void *arg, size_t i, int copy);
+    void *arg;
+} nd__judge_io;
+
+/* The judgement of a document (a content shingles, content signature dsig
+ * of k values at p's sig_bits) against the n earlier documents it touched,
+ * in the order touched: which it copies (io->copies), and the one it copies
+ * most, with its estimate and containment (*dup_of: UINT64_MAX for none).
+ * At most ND__MAX_ALIGN pairs are aligned, the first that are worth it.
+ * Collections (detect.c) and neardup.dask's staged pass (shard_copy.c) both
+ * judge through it. */
+void nd__judge_doc(const nd_params *p, unsigned k, uint64_t a, const uint32_t *dsig, size_t n,
+                   const nd__judge_io *io, uint64_t *dup_of, double *sim, double *cont);
+
 /* Salt that keeps one source's entries apart in a shared index (key: a
  * 64-bit hash of the source name). */
 static inline uint64_t nd__source_salt(uint64_t source_key)

@@ -259,3 +259,101 @@ def sites(signed, fam, ranges, options):
 
 def _site_limits():
     return _neardup._site_limits()
+
+
+# ---- recurrence: candidates and confirmation ----------------------------------
+#
+# detect.c's nd__mark_recurring: a family found in min_stories documents or
+# more is a candidate; its paragraphs are marked when the family recurs in
+# min_stories distinct units (documents, or stories when confirming) of one
+# site (the whole collection when confirming with --scope all); a pooled
+# page's paragraphs then take the mark their family has anywhere. One record
+# per paragraph goes to the range of its family: (family, site, unit,
+# document, paragraph, pooled), 24 bytes.
+
+_PACKED = 56  # bytes of a packed paragraph before the signatures (python/src/signed.c)
+
+
+def _doc_paras(signed, k):
+    return np.fromiter((len(s[3]) // (_PACKED + 4 * k) for s in signed), dtype=np.int64, count=len(signed))
+
+
+def _recur_records(signed, k, pbounds, dbounds, p, fam, site, pooled, unit, ranges):
+    """Partition p's paragraph records, per family range (python/src/
+    shuffle.c's range of a bucket, applied to the family number)."""
+    per_doc = _doc_paras(signed, k)
+    doc = np.repeat(np.arange(dbounds[p], dbounds[p + 1], dtype=np.int64), per_doc)
+    para = np.arange(pbounds[p], pbounds[p + 1], dtype=np.int64)
+    rec = np.stack([fam.astype(np.int64), site[doc], unit[doc], doc, para, pooled[doc].astype(np.int64)], axis=1)
+    r = _range_of(fam.astype(np.uint64), ranges)
+    order = np.argsort(r, kind="stable")
+    rec, r = rec[order], r[order]
+    cuts = np.searchsorted(r, np.arange(ranges + 1))
+    return [rec[cuts[i]:cuts[i + 1]] for i in range(ranges)]
+
+
+def _range_of(values, ranges):
+    """A value's range, as python/src/shuffle.c hashes buckets."""
+    return ((values * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) % np.uint64(ranges)
+
+
+def _recurring(min_stories, all_sites, pbounds, *pieces):
+    """A range's marked paragraphs, split by partition (int64 arrays)."""
+    rec = np.concatenate(pieces) if pieces else np.zeros((0, 6), np.int64)
+    fam, site, unit, doc, para, pooled = (rec[:, i] for i in range(6))
+    fd = np.unique(np.stack([fam, doc], axis=1), axis=0)
+    fams, ndocs = np.unique(fd[:, 0], return_counts=True)
+    keep = np.isin(fam, fams[ndocs >= min_stories])
+    fam, site, unit, para, pooled = fam[keep], site[keep], unit[keep], para[keep], pooled[keep]
+    if all_sites:
+        site = np.zeros_like(site)
+    fsu, first = np.unique(np.stack([fam, site, unit], axis=1), axis=0, return_index=True)
+    fs, units = np.unique(fsu[:, :2], axis=0, return_counts=True)
+    group = np.unique(np.stack([fam, site], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    # np.unique sorts (fam, site) pairs the same way in both calls
+    marked = units[group] >= min_stories
+    if not all_sites:  # a pooled page takes the mark its family has anywhere
+        hot = np.unique(fam[marked])
+        marked |= pooled.astype(bool) & np.isin(fam, hot)
+    out = np.sort(para[marked])
+    cuts = np.searchsorted(out, pbounds)
+    return [out[cuts[p]:cuts[p + 1]] for p in range(len(pbounds) - 1)]
+
+
+def _marks(pbounds, p, *pieces):
+    """Partition p's marks from every range, as a bool per paragraph."""
+    out = np.zeros(pbounds[p + 1] - pbounds[p], dtype=bool)
+    for x in pieces:
+        out[x - pbounds[p]] = True
+    return out
+
+
+def recurring(signed, fam, site, pooled, unit, by_story, ranges, options):
+    """Delayed, per partition, a bool per paragraph: marked by
+    nd__mark_recurring (units: documents, or their stories when by_story),
+    with the pass-1 rule (pooled pages left unmarked) when not by_story."""
+    from dask import delayed
+
+    settings = _neardup._settings(**options)
+    P = len(signed)
+    pbounds = delayed(_bounds, pure=True)([delayed(_para_count, pure=True)(s, options) for s in signed])
+    dbounds = delayed(_bounds, pure=True)([delayed(_doc_count, pure=True)(s) for s in signed])
+    recs = [delayed(_recur_records, pure=True)(s, settings["num_perm"], pbounds, dbounds, p,
+                                                delayed(_slice, pure=True)(fam, pbounds, p), site, pooled, unit,
+                                                ranges) for p, s in enumerate(signed)]
+    all_sites = bool(by_story and settings["scope_all"])
+    marks = [delayed(_recurring, pure=True)(settings["min_stories"], all_sites, pbounds,
+                                            *[delayed(_item, pure=True)(r, i) for r in recs]) for i in range(ranges)]
+    out = []
+    for p in range(P):
+        m = delayed(_marks, pure=True)(pbounds, p, *[delayed(_item, pure=True)(x, p) for x in marks])
+        if not by_story:
+            m = delayed(_unpooled, pure=True)(m, signed[p], settings["num_perm"], dbounds, p, pooled)
+        out.append(m)
+    return out
+
+
+def _unpooled(marks, signed, k, dbounds, p, pooled):
+    """Pass 1 leaves pooled pages' paragraphs in (nd__candidates)."""
+    per_doc = _doc_paras(signed, k)
+    return marks & ~np.repeat(pooled[dbounds[p]:dbounds[p + 1]], per_doc)

@@ -836,7 +836,7 @@ done:
     return out;
 }
 
-/* _settings(**options) -> {"min_stories": int, "scope_all": bool}: the
+/* _settings(**options) -> {"min_stories", "scope_all", "num_perm"}: the
  * parameters the staged passes read, as the library resolves them. */
 PyObject *ndpy_settings(PyObject *self, PyObject *args, PyObject *kwargs)
 {
@@ -845,8 +845,8 @@ PyObject *ndpy_settings(PyObject *self, PyObject *args, PyObject *kwargs)
     nd_ctx *ctx = ndpy_options_ctx(self, kwargs, &p);
     if (!ctx) return NULL;
     nd_ctx_free(ctx);
-    return Py_BuildValue("{sIsO}", "min_stories", p.min_stories, "scope_all",
-                         p.boilerplate_scope == ND_SCOPE_ALL ? Py_True : Py_False);
+    return Py_BuildValue("{sIsOsI}", "min_stories", p.min_stories, "scope_all",
+                         p.boilerplate_scope == ND_SCOPE_ALL ? Py_True : Py_False, "num_perm", p.num_perm);
 }
 
 /* _site_limits() -> (edge, peers, match): nd_shard_site_limits(). */
