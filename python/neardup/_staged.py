@@ -357,3 +357,218 @@ def _unpooled(marks, signed, k, dbounds, p, pooled):
     """Pass 1 leaves pooled pages' paragraphs in (nd__candidates)."""
     per_doc = _doc_paras(signed, k)
     return marks & ~np.repeat(pooled[dbounds[p]:dbounds[p + 1]], per_doc)
+
+
+# ---- stories: the copy pass ---------------------------------------------------
+#
+# detect.c's stories pass over partitions (docs/DISTRIBUTED.md, section 5,
+# stage 5). Static, once: each counting-capable paragraph's copy chain walk
+# (ranges of copy buckets, as families'), and the pairs of pages that agree
+# (ranges of page buckets, the earlier page's signature fetched). Per pass
+# (the boilerplate of pass 1, then the confirmed): each partition's state
+# (_copy_prep), its walks cut to what counts in the pass (the candidates'
+# flags fetched with their signatures), its documents' touches, the content
+# signatures of the documents they touched, the paragraphs of those its
+# judgement aligns, its verdicts; then one task makes the unions in document
+# order (8 bytes a copy, 28 a document).
+
+_COPY, _PAGE = 2, 8  # _para_keys kind bit 2 (copy buckets); _split_pairs kind mask 1 << 3 (pages)
+
+
+def _raw_walk(*mine):
+    """A partition's chain candidates from every range, in the walk's order
+    (by paragraph, then band and step), none left out yet."""
+    u32 = np.uint32
+    g = np.concatenate([m[0] for m in mine]) if mine else np.zeros(0, u32)
+    r = np.concatenate([m[1] for m in mine]) if mine else np.zeros(0, u32)
+    o = np.concatenate([m[2] for m in mine]) if mine else np.zeros(0, u32)
+    idx = np.lexsort((o, g))
+    return g[idx], r[idx]
+
+
+def _page_pairs_keys(signed, dbounds, p, ranges, options):
+    keys = _neardup._shard_keys(signed, **options)
+    return [(b, d) for b, d in _neardup._split_pairs(keys, dbounds[p], ranges, _PAGE)]
+
+
+def _in_part(x, bounds, q):
+    return np.unique(x[(x >= bounds[q]) & (x < bounds[q + 1])]).astype(np.uint32)
+
+
+def _fetch_page_sigs(signed, dbounds, q, wanted, options):
+    if not len(wanted):
+        return wanted, b""
+    return wanted, _neardup._page_sigs(signed, dbounds[q], wanted, **options)
+
+
+def _same_pages(signed, dbounds, p, walk, options, *fetched):
+    """Partition p's pairs of pages that agree: (d, e, sim) in walk order."""
+    fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
+    docs = np.concatenate([f[0] for f in fetched]) if fetched else np.zeros(0, np.uint32)
+    sigs = b"".join(f[1] for f in fetched)
+    d, e = np.ascontiguousarray(walk[0]), np.ascontiguousarray(walk[1])
+    keep, sim = _neardup._same_pages(signed, dbounds[p], d, e, docs, sigs, **options)
+    keep = np.frombuffer(keep, dtype=np.uint8).astype(bool)
+    return d[keep], e[keep], np.frombuffer(sim, dtype=np.float64)[keep]
+
+
+def _dates(signed):
+    big = np.iinfo(np.int64).max  # undated, as a collection keeps it
+    return np.fromiter((big if s[2] is None else s[2] for s in signed), dtype=np.int64, count=len(signed))
+
+
+def _prep(signed, bp, options):
+    return _neardup._copy_prep(signed, np.ascontiguousarray(bp, dtype=np.uint8), **options)
+
+
+def _fetch_info(signed, pbounds, dbounds, q, prep, wanted, options):
+    if not len(wanted):
+        return wanted, (b"", b"", b"", b"")
+    return wanted, _neardup._para_info(signed, pbounds[q], dbounds[q], wanted, prep[2], **options)
+
+
+def _joined(fetched, p, width):
+    """The fetches of partition p from the others, concatenated (sorted, as
+    the partitions are)."""
+    fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
+    keys = np.concatenate([f[0] for f in fetched]) if fetched else np.zeros(0, np.uint32)
+    parts = tuple(b"".join(f[1][i] for f in fetched) for i in range(width))
+    return keys, parts
+
+
+def _pass_walk(raw, prep, pbounds, p, verify, *fetched):
+    """Partition p's walks in this pass: only paragraphs that count, and
+    candidates that count, each once per paragraph, at most `verify`."""
+    g, r = raw
+    lo, hi = pbounds[p], pbounds[p + 1]
+    counting = np.frombuffer(prep[2], dtype=np.uint8).astype(bool)
+    keep = counting[g.astype(np.int64) - lo]
+    local = (r >= lo) & (r < hi)
+    rc = np.zeros(len(r), dtype=bool)
+    rc[local] = counting[r[local].astype(np.int64) - lo]
+    paras, info = _joined(fetched, p, 4)
+    if len(paras):
+        at = np.searchsorted(paras, r[~local])
+        flags = np.frombuffer(info[3], dtype=np.uint8).astype(bool)
+        rc[~local] = flags[np.minimum(at, len(paras) - 1)] & (paras[np.minimum(at, len(paras) - 1)] == r[~local])
+    g, r = g[keep & rc], r[keep & rc]
+    _, first = np.unique((g.astype(np.uint64) << np.uint64(32)) | r, return_index=True)
+    first.sort()
+    g, r = g[first], r[first]
+    rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")
+    cut = rank < verify
+    return np.ascontiguousarray(g[cut]), np.ascontiguousarray(r[cut])
+
+
+def _touches(signed, pbounds, dbounds, p, prep, walk, options, *fetched):
+    paras, info = _joined(fetched, p, 4)
+    t = _neardup._copy_touches(signed, pbounds[p], dbounds[p], prep[2], walk[0], walk[1], paras, info, **options)
+    return tuple(np.frombuffer(x, dtype=dt) for x, dt in zip(t, (np.uint32, np.uint32, np.uint64, np.uint64,
+                                                                   np.uint32)))
+
+
+def _fetch_contents(prep, dbounds, q, wanted, options):
+    if not len(wanted):
+        return wanted, (b"", b"")
+    return wanted, _neardup._doc_contents(prep, dbounds[q], wanted, **options)
+
+
+def _aligns(signed, pbounds, dbounds, p, prep, touches, options, *fetched):
+    docs, contents = _joined(fetched, p, 2)
+    (align,) = _neardup._copy_judge(signed, prep, pbounds[p], dbounds[p], touches, docs, contents, None, None,
+                                    **options)
+    align = np.frombuffer(align, dtype=np.uint8).astype(bool)
+    return touches[1][align]
+
+
+def _fetch_paras(signed, pbounds, dbounds, q, prep, wanted, options):
+    if not len(wanted):
+        return wanted, (b"", b"", b"")
+    return wanted, _neardup._doc_paras(signed, prep, pbounds[q], dbounds[q], wanted, **options)
+
+
+def _judged(signed, pbounds, dbounds, p, prep, touches, contents, options, *fetched):
+    docs, content = _joined(contents, p, 2)
+    pdocs, paras = _joined(fetched, p, 3)
+    out = _neardup._copy_judge(signed, prep, pbounds[p], dbounds[p], touches, docs, content, pdocs, paras, **options)
+    _, copy, dup, sim, cont = out
+    copy = np.frombuffer(copy, dtype=np.uint8).astype(bool)
+    return (touches[0][copy], touches[1][copy], np.frombuffer(dup, dtype=np.uint64),
+            np.frombuffer(sim, dtype=np.float64), np.frombuffer(cont, dtype=np.float64))
+
+
+def _stories(options, dates, same, *judged):
+    cat = np.concatenate
+    d = cat([np.asarray(x, np.int64) for x in dates]) if dates else np.zeros(0, np.int64)
+    u32 = lambda i: cat([j[i] for j in judged]).astype(np.uint32) if judged else np.zeros(0, np.uint32)  # noqa: E731
+    f64 = lambda i: cat([j[i] for j in judged]).astype(np.float64) if judged else np.zeros(0)  # noqa: E731
+    dup = cat([j[2] for j in judged]).astype(np.uint64) if judged else np.zeros(0, np.uint64)
+    sd = cat([s[0] for s in same]).astype(np.uint32) if same else np.zeros(0, np.uint32)
+    se = cat([s[1] for s in same]).astype(np.uint32) if same else np.zeros(0, np.uint32)
+    ss = cat([s[2] for s in same]).astype(np.float64) if same else np.zeros(0)
+    cl, dup, sim, cont = _neardup._stories(d, u32(0), u32(1), dup, f64(3), f64(4), sd, se, ss, **options)
+    return (np.frombuffer(cl, np.uint32), np.frombuffer(dup, np.uint64), np.frombuffer(sim, np.float64),
+            np.frombuffer(cont, np.float64))
+
+
+def _pairs_fetch(P, make):
+    """Per partition p, the list of what it fetches from every other q:
+    make(p, q), or an empty placeholder for q == p (never read)."""
+    return [[make(p, q) if q != p else (np.zeros(0, np.uint32), ()) for q in range(P)] for p in range(P)]
+
+
+class Statics:
+    """What every stories pass reads and no pass changes (delayed)."""
+
+    def __init__(self, signed, ranges, options):
+        from dask import delayed
+
+        P = len(signed)
+        self.P = P
+        self.pbounds = delayed(_bounds, pure=True)([delayed(_para_count, pure=True)(s, options) for s in signed])
+        self.dbounds = delayed(_bounds, pure=True)([delayed(_doc_count, pure=True)(s) for s in signed])
+        keys = [delayed(_keys, pure=True)(s, self.pbounds, p, ranges, _COPY, options) for p, s in enumerate(signed)]
+        cands = [delayed(_candidates, pure=True)(self.pbounds, *[delayed(_item, pure=True)(k, r) for k in keys])
+                 for r in range(ranges)]
+        self.walks = [delayed(_raw_walk, pure=True)(*[delayed(_item, pure=True)(c, p) for c in cands])
+                      for p in range(P)]
+        pkeys = [delayed(_page_pairs_keys, pure=True)(s, self.dbounds, p, ranges, options)
+                 for p, s in enumerate(signed)]
+        pcands = [delayed(_candidates, pure=True)(self.dbounds, *[delayed(_item, pure=True)(k, r) for k in pkeys])
+                  for r in range(ranges)]
+        pwalks = [delayed(_raw_walk, pure=True)(*[delayed(_item, pure=True)(c, p) for c in pcands]) for p in range(P)]
+        self.same = []
+        for p in range(P):
+            fetched = [delayed(_fetch_page_sigs, pure=True)(
+                signed[q], self.dbounds, q, delayed(_in_part, pure=True)(delayed(_item, pure=True)(pwalks[p], 1),
+                                                                        self.dbounds, q), options)
+                if q != p else (np.zeros(0, np.uint32), b"") for q in range(P)]
+            self.same.append(delayed(_same_pages, pure=True)(signed[p], self.dbounds, p, pwalks[p], options,
+                                                             *fetched))
+        self.dates = [delayed(_dates, pure=True)(s) for s in signed]
+
+
+def stories(signed, statics, bp, options):
+    """Delayed (cluster, dup_of, sim, cont) per document of the collection
+    after a stories pass whose boilerplate is bp (per partition, a bool per
+    paragraph)."""
+    from dask import delayed
+
+    P, pb, db = statics.P, statics.pbounds, statics.dbounds
+    verify = _neardup._chain_limits()[1]
+    prep = [delayed(_prep, pure=True)(signed[p], bp[p], options) for p in range(P)]
+    item = lambda x, i: delayed(_item, pure=True)(x, i)  # noqa: E731
+    info = _pairs_fetch(P, lambda p, q: delayed(_fetch_info, pure=True)(
+        signed[q], pb, db, q, prep[q], delayed(_in_part, pure=True)(item(statics.walks[p], 1), pb, q), options))
+    walks = [delayed(_pass_walk, pure=True)(statics.walks[p], prep[p], pb, p, verify, *info[p]) for p in range(P)]
+    touches = [delayed(_touches, pure=True)(signed[p], pb, db, p, prep[p], walks[p], options, *info[p])
+               for p in range(P)]
+    contents = _pairs_fetch(P, lambda p, q: delayed(_fetch_contents, pure=True)(
+        prep[q], db, q, delayed(_in_part, pure=True)(item(touches[p], 1), db, q), options))
+    aligned = [delayed(_aligns, pure=True)(signed[p], pb, db, p, prep[p], touches[p], options, *contents[p])
+               for p in range(P)]
+    paras = _pairs_fetch(P, lambda p, q: delayed(_fetch_paras, pure=True)(
+        signed[q], pb, db, q, prep[q], delayed(_in_part, pure=True)(aligned[p], db, q), options))
+    judged = [delayed(_judged, pure=True)(signed[p], pb, db, p, prep[p], touches[p], contents[p], options, *paras[p])
+              for p in range(P)]
+    return delayed(_stories, pure=True, nout=4)(options, statics.dates, statics.same, *judged)

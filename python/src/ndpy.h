@@ -143,8 +143,19 @@ PyObject *ndpy_site_peers(PyObject *self, PyObject *pieces);
 PyObject *ndpy_page_seqs(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_site_links(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_sites_of(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_docs_of(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_settings(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_site_limits(PyObject *self, PyObject *unused);
+/* ---- the staged copy pass (staged_copy.c) ---- */
+PyObject *ndpy_copy_prep(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_page_sigs(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_same_pages(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_para_info(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_copy_touches(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_doc_contents(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_doc_paras(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_stories(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* ---- stores rewritten (objects.c) ---------------------------------------- */
 PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);

@@ -314,6 +314,44 @@ PyObject *ndpy_sites_of(PyObject *self, PyObject *args, PyObject *kwargs)
     return out;
 }
 
+/* _docs_of(signed, **options) -> (dup_of, sim, cont, cluster, repeats,
+ * boilerplate): per judged document its nd_doc_info fields (uint64 with
+ * 2^64-1 for none, float64, float64, uint32, uint32, uint32): what the
+ * staged passes must give. */
+PyObject *ndpy_docs_of(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    nd_corpus *c;
+    nd_ctx *ctx;
+    if (ndpy_judged(self, args, kwargs, "O:_docs_of", &c, &ctx)) return NULL;
+    const size_t n = nd_corpus_count(c);
+    PyObject *v[6] = { PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 8)),
+                       PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 8)),
+                       PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 8)),
+                       PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 4)),
+                       PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 4)),
+                       PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 4)) };
+    PyObject *out = NULL;
+    if (v[0] && v[1] && v[2] && v[3] && v[4] && v[5]) {
+        for (size_t i = 0; i < n; i++) {
+            nd_doc_info di = ND_DOC_INFO_INIT;
+            nd_corpus_doc(c, i, &di);
+            uint64_t dup = di.duplicate_of == ND_NONE ? UINT64_MAX : (uint64_t)di.duplicate_of;
+            uint32_t cl = (uint32_t)di.cluster, rep = (uint32_t)di.repeats, bp = (uint32_t)di.boilerplate;
+            memcpy(PyBytes_AS_STRING(v[0]) + i * 8, &dup, 8);
+            memcpy(PyBytes_AS_STRING(v[1]) + i * 8, &di.similarity, 8);
+            memcpy(PyBytes_AS_STRING(v[2]) + i * 8, &di.containment, 8);
+            memcpy(PyBytes_AS_STRING(v[3]) + i * 4, &cl, 4);
+            memcpy(PyBytes_AS_STRING(v[4]) + i * 4, &rep, 4);
+            memcpy(PyBytes_AS_STRING(v[5]) + i * 4, &bp, 4);
+        }
+        out = PyTuple_Pack(6, v[0], v[1], v[2], v[3], v[4], v[5]);
+    }
+    for (int i = 0; i < 6; i++) Py_XDECREF(v[i]);
+    nd_corpus_free(c);
+    nd_ctx_free(ctx);
+    return out;
+}
+
 /* Writes document i's lines of `scan --json` to f, by the CLI's writer. */
 static void ndpy_write_lines(FILE *f, const nd_corpus *c, size_t i)
 {
