@@ -999,6 +999,12 @@ ND_API int nd_shard_para_keys(const nd_ctx *ctx, const char *source, size_t sour
  *  Either pointer may be NULL. */
 ND_API void nd_shard_chain_limits(unsigned *steps, unsigned *verify);
 
+/*! nd_shard_para_similarity() : the Jaccard estimate of two paragraphs'
+ *  signatures (K values) as a collection makes it: on their 16-bit codes at
+ *  sig_bits 32 (nd_corpus_set_exact()), else on the values' low bits. 0 on
+ *  a NULL argument. */
+ND_API double nd_shard_para_similarity(const nd_ctx *ctx, const uint32_t *a, const uint32_t *b);
+
 /*! nd_shard_family_match() :
  *  The paragraph whose family a paragraph of signature sig joins, among n
  *  candidates (cand[i]: their signatures, in the order of its chain walk,

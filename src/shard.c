@@ -148,9 +148,9 @@ void nd_shard_chain_limits(unsigned *steps, unsigned *verify)
     if (verify) *verify = ND__MAX_VERIFY;
 }
 
-/* As nd__psim compares two paragraphs of a collection (corpus.c). */
-static double nd__shard_sim(const nd_ctx *ctx, const uint32_t *a, const uint32_t *b)
+double nd_shard_para_similarity(const nd_ctx *ctx, const uint32_t *a, const uint32_t *b)
 {
+    if (!ctx || !a || !b) return 0.0;
     const unsigned k = ctx->params.num_perm;
     if (ctx->params.sig_bits != 32) return nd_signature_similarity_bits(a, b, k, ctx->params.sig_bits);
     uint16_t ca[ND_MAX_NUM_PERM], cb[ND_MAX_NUM_PERM];
@@ -167,7 +167,7 @@ long nd_shard_family_match(const nd_ctx *ctx, const uint32_t *sig, const uint32_
     double best_sim = 0.0;
     for (size_t i = 0; i < n; i++) { /* detect.c's nd__find_match */
         if (!cand[i]) return -1;
-        double sv = nd__shard_sim(ctx, sig, cand[i]);
+        double sv = nd_shard_para_similarity(ctx, sig, cand[i]);
         if (sv >= t && sv > best_sim) {
             best_sim = sv;
             best = (long)i;

@@ -86,17 +86,6 @@ static size_t nd__set64_slot(nd__set64 *s, uint64_t x, int *fresh)
     return h;
 }
 
-/* As a collection compares two paragraphs (corpus.c's nd__psim). */
-static double nd__para_sim(const nd_ctx *ctx, const uint32_t *a, const uint32_t *b)
-{
-    const unsigned k = ctx->params.num_perm;
-    if (ctx->params.sig_bits != 32) return nd_signature_similarity_bits(a, b, k, ctx->params.sig_bits);
-    uint16_t ca[ND_MAX_NUM_PERM], cb[ND_MAX_NUM_PERM];
-    nd__codes_of(ca, a, k);
-    nd__codes_of(cb, b, k);
-    return nd__code_similarity(ca, cb, k);
-}
-
 int nd_shard_copy_touches(const nd_ctx *ctx, uint64_t doc, const nd_shard_para *paras, size_t n,
                           const size_t *cand_end, const nd_shard_para *cands, nd_shard_touch *out, size_t cap,
                           size_t *count)
@@ -122,7 +111,7 @@ int nd_shard_copy_touches(const nd_ctx *ctx, uint64_t doc, const nd_shard_para *
                 rc = ND_E_INVALID;
                 break;
             }
-            double sim = nd__para_sim(ctx, g->signature, r->signature);
+            double sim = nd_shard_para_similarity(ctx, g->signature, r->signature);
             if (nd__para_match_kind(sim, g->shingles, r->shingles) != ND__MATCH_STRONG || r->doc == doc) continue;
             int fresh_doc, fresh_para;
             size_t slot = nd__set64_slot(&touched, r->doc, &fresh_doc);

@@ -572,3 +572,88 @@ def stories(signed, statics, bp, options):
     judged = [delayed(_judged, pure=True)(signed[p], pb, db, p, prep[p], touches[p], contents[p], options, *paras[p])
               for p in range(P)]
     return delayed(_stories, pure=True, nout=4)(options, statics.dates, statics.same, *judged)
+
+
+# ---- the whole judgement, and its lines -----------------------------------------
+
+
+def _arange(bounds):
+    return np.arange(bounds[-1], dtype=np.int64)
+
+
+def _as_units(cluster):
+    return np.asarray(cluster, dtype=np.int64)
+
+
+def _root_info(signed, pbounds, dbounds, q, k, wanted, options):
+    """The boilerplate families' first paragraphs that partition q holds:
+    (wanted, (signatures, documents, indexes))."""
+    if not len(wanted):
+        return wanted, (b"", b"", b"")
+    sigs, _ = _neardup._para_sigs(signed, pbounds[q], wanted, **options)
+    para0 = pbounds[q] + np.concatenate([[0], np.cumsum(_doc_paras(signed, k))])
+    doc = np.searchsorted(para0, wanted.astype(np.int64), side="right") - 1
+    index = wanted.astype(np.int64) - para0[doc]
+    return wanted, (sigs, (dbounds[q] + doc).astype(np.uint32).tobytes(), index.astype(np.uint32).tobytes())
+
+
+def _roots_wanted(fam, bp, pbounds, p, q):
+    roots = fam[bp]
+    return _in_part(roots, pbounds, q)
+
+
+def _ids_wanted(dbounds, p, q, dup, cluster, site, pooled, roots):
+    lo, hi = dbounds[p], dbounds[p + 1]
+    named = [dup[lo:hi][dup[lo:hi] != np.uint64(2 ** 64 - 1)].astype(np.int64), cluster[lo:hi].astype(np.int64),
+             site[lo:hi][~pooled[lo:hi]].astype(np.int64)]
+    rdocs = [np.frombuffer(f[1][1], dtype=np.uint32).astype(np.int64) for i, f in enumerate(roots) if i != p
+             and len(f[0])]
+    return _in_part(np.concatenate(named + rdocs), dbounds, q)
+
+
+def _fetch_ids(signed, dbounds, q, wanted):
+    return wanted, [signed[int(d) - dbounds[q]][0] for d in wanted]
+
+
+def _lines(signed, pbounds, dbounds, p, fam, bp, verdicts, site, pooled, options, roots, ids):
+    cluster, dup, sim, cont = verdicts
+    lo, hi = dbounds[p], dbounds[p + 1]
+    rk, (rs, rd, ri) = _joined(roots, p, 3)
+    got = [f for q, f in enumerate(ids) if q != p and len(f[0])]
+    ref_docs = np.concatenate([f[0] for f in got]) if got else np.zeros(0, np.uint32)
+    ref_ids = [i for f in got for i in f[1]]
+    return _neardup._staged_lines(signed, pbounds[p], lo, np.ascontiguousarray(fam, np.uint32),
+                                  np.ascontiguousarray(bp, np.uint8), np.ascontiguousarray(dup[lo:hi]),
+                                  np.ascontiguousarray(sim[lo:hi]), np.ascontiguousarray(cont[lo:hi]),
+                                  np.ascontiguousarray(cluster[lo:hi], np.uint32),
+                                  np.ascontiguousarray(site[lo:hi], np.uint32),
+                                  np.ascontiguousarray(pooled[lo:hi], np.uint8), ref_docs, ref_ids, rk, rs,
+                                  np.frombuffer(rd, np.uint32), np.frombuffer(ri, np.uint32), **options)
+
+
+def lines(signed, ranges, options):
+    """Delayed, per partition, (lines, ends): the lines of `neardup scan
+    --json` for its documents and where each document's end, from
+    per-partition delayed signed documents (unique ids), by the staged
+    passes."""
+    from dask import delayed
+
+    settings = _neardup._settings(**options)
+    P = len(signed)
+    fam = families(signed, ranges, options)
+    site_pooled = sites(signed, fam, ranges, options)
+    site, pooled = site_pooled
+    statics = Statics(signed, ranges, options)
+    pb, db = statics.pbounds, statics.dbounds
+    bp1 = recurring(signed, fam, site, pooled, delayed(_arange, pure=True)(db), False, ranges, options)
+    first = stories(signed, statics, bp1, options)
+    bp2 = recurring(signed, fam, site, pooled, delayed(_as_units, pure=True)(first[0]), True, ranges, options)
+    final = stories(signed, statics, bp2, options)
+    fams = [delayed(_slice, pure=True)(fam, pb, p) for p in range(P)]
+    roots = _pairs_fetch(P, lambda p, q: delayed(_root_info, pure=True)(
+        signed[q], pb, db, q, settings["num_perm"], delayed(_roots_wanted, pure=True)(fams[p], bp2[p], pb, p, q),
+        options))
+    ids = _pairs_fetch(P, lambda p, q: delayed(_fetch_ids, pure=True)(
+        signed[q], db, q, delayed(_ids_wanted, pure=True)(db, p, q, final[1], final[0], site, pooled, roots[p])))
+    return [delayed(_lines, pure=True)(signed[p], pb, db, p, fams[p], bp2[p], final, site, pooled, options,
+                                       roots[p], ids[p]) for p in range(P)]

@@ -493,6 +493,9 @@ static PyMethodDef ndpy_methods[] = {
       "_stories(dates, copy_d, copy_e, dup_of, sim, cont, same_d, same_e, same_sim, **options) -> (cluster, dup_of, sim, cont)" },
     { "_docs_of", (PyCFunction)(void (*)(void))ndpy_docs_of, METH_VARARGS | METH_KEYWORDS,
       "_docs_of(signed, **options) -> per judged document (dup_of, sim, cont, cluster, repeats, boilerplate)" },
+    { "_staged_lines", (PyCFunction)(void (*)(void))ndpy_staged_lines, METH_VARARGS | METH_KEYWORDS,
+      "_staged_lines(signed, first_para, first_doc, fam, bp, dup_of, sim, cont, cluster, site, pooled, ref_docs, "
+      "ref_ids, roots, root_sigs, root_docs, root_index, **options) -> (lines, ends)" },
     { "_sites_of", (PyCFunction)(void (*)(void))ndpy_sites_of, METH_VARARGS | METH_KEYWORDS,
       "_sites_of(signed, **options) -> per judged document, its site's first document (2^32-1: pooled)" },
     { NULL, NULL, 0, NULL }

@@ -156,6 +156,7 @@ PyObject *ndpy_doc_contents(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_doc_paras(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_stories(PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *ndpy_staged_lines(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* ---- stores rewritten (objects.c) ---------------------------------------- */
 PyObject *ndpy_merge(PyObject *self, PyObject *args, PyObject *kwargs);
