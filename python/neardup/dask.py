@@ -1,35 +1,21 @@
 """neardup on Dask: ``scan`` over a dask.bag of documents (docs/DISTRIBUTED.md).
 
-Stages, as tasks of one Dask graph:
-
 1. *sign*, per input partition: documents are analyzed where they are; only
    what a collection keeps of a document (id, source, date, paragraph spans,
    repeat verdicts, signatures) stays, never the text. One task gives
-   repeated ids the CLI's new names (``_renames``). Then each document's
-   LSH buckets (``nd_shard_doc_keys``) are sent to ``shards`` ranges by a
-   hash of the bucket.
-2. *links*, per bucket range: each document holding a bucket is linked to
-   the first document (in input order) that holds it.
-3. *components*: the connected components of the links, packed into
-   ``shards`` judging tasks by size. This task holds 8 bytes per document
-   and the links, no signature.
-4. *judge*, per shard: the signed documents of its components, gathered
-   from every partition in input order, judged together by the library
-   (``nd_corpus_add_signed``, ``nd_corpus_finish``). The passes make
-   documents interact only through shared buckets, so a component judged
-   alone gets the verdicts it gets in the whole collection: the records are
-   those of ``neardup scan --json`` on one machine, for any number of
-   partitions, shards and workers.
-5. *join*: each input partition's records, back in input order.
-
-A judging task holds its components whole (about 740 bytes a paragraph):
-the largest component bounds a worker's memory, and on collections whose
-copies and chrome chain most documents together that is most of the
-collection (docs/DISTRIBUTED.md, section 4).
+   repeated ids the CLI's new names (``_renames``).
+2. The passes of ``nd_corpus_finish``, each split on its own key
+   (``neardup._staged``): families by family bucket ranges, sites by edge
+   family ranges, recurrence by family ranges, stories by copy and page
+   bucket ranges, each partition fetching from the others only the
+   signatures, flags and ids its decisions need. No task holds more than its
+   partition and its share of one shuffle, except two that hold a few bytes
+   per paragraph or document of the collection (the family links and the
+   story unions).
+3. Each partition writes its records with the CLI's writer: the records of
+   ``neardup scan --json`` on one machine, for any number of partitions,
+   ranges and workers.
 """
-import heapq
-from operator import itemgetter
-
 from . import _neardup
 
 # Documents are numbered in input order over the whole collection, in 32
@@ -109,176 +95,40 @@ def _links(pairs):
 
 
 def _sizes(signed):
-    """Per document, the bytes it weighs in a judging task (its paragraphs)."""
+    """Per document, the bytes of its signed paragraphs."""
     return [len(s[3]) for s in signed]
-
-
-def _label(n, links):
-    """Connected components of n nodes: each node's smallest member, by
-    min-label propagation with pointer jumping."""
-    import numpy as np
-    label = np.arange(n, dtype=np.int64)
-    if not len(links):
-        return label
-    a, b = links[:, 0], links[:, 1]
-    while True:
-        low = np.minimum(label[a], label[b])
-        before = label.copy()
-        np.minimum.at(label, a, low)
-        np.minimum.at(label, b, low)
-        while True:  # jump to the root: label[label] until it stays
-            jumped = label[label]
-            if np.array_equal(jumped, label):
-                break
-            label = jumped
-        if np.array_equal(label, before):
-            return label
-
-
-class ComponentTooLarge(MemoryError):
-    """A judging task would need more memory than a worker may use: the
-    collection's documents chain together (docs/DISTRIBUTED.md, section 4).
-    Raised before any judging starts, instead of workers being restarted
-    until Dask gives up (KilledWorker)."""
-
-
-# What a judging task holds at least, per byte of its signed documents: the
-# documents themselves (56 + 4K bytes a paragraph, as _sign packs them) and
-# the collection made of them (at least 288 bytes a paragraph: 16-bit codes
-# and the paragraph record; src/corpus.h), K = 128. A floor, so that a shard
-# refused could never have been judged; the peak is higher (the passes of
-# nd_corpus_finish, the records).
-_JUDGE_FLOOR = 1.5
-
-
-def _worker_memory():
-    """The memory limit of the worker running this task, or None."""
-    try:
-        from distributed import get_worker
-        limit = get_worker().memory_manager.memory_limit
-    except (ImportError, ValueError, AttributeError):
-        return None
-    return int(limit) if limit else None
-
-
-def _check_memory(total, roots_count, shard_of, shards, budget):
-    """Raises ComponentTooLarge when a shard's floor exceeds budget."""
-    import numpy as np
-    from dask.utils import format_bytes
-    load = np.bincount(shard_of, weights=total, minlength=shards)
-    s = int(np.argmax(load)) if len(load) else 0
-    if not len(load) or _JUDGE_FLOOR * load[s] <= budget:
-        return
-    mine = np.flatnonzero(shard_of == s)
-    big = mine[np.argmax(total[mine])]
-    if _JUDGE_FLOOR * total[big] > budget:
-        hint = ("its largest component alone holds %d documents, %s of signed documents, so no number "
-                "of shards helps; use workers with more memory, or `neardup scan --stream` on one machine"
-                % (roots_count[big], format_bytes(int(total[big]))))
-    else:
-        hint = ("more shards (--shards) would split it: its largest component holds %s"
-                % format_bytes(int(total[big])))
-    raise ComponentTooLarge(
-        "judging shard %d would hold %s of signed documents and need at least %s, more than the %s "
-        "a judging task may use (judge_memory); %s (docs/DISTRIBUTED.md, section 4)"
-        % (s, format_bytes(int(load[s])), format_bytes(int(_JUDGE_FLOOR * load[s])), format_bytes(int(budget)),
-           hint))
-
-
-def _components(counts, sizes, shards, judge_memory, *links):
-    """Stage 3: per input partition, the judging shard of each document.
-    Components go to shards largest first, each to the lightest shard.
-    judge_memory: the bytes a judging task may take (None: the limit of the
-    worker running this task, if any); a shard certain to exceed it raises
-    ComponentTooLarge."""
-    import numpy as np
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    allx = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.uint64)
-    dense = np.stack([(allx >> np.uint64(32)).astype(np.int64), (allx & np.uint64(0xFFFFFFFF)).astype(np.int64)],
-                     axis=1)
-    label = _label(int(offsets[-1]), dense)
-    weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
-    roots, inverse = np.unique(label, return_inverse=True)
-    total = np.bincount(inverse, weights=weight + 1, minlength=len(roots))
-    lightest = [(0.0, s) for s in range(shards)]  # a heap of (load, shard)
-    shard_of = np.zeros(len(roots), dtype=np.int64)
-    for c in np.lexsort((np.arange(len(roots)), -total)):
-        load, s = heapq.heappop(lightest)
-        shard_of[c] = s
-        heapq.heappush(lightest, (load + total[c], s))
-    budget = judge_memory if judge_memory is not None else _worker_memory()
-    if budget:
-        _check_memory(total, np.bincount(inverse, minlength=len(roots)), shard_of, shards, budget)
-    per_doc = shard_of[inverse]
-    return [per_doc[offsets[p]:offsets[p + 1]] for p in range(len(counts))]
-
-
-def _select(signed, assignment, p, shard):
-    """The signed documents of partition p that shard judges, with their
-    index in the partition."""
-    return [(i, s) for i, s in enumerate(signed) if assignment[p][i] == shard]
-
-
-def _per_part(selected, items):
-    """Per input partition, the (index, item) of its documents among a
-    shard's (items in the shard's document order)."""
-    out, at = [], 0
-    for part in selected:
-        out.append([(i, items[at + k]) for k, (i, _) in enumerate(part)])
-        at += len(part)
-    return out
-
-
-def _judge(options, *selected):
-    """Stage 4: the records of one shard's documents, per input partition a
-    list of (index, records of that document)."""
-    docs = [s for part in selected for _, s in part]
-    records = _neardup._judge(docs, **options)
-    per_doc, at = [], 0
-    while at < len(records):
-        end = at + 1
-        while end < len(records) and records[end]["type"] != "doc":
-            end += 1
-        per_doc.append(records[at:end])
-        at = end
-    return _per_part(selected, per_doc)
-
-
-def _judge_lines(options, *selected):
-    """Stage 4 for `lines`: per input partition a list of (index, bytes of
-    that document's lines of `neardup scan --json`), written by the CLI's
-    own writer in the extension."""
-    docs = [s for part in selected for _, s in part]
-    lines, ends = _neardup._judge_lines(docs, **options)
-    starts = [0] + ends[:-1]
-    return _per_part(selected, [lines[a:b] for a, b in zip(starts, ends)])
-
-
-def _gather(p, *judged):
-    """Partition p's (index, records) from every shard, in input order."""
-    return sorted((x for j in judged for x in j[p]), key=itemgetter(0))
 
 
 def _flatten(gathered):
     return [r for _, recs in gathered for r in recs]
 
 
-def _judge_in_shards(signed, shards, options, judge_memory=None, judge=_judge):
-    """Stages 2 to 4 over per-partition delayed lists of signed documents:
-    per partition, a delayed list of (index, what judge gives per document:
-    records, or bytes of lines), in input order."""
+def _joined(gathered):
+    """A partition's lines (bytes of each document's, in input order) as one
+    bytes: far smaller than the records, and what workers keep until the
+    client fetches it."""
+    return [b"".join(x for _, x in gathered)]
+
+
+def _judge_partition(lines_ends, records):
+    """A partition's (index, item) per document from its (lines, ends):
+    items are the bytes of each document's lines, or their records."""
+    import json
+    text, ends = lines_ends
+    starts = [0] + ends[:-1]
+    if not records:
+        return [(i, text[a:b]) for i, (a, b) in enumerate(zip(starts, ends))]
+    return [(i, [json.loads(line) for line in text[a:b].decode("utf-8", "surrogateescape").splitlines()])
+            for i, (a, b) in enumerate(zip(starts, ends))]
+
+
+def _judge_staged(signed, shards, options, records):
+    """Stage 2 and 3 over per-partition delayed lists of signed documents:
+    per partition, a delayed list of (index, records or bytes of lines), in
+    input order. shards: the bucket ranges of each shuffle."""
     from dask import delayed
-    counts = [delayed(len, pure=True)(s) for s in signed]
-    firsts = [delayed(sum, pure=True)(counts[:p]) for p in range(len(signed))]
-    pairs = [delayed(_bucket_pairs, pure=True)(s, f, shards, options) for s, f in zip(signed, firsts)]
-    links = [delayed(_links, pure=True)([delayed(_pairs_of, pure=True)(x, r) for x in pairs])
-             for r in range(shards)]
-    sizes = [delayed(_sizes, pure=True)(s) for s in signed]
-    assignment = delayed(_components, pure=True)(counts, sizes, shards, judge_memory, *links)
-    judged = [delayed(judge, pure=True)(options, *[delayed(_select, pure=True)(signed[p], assignment, p, j)
-                                                     for p in range(len(signed))])
-              for j in range(shards)]
-    return [delayed(_gather, pure=True)(p, *judged) for p in range(len(signed))]
+    from . import _staged
+    return [delayed(_judge_partition, pure=True)(x, records) for x in _staged.lines(signed, shards, options)]
 
 
 def component_sizes(collection, kinds=_KINDS, ranges=1, **options):
@@ -306,6 +156,7 @@ def _sizes_of_components(counts, sizes, *links):
     total = int(sum(counts))
     dense = np.stack([(links >> np.uint64(32)).astype(np.int64), (links & np.uint64(0xFFFFFFFF)).astype(np.int64)],
                      axis=1)
+    from ._staged import _label
     _, inverse = np.unique(_label(total, dense), return_inverse=True)
     weight = np.concatenate([np.asarray(s, dtype=np.int64) for s in sizes]) if sizes else np.zeros(0)
     docs, weights = np.bincount(inverse), np.bincount(inverse, weights=weight)
@@ -323,17 +174,9 @@ def _as_bag(collection):
                     % type(collection).__name__)
 
 
-def _bytes(size):
-    """A size in bytes: an int, or a string as Dask takes them ("1GiB")."""
-    if size is None or isinstance(size, int):
-        return size
-    from dask.utils import parse_bytes
-    return parse_bytes(size)
-
-
-def _judged(collection, shards, options, judge_memory, judge):
-    """Per input partition a delayed list of (index, judge's item), and the
-    delayed renames of repeated ids (_renames)."""
+def _judged(collection, shards, options, records):
+    """Per input partition a delayed list of (index, records or bytes of
+    lines), and the delayed renames of repeated ids (_renames)."""
     import dask
 
     bag = _as_bag(collection)
@@ -346,30 +189,27 @@ def _judged(collection, shards, options, judge_memory, judge):
     renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
     # each partition's task gets its own entry, never the whole result
     signed = [dask.delayed(_renamed, pure=True)(s, renames[0][p]) for p, s in enumerate(signed)]
-    return _judge_in_shards(signed, shards, options, _bytes(judge_memory), judge), renames
+    return _judge_staged(signed, shards, options, records), renames
 
 
-def _scan(collection, shards, options, judge_memory=None):
+def _scan(collection, shards, options):
     """scan's bag, and the delayed renames of repeated ids (_renames)."""
     import dask
     import dask.bag as db
 
-    judged, renames = _judged(collection, shards, options, judge_memory, _judge)
+    judged, renames = _judged(collection, shards, options, True)
     return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
 
 
-def scan(collection, shards=None, judge_memory=None, **options):
+def scan(collection, shards=None, **options):
     """A bag of the records of ``neardup.scan`` over a dask.bag of document
     dicts (or a Dask DataFrame with id, text and optional source, url, date
-    columns), with the input's partitions. ``shards``: judging tasks (and
-    bucket ranges), default the number of partitions. Options as
+    columns), with the input's partitions. ``shards``: the key ranges each
+    shuffle is split into, default the number of partitions. Options as
     ``neardup.scan``. A repeated id is renamed "ID#2", "ID#3", ... as
     ``neardup.scan`` and the CLI do (``python3 -m neardup.dask`` says so on
-    standard error). ``judge_memory``: bytes (or "4GiB") a judging task may
-    use, default the memory limit of the worker that assigns shards, 0 for
-    no check; a shard certain to need more raises ComponentTooLarge when the
-    bag is computed, before any judging."""
-    return _scan(collection, shards, options, judge_memory)[0]
+    standard error)."""
+    return _scan(collection, shards, options)[0]
 
 
 # ---- python3 -m neardup.dask ------------------------------------------------
@@ -388,10 +228,8 @@ would be read as text: scan them with `neardup scan`.
   --workers N           the same
   --memory-limit SIZE   each local worker's memory limit (Dask's, e.g. 1GiB)
   --blocksize SIZE      bytes of JSONL per partition (default 64MiB)
-  --shards N            judging tasks (default: the number of partitions)
-  --judge-memory SIZE   memory a judging task may use (default: a worker's
-                        limit; 0: no check); a run that would need more
-                        stops at once with a message (exit status 1)
+  --shards N            key ranges of each shuffle (default: the number of
+                        partitions)
   -w, -k, --seed, --sig-bits, --paragraphs, --threshold, --doc-threshold,
   --containment, --min-contained, --min-stories, --scope, --bands, --rows:
                         as for `neardup scan`
@@ -407,8 +245,7 @@ def _parse(argv):
     """(settings, neardup options, inputs) of the command line; SystemExit(2)
     on a usage error."""
     import sys
-    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None,
-                "judge_memory": None}
+    settings = {"scheduler": None, "local": 2, "memory_limit": "auto", "blocksize": "64MiB", "shards": None}
     options, inputs, i = {}, [], 0
     while i < len(argv):
         a = argv[i]
@@ -447,7 +284,7 @@ def _parse(argv):
         sys.stderr.write("neardup.dask: no INPUT\n(see --help)\n")
         raise SystemExit(2)
     from dask.utils import parse_bytes
-    for key in ("blocksize", "judge_memory"):  # checked here, not after a cluster started
+    for key in ("blocksize",):  # checked here, not after a cluster started
         if settings[key] is not None:
             try:
                 settings[key] = parse_bytes(settings[key])
@@ -639,20 +476,13 @@ def _read(inputs, blocksize, problems=None):
     return db.concat(bags) if bags else db.from_sequence([], npartitions=1)
 
 
-def _joined(gathered):
-    """A partition's lines (bytes of each document's, in input order) as one
-    bytes: far smaller than the records, and what workers keep until the
-    client fetches it."""
-    return [b"".join(x for _, x in gathered)]
-
-
-def _lines(collection, shards, options, judge_memory):
+def _lines(collection, shards, options):
     """A bag of one bytes per input partition (its lines), and the delayed
     renames of repeated ids (_renames)."""
     import dask
     import dask.bag as db
 
-    judged, renames = _judged(collection, shards, options, judge_memory, _judge_lines)
+    judged, renames = _judged(collection, shards, options, False)
     return db.from_delayed([dask.delayed(_joined, pure=True)(j) for j in judged]), renames
 
 
@@ -660,10 +490,10 @@ def _decode(parts):
     return [p.decode("utf-8", "surrogateescape") for p in parts]
 
 
-def lines(collection, shards=None, judge_memory=None, **options):
+def lines(collection, shards=None, **options):
     """A bag of one str per input partition: its records as the lines of
     `neardup scan --json`, written by the CLI's own writer."""
-    return _lines(collection, shards, options, judge_memory)[0].map_partitions(_decode)
+    return _lines(collection, shards, options)[0].map_partitions(_decode)
 
 
 def main(argv=None):
@@ -687,7 +517,7 @@ def main(argv=None):
                                            memory_limit=settings["memory_limit"], dashboard_address=":0")
         client = distributed.Client(cluster)
     try:
-        text, renames = _lines(docs, settings["shards"], options, settings["judge_memory"])
+        text, renames = _lines(docs, settings["shards"], options)
         # computed once and kept on the workers, then fetched one partition
         # at a time, so the client never holds every line
         text, renames, problems = client.persist([text, renames, problems])
@@ -701,9 +531,6 @@ def main(argv=None):
         for part in text.to_delayed():
             out.write(b"".join(part.compute()))
         out.flush()
-    except ComponentTooLarge as e:  # found before any line was written
-        sys.stderr.write("neardup.dask: %s\n" % e)
-        return 1
     finally:
         client.close()
         if cluster is not None:

@@ -165,18 +165,16 @@ def test_bucket_stages_equal_their_definition():
         neardup._neardup._links([[np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint32)]])
 
 
-def test_components_are_judged_apart(client, feeds):
-    """Documents sharing no bucket land in different components: the shard
-    stage really splits (this corpus's three feeds plus an unrelated text)."""
-    inputs, docs = feeds
+def test_component_sizes(client, feeds):
+    """The diagnostic of bench/components.py: documents sharing no bucket
+    land in components of their own (this corpus's feeds plus an unrelated
+    text)."""
+    _, docs = feeds
     lone = {"id": "lone", "text": "A paragraph about nothing that any feed of this corpus says.",
             "source": "elsewhere"}
-    signed = neardup._neardup._sign(docs + [lone])
-    counts, sizes = [len(signed)], [neardup.dask._sizes(signed)]
-    pairs = neardup.dask._bucket_pairs(signed, 0, 1, {})
-    assignment = neardup.dask._components(counts, sizes, 2, None, neardup.dask._links(pairs))[0]
-    assert len(set(assignment.tolist())) == 2
-    assert assignment[-1] != assignment[0]
+    sizes = neardup.dask.component_sizes(db.from_sequence(docs + [lone], npartitions=2)).compute()
+    assert sum(n for n, _ in sizes) == len(docs) + 1
+    assert sizes[-1][0] == 1 and len(sizes) >= 2
 
 
 def test_shard_keys(feeds):
@@ -200,10 +198,9 @@ def test_module_cli_writes_the_cli_bytes(feeds):
     assert out.stdout == run_cli("scan", "--json", *inputs)
     bad = subprocess.run([sys.executable, "-m", "neardup.dask", "--bogus", "x"], capture_output=True, env=env)
     assert bad.returncode == 2 and b"unknown option" in bad.stderr
-    for opt in ("--judge-memory", "--blocksize"):
-        bad = subprocess.run([sys.executable, "-m", "neardup.dask", opt, "lots", *inputs], capture_output=True,
-                             env=env)
-        assert bad.returncode == 2 and b"not a size: lots" in bad.stderr and b"Traceback" not in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "neardup.dask", "--blocksize", "lots", *inputs], capture_output=True,
+                         env=env)
+    assert bad.returncode == 2 and b"not a size: lots" in bad.stderr and b"Traceback" not in bad.stderr
 
 
 def test_module_cli_refuses_web_pages(tmp_path):
@@ -319,7 +316,7 @@ def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
     path = tmp_path / "repeated.jsonl"
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "2", "--blocksize", "4kB", str(path)],
+    out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "2", "--blocksize", "16kB", str(path)],
                          capture_output=True, env=env, check=False)
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stdout == run_cli("scan", "--json", str(path))
@@ -328,11 +325,10 @@ def test_repeated_ids_renamed_as_the_cli_does(client, feeds, tmp_path):
     assert b'document 3: id "a" already used by document 1; this one is reported as "a#2"' in out.stderr
 
 
-def test_shard_too_large_for_a_worker_stops_at_once(client, feeds):
-    """A judging shard certain to exceed judge_memory stops the run before
-    any judging, with a message saying what to change (more shards, when
-    its largest component would fit alone); a budget that fits, or none
-    (0), changes nothing."""
+def test_unrelated_parts_and_many_ranges(client, feeds):
+    """Feeds and thirty unrelated documents, in more ranges than partitions
+    and in one range: every layout gives neardup.scan's records; the old
+    --judge-memory option is gone (a usage error, not ignored)."""
     import random
     inputs, docs = feeds
     rnd = random.Random(7)
@@ -341,24 +337,13 @@ def test_shard_too_large_for_a_worker_stops_at_once(client, feeds):
              "text": "\n\n".join(" ".join(rnd.choice(words) for _ in range(40)) for _ in range(6))}
             for n in range(30)]
     expected = neardup.scan(docs + lone)
-    bag = db.from_sequence(docs + lone, npartitions=2)
-    sizes = sorted(neardup.dask.component_sizes(bag).compute(), reverse=True)
-    assert len(sizes) == 31 and sizes[0][0] == len(docs)
-    feeds_bytes, lone_bytes = sizes[0][1], sum(b for _, b in sizes[1:])
-    with pytest.raises(neardup.dask.ComponentTooLarge, match=r"largest component alone holds %d documents"
-                       % len(docs)):
-        neardup.dask.scan(bag, judge_memory=1000).compute()
-    between = int(1.5 * (feeds_bytes + lone_bytes / 2)) + 1000
-    with pytest.raises(neardup.dask.ComponentTooLarge, match=r"more shards"):
-        neardup.dask.scan(bag, shards=1, judge_memory=between).compute()
-    assert neardup.dask.scan(bag, shards=2, judge_memory=between).compute() == expected
-    assert neardup.dask.scan(bag, judge_memory="1GiB").compute() == expected
-    assert neardup.dask.scan(bag, shards=1, judge_memory=0).compute() == expected
+    for parts, shards in ((2, 1), (2, 7), (6, 2)):
+        bag = db.from_sequence(docs + lone, npartitions=parts)
+        assert neardup.dask.scan(bag, shards=shards).compute() == expected, (parts, shards)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-m", "neardup.dask", "--local", "1", "--judge-memory", "1kB", *inputs],
                          capture_output=True, env=env, check=False)
-    assert out.returncode == 1 and out.stdout == b""
-    assert b"neardup.dask: judging shard" in out.stderr and b"Traceback" not in out.stderr
+    assert out.returncode == 2 and out.stdout == b"" and b"unknown option --judge-memory" in out.stderr
 
 
 def test_module_cli_reads_bad_jsonl_as_the_cli(tmp_path):
