@@ -37,6 +37,34 @@ def _item(seq, i):
     return seq[i]
 
 
+def _in_part(x, bounds, q):
+    """The values of x that partition q holds, sorted, unique, as uint32."""
+    x = np.asarray(x)
+    return np.unique(x[(x >= bounds[q]) & (x < bounds[q + 1])]).astype(np.uint32)
+
+
+def _asks(x, bounds, p, P):
+    """What partition p asks each partition q for: the values of x that q
+    holds (nothing of its own)."""
+    return [_in_part(x, bounds, q) if q != p else np.zeros(0, np.uint32) for q in range(P)]
+
+
+def _answers(fetch, args, *asks):
+    """An owner's answers, one per asking partition: fetch(*args, wanted)."""
+    return [fetch(*args, wanted) for wanted in asks]
+
+
+def _exchange(P, asks, fetch, args_of):
+    """A fetch round: asks[p] is a delayed _asks list; partition q answers
+    everyone in one task (its signed documents read once, not once per
+    asker), fetch(*args_of(q), wanted) -> (wanted, data). Per asking
+    partition p, the list over q of q's answer (its own: an empty one)."""
+    from dask import delayed
+    answers = [delayed(_answers, pure=True)(fetch, args_of(q), *[delayed(_item, pure=True)(asks[p], q)
+                                                                    for p in range(P)]) for q in range(P)]
+    return [[delayed(_item, pure=True)(answers[q], p) for q in range(P)] for p in range(P)]
+
+
 def _candidates(bounds, *pieces):
     """A range's chain candidates, split by the partition of the paragraph
     they are candidates of: per partition (g, r, order) as uint32 arrays."""
@@ -66,14 +94,7 @@ def _walk(verify, *mine):
     return np.ascontiguousarray(g[keep]), np.ascontiguousarray(r[keep])
 
 
-def _wanted(walk, bounds, q):
-    """The candidates of a partition's walk that partition q holds, sorted
-    and unique."""
-    r = walk[1]
-    return np.unique(r[(r >= bounds[q]) & (r < bounds[q + 1])]).astype(np.uint32)
-
-
-def _fetch(signed, bounds, q, wanted, options):
+def _fetch(signed, bounds, q, options, wanted):
     if not len(wanted):
         return wanted, b"", []
     sigs, sources = _neardup._para_sigs(signed, bounds[q], wanted, **options)
@@ -108,13 +129,9 @@ def families(signed, ranges, options):
              for r in range(ranges)]
     walks = [delayed(_walk, pure=True)(verify, *[delayed(_item, pure=True)(c, p) for c in cands])
              for p in range(P)]
-    links = []
-    for p in range(P):
-        fetched = [delayed(_fetch, pure=True)(signed[q], bounds, q, delayed(_wanted, pure=True)(walks[p], bounds, q),
-                                              options) if q != p else None
-                   for q in range(P)]
-        fetched = [f if f is not None else (np.zeros(0, np.uint32), b"", []) for f in fetched]
-        links.append(delayed(_links, pure=True)(signed[p], bounds, p, walks[p], options, *fetched))
+    asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(walks[p], 1), bounds, p, P) for p in range(P)]
+    fetched = _exchange(P, asks, _fetch, lambda q: (signed[q], bounds, q, options))
+    links = [delayed(_links, pure=True)(signed[p], bounds, p, walks[p], options, *fetched[p]) for p in range(P)]
     return delayed(_chase, pure=True)(*links)
 
 
@@ -165,15 +182,10 @@ def _site_candidates(match, *mine):
     return ((both >> np.uint64(32)).astype(np.uint32), (both & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
 
-def _wanted_pages(cands, dbounds, q):
-    e = cands[1]
-    return np.unique(e[(e >= dbounds[q]) & (e < dbounds[q + 1])]).astype(np.uint32)
-
-
 _NO_PAGES = (b"", b"", b"", b"", [])
 
 
-def _fetch_pages(signed, dbounds, q, fam, wanted, options):
+def _fetch_pages(signed, dbounds, q, fam, options, wanted):
     if not len(wanted):
         return wanted, _NO_PAGES
     return wanted, _neardup._page_seqs(signed, dbounds[q], fam, wanted, **options)
@@ -247,12 +259,10 @@ def sites(signed, fam, ranges, options):
              for r in range(ranges)]
     cands = [delayed(_site_candidates, pure=True)(match, *[delayed(_item, pure=True)(x, p) for x in peers])
              for p in range(P)]
-    links = []
-    for p in range(P):
-        fetched = [delayed(_fetch_pages, pure=True)(signed[q], dbounds, q, fams[q],
-                                                    delayed(_wanted_pages, pure=True)(cands[p], dbounds, q), options)
-                   if q != p else (np.zeros(0, np.uint32), _NO_PAGES) for q in range(P)]
-        links.append(delayed(_site_links, pure=True)(signed[p], dbounds, p, fams[p], cands[p], options, *fetched))
+    asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(cands[p], 1), dbounds, p, P) for p in range(P)]
+    fetched = _exchange(P, asks, _fetch_pages, lambda q: (signed[q], dbounds, q, fams[q], options))
+    links = [delayed(_site_links, pure=True)(signed[p], dbounds, p, fams[p], cands[p], options, *fetched[p])
+             for p in range(P)]
     sources = [delayed(_sources, pure=True)(s) for s in signed]
     return delayed(_sites, pure=True, nout=2)(settings["min_stories"], sources, *links)
 
@@ -391,11 +401,7 @@ def _page_pairs_keys(signed, dbounds, p, ranges, options):
     return [(b, d) for b, d in _neardup._split_pairs(keys, dbounds[p], ranges, _PAGE)]
 
 
-def _in_part(x, bounds, q):
-    return np.unique(x[(x >= bounds[q]) & (x < bounds[q + 1])]).astype(np.uint32)
-
-
-def _fetch_page_sigs(signed, dbounds, q, wanted, options):
+def _fetch_page_sigs(signed, dbounds, q, options, wanted):
     if not len(wanted):
         return wanted, b""
     return wanted, _neardup._page_sigs(signed, dbounds[q], wanted, **options)
@@ -421,7 +427,7 @@ def _prep(signed, bp, options):
     return _neardup._copy_prep(signed, np.ascontiguousarray(bp, dtype=np.uint8), **options)
 
 
-def _fetch_info(signed, pbounds, dbounds, q, prep, wanted, options):
+def _fetch_info(signed, pbounds, dbounds, q, prep, options, wanted):
     if not len(wanted):
         return wanted, (b"", b"", b"", b"")
     return wanted, _neardup._para_info(signed, pbounds[q], dbounds[q], wanted, prep[2], **options)
@@ -467,7 +473,7 @@ def _touches(signed, pbounds, dbounds, p, prep, walk, options, *fetched):
                                                                    np.uint32)))
 
 
-def _fetch_contents(prep, dbounds, q, wanted, options):
+def _fetch_contents(prep, dbounds, q, options, wanted):
     if not len(wanted):
         return wanted, (b"", b"")
     return wanted, _neardup._doc_contents(prep, dbounds[q], wanted, **options)
@@ -481,7 +487,7 @@ def _aligns(signed, pbounds, dbounds, p, prep, touches, options, *fetched):
     return touches[1][align]
 
 
-def _fetch_paras(signed, pbounds, dbounds, q, prep, wanted, options):
+def _fetch_paras(signed, pbounds, dbounds, q, prep, options, wanted):
     if not len(wanted):
         return wanted, (b"", b"", b"")
     return wanted, _neardup._doc_paras(signed, prep, pbounds[q], dbounds[q], wanted, **options)
@@ -511,12 +517,6 @@ def _stories(options, dates, same, *judged):
             np.frombuffer(cont, np.float64))
 
 
-def _pairs_fetch(P, make):
-    """Per partition p, the list of what it fetches from every other q:
-    make(p, q), or an empty placeholder for q == p (never read)."""
-    return [[make(p, q) if q != p else (np.zeros(0, np.uint32), ()) for q in range(P)] for p in range(P)]
-
-
 class Statics:
     """What every stories pass reads and no pass changes (delayed)."""
 
@@ -537,14 +537,11 @@ class Statics:
         pcands = [delayed(_candidates, pure=True)(self.dbounds, *[delayed(_item, pure=True)(k, r) for k in pkeys])
                   for r in range(ranges)]
         pwalks = [delayed(_raw_walk, pure=True)(*[delayed(_item, pure=True)(c, p) for c in pcands]) for p in range(P)]
-        self.same = []
-        for p in range(P):
-            fetched = [delayed(_fetch_page_sigs, pure=True)(
-                signed[q], self.dbounds, q, delayed(_in_part, pure=True)(delayed(_item, pure=True)(pwalks[p], 1),
-                                                                        self.dbounds, q), options)
-                if q != p else (np.zeros(0, np.uint32), b"") for q in range(P)]
-            self.same.append(delayed(_same_pages, pure=True)(signed[p], self.dbounds, p, pwalks[p], options,
-                                                             *fetched))
+        asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(pwalks[p], 1), self.dbounds, p, P)
+                for p in range(P)]
+        fetched = _exchange(P, asks, _fetch_page_sigs, lambda q: (signed[q], self.dbounds, q, options))
+        self.same = [delayed(_same_pages, pure=True)(signed[p], self.dbounds, p, pwalks[p], options, *fetched[p])
+                     for p in range(P)]
         self.dates = [delayed(_dates, pure=True)(s) for s in signed]
 
 
@@ -558,17 +555,17 @@ def stories(signed, statics, bp, options):
     verify = _neardup._chain_limits()[1]
     prep = [delayed(_prep, pure=True)(signed[p], bp[p], options) for p in range(P)]
     item = lambda x, i: delayed(_item, pure=True)(x, i)  # noqa: E731
-    info = _pairs_fetch(P, lambda p, q: delayed(_fetch_info, pure=True)(
-        signed[q], pb, db, q, prep[q], delayed(_in_part, pure=True)(item(statics.walks[p], 1), pb, q), options))
+    info = _exchange(P, [delayed(_asks, pure=True)(item(statics.walks[p], 1), pb, p, P) for p in range(P)],
+                     _fetch_info, lambda q: (signed[q], pb, db, q, prep[q], options))
     walks = [delayed(_pass_walk, pure=True)(statics.walks[p], prep[p], pb, p, verify, *info[p]) for p in range(P)]
     touches = [delayed(_touches, pure=True)(signed[p], pb, db, p, prep[p], walks[p], options, *info[p])
                for p in range(P)]
-    contents = _pairs_fetch(P, lambda p, q: delayed(_fetch_contents, pure=True)(
-        prep[q], db, q, delayed(_in_part, pure=True)(item(touches[p], 1), db, q), options))
+    contents = _exchange(P, [delayed(_asks, pure=True)(item(touches[p], 1), db, p, P) for p in range(P)],
+                         _fetch_contents, lambda q: (prep[q], db, q, options))
     aligned = [delayed(_aligns, pure=True)(signed[p], pb, db, p, prep[p], touches[p], options, *contents[p])
                for p in range(P)]
-    paras = _pairs_fetch(P, lambda p, q: delayed(_fetch_paras, pure=True)(
-        signed[q], pb, db, q, prep[q], delayed(_in_part, pure=True)(aligned[p], db, q), options))
+    paras = _exchange(P, [delayed(_asks, pure=True)(aligned[p], db, p, P) for p in range(P)],
+                      _fetch_paras, lambda q: (signed[q], pb, db, q, prep[q], options))
     judged = [delayed(_judged, pure=True)(signed[p], pb, db, p, prep[p], touches[p], contents[p], options, *paras[p])
               for p in range(P)]
     return delayed(_stories, pure=True, nout=4)(options, statics.dates, statics.same, *judged)
@@ -585,7 +582,7 @@ def _as_units(cluster):
     return np.asarray(cluster, dtype=np.int64)
 
 
-def _root_info(signed, pbounds, dbounds, q, k, wanted, options):
+def _root_info(signed, pbounds, dbounds, q, k, options, wanted):
     """The boilerplate families' first paragraphs that partition q holds:
     (wanted, (signatures, documents, indexes))."""
     if not len(wanted):
@@ -597,18 +594,19 @@ def _root_info(signed, pbounds, dbounds, q, k, wanted, options):
     return wanted, (sigs, (dbounds[q] + doc).astype(np.uint32).tobytes(), index.astype(np.uint32).tobytes())
 
 
-def _roots_wanted(fam, bp, pbounds, p, q):
-    roots = fam[bp]
-    return _in_part(roots, pbounds, q)
+def _roots_of(fam, bp):
+    return fam[np.asarray(bp, dtype=bool)]
 
 
-def _ids_wanted(dbounds, p, q, dup, cluster, site, pooled, roots):
+def _named(dbounds, p, dup, cluster, site, pooled, roots):
+    """The documents partition p's records name: what it copies, its
+    clusters, its sites, and the documents of its boilerplate's roots."""
     lo, hi = dbounds[p], dbounds[p + 1]
     named = [dup[lo:hi][dup[lo:hi] != np.uint64(2 ** 64 - 1)].astype(np.int64), cluster[lo:hi].astype(np.int64),
              site[lo:hi][~pooled[lo:hi]].astype(np.int64)]
     rdocs = [np.frombuffer(f[1][1], dtype=np.uint32).astype(np.int64) for i, f in enumerate(roots) if i != p
              and len(f[0])]
-    return _in_part(np.concatenate(named + rdocs), dbounds, q)
+    return np.concatenate(named + rdocs)
 
 
 def _fetch_ids(signed, dbounds, q, wanted):
@@ -650,10 +648,11 @@ def lines(signed, ranges, options):
     bp2 = recurring(signed, fam, site, pooled, delayed(_as_units, pure=True)(first[0]), True, ranges, options)
     final = stories(signed, statics, bp2, options)
     fams = [delayed(_slice, pure=True)(fam, pb, p) for p in range(P)]
-    roots = _pairs_fetch(P, lambda p, q: delayed(_root_info, pure=True)(
-        signed[q], pb, db, q, settings["num_perm"], delayed(_roots_wanted, pure=True)(fams[p], bp2[p], pb, p, q),
-        options))
-    ids = _pairs_fetch(P, lambda p, q: delayed(_fetch_ids, pure=True)(
-        signed[q], db, q, delayed(_ids_wanted, pure=True)(db, p, q, final[1], final[0], site, pooled, roots[p])))
+    roots = _exchange(P, [delayed(_asks, pure=True)(delayed(_roots_of, pure=True)(fams[p], bp2[p]), pb, p, P)
+                          for p in range(P)],
+                      _root_info, lambda q: (signed[q], pb, db, q, settings["num_perm"], options))
+    named = [delayed(_named, pure=True)(db, p, final[1], final[0], site, pooled, roots[p]) for p in range(P)]
+    ids = _exchange(P, [delayed(_asks, pure=True)(named[p], db, p, P) for p in range(P)], _fetch_ids,
+                    lambda q: (signed[q], db, q))
     return [delayed(_lines, pure=True)(signed[p], pb, db, p, fams[p], bp2[p], final, site, pooled, options,
                                        roots[p], ids[p]) for p in range(P)]
