@@ -1,13 +1,15 @@
 #!/bin/bash
 # neardup.dask against the CLI on one corpus: wall time, the records compared
 # byte for byte, the peak RSS of each worker process (sampled every 0.1 s),
-# the bytes workers fetched from each other (Dask's transfer log), and (on
-# the first run) the largest component one judging task must hold.
+# the bytes workers fetched from each other (Dask's transfer log), and, with
+# -c, the components of the "shares a bucket" graph (bench/components.py's
+# diagnostic: no task holds one since the passes are staged).
 #
-# Usage: bench/dask.sh [-b BUILD_DIR] [-w "1 2"] [-m MEMORY_LIMIT] [-x N] [-n] [-c] [CORPUS.jsonl]
+# Usage: bench/dask.sh [-b BUILD_DIR] [-w "1 2"] [-m MEMORY_LIMIT] [-s BLOCKSIZE] [-x N] [-n] [-c] [CORPUS.jsonl]
 #   BUILD_DIR     the build (default: build at the project root)
 #   -w            worker counts to run (default "1 2"), one thread each
 #   MEMORY_LIMIT  Dask's memory_limit per worker (default: none)
+#   BLOCKSIZE     bytes of JSONL per partition (default 16MiB)
 #   -x N          scan the corpus N times over instead (bench/scale_corpus.py:
 #                 copy n > 0 has ids "ID~n" and one word in ten replaced,
 #                 seeded by n)
@@ -25,16 +27,18 @@ limit=0
 times=1
 cli=1
 only_components=0
+blocksize=16MiB
 corpus=/work/newsbench/news.jsonl
 while [ $# -gt 0 ]; do
     case "$1" in
         -b) build=$2; shift 2 ;;
         -w) workers=$2; shift 2 ;;
         -m) limit=$2; shift 2 ;;
+        -s) blocksize=$2; shift 2 ;;
         -x) times=$2; shift 2 ;;
         -n) cli=0; shift ;;
         -c) only_components=1; cli=0; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) corpus=$1; shift ;;
     esac
 done
@@ -81,7 +85,7 @@ def main():
                                                             len(big), max(len(big) - n, 0))
   threading.Thread(target=sample, daemon=True).start()
   t0 = time.time()
-  bag = nd._read([corpus], "16MiB")
+  bag = nd._read([corpus], os.environ["BLOCKSIZE"])
   if scan:
       try:
           text = client.persist(nd.lines(bag))
@@ -115,11 +119,9 @@ def main():
 if __name__ == "__main__":
     main()
 PY
-first=1
 for n in $workers; do
-    SCAN=$((1 - only_components)) COMPONENTS=$first PYTHONPATH="$build/python" \
+    SCAN=$((1 - only_components)) COMPONENTS=$only_components BLOCKSIZE=$blocksize PYTHONPATH="$build/python" \
         /usr/bin/python3 "$tmp/run.py" "$corpus" "$n" "$limit" "$tmp/dask.jsonl" "$docs" || continue
-    first=0
     [ "$cli" = 1 ] || continue
     if cmp -s "$tmp/cli.jsonl" "$tmp/dask.jsonl"; then echo "  records: identical to the CLI's"; else echo "  records: DIFFER from the CLI's"; fi
 done

@@ -13,9 +13,24 @@ candidates in the walk's order, the signatures of those held elsewhere
 the match (``_family_links``); one task follows the links in collection
 order (``_chase``: 4 bytes a paragraph).
 """
+import functools
+
 import numpy as np
 
 from . import _neardup
+
+
+def _trimming(f):
+    """A task that gives the C heap's free pages back first (_trim): a
+    worker spills and reads back hundreds of MB of results between tasks,
+    and glibc keeps what they freed, which Dask counts against the worker's
+    memory limit (it pauses the worker at 80%, for good when nothing it
+    holds can be spilled)."""
+    @functools.wraps(f)
+    def task(*args, **kwargs):
+        _neardup._trim()
+        return f(*args, **kwargs)
+    return task
 
 _FAMILY = 1  # kinds of _para_keys: 1 family buckets, 2 copy buckets
 
@@ -29,6 +44,7 @@ def _bounds(counts):
     return np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).tolist()
 
 
+@_trimming
 def _keys(signed, bounds, p, ranges, kinds, options):
     return _neardup._para_keys(signed, bounds[p], ranges, kinds, **options)
 
@@ -49,6 +65,7 @@ def _asks(x, bounds, p, P):
     return [_in_part(x, bounds, q) if q != p else np.zeros(0, np.uint32) for q in range(P)]
 
 
+@_trimming
 def _answers(fetch, args, *asks):
     """An owner's answers, one per asking partition: fetch(*args, wanted)."""
     return [fetch(*args, wanted) for wanted in asks]
@@ -65,6 +82,7 @@ def _exchange(P, asks, fetch, args_of):
     return [[delayed(_item, pure=True)(answers[q], p) for q in range(P)] for p in range(P)]
 
 
+@_trimming
 def _candidates(bounds, *pieces):
     """A range's chain candidates, split by the partition of the paragraph
     they are candidates of: per partition (g, r, order) as uint32 arrays."""
@@ -76,6 +94,7 @@ def _candidates(bounds, *pieces):
     return [(g[cuts[p]:cuts[p + 1]], r[cuts[p]:cuts[p + 1]], o[cuts[p]:cuts[p + 1]]) for p in range(len(bounds) - 1)]
 
 
+@_trimming
 def _walk(verify, *mine):
     """A partition's candidates from every range, in the walk's order: per
     paragraph, band after band and latest first, each candidate once, at
@@ -101,6 +120,7 @@ def _fetch(signed, bounds, q, options, wanted):
     return wanted, sigs, sources
 
 
+@_trimming
 def _links(signed, bounds, p, walk, options, *fetched):
     """Per paragraph of partition p, the paragraph whose family it joins."""
     fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
@@ -156,10 +176,12 @@ def _slice(array, bounds, p):
     return array[bounds[p]:bounds[p + 1]]
 
 
+@_trimming
 def _edges(signed, dbounds, p, fam, ranges, options):
     return _neardup._site_edges(signed, dbounds[p], fam, ranges, **options)
 
 
+@_trimming
 def _peers(dbounds, *pieces):
     """A range's peer records (d << 33 | e << 1 | end), split by the
     partition of page d."""
@@ -191,6 +213,7 @@ def _fetch_pages(signed, dbounds, q, fam, options, wanted):
     return wanted, _neardup._page_seqs(signed, dbounds[q], fam, wanted, **options)
 
 
+@_trimming
 def _site_links(signed, dbounds, p, fam, cands, options, *fetched):
     fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
     docs = np.concatenate([f[0] for f in fetched]) if fetched else np.zeros(0, np.uint32)
@@ -224,6 +247,7 @@ def _label(n, links):
             return label
 
 
+@_trimming
 def _sites(min_stories, sources, *links):
     """Per document, its site (the first page of its component, or of its
     source's pool) and whether it is pooled."""
@@ -288,6 +312,7 @@ def _doc_paras(signed, k):
     return np.fromiter((len(s[3]) // (_PACKED + 4 * k) for s in signed), dtype=np.int64, count=len(signed))
 
 
+@_trimming
 def _recur_records(signed, k, pbounds, dbounds, p, fam, site, pooled, unit, ranges):
     """Partition p's paragraph records, per family range (python/src/
     shuffle.c's range of a bucket, applied to the family number)."""
@@ -307,6 +332,7 @@ def _range_of(values, ranges):
     return ((values * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) % np.uint64(ranges)
 
 
+@_trimming
 def _recurring(min_stories, all_sites, pbounds, *pieces):
     """A range's marked paragraphs, split by partition (int64 arrays)."""
     rec = np.concatenate(pieces) if pieces else np.zeros((0, 6), np.int64)
@@ -385,6 +411,7 @@ def _unpooled(marks, signed, k, dbounds, p, pooled):
 _COPY, _PAGE = 2, 8  # _para_keys kind bit 2 (copy buckets); _split_pairs kind mask 1 << 3 (pages)
 
 
+@_trimming
 def _raw_walk(*mine):
     """A partition's chain candidates from every range, in the walk's order
     (by paragraph, then band and step), none left out yet."""
@@ -396,6 +423,7 @@ def _raw_walk(*mine):
     return g[idx], r[idx]
 
 
+@_trimming
 def _page_pairs_keys(signed, dbounds, p, ranges, options):
     keys = _neardup._shard_keys(signed, **options)
     return [(b, d) for b, d in _neardup._split_pairs(keys, dbounds[p], ranges, _PAGE)]
@@ -407,6 +435,7 @@ def _fetch_page_sigs(signed, dbounds, q, options, wanted):
     return wanted, _neardup._page_sigs(signed, dbounds[q], wanted, **options)
 
 
+@_trimming
 def _same_pages(signed, dbounds, p, walk, options, *fetched):
     """Partition p's pairs of pages that agree: (d, e, sim) in walk order."""
     fetched = [f for q, f in enumerate(fetched) if q != p and len(f[0])]
@@ -423,6 +452,7 @@ def _dates(signed):
     return np.fromiter((big if s[2] is None else s[2] for s in signed), dtype=np.int64, count=len(signed))
 
 
+@_trimming
 def _prep(signed, bp, options):
     return _neardup._copy_prep(signed, np.ascontiguousarray(bp, dtype=np.uint8), **options)
 
@@ -442,6 +472,7 @@ def _joined(fetched, p, width):
     return keys, parts
 
 
+@_trimming
 def _pass_walk(raw, prep, pbounds, p, verify, *fetched):
     """Partition p's walks in this pass: only paragraphs that count, and
     candidates that count, each once per paragraph, at most `verify`."""
@@ -466,6 +497,7 @@ def _pass_walk(raw, prep, pbounds, p, verify, *fetched):
     return np.ascontiguousarray(g[cut]), np.ascontiguousarray(r[cut])
 
 
+@_trimming
 def _touches(signed, pbounds, dbounds, p, prep, walk, options, *fetched):
     paras, info = _joined(fetched, p, 4)
     t = _neardup._copy_touches(signed, pbounds[p], dbounds[p], prep[2], walk[0], walk[1], paras, info, **options)
@@ -479,6 +511,7 @@ def _fetch_contents(prep, dbounds, q, options, wanted):
     return wanted, _neardup._doc_contents(prep, dbounds[q], wanted, **options)
 
 
+@_trimming
 def _aligns(signed, pbounds, dbounds, p, prep, touches, options, *fetched):
     docs, contents = _joined(fetched, p, 2)
     (align,) = _neardup._copy_judge(signed, prep, pbounds[p], dbounds[p], touches, docs, contents, None, None,
@@ -493,6 +526,7 @@ def _fetch_paras(signed, pbounds, dbounds, q, prep, options, wanted):
     return wanted, _neardup._doc_paras(signed, prep, pbounds[q], dbounds[q], wanted, **options)
 
 
+@_trimming
 def _judged(signed, pbounds, dbounds, p, prep, touches, contents, options, *fetched):
     docs, content = _joined(contents, p, 2)
     pdocs, paras = _joined(fetched, p, 3)
@@ -503,6 +537,7 @@ def _judged(signed, pbounds, dbounds, p, prep, touches, contents, options, *fetc
             np.frombuffer(sim, dtype=np.float64), np.frombuffer(cont, dtype=np.float64))
 
 
+@_trimming
 def _stories(options, dates, same, *judged):
     cat = np.concatenate
     d = cat([np.asarray(x, np.int64) for x in dates]) if dates else np.zeros(0, np.int64)
@@ -613,6 +648,7 @@ def _fetch_ids(signed, dbounds, q, wanted):
     return wanted, [signed[int(d) - dbounds[q]][0] for d in wanted]
 
 
+@_trimming
 def _lines(signed, pbounds, dbounds, p, fam, bp, verdicts, site, pooled, options, roots, ids):
     cluster, dup, sim, cont = verdicts
     lo, hi = dbounds[p], dbounds[p + 1]

@@ -457,6 +457,7 @@ static PyMethodDef ndpy_methods[] = {
       "-> per paragraph, the paragraph whose family it joins" },
     { "_chain_limits", (PyCFunction)ndpy_chain_limits, METH_NOARGS,
       "_chain_limits() -> (steps, verify) of a chain walk (nd_shard_chain_limits)" },
+    { "_trim", (PyCFunction)ndpy_trim, METH_NOARGS, "_trim() -> None: the C heap's free pages back to the system" },
     { "_chase", (PyCFunction)ndpy_chase, METH_O, "_chase(links) -> per paragraph, its family's first paragraph" },
     { "_families_of", (PyCFunction)(void (*)(void))ndpy_families_of, METH_VARARGS | METH_KEYWORDS,
       "_families_of(signed, **options) -> per paragraph of the judged documents, its family's first paragraph" },

@@ -137,6 +137,7 @@ PyObject *ndpy_para_sigs(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_family_links(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_chase(PyObject *self, PyObject *links);
 PyObject *ndpy_chain_limits(PyObject *self, PyObject *unused);
+PyObject *ndpy_trim(PyObject *self, PyObject *unused);
 PyObject *ndpy_families_of(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_site_edges(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_site_peers(PyObject *self, PyObject *pieces);

@@ -18,6 +18,9 @@
  */
 #include "ndpy.h"
 #include <string.h>
+#if defined(__GLIBC__)
+#  include <malloc.h>
+#endif
 
 /* A buffer of n native uint32 values (bytes, or a NumPy uint32 array).
  * @return 0 or -1 (exception; nothing held). */
@@ -143,7 +146,12 @@ PyObject *ndpy_para_keys(PyObject *self, PyObject *args, PyObject *kwargs)
         nd_ctx_free(ctx);
         return NULL;
     }
-    size_t cap = nd_shard_key_bound(ctx, pt.npara), n = 0;
+    /* each document's keys in a buffer of its own, twice: counted per
+     * range, then written (a partition's worst case, every band of every
+     * kind, is several times what is kept) */
+    size_t longest = 1;
+    for (size_t i = 0; i < pt.ndocs; i++) longest = pt.count[i] > longest ? pt.count[i] : longest;
+    const size_t cap = nd_shard_key_bound(ctx, longest);
     uint64_t *b = PyMem_Malloc((cap ? cap : 1) * 8);
     uint32_t *g = PyMem_Malloc((cap ? cap : 1) * 4);
     size_t *count = PyMem_Calloc((size_t)ranges, sizeof *count);
@@ -157,28 +165,31 @@ PyObject *ndpy_para_keys(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "neardup.dask takes at most 2^32 paragraphs");
         goto done;
     }
-    for (size_t i = 0; i < pt.ndocs; i++) {
-        size_t m = 0;
-        int rc = nd_shard_para_keys(ctx, PyBytes_AS_STRING(pt.src[i]), (size_t)PyBytes_GET_SIZE(pt.src[i]),
-                                    pt.paras[i], pt.count[i], kinds, b + n, g + n, cap - n, &m);
-        if (rc) {
-            ndpy_raise(PyModule_GetState(self), rc, NULL);
-            goto done;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t r = 0; r < ranges; r++) {
+                bk[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 8));
+                pa[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 4));
+                if (!bk[r] || !pa[r]) goto done;
+                count[r] = 0;
+            }
         }
-        for (size_t x = n; x < n + m; x++) g[x] = (uint32_t)(first + pt.para0[i] + g[x]);
-        n += m;
-    }
-    for (size_t x = 0; x < n; x++) count[ndpy_range_of(b[x], (size_t)ranges)]++;
-    for (size_t r = 0; r < ranges; r++) {
-        bk[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 8));
-        pa[r] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count[r] * 4));
-        if (!bk[r] || !pa[r]) goto done;
-        count[r] = 0;
-    }
-    for (size_t x = 0; x < n; x++) {
-        size_t r = ndpy_range_of(b[x], (size_t)ranges), at = count[r]++;
-        memcpy(PyBytes_AS_STRING(bk[r]) + at * 8, &b[x], 8);
-        memcpy(PyBytes_AS_STRING(pa[r]) + at * 4, &g[x], 4);
+        for (size_t i = 0; i < pt.ndocs; i++) {
+            size_t m = 0;
+            int rc = nd_shard_para_keys(ctx, PyBytes_AS_STRING(pt.src[i]), (size_t)PyBytes_GET_SIZE(pt.src[i]),
+                                        pt.paras[i], pt.count[i], kinds, b, g, cap, &m);
+            if (rc) {
+                ndpy_raise(PyModule_GetState(self), rc, NULL);
+                goto done;
+            }
+            for (size_t x = 0; x < m; x++) {
+                const size_t r = ndpy_range_of(b[x], (size_t)ranges), at = count[r]++;
+                if (!pass) continue;
+                const uint32_t para = (uint32_t)(first + pt.para0[i] + g[x]);
+                memcpy(PyBytes_AS_STRING(bk[r]) + at * 8, &b[x], 8);
+                memcpy(PyBytes_AS_STRING(pa[r]) + at * 4, &para, 4);
+            }
+        }
     }
     out = PyList_New((Py_ssize_t)ranges);
     for (size_t r = 0; out && r < ranges; r++) {
@@ -241,19 +252,26 @@ PyObject *ndpy_chain_candidates(PyObject *self, PyObject *pieces)
         memcpy(para + at, PyBytes_AS_STRING(PyTuple_GET_ITEM(t, 1)), m * 4);
         at += (Py_ssize_t)m;
     }
-    /* at most `steps` candidates per pair */
-    size_t m = 0, cap = n * steps;
-    og = PyMem_Malloc((cap ? cap : 1) * 4);
-    orr = PyMem_Malloc((cap ? cap : 1) * 4);
-    oo = PyMem_Malloc((cap ? cap : 1) * 4);
+    size_t m = 0;
+    uint32_t *sp;
+    const uint64_t *sk;
+    size_t total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* stable: within a bucket, paragraphs stay in collection order */
+    sk = ndpy_radix(key, para, tkey, tpara, n, count, &sp);
+    for (size_t i = 0, run = 0; i < n; i++) { /* counted first: most pairs have few */
+        if (i && sk[i] != sk[i - 1]) run = i;
+        total += i - run < steps ? i - run : steps;
+    }
+    Py_END_ALLOW_THREADS
+    og = PyMem_Malloc((total ? total : 1) * 4);
+    orr = PyMem_Malloc((total ? total : 1) * 4);
+    oo = PyMem_Malloc((total ? total : 1) * 4);
     if (!og || !orr || !oo) {
         PyErr_NoMemory();
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    uint32_t *sp;
-    /* stable: within a bucket, paragraphs stay in collection order */
-    const uint64_t *sk = ndpy_radix(key, para, tkey, tpara, n, count, &sp);
     for (size_t i = 0, run = 0; i < n; i++) {
         if (i && sk[i] != sk[i - 1]) run = i;
         const uint32_t band = (uint32_t)(sk[i] >> 32) & 0xFFFFFF;
@@ -857,4 +875,30 @@ PyObject *ndpy_site_limits(PyObject *self, PyObject *unused)
     unsigned edge, peers, match;
     nd_shard_site_limits(&edge, &peers, &match);
     return Py_BuildValue("(III)", edge, peers, match);
+}
+
+/* _trim() -> None: gives the C heap's free pages back to the system
+ * (glibc's malloc_trim; nothing elsewhere). A Dask worker frees and
+ * reallocates hundreds of MB of mid-sized buffers as results are spilled
+ * and read back; glibc keeps the freed pages of its arenas, and a worker
+ * over its memory limit for memory it does not use is paused for good. */
+PyObject *ndpy_trim(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    /* a trim walks the whole heap (15 ms for 200 MB of small free blocks):
+     * only when there is much to give back */
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks > ((size_t)32 << 20)) {
+        Py_BEGIN_ALLOW_THREADS
+        malloc_trim(0);
+        Py_END_ALLOW_THREADS
+    }
+#elif defined(__GLIBC__)
+    Py_BEGIN_ALLOW_THREADS
+    malloc_trim(0);
+    Py_END_ALLOW_THREADS
+#endif
+    Py_RETURN_NONE;
 }
