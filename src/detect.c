@@ -64,7 +64,7 @@ static int nd__same_scope(const nd_corpus *c, uint32_t a, uint32_t b)
  * most like, not the one of the root it is most like, so that what a
  * paragraph decides depends on its chains and the signatures met there,
  * never on what was decided for the paragraphs before it (the passes can
- * then be split by bucket: docs/DISTRIBUTED.md, section 5, and
+ * then be split by bucket: docs/DISTRIBUTED.md, section 1, and
  * nd_shard_family_match in shard.c, which must agree with nd__find_match).
  */
 

@@ -1,5 +1,5 @@
 /*
- * The copy pass over plain arrays (docs/DISTRIBUTED.md, section 5): what
+ * The copy pass over plain arrays (docs/DISTRIBUTED.md, section 1): what
  * nd_corpus_finish() decides for one document's stories, computed from the
  * document, its paragraphs' candidates and the earlier documents it
  * touched, so that a distributed engine holding only a partition (and what

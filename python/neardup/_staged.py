@@ -1,4 +1,4 @@
-"""The staged passes of neardup.dask (docs/DISTRIBUTED.md, section 5).
+"""The staged passes of neardup.dask (docs/DISTRIBUTED.md, section 1).
 
 Each pass of ``nd_corpus_finish`` split on its own key, so that a task
 holds its partition and its share of one shuffle, never the collection.
@@ -71,12 +71,71 @@ def _answers(fetch, args, *asks):
     return [fetch(*args, wanted) for wanted in asks]
 
 
-def _exchange(P, asks, fetch, args_of):
+class _Node:
+    """A task of a Builder's graph, by key."""
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+
+class Builder:
+    """A Dask task graph built as one dict. dask.delayed gives every new
+    object a merged copy of its dependencies' graphs: with the P^2 tasks of
+    the fetch rounds, building the graph of news 4 times over (24
+    partitions, 19,310 tasks) took 62 s and 647 MB in the client. Here a
+    task is added once, keyed by its function and arguments (the same
+    computation asked twice is one task, as dask.delayed(pure=True) makes
+    it). builder(f)(*args) adds f(*args) and gives its node;
+    builder(f, nout=n) gives n nodes of its items. Nodes in lists or
+    tuples of arguments are passed as the lists of their values."""
+
+    def __init__(self):
+        self.dsk = {}
+
+    def inputs(self, collection):
+        """Nodes of a Dask collection's keys (a bag's partitions), its graph
+        added once."""
+        self.dsk.update(dict(collection.__dask_graph__()))
+        return [_Node(k) for k in collection.__dask_keys__()]
+
+    def _arg(self, x):
+        if isinstance(x, _Node):
+            return x.key
+        if isinstance(x, (list, tuple)) and any(isinstance(y, (_Node, list, tuple)) for y in x):
+            return [self._arg(y) for y in x]
+        return x
+
+    def __call__(self, f, pure=True, nout=None):
+        from dask.base import tokenize
+
+        def add(*args):
+            a = tuple(self._arg(x) for x in args)
+            key = "%s-%s" % (f.__name__.lstrip("_"), tokenize(f, *a))
+            if key not in self.dsk:
+                self.dsk[key] = (f,) + a
+            node = _Node(key)
+            if nout is None:
+                return node
+            return tuple(add_item(node, i) for i in range(nout))
+
+        def add_item(node, i):
+            key = "item-%s" % tokenize(node.key, i)
+            self.dsk.setdefault(key, (_item, node.key, i))
+            return _Node(key)
+        return add
+
+    def delayed(self, node):
+        """A dask Delayed of a node (sharing this graph)."""
+        from dask.delayed import Delayed
+        return Delayed(node.key, self.dsk)
+
+
+def _exchange(delayed, P, asks, fetch, args_of):
     """A fetch round: asks[p] is a delayed _asks list; partition q answers
     everyone in one task (its signed documents read once, not once per
     asker), fetch(*args_of(q), wanted) -> (wanted, data). Per asking
     partition p, the list over q of q's answer (its own: an empty one)."""
-    from dask import delayed
     answers = [delayed(_answers, pure=True)(fetch, args_of(q), *[delayed(_item, pure=True)(asks[p], q)
                                                                     for p in range(P)]) for q in range(P)]
     return [[delayed(_item, pure=True)(answers[q], p) for q in range(P)] for p in range(P)]
@@ -134,11 +193,10 @@ def _chase(*links):
     return np.frombuffer(_neardup._chase(b"".join(links)), dtype=np.uint32)
 
 
-def families(signed, ranges, options):
+def families(delayed, signed, ranges, options):
     """Delayed: per paragraph of the collection (numbered in input order),
     the first paragraph of its family, from per-partition delayed lists of
     signed documents (unique ids). `ranges`: bucket range tasks."""
-    from dask import delayed
 
     verify = _neardup._chain_limits()[1]
     P = len(signed)
@@ -150,14 +208,14 @@ def families(signed, ranges, options):
     walks = [delayed(_walk, pure=True)(verify, *[delayed(_item, pure=True)(c, p) for c in cands])
              for p in range(P)]
     asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(walks[p], 1), bounds, p, P) for p in range(P)]
-    fetched = _exchange(P, asks, _fetch, lambda q: (signed[q], bounds, q, options))
+    fetched = _exchange(delayed, P, asks, _fetch, lambda q: (signed[q], bounds, q, options))
     links = [delayed(_links, pure=True)(signed[p], bounds, p, walks[p], options, *fetched[p]) for p in range(P)]
     return delayed(_chase, pure=True)(*links)
 
 
 # ---- sites --------------------------------------------------------------------
 #
-# Sites, as site.c infers them (docs/DISTRIBUTED.md, section 5, stage 4):
+# Sites, as site.c infers them (docs/DISTRIBUTED.md, section 1, stage 3):
 # pages' edge families go to ranges by family (_site_edges); a range lists
 # each page's peers, the latest earlier pages holding the same family at the
 # same end (_site_peers); the partition of the later page counts the
@@ -266,11 +324,10 @@ def _sites(min_stories, sources, *links):
     return site, pooled
 
 
-def sites(signed, fam, ranges, options):
+def sites(delayed, signed, fam, ranges, options):
     """Delayed (site, pooled) per document of the collection (in input
     order), from per-partition delayed signed documents and the delayed
     families of their paragraphs (``families``)."""
-    from dask import delayed
 
     settings = _neardup._settings(**options)
     _, _, match = _site_limits()
@@ -284,7 +341,7 @@ def sites(signed, fam, ranges, options):
     cands = [delayed(_site_candidates, pure=True)(match, *[delayed(_item, pure=True)(x, p) for x in peers])
              for p in range(P)]
     asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(cands[p], 1), dbounds, p, P) for p in range(P)]
-    fetched = _exchange(P, asks, _fetch_pages, lambda q: (signed[q], dbounds, q, fams[q], options))
+    fetched = _exchange(delayed, P, asks, _fetch_pages, lambda q: (signed[q], dbounds, q, fams[q], options))
     links = [delayed(_site_links, pure=True)(signed[p], dbounds, p, fams[p], cands[p], options, *fetched[p])
              for p in range(P)]
     sources = [delayed(_sources, pure=True)(s) for s in signed]
@@ -364,11 +421,10 @@ def _marks(pbounds, p, *pieces):
     return out
 
 
-def recurring(signed, fam, site, pooled, unit, by_story, ranges, options):
+def recurring(delayed, signed, fam, site, pooled, unit, by_story, ranges, options):
     """Delayed, per partition, a bool per paragraph: marked by
     nd__mark_recurring (units: documents, or their stories when by_story),
     with the pass-1 rule (pooled pages left unmarked) when not by_story."""
-    from dask import delayed
 
     settings = _neardup._settings(**options)
     P = len(signed)
@@ -397,7 +453,7 @@ def _unpooled(marks, signed, k, dbounds, p, pooled):
 
 # ---- stories: the copy pass ---------------------------------------------------
 #
-# detect.c's stories pass over partitions (docs/DISTRIBUTED.md, section 5,
+# detect.c's stories pass over partitions (docs/DISTRIBUTED.md, section 1,
 # stage 5). Static, once: each counting-capable paragraph's copy chain walk
 # (ranges of copy buckets, as families'), and the pairs of pages that agree
 # (ranges of page buckets, the earlier page's signature fetched). Per pass
@@ -555,9 +611,8 @@ def _stories(options, dates, same, *judged):
 class Statics:
     """What every stories pass reads and no pass changes (delayed)."""
 
-    def __init__(self, signed, ranges, options):
-        from dask import delayed
-
+    def __init__(self, delayed, signed, ranges, options):
+    
         P = len(signed)
         self.P = P
         self.pbounds = delayed(_bounds, pure=True)([delayed(_para_count, pure=True)(s, options) for s in signed])
@@ -574,32 +629,31 @@ class Statics:
         pwalks = [delayed(_raw_walk, pure=True)(*[delayed(_item, pure=True)(c, p) for c in pcands]) for p in range(P)]
         asks = [delayed(_asks, pure=True)(delayed(_item, pure=True)(pwalks[p], 1), self.dbounds, p, P)
                 for p in range(P)]
-        fetched = _exchange(P, asks, _fetch_page_sigs, lambda q: (signed[q], self.dbounds, q, options))
+        fetched = _exchange(delayed, P, asks, _fetch_page_sigs, lambda q: (signed[q], self.dbounds, q, options))
         self.same = [delayed(_same_pages, pure=True)(signed[p], self.dbounds, p, pwalks[p], options, *fetched[p])
                      for p in range(P)]
         self.dates = [delayed(_dates, pure=True)(s) for s in signed]
 
 
-def stories(signed, statics, bp, options):
+def stories(delayed, signed, statics, bp, options):
     """Delayed (cluster, dup_of, sim, cont) per document of the collection
     after a stories pass whose boilerplate is bp (per partition, a bool per
     paragraph)."""
-    from dask import delayed
 
     P, pb, db = statics.P, statics.pbounds, statics.dbounds
     verify = _neardup._chain_limits()[1]
     prep = [delayed(_prep, pure=True)(signed[p], bp[p], options) for p in range(P)]
     item = lambda x, i: delayed(_item, pure=True)(x, i)  # noqa: E731
-    info = _exchange(P, [delayed(_asks, pure=True)(item(statics.walks[p], 1), pb, p, P) for p in range(P)],
+    info = _exchange(delayed, P, [delayed(_asks, pure=True)(item(statics.walks[p], 1), pb, p, P) for p in range(P)],
                      _fetch_info, lambda q: (signed[q], pb, db, q, prep[q], options))
     walks = [delayed(_pass_walk, pure=True)(statics.walks[p], prep[p], pb, p, verify, *info[p]) for p in range(P)]
     touches = [delayed(_touches, pure=True)(signed[p], pb, db, p, prep[p], walks[p], options, *info[p])
                for p in range(P)]
-    contents = _exchange(P, [delayed(_asks, pure=True)(item(touches[p], 1), db, p, P) for p in range(P)],
+    contents = _exchange(delayed, P, [delayed(_asks, pure=True)(item(touches[p], 1), db, p, P) for p in range(P)],
                          _fetch_contents, lambda q: (prep[q], db, q, options))
     aligned = [delayed(_aligns, pure=True)(signed[p], pb, db, p, prep[p], touches[p], options, *contents[p])
                for p in range(P)]
-    paras = _exchange(P, [delayed(_asks, pure=True)(aligned[p], db, p, P) for p in range(P)],
+    paras = _exchange(delayed, P, [delayed(_asks, pure=True)(aligned[p], db, p, P) for p in range(P)],
                       _fetch_paras, lambda q: (signed[q], pb, db, q, prep[q], options))
     judged = [delayed(_judged, pure=True)(signed[p], pb, db, p, prep[p], touches[p], contents[p], options, *paras[p])
               for p in range(P)]
@@ -665,30 +719,29 @@ def _lines(signed, pbounds, dbounds, p, fam, bp, verdicts, site, pooled, options
                                   np.frombuffer(rd, np.uint32), np.frombuffer(ri, np.uint32), **options)
 
 
-def lines(signed, ranges, options):
+def lines(delayed, signed, ranges, options):
     """Delayed, per partition, (lines, ends): the lines of `neardup scan
     --json` for its documents and where each document's end, from
     per-partition delayed signed documents (unique ids), by the staged
     passes."""
-    from dask import delayed
 
     settings = _neardup._settings(**options)
     P = len(signed)
-    fam = families(signed, ranges, options)
-    site_pooled = sites(signed, fam, ranges, options)
+    fam = families(delayed, signed, ranges, options)
+    site_pooled = sites(delayed, signed, fam, ranges, options)
     site, pooled = site_pooled
-    statics = Statics(signed, ranges, options)
+    statics = Statics(delayed, signed, ranges, options)
     pb, db = statics.pbounds, statics.dbounds
-    bp1 = recurring(signed, fam, site, pooled, delayed(_arange, pure=True)(db), False, ranges, options)
-    first = stories(signed, statics, bp1, options)
-    bp2 = recurring(signed, fam, site, pooled, delayed(_as_units, pure=True)(first[0]), True, ranges, options)
-    final = stories(signed, statics, bp2, options)
+    bp1 = recurring(delayed, signed, fam, site, pooled, delayed(_arange, pure=True)(db), False, ranges, options)
+    first = stories(delayed, signed, statics, bp1, options)
+    bp2 = recurring(delayed, signed, fam, site, pooled, delayed(_as_units, pure=True)(first[0]), True, ranges, options)
+    final = stories(delayed, signed, statics, bp2, options)
     fams = [delayed(_slice, pure=True)(fam, pb, p) for p in range(P)]
-    roots = _exchange(P, [delayed(_asks, pure=True)(delayed(_roots_of, pure=True)(fams[p], bp2[p]), pb, p, P)
+    roots = _exchange(delayed, P, [delayed(_asks, pure=True)(delayed(_roots_of, pure=True)(fams[p], bp2[p]), pb, p, P)
                           for p in range(P)],
                       _root_info, lambda q: (signed[q], pb, db, q, settings["num_perm"], options))
     named = [delayed(_named, pure=True)(db, p, final[1], final[0], site, pooled, roots[p]) for p in range(P)]
-    ids = _exchange(P, [delayed(_asks, pure=True)(named[p], db, p, P) for p in range(P)], _fetch_ids,
+    ids = _exchange(delayed, P, [delayed(_asks, pure=True)(named[p], db, p, P) for p in range(P)], _fetch_ids,
                     lambda q: (signed[q], db, q))
     return [delayed(_lines, pure=True)(signed[p], pb, db, p, fams[p], bp2[p], final, site, pooled, options,
                                        roots[p], ids[p]) for p in range(P)]

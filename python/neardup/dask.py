@@ -122,15 +122,6 @@ def _judge_partition(lines_ends, records):
             for i, (a, b) in enumerate(zip(starts, ends))]
 
 
-def _judge_staged(signed, shards, options, records):
-    """Stage 2 and 3 over per-partition delayed lists of signed documents:
-    per partition, a delayed list of (index, records or bytes of lines), in
-    input order. shards: the bucket ranges of each shuffle."""
-    from dask import delayed
-    from . import _staged
-    return [delayed(_judge_partition, pure=True)(x, records) for x in _staged.lines(signed, shards, options)]
-
-
 def component_sizes(collection, kinds=_KINDS, ranges=1, **options):
     """Diagnostics (bench/dask.sh): a delayed (documents, bytes) of each
     component, largest first, where documents are linked by shared buckets
@@ -175,30 +166,37 @@ def _as_bag(collection):
 
 
 def _judged(collection, shards, options, records):
-    """Per input partition a delayed list of (index, records or bytes of
-    lines), and the delayed renames of repeated ids (_renames)."""
-    import dask
+    """A bag of per input partition records (records) or one bytes of
+    lines, and the delayed renames of repeated ids (_renames), in one task
+    graph (neardup._staged.Builder)."""
+    import dask.bag as db
+    from . import _staged
 
     bag = _as_bag(collection)
     _neardup._sign([], **options)  # bad options fail here, not in a worker
-    parts = bag.to_delayed()
-    shards = int(shards) if shards else len(parts)
+    shards = int(shards) if shards else bag.npartitions
     if shards < 1:
         raise ValueError("shards must be at least 1")
-    signed = [dask.delayed(_sign, pure=True)(d, options) for d in parts]
-    renames = dask.delayed(_renames, pure=True)(*[dask.delayed(_ids, pure=True)(s) for s in signed])
+    g = _staged.Builder()
+    parts = g.inputs(bag)
+    signed = [g(_sign)(d, options) for d in parts]
+    renames = g(_renames)(*[g(_ids)(s) for s in signed])
+    mine = g(_staged._item)(renames, 0)
     # each partition's task gets its own entry, never the whole result
-    signed = [dask.delayed(_renamed, pure=True)(s, renames[0][p]) for p, s in enumerate(signed)]
-    return _judge_staged(signed, shards, options, records), renames
+    signed = [g(_renamed)(s, g(_staged._item)(mine, p)) for p, s in enumerate(signed)]
+    outs = [g(_judge_partition)(x, records) for x in _staged.lines(g, signed, shards, options)]
+    outs = [g(_flatten if records else _joined)(x) for x in outs]
+    name = "neardup-%s" % ("scan" if records else "lines")
+    from dask.base import tokenize
+    name = "%s-%s" % (name, tokenize(*[o.key for o in outs]))
+    for i, o in enumerate(outs):
+        g.dsk[(name, i)] = o.key
+    return db.Bag(g.dsk, name, len(outs)), g.delayed(renames)
 
 
 def _scan(collection, shards, options):
     """scan's bag, and the delayed renames of repeated ids (_renames)."""
-    import dask
-    import dask.bag as db
-
-    judged, renames = _judged(collection, shards, options, True)
-    return db.from_delayed([dask.delayed(_flatten, pure=True)(j) for j in judged]), renames
+    return _judged(collection, shards, options, True)
 
 
 def scan(collection, shards=None, **options):
@@ -479,11 +477,7 @@ def _read(inputs, blocksize, problems=None):
 def _lines(collection, shards, options):
     """A bag of one bytes per input partition (its lines), and the delayed
     renames of repeated ids (_renames)."""
-    import dask
-    import dask.bag as db
-
-    judged, renames = _judged(collection, shards, options, False)
-    return db.from_delayed([dask.delayed(_joined, pure=True)(j) for j in judged]), renames
+    return _judged(collection, shards, options, False)
 
 
 def _decode(parts):

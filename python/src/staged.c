@@ -1,5 +1,5 @@
 /*
- * The staged passes of neardup.dask (docs/DISTRIBUTED.md, section 5): each
+ * The staged passes of neardup.dask (docs/DISTRIBUTED.md, section 1): each
  * pass of nd_corpus_finish() split on its own key, so that no task holds
  * more than its partition and its share of one shuffle.
  *

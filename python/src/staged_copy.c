@@ -1,5 +1,5 @@
 /*
- * The staged copy pass of neardup.dask (docs/DISTRIBUTED.md, section 5,
+ * The staged copy pass of neardup.dask (docs/DISTRIBUTED.md, section 1,
  * stage 5): per partition, each document's paragraph matches and its
  * judgement (nd_shard_copy_touches, nd_shard_copy_aligns,
  * nd_shard_copy_judge) from what the partition holds and what it fetched

@@ -1,5 +1,5 @@
 /*
- * The records of the staged passes (docs/DISTRIBUTED.md, section 5, stage
+ * The records of the staged passes (docs/DISTRIBUTED.md, section 1, stage
  * 7): each partition writes its documents' lines of `neardup scan --json`
  * with the CLI's own writer (src/cli/report.c), from the verdicts the
  * passes gave and what it fetched about the documents and paragraphs they

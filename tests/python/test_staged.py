@@ -9,20 +9,27 @@ from conftest import SHARED, jsonl_docs
 dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
 np = pytest.importorskip("numpy")
+import neardup.dask  # noqa: E402
 from neardup import _neardup, _staged  # noqa: E402
 
 SYNDICATION = os.path.join(SHARED, "eval", "syndication", "docs.jsonl")
 
 
 def staged_families(docs, parts, ranges, options):
-    signed = [dask.delayed(_neardup._sign)(d, **options) for d in db.from_sequence(docs, npartitions=parts).to_delayed()]
-    return _staged.families(signed, ranges, options).compute(scheduler="sync")
+    g, signed = signed_parts(docs, parts, options)
+    return g.delayed(_staged.families(g, signed, ranges, options)).compute(scheduler="sync")
+
+
+def signed_parts(docs, parts, options):
+    """A graph builder and the nodes of the signed documents of each partition."""
+    g = _staged.Builder()
+    return g, [g(neardup.dask._sign)(d, options) for d in g.inputs(db.from_sequence(docs, npartitions=parts))]
 
 
 def staged_sites(docs, parts, ranges, options):
-    signed = [dask.delayed(_neardup._sign)(d, **options) for d in db.from_sequence(docs, npartitions=parts).to_delayed()]
-    site, pooled = _staged.sites(signed, _staged.families(signed, ranges, options), ranges, options)
-    site, pooled = dask.compute(site, pooled, scheduler="sync")
+    g, signed = signed_parts(docs, parts, options)
+    site, pooled = _staged.sites(g, signed, _staged.families(g, signed, ranges, options), ranges, options)
+    site, pooled = dask.compute(g.delayed(site), g.delayed(pooled), scheduler="sync")
     return np.where(pooled, np.uint32(0xFFFFFFFF), site.astype(np.uint32))
 
 
