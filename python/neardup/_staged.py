@@ -158,12 +158,13 @@ def _walk(verify, *mine):
     """A partition's candidates from every range, in the walk's order: per
     paragraph, band after band and latest first, each candidate once, at
     most `verify` (uint32 arrays g, r)."""
-    u32 = np.uint32
-    g = np.concatenate([m[0] for m in mine]) if mine else np.zeros(0, u32)
-    r = np.concatenate([m[1] for m in mine]) if mine else np.zeros(0, u32)
-    o = np.concatenate([m[2] for m in mine]) if mine else np.zeros(0, u32)
-    idx = np.lexsort((o, g))
-    g, r = g[idx], r[idx]
+    return _once_cut(*_raw_walk(*mine), verify)
+
+
+def _once_cut(g, r, verify):
+    """A walk (g, r in the walk's order) with each candidate once per
+    paragraph and at most `verify` per paragraph, as detect.c's stamps and
+    ND__MAX_VERIFY make it."""
     _, first = np.unique((g.astype(np.uint64) << np.uint64(32)) | r, return_index=True)
     first.sort()
     g, r = g[first], r[first]
@@ -552,13 +553,7 @@ def _pass_walk(raw, prep, pbounds, p, verify, *fetched):
         at = np.searchsorted(paras, r[~local])
         flags = np.frombuffer(info[0], dtype=np.uint8).astype(bool)
         rc[~local] = flags[np.minimum(at, len(paras) - 1)] & (paras[np.minimum(at, len(paras) - 1)] == r[~local])
-    g, r = g[keep & rc], r[keep & rc]
-    _, first = np.unique((g.astype(np.uint64) << np.uint64(32)) | r, return_index=True)
-    first.sort()
-    g, r = g[first], r[first]
-    rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")
-    cut = rank < verify
-    return np.ascontiguousarray(g[cut]), np.ascontiguousarray(r[cut])
+    return _once_cut(g[keep & rc], r[keep & rc], verify)
 
 
 @_trimming

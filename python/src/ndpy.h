@@ -129,7 +129,22 @@ size_t ndpy_range_of(uint64_t bucket, size_t shards);
 #define NDPY_BINS 256u
 uint64_t *ndpy_radix(uint64_t *key, uint32_t *val, uint64_t *tmp_key, uint32_t *tmp_val, size_t n, size_t *count,
                      uint32_t **val_out);
-/* ---- the staged passes (staged.c, docs/DISTRIBUTED.md section 5) -------- */
+/* ---- the staged passes (staged.c, docs/DISTRIBUTED.md section 1) -------- */
+/* The paragraphs of a partition's signed documents, unpacked once. */
+typedef struct ndpy_part {
+    PyObject *seq;            /* the list, held */
+    nd_para_sig **paras;      /* per document */
+    size_t *count, *para0;    /* per document: paragraphs, first (in the partition); para0[ndocs] = npara */
+    PyObject **src;           /* per document: its source (borrowed from seq) */
+    size_t ndocs, npara;
+} ndpy_part;
+/* @return 0, or -1 (exception; nothing held). */
+int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k);
+void ndpy_part_clear(ndpy_part *pt);
+/* The document holding the partition's paragraph j. */
+size_t ndpy_part_doc(const ndpy_part *pt, size_t j);
+/* Where x is in sorted v[0..n), or n. */
+size_t ndpy_find_u32(const uint32_t *v, size_t n, uint32_t x);
 PyObject *ndpy_para_count(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_para_keys(PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *ndpy_chain_candidates(PyObject *self, PyObject *args);

@@ -43,16 +43,7 @@ static nd_ctx *ndpy_options_ctx(PyObject *self, PyObject *kwargs, nd_params *p)
     return ndpy_ctx(PyModule_GetState(self), p);
 }
 
-/* The paragraphs of a partition's signed documents, unpacked once. */
-typedef struct ndpy_part {
-    PyObject *seq;            /* the list, held */
-    nd_para_sig **paras;      /* per document */
-    size_t *count, *para0;    /* per document: paragraphs, first (in the partition) */
-    PyObject **src;           /* per document: its source (borrowed from seq) */
-    size_t ndocs, npara;
-} ndpy_part;
-
-static void ndpy_part_clear(ndpy_part *pt)
+void ndpy_part_clear(ndpy_part *pt)
 {
     for (size_t i = 0; pt->paras && i < pt->ndocs; i++) PyMem_Free(pt->paras[i]);
     PyMem_Free(pt->paras);
@@ -63,7 +54,7 @@ static void ndpy_part_clear(ndpy_part *pt)
     memset(pt, 0, sizeof *pt);
 }
 
-static int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k)
+int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k)
 {
     memset(pt, 0, sizeof *pt);
     pt->seq = PySequence_Fast(signed_docs, "signed documents must be a list");
@@ -71,7 +62,7 @@ static int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k)
     const size_t n = (size_t)PySequence_Fast_GET_SIZE(pt->seq);
     pt->paras = PyMem_Calloc(n ? n : 1, sizeof *pt->paras);
     pt->count = PyMem_Calloc(n ? n : 1, sizeof *pt->count);
-    pt->para0 = PyMem_Calloc(n ? n : 1, sizeof *pt->para0);
+    pt->para0 = PyMem_Calloc(n + 1, sizeof *pt->para0);
     pt->src = PyMem_Calloc(n ? n : 1, sizeof *pt->src);
     if (!pt->paras || !pt->count || !pt->para0 || !pt->src) {
         PyErr_NoMemory();
@@ -88,6 +79,7 @@ static int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k)
         pt->para0[i] = pt->npara;
         pt->npara += pt->count[i];
     }
+    pt->para0[n] = pt->npara;
     if (pt->npara > UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "neardup.dask takes at most 2^32 paragraphs");
         ndpy_part_clear(pt);
@@ -96,8 +88,19 @@ static int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k)
     return 0;
 }
 
+size_t ndpy_find_u32(const uint32_t *v, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && v[lo] == x ? lo : n;
+}
+
 /* The document of the partition's paragraph j (binary search). */
-static size_t ndpy_part_doc(const ndpy_part *pt, size_t j)
+size_t ndpy_part_doc(const ndpy_part *pt, size_t j)
 {
     size_t lo = 0, hi = pt->ndocs;
     while (hi - lo > 1) {

@@ -57,75 +57,6 @@ static nd_ctx *ndpy_copy_ctx(PyObject *self, PyObject *kwargs)
     return ndpy_ctx(PyModule_GetState(self), &p);
 }
 
-/* The paragraphs of a partition, unpacked, with where each document starts. */
-typedef struct ndpy_cpart {
-    PyObject *seq;
-    nd_para_sig **paras;
-    size_t *count, *para0, ndocs, npara;
-} ndpy_cpart;
-
-static void ndpy_cpart_clear(ndpy_cpart *pt)
-{
-    for (size_t i = 0; pt->paras && i < pt->ndocs; i++) PyMem_Free(pt->paras[i]);
-    PyMem_Free(pt->paras);
-    PyMem_Free(pt->count);
-    PyMem_Free(pt->para0);
-    Py_XDECREF(pt->seq);
-    memset(pt, 0, sizeof *pt);
-}
-
-static int ndpy_cpart_load(ndpy_cpart *pt, PyObject *signed_docs, size_t k)
-{
-    memset(pt, 0, sizeof *pt);
-    pt->seq = PySequence_Fast(signed_docs, "signed documents must be a list");
-    if (!pt->seq) return -1;
-    const size_t n = (size_t)PySequence_Fast_GET_SIZE(pt->seq);
-    pt->paras = PyMem_Calloc(n + 1, sizeof *pt->paras);
-    pt->count = PyMem_Calloc(n + 1, sizeof *pt->count);
-    pt->para0 = PyMem_Calloc(n + 1, sizeof *pt->para0);
-    if (!pt->paras || !pt->count || !pt->para0) {
-        PyErr_NoMemory();
-        ndpy_cpart_clear(pt);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++, pt->ndocs++) {
-        PyObject *id, *src, *date;
-        if (ndpy_unpack_signed(k, PySequence_Fast_GET_ITEM(pt->seq, (Py_ssize_t)i), (Py_ssize_t)i, &id, &src, &date,
-                               &pt->paras[i], &pt->count[i])) {
-            ndpy_cpart_clear(pt);
-            return -1;
-        }
-        pt->para0[i] = pt->npara;
-        pt->npara += pt->count[i];
-    }
-    pt->para0[n] = pt->npara;
-    return 0;
-}
-
-/* The document holding the partition's paragraph j. */
-static size_t ndpy_cpart_doc(const ndpy_cpart *pt, size_t j)
-{
-    size_t lo = 0, hi = pt->ndocs;
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pt->para0[mid] <= j) lo = mid;
-        else hi = mid;
-    }
-    return lo;
-}
-
-/* Position of x in sorted v[0..n), or n. */
-static size_t ndpy_find_u32(const uint32_t *v, size_t n, uint32_t x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n && v[lo] == x ? lo : n;
-}
-
 /* _copy_prep(signed, bp, **options) -> (content, content_shingles,
  * counting): a pass's state of the partition, bp a bool (uint8) per
  * paragraph, 1 when left out of content (boilerplate of the pass). */
@@ -139,13 +70,13 @@ PyObject *ndpy_copy_prep(PyObject *self, PyObject *args, PyObject *kwargs)
     nd_ctx_params(ctx, &cp);
     const size_t k = nd_ctx_num_perm(ctx), w = cp.shingle_size;
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nbp = 0;
     const unsigned char *bp = ndpy_take(&vs, bp_obj, 1, &nbp, "bp");
     PyObject *content = NULL, *shingles = NULL, *counting = NULL;
     uint32_t *page = PyMem_Malloc(k * 4);
-    if (!bp || !page || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!bp || !page || ndpy_part_load(&pt, signed_docs, k)) goto done;
     if (nbp != pt.npara) {
         PyErr_SetString(PyExc_ValueError, "_copy_prep: bp is not one flag per paragraph");
         goto done;
@@ -175,7 +106,7 @@ done:
     Py_XDECREF(shingles);
     Py_XDECREF(counting);
     PyMem_Free(page);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -193,13 +124,13 @@ PyObject *ndpy_page_sigs(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!ctx) return NULL;
     const size_t k = nd_ctx_num_perm(ctx);
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nw = 0;
     const uint32_t *want = ndpy_take(&vs, wanted_obj, 4, &nw, "wanted");
     uint32_t *content = PyMem_Malloc(k * 4);
     unsigned char *none = NULL;
-    if (!want || !content || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!want || !content || ndpy_part_load(&pt, signed_docs, k)) goto done;
     size_t longest = 1;
     for (size_t i = 0; i < pt.ndocs; i++) longest = pt.count[i] > longest ? pt.count[i] : longest;
     none = PyMem_Calloc(longest, 1);
@@ -222,7 +153,7 @@ PyObject *ndpy_page_sigs(PyObject *self, PyObject *args, PyObject *kwargs)
 done:
     PyMem_Free(content);
     PyMem_Free(none);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -244,7 +175,7 @@ PyObject *ndpy_same_pages(PyObject *self, PyObject *args, PyObject *kwargs)
     nd_ctx_params(ctx, &cp);
     const unsigned bits = cp.sig_bits;
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t n = 0, ne = 0, nf = 0, nfs = 0;
     const uint32_t *d = ndpy_take(&vs, d_obj, 4, &n, "d");
@@ -254,7 +185,7 @@ PyObject *ndpy_same_pages(PyObject *self, PyObject *args, PyObject *kwargs)
     uint32_t *mine = NULL, *other = NULL, *content = NULL;
     unsigned char *none = NULL;
     PyObject *keep = NULL, *sim = NULL;
-    if (!d || !e || !fd || !fs || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!d || !e || !fd || !fs || ndpy_part_load(&pt, signed_docs, k)) goto done;
     if (ne != n || nfs != nf * k) {
         PyErr_SetString(PyExc_ValueError, "_same_pages: arrays of unequal lengths");
         goto done;
@@ -304,7 +235,7 @@ done:
     PyMem_Free(other);
     PyMem_Free(content);
     PyMem_Free(none);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -324,13 +255,13 @@ PyObject *ndpy_para_info(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!ctx) return NULL;
     const size_t k = nd_ctx_num_perm(ctx);
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nw = 0, nc = 0;
     const uint32_t *want = ndpy_take(&vs, wanted_obj, 4, &nw, "wanted");
     const unsigned char *counting = ndpy_take(&vs, counting_obj, 1, &nc, "counting");
     PyObject *sigs = NULL, *sh = NULL, *docs = NULL, *cnt = NULL;
-    if (!want || !counting || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!want || !counting || ndpy_part_load(&pt, signed_docs, k)) goto done;
     if (nc != pt.npara) {
         PyErr_SetString(PyExc_ValueError, "_para_info: counting is not one flag per paragraph");
         goto done;
@@ -345,7 +276,7 @@ PyObject *ndpy_para_info(PyObject *self, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_ValueError, "_para_info: paragraph %u is not in this partition", want[i]);
             goto done;
         }
-        const size_t j = want[i] - pfirst, d = ndpy_cpart_doc(&pt, j);
+        const size_t j = want[i] - pfirst, d = ndpy_part_doc(&pt, j);
         const nd_para_sig *p = &pt.paras[d][j - pt.para0[d]];
         const uint64_t s = p->shingles;
         const uint32_t doc = (uint32_t)(dfirst + d);
@@ -360,7 +291,7 @@ done:
     Py_XDECREF(sh);
     Py_XDECREF(docs);
     Py_XDECREF(cnt);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -368,7 +299,7 @@ done:
 
 /* The partition's counting paragraphs of document d (local number), as
  * nd_shard_para, into out (room for its paragraphs). @return how many. */
-static size_t ndpy_counting_paras(const ndpy_cpart *pt, const unsigned char *counting, size_t d, uint64_t pfirst,
+static size_t ndpy_counting_paras(const ndpy_part *pt, const unsigned char *counting, size_t d, uint64_t pfirst,
                                   uint64_t dfirst, nd_shard_para *out)
 {
     size_t n = 0;
@@ -400,7 +331,7 @@ PyObject *ndpy_copy_touches(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!ctx) return NULL;
     const size_t k = nd_ctx_num_perm(ctx);
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nc = 0, ng = 0, nr = 0, nf = 0, nfs = 0, nfh = 0, nfd = 0;
     const unsigned char *counting = ndpy_take(&vs, counting_obj, 1, &nc, "counting");
@@ -414,7 +345,7 @@ PyObject *ndpy_copy_touches(PyObject *self, PyObject *args, PyObject *kwargs)
     size_t *cand_end = NULL;
     nd_shard_touch *touch = NULL;
     PyObject *od = NULL, *oe = NULL, *osd = NULL, *ose = NULL, *ol = NULL;
-    if (!counting || !g || !r || !fp || !fsig || !fsh || !fdoc || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!counting || !g || !r || !fp || !fsig || !fsh || !fdoc || ndpy_part_load(&pt, signed_docs, k)) goto done;
     if (nc != pt.npara || nr != ng || nfs != nf * k || nfh != nf || nfd != nf) {
         PyErr_SetString(PyExc_ValueError, "_copy_touches: arrays of unequal lengths");
         goto done;
@@ -443,7 +374,7 @@ PyObject *ndpy_copy_touches(PyObject *self, PyObject *args, PyObject *kwargs)
             for (; at < ng && g[at] == gi; at++) {
                 const uint32_t ri = r[at];
                 if (ri >= pfirst && ri - pfirst < pt.npara) {
-                    const size_t j = ri - pfirst, dd = ndpy_cpart_doc(&pt, j);
+                    const size_t j = ri - pfirst, dd = ndpy_part_doc(&pt, j);
                     cands[c++] = (nd_shard_para){ ri, dfirst + dd, pt.paras[dd][j - pt.para0[dd]].shingles,
                                                   pt.paras[dd][j - pt.para0[dd]].signature };
                 } else {
@@ -495,7 +426,7 @@ done:
     PyMem_Free(cand_end);
     PyMem_Free(cands);
     PyMem_Free(touch);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -555,12 +486,12 @@ PyObject *ndpy_doc_paras(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!ctx) return NULL;
     const size_t k = nd_ctx_num_perm(ctx);
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nw = 0;
     const uint32_t *want = ndpy_take(&vs, wanted_obj, 4, &nw, "wanted");
     PyObject *sigs = NULL, *sh = NULL, *len = NULL;
-    if (!want || ndpy_cpart_load(&pt, signed_docs, k)) goto done;
+    if (!want || ndpy_part_load(&pt, signed_docs, k)) goto done;
     const unsigned char *cnt = (const unsigned char *)PyBytes_AS_STRING(counting);
     if ((size_t)PyBytes_GET_SIZE(counting) != pt.npara) {
         PyErr_SetString(PyExc_ValueError, "_doc_paras: a pass's state of another partition");
@@ -598,7 +529,7 @@ done:
     Py_XDECREF(sigs);
     Py_XDECREF(sh);
     Py_XDECREF(len);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;
@@ -641,7 +572,7 @@ PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!ctx) return NULL;
     const size_t k = nd_ctx_num_perm(ctx);
     ndpy_views vs = { .n = 0 };
-    ndpy_cpart pt;
+    ndpy_part pt;
     memset(&pt, 0, sizeof pt);
     size_t nt = 0, x1 = 0, x2 = 0, x3 = 0, x4 = 0, nf = 0, nfc = 0, nfh = 0, npd = 0, nps = 0, npsh = 0, npl = 0;
     const uint32_t *td = ndpy_take(&vs, td_o, 4, &nt, "touches d");
@@ -668,7 +599,7 @@ PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
     size_t *pstart = NULL;
     PyObject *align = NULL, *copy = NULL, *dup = NULL, *sim = NULL, *cont = NULL;
     if (!td || !te || !tsd || !tse || !tl || !ed.docs || !ed.content || !ed.shingles ||
-        (!dry && (!pdocs || !ed.psig || !ed.psh || !ed.plen)) || ndpy_cpart_load(&pt, signed_docs, k))
+        (!dry && (!pdocs || !ed.psig || !ed.psh || !ed.plen)) || ndpy_part_load(&pt, signed_docs, k))
         goto done;
     const unsigned char *cnt = (const unsigned char *)PyBytes_AS_STRING(counting);
     if (x1 != nt || x2 != nt || x3 != nt || x4 != nt || nfc != nf * k || nfh != nf ||
@@ -794,7 +725,7 @@ done:
     PyMem_Free(t);
     PyMem_Free(e);
     PyMem_Free(pstart);
-    ndpy_cpart_clear(&pt);
+    ndpy_part_clear(&pt);
     ndpy_release(&vs);
     nd_ctx_free(ctx);
     return out;

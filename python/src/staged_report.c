@@ -11,17 +11,6 @@
 #include "ndpy.h"
 #include <string.h>
 
-static size_t ndpy_find32(const uint32_t *v, size_t n, uint32_t x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n && v[lo] == x ? lo : n;
-}
-
 /* A buffer of n values of `size` bytes; *ok cleared on failure. */
 static const void *ndpy_buf(PyObject *obj, Py_buffer *v, size_t size, size_t *n, int *held, const char *what)
 {
@@ -53,7 +42,7 @@ static int ndpy_id_of(PyObject *seq, uint64_t dfirst, size_t ndocs, const ndpy_r
     if (doc >= dfirst && doc - dfirst < ndocs) {
         b = PyTuple_GET_ITEM(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)(doc - dfirst)), 0);
     } else {
-        size_t x = doc > UINT32_MAX ? r->ndocs : ndpy_find32(r->docs, r->ndocs, (uint32_t)doc);
+        size_t x = doc > UINT32_MAX ? r->ndocs : ndpy_find_u32(r->docs, r->ndocs, (uint32_t)doc);
         if (x == r->ndocs) {
             PyErr_Format(PyExc_ValueError, "_staged_lines: the id of document %llu was not fetched",
                          (unsigned long long)doc);
@@ -201,7 +190,7 @@ PyObject *ndpy_staged_lines(PyObject *self, PyObject *args, PyObject *kwargs)
                     rdoc = dfirst + lo;
                     rindex = at - para0[lo];
                 } else {
-                    size_t x = ndpy_find32(r.roots, r.nroots, root);
+                    size_t x = ndpy_find_u32(r.roots, r.nroots, root);
                     if (x == r.nroots) {
                         PyErr_Format(PyExc_ValueError, "_staged_lines: paragraph %u was not fetched", root);
                         fclose(f);
