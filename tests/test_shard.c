@@ -348,6 +348,106 @@ static void test_para_family(void **state)
     nd_ctx_free(ctx);
 }
 
+/* The site rules over page sequences: edges once per family and end, past
+ * repeats; two pages sharing a header and a footer around middles of their
+ * own are one site, a page sharing its middle is not. */
+static void test_site_rules(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    unsigned edge = 0, peers = 0, match = 0;
+    nd_shard_site_limits(&edge, &peers, &match);
+    assert_true(edge == 8 && peers == 4 && match == 3);
+    /* page d: header 1 2 3, story 10 11 (a repeat of 10 between), footer 4 5 6 */
+    uint32_t fd[] = { 1, 2, 3, 10, 10, 11, 4, 5, 6 }, sd[] = { 5, 5, 5, 30, 30, 30, 5, 5, 5 };
+    unsigned char rd[] = { 0, 0, 0, 0, 1, 0, 0, 0, 0 };
+    nd_page_seq d = { fd, sd, rd, 9 };
+    uint32_t fam[16];
+    unsigned char end[16];
+    size_t n = nd_shard_page_edges(&d, fam, end);
+    /* top: the first 8 non-repeats, 1 2 3 10 11 4 5 6; bottom: the same, once each */
+    assert_int_equal(n, 16);
+    assert_true(fam[0] == 1 && end[0] == 0 && fam[4] == 11 && fam[8] == 6 && end[8] == 1);
+    assert_int_equal(nd_shard_page_edges(NULL, fam, end), 0);
+    /* page e: the same chrome around another story */
+    uint32_t fe[] = { 1, 2, 3, 20, 21, 4, 5, 6 }, se[] = { 5, 5, 5, 30, 30, 5, 5, 5 };
+    unsigned char re[8] = { 0 };
+    nd_page_seq e = { fe, se, re, 8 };
+    int linked = -1;
+    assert_int_equal(nd_shard_site_pair(ctx, &d, &e, &linked), ND_OK);
+    assert_int_equal(linked, 1);
+    /* page x: other chrome around d's story: what it shares is d's middle */
+    uint32_t fx[] = { 7, 8, 10, 11, 9 }, sx[] = { 5, 5, 30, 30, 5 };
+    unsigned char rx[5] = { 0 };
+    nd_page_seq x = { fx, sx, rx, 5 };
+    assert_int_equal(nd_shard_site_pair(ctx, &d, &x, &linked), ND_OK);
+    assert_int_equal(linked, 0);
+    assert_int_equal(nd_shard_site_pair(ctx, &d, NULL, &linked), ND_E_INVALID);
+    nd_ctx_free(ctx);
+}
+
+/* The copy pass over plain arrays: content signatures leave excluded
+ * paragraphs out (the page's when all are); a strong match credits both
+ * sides once; two documents of the same paragraphs are copies. */
+static void test_copy_rules(void **state)
+{
+    (void)state;
+    nd_ctx *ctx;
+    assert_int_equal(nd_ctx_create(&ctx, NULL, NULL), ND_OK);
+    enum { K = 128 };
+    static uint32_t sig[3][K];
+    for (unsigned i = 0; i < K; i++) {
+        sig[0][i] = 1000 + i * 7;
+        sig[1][i] = 5000 + i * 11;
+        sig[2][i] = 1u << 30 | i;
+    }
+    nd_para_sig p[2] = { { 0, 10, ND_KIND_CONTENT, 0, 40, 44, sig[0], 0.0 },
+                         { 11, 10, ND_KIND_CONTENT, 0, 60, 64, sig[1], 0.0 } };
+    uint32_t content[K], page[K], merged[K];
+    uint64_t shingles = 0;
+    unsigned char none[2] = { 0, 0 }, first[2] = { 1, 0 }, both[2] = { 1, 1 };
+    assert_int_equal(nd_shard_doc_signatures(ctx, p, 2, none, content, page, &shingles), ND_OK);
+    assert_int_equal(shingles, 100);
+    assert_memory_equal(content, page, sizeof page);
+    assert_int_equal(nd_shard_doc_signatures(ctx, p, 2, first, content, page, &shingles), ND_OK);
+    assert_int_equal(shingles, 60);
+    memcpy(merged, page, sizeof merged);
+    assert_true(memcmp(content, page, sizeof page) != 0);
+    assert_int_equal(nd_shard_doc_signatures(ctx, p, 2, both, content, page, &shingles), ND_OK);
+    assert_int_equal(shingles, 100); /* all left out: the page's, all its shingles */
+    assert_memory_equal(content, merged, sizeof merged);
+    assert_true(nd_shard_same_page() > 0.5 && nd_shard_same_page() < 1.0);
+
+    /* document 1 holds paragraphs 10, 11 with the signatures of 0's 0, 1 */
+    nd_shard_para mine[2] = { { 10, 1, 40, sig[0] }, { 11, 1, 60, sig[1] } };
+    nd_shard_para cands[3] = { { 0, 0, 40, sig[0] }, { 2, 0, 40, sig[2] }, { 1, 0, 60, sig[1] } };
+    size_t cand_end[2] = { 2, 3 }, count = 9;
+    nd_shard_touch t[3];
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, cand_end, cands, t, 3, &count), ND_OK);
+    assert_int_equal(count, 1);
+    assert_true(t[0].doc == 0 && t[0].shared_d == 100 && t[0].shared_e == 100);
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, cand_end, cands, t, 0, &count), ND_E_BUFFER);
+    /* a paragraph of the document itself is no touch */
+    nd_shard_para self_cand[1] = { { 3, 1, 40, sig[0] } };
+    size_t self_end[1] = { 1 };
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 1, self_end, self_cand, t, 1, &count), ND_OK);
+    assert_int_equal(count, 0);
+
+    assert_int_equal(nd_shard_doc_signatures(ctx, p, 2, none, content, page, &shingles), ND_OK);
+    nd_shard_doc d = { 1, 100, content, mine, 2 }, e = { 0, 100, content, cands, 0 };
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, cand_end, cands, t, 3, &count), ND_OK);
+    unsigned char align = 9, copy = 9;
+    uint64_t dup = 0;
+    double sim = 0, cont = 0;
+    assert_int_equal(nd_shard_copy_aligns(ctx, &d, t, &e, 1, &align), ND_OK);
+    assert_int_equal(align, 0); /* a copy on its matches alone: nothing to align */
+    assert_int_equal(nd_shard_copy_judge(ctx, &d, t, &e, 1, &copy, &dup, &sim, &cont), ND_OK);
+    assert_true(copy == 1 && dup == 0 && sim == 1.0 && cont == 1.0);
+    assert_int_equal(nd_shard_copy_judge(ctx, &d, t, NULL, 1, &copy, &dup, &sim, &cont), ND_E_INVALID);
+    nd_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_components_judged_apart),
         cmocka_unit_test(test_para_keys_and_match),
         cmocka_unit_test(test_para_family),
+        cmocka_unit_test(test_site_rules),
+        cmocka_unit_test(test_copy_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
