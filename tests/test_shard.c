@@ -428,6 +428,11 @@ static void test_copy_rules(void **state)
     assert_int_equal(count, 1);
     assert_true(t[0].doc == 0 && t[0].shared_d == 100 && t[0].shared_e == 100);
     assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, cand_end, cands, t, 0, &count), ND_E_BUFFER);
+    /* more candidates than a walk verifies, or ends out of order: refused,
+     * before any table is sized from them */
+    size_t too_many[2] = { 2, (size_t)1 << 62 }, backwards[2] = { 2, 1 };
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, too_many, cands, t, 3, &count), ND_E_INVALID);
+    assert_int_equal(nd_shard_copy_touches(ctx, 1, mine, 2, backwards, cands, t, 3, &count), ND_E_INVALID);
     /* a paragraph of the document itself is no touch */
     nd_shard_para self_cand[1] = { { 3, 1, 40, sig[0] } };
     size_t self_end[1] = { 1 };

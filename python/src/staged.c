@@ -164,7 +164,7 @@ PyObject *ndpy_para_keys(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory();
         goto done;
     }
-    if (first + pt.npara > ((unsigned long long)1 << 32)) {
+    if (first > ((unsigned long long)1 << 32) || pt.npara > ((unsigned long long)1 << 32) - first) {
         PyErr_SetString(PyExc_ValueError, "neardup.dask takes at most 2^32 paragraphs");
         goto done;
     }
@@ -453,6 +453,11 @@ PyObject *ndpy_family_links(PyObject *self, PyObject *args, PyObject *kwargs)
                 Py_CLEAR(out);
                 goto done;
             }
+            if (!PyBytes_Check(rsrc)) {
+                PyErr_SetString(PyExc_TypeError, "_family_links: a fetched source is not bytes");
+                Py_CLEAR(out);
+                goto done;
+            }
             if (!all && !ndpy_same_source(gsrc, rsrc)) continue; /* another scope */
             at[n] = r[e];
             cand[n++] = rsig;
@@ -570,10 +575,18 @@ PyObject *ndpy_site_edges(PyObject *self, PyObject *args, PyObject *kwargs)
     size_t *count = NULL;
     if (ndpy_u32_view(fam_obj, &fv, "_site_edges: fam")) goto fail;
     if (ndpy_part_load(&pt, signed_docs, nd_ctx_num_perm(ctx))) goto done;
-    if ((size_t)fv.len / 4 != pt.npara || first + pt.ndocs > ((unsigned long long)1 << 32)) {
-        PyErr_SetString(PyExc_ValueError, "_site_edges: fam is not one family per paragraph, or too many documents");
+    /* records pack family << 33 | end << 32 | document, and peers d << 33:
+     * families and documents below 2^31 */
+    const unsigned long long lim = (unsigned long long)1 << 31;
+    if ((size_t)fv.len / 4 != pt.npara || first > lim || pt.ndocs > lim - first) {
+        PyErr_SetString(PyExc_ValueError, "_site_edges: fam is not one family per paragraph, or past 2^31 documents");
         goto done;
     }
+    for (size_t j = 0; j < pt.npara; j++)
+        if (((const uint32_t *)fv.buf)[j] >= lim) {
+            PyErr_SetString(PyExc_ValueError, "_site_edges: neardup.dask takes at most 2^31 paragraphs");
+            goto done;
+        }
     const size_t longest = ndpy_part_longest(&pt);
     rec = PyMem_Malloc((pt.ndocs * 2 * edge + 1) * sizeof *rec);
     rep = PyMem_Malloc(longest);

@@ -449,6 +449,10 @@ PyObject *ndpy_doc_contents(PyObject *self, PyObject *args, PyObject *kwargs)
     const uint32_t *want = ndpy_take(&vs, wanted_obj, 4, &nw, "wanted");
     PyObject *c = NULL, *s = NULL;
     if (!want) goto done;
+    if ((size_t)PyBytes_GET_SIZE(content) != ndocs * k * 4) {
+        PyErr_SetString(PyExc_ValueError, "_doc_contents: a pass's state of another num_perm");
+        goto done;
+    }
     c = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(nw * k * 4));
     s = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(nw * 8));
     if (!c || !s) goto done;
@@ -604,6 +608,7 @@ PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
     const unsigned char *cnt = (const unsigned char *)PyBytes_AS_STRING(counting);
     if (x1 != nt || x2 != nt || x3 != nt || x4 != nt || nfc != nf * k || nfh != nf ||
         (size_t)PyBytes_GET_SIZE(counting) != pt.npara || (size_t)PyBytes_GET_SIZE(shingles) != pt.ndocs * 8 ||
+        (size_t)PyBytes_GET_SIZE(content) != pt.ndocs * k * 4 ||
         (!dry && (npl != npd))) {
         PyErr_SetString(PyExc_ValueError, "_copy_judge: arrays of unequal lengths");
         goto done;
@@ -691,6 +696,13 @@ PyObject *ndpy_copy_judge(PyObject *self, PyObject *args, PyObject *kwargs)
                             ndpy_counting_paras(&pt, cnt, d, pfirst, dfirst, dp) };
         memcpy(&me.content_shingles, PyBytes_AS_STRING(shingles) + d * 8, 8);
         int rc = nd_shard_copy_aligns(ctx, &me, t, e, n, (unsigned char *)PyBytes_AS_STRING(align) + at);
+        for (size_t i = 0; !rc && !dry && i < n; i++)
+            if (PyBytes_AS_STRING(align)[at + i] && !e[i].paras) {
+                PyErr_Format(PyExc_ValueError, "_copy_judge: the paragraphs of document %llu, which the judgement "
+                             "aligns, were not fetched", (unsigned long long)e[i].doc);
+                PyMem_Free(epool);
+                goto done;
+            }
         if (!rc && !dry) {
             uint64_t dd;
             double s, c;

@@ -95,3 +95,19 @@ def test_chase_refuses_a_later_link():
     with pytest.raises(ValueError):
         _neardup._chase(np.array([0, 2, 1], dtype=np.uint32))
     assert _neardup._chase(np.array([0, 0, 1, 3], dtype=np.uint32)) == np.array([0, 0, 0, 3], np.uint32).tobytes()
+
+
+def test_staged_calls_refuse_inconsistent_arguments(feeds):
+    """What one stage hands the next is checked, not trusted: sources that
+    are not bytes, a pass's state made with another num_perm."""
+    _, docs = feeds
+    signed = _neardup._sign(docs[:3])
+    n = _neardup._para_count(signed)
+    first = 1 << 20  # this partition's paragraphs start there
+    g = np.array([first + n - 1], dtype=np.uint32)
+    r = np.array([5], dtype=np.uint32)  # an earlier paragraph, held elsewhere
+    with pytest.raises(TypeError):
+        _neardup._family_links(signed, first, g, r, r, bytes(4 * 128), [None])
+    prep = _neardup._copy_prep(_neardup._sign(docs[:3], num_perm=16), np.zeros(n, np.uint8), num_perm=16)
+    with pytest.raises(ValueError):
+        _neardup._doc_contents(prep, 0, np.array([0], dtype=np.uint32), num_perm=1024)
