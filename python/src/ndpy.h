@@ -143,6 +143,10 @@ int ndpy_part_load(ndpy_part *pt, PyObject *signed_docs, size_t k);
 void ndpy_part_clear(ndpy_part *pt);
 /* The document holding the partition's paragraph j. */
 size_t ndpy_part_doc(const ndpy_part *pt, size_t j);
+/* A C-contiguous view of obj as values of `size` bytes (1, 2, 4 or 8),
+ * aligned for them (copied when it is not). @return 0, or -1 (exception;
+ * nothing held). */
+int ndpy_aligned_view(PyObject *obj, Py_buffer *v, size_t size, const char *what);
 /* Where x is in sorted v[0..n), or n. */
 size_t ndpy_find_u32(const uint32_t *v, size_t n, uint32_t x);
 PyObject *ndpy_para_count(PyObject *self, PyObject *args, PyObject *kwargs);

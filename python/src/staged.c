@@ -22,17 +22,30 @@
 #  include <malloc.h>
 #endif
 
+int ndpy_aligned_view(PyObject *obj, Py_buffer *v, size_t size, const char *what)
+{
+    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if ((size_t)v->len % size) {
+        PyBuffer_Release(v);
+        PyErr_Format(PyExc_ValueError, "%s: not an array of %zu-byte values", what, size);
+        return -1;
+    }
+    if (((uintptr_t)v->buf & (size - 1)) == 0) return 0;
+    /* an array Dask read out of a message frame may start anywhere: read
+     * it from an aligned copy (a bytes object's data is 16-byte aligned) */
+    PyObject *copy = PyBytes_FromStringAndSize(v->buf, v->len);
+    PyBuffer_Release(v);
+    if (!copy) return -1;
+    int rc = PyObject_GetBuffer(copy, v, PyBUF_C_CONTIGUOUS);
+    Py_DECREF(copy); /* the view holds it */
+    return rc < 0 ? -1 : 0;
+}
+
 /* A buffer of n native uint32 values (bytes, or a NumPy uint32 array).
  * @return 0 or -1 (exception; nothing held). */
 static int ndpy_u32_view(PyObject *obj, Py_buffer *v, const char *what)
 {
-    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS) < 0) return -1;
-    if (v->len % 4) {
-        PyBuffer_Release(v);
-        PyErr_Format(PyExc_ValueError, "%s: not an array of 32-bit values", what);
-        return -1;
-    }
-    return 0;
+    return ndpy_aligned_view(obj, v, 4, what);
 }
 
 /* The context of kwargs' options. */

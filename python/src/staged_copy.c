@@ -17,13 +17,7 @@
  * array). @return 0 or -1 (exception, nothing held). */
 static int ndpy_view(PyObject *obj, Py_buffer *v, size_t size, const char *what)
 {
-    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS) < 0) return -1;
-    if ((size_t)v->len % size) {
-        PyBuffer_Release(v);
-        PyErr_Format(PyExc_ValueError, "%s: not an array of %zu-byte values", what, size);
-        return -1;
-    }
-    return 0;
+    return ndpy_aligned_view(obj, v, size, what);
 }
 
 /* Up to 12 buffers taken and released together. */

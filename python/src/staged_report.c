@@ -14,12 +14,7 @@
 /* A buffer of n values of `size` bytes; *ok cleared on failure. */
 static const void *ndpy_buf(PyObject *obj, Py_buffer *v, size_t size, size_t *n, int *held, const char *what)
 {
-    if (PyObject_GetBuffer(obj, v, PyBUF_C_CONTIGUOUS) < 0) return NULL;
-    if ((size_t)v->len % size) {
-        PyBuffer_Release(v);
-        PyErr_Format(PyExc_ValueError, "%s: not an array of %zu-byte values", what, size);
-        return NULL;
-    }
+    if (ndpy_aligned_view(obj, v, size, what)) return NULL;
     (*held)++;
     *n = (size_t)v->len / size;
     return v->buf;
