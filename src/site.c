@@ -101,7 +101,12 @@ static uint32_t nd__pv_shingles(const nd__pview *v, size_t i)
 static nd__pview nd__doc_view(const nd_corpus *c, uint32_t d)
 {
     const nd__cdoc *doc = &c->docs[d];
-    return (nd__pview){ c->fam + doc->para0, c->paras + doc->para0, NULL, doc->npara };
+    nd__pview v = { NULL, NULL, NULL, doc->npara };
+    if (doc->npara) { /* a collection of empty documents has no arrays */
+        v.fam = c->fam + doc->para0;
+        v.cp = c->paras + doc->para0;
+    }
+    return v;
 }
 
 static nd__pview nd__seq_view(const nd_page_seq *p)
